@@ -1,0 +1,50 @@
+"""A customer's account as one snapshot, read once per turn from the business backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional, Sequence
+
+from actions.domain.business import Business, Customer, Order, PaymentMethod, Subscription
+
+
+@dataclass(frozen=True)
+class Account:
+    customer: Customer
+    orders: Sequence[Order]
+    subscriptions: Sequence[Subscription]
+    payment_methods: Sequence[PaymentMethod]
+
+    @classmethod
+    def load(cls, business: Business, customer: Customer) -> "Account":
+        return cls(
+            customer=customer,
+            orders=sorted(business.orders(customer.id), key=lambda order: order.placed_on, reverse=True),
+            subscriptions=list(business.subscriptions(customer.id)),
+            payment_methods=list(business.payment_methods(customer.id)),
+        )
+
+    def order(self, order_id: Optional[str]) -> Optional[Order]:
+        return next((order for order in self.orders if order.id == order_id), None)
+
+    def active_subscriptions(self) -> Sequence[Subscription]:
+        return [sub for sub in self.subscriptions if sub.status == "active"]
+
+    def default_card(self) -> Optional[PaymentMethod]:
+        return next((pm for pm in self.payment_methods if pm.is_default), None) or (
+            self.payment_methods[0] if self.payment_methods else None
+        )
+
+
+def describe_card(card: Optional[PaymentMethod]) -> str:
+    return f"{card.brand} ending {card.last4}" if card else "the original payment method"
+
+
+def day(value: Optional[date]) -> str:
+    """'Tue 24 Nov' — how people say dates in chat."""
+    return value.strftime("%a %-d %b") if value else "a date we'll confirm by message"
+
+
+def order_label(order: Order, capital: bool = False) -> str:
+    return f"{'Order' if capital else 'order'} {order.id} ({order.item})"

@@ -1,0 +1,250 @@
+"""The assistant's decision loop for one customer message.
+
+Order of precedence on every turn: expire what is stale; escalate to a person if anything
+says so (a human topic, sensitive words, anger, repeated misunderstanding, low confidence);
+otherwise an answer to a waiting action is handled as such; otherwise the message is a new
+request, which is answered, clarified, refused, or proposed for sign-off as the policy says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
+from typing import List, Optional
+
+from actions.domain import answers
+from actions.domain.account import Account
+from actions.domain.business import Customer
+from actions.domain.extract import Details, read_details
+from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage, action_digest
+from actions.domain.proposals import Proposal, Question, Refusal, propose
+from actions.domain.replies import ReplyKind, classify_reply
+from actions.domain.risk import Decision, Reason, Signals, assess
+from actions.domain.sentiment import read_sentiment
+from actions.domain.services import Services
+from actions.domain.signoff import SignOff, confirm_prompt, otp_prompt
+from actions.domain.stores import Draft
+from actions.domain.turn import Turn
+
+ANSWERS = ("order_status", "delivery_date", "account_balance")
+
+
+@dataclass(frozen=True)
+class _Context:
+    turn: Turn
+    customer: Optional[Customer]
+
+
+class Assistant:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self.signoff = SignOff(services)
+
+    def handle(self, turn: Turn) -> List[str]:
+        customer = self.s.business.find_customer_by_phone(turn.conversation_id)
+        ctx = _Context(turn, customer)
+        notes: List[str] = []
+        pending = self.s.pendings.awaiting_customer(turn.conversation_id)
+        if pending and pending.is_expired(self.s.clock.now()):
+            if self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.EXPIRED):
+                self.s.record("expired", turn.conversation_id, actor="system", pending=pending)
+            notes.append(f"Your earlier request expired after {self.s.policy.confirmation_expiry_minutes} minutes, so nothing was changed.")
+            pending = None
+
+        first_look = self._assess(turn, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
+        if first_look.outcome == "handoff" or turn.request == "handoff":
+            return notes + self._handoff(ctx, first_look, pending)
+        if pending:
+            return notes + self._answer_pending(ctx, pending)
+        if turn.request in ("reply", "fallback"):
+            draft = self.s.drafts.get(turn.conversation_id)
+            if draft and turn.request == "reply":
+                return notes + self._request(ctx, draft.request, draft)
+            return notes + self._nothing_pending(ctx)
+        self.s.drafts.clear(turn.conversation_id)
+        return notes + self._request(ctx, turn.request, None)
+
+    # -- new requests -------------------------------------------------------------------------
+
+    def _request(self, ctx: _Context, kind: str, draft: Optional[Draft]) -> List[str]:
+        turn = ctx.turn
+        if kind == "faq":
+            self.s.record("answered", turn.conversation_id, request=kind, decision=self._assess(turn, kind))
+            return [answers.faq(turn.intent)]
+        if ctx.customer is None:
+            self.s.record("unknown_customer", turn.conversation_id, request=kind)
+            return [
+                "I couldn't find an Acme account linked to this number, so I can't look into account details here. "
+                "I'm happy to answer general questions, or say 'agent' and a person will help you."
+            ]
+        account = Account.load(self.s.business, ctx.customer)
+        details = read_details(turn.text, turn.entities, expecting_amount=bool(draft and draft.missing == "amount"))
+        if draft:
+            known = {key: value for key, value in draft.fields.items() if key in Details.__dataclass_fields__}
+            details = replace(Details(**known), **{k: v for k, v in asdict(details).items() if v is not None})
+        if kind in ANSWERS:
+            decision = self._assess(turn, kind)
+            self.s.record("answered", turn.conversation_id, customer_id=ctx.customer.id, request=kind, decision=decision)
+            if kind == "order_status":
+                return [answers.order_status(account, details.order_id)]
+            if kind == "delivery_date":
+                return [answers.delivery_date(account, details.order_id)]
+            return [answers.balance(account)]
+
+        outcome = propose(kind, account, details, self.s.clock.now().date(), turn.text)
+        if isinstance(outcome, Question):
+            known = {k: v for k, v in asdict(details).items() if v is not None}
+            self.s.drafts.put(turn.conversation_id, Draft(kind, {**known, **outcome.known}, outcome.missing))
+            self.s.record("asked_for_detail", turn.conversation_id, customer_id=ctx.customer.id, request=kind, missing=outcome.missing)
+            return [outcome.text]
+        self.s.drafts.clear(turn.conversation_id)
+        if isinstance(outcome, Refusal):
+            self.s.record("refused", turn.conversation_id, customer_id=ctx.customer.id, request=kind, reply=outcome.text)
+            return [outcome.text]
+        return self._propose(ctx, outcome)
+
+    def _propose(self, ctx: _Context, proposal: Proposal) -> List[str]:
+        assert ctx.customer is not None
+        turn, now, policy = ctx.turn, self.s.clock.now(), self.s.policy
+        kind = proposal.request.kind
+        recent = 0
+        if kind == "refund":
+            since = now - timedelta(days=policy.refunds.history_window_days)
+            recent = len(self.s.business.refunds_since(ctx.customer.id, since))
+        decision = self._assess(turn, kind, amount_cents=proposal.amount_cents,
+                                order_age_days=proposal.order_age_days, recent_refunds=recent)
+        if decision.outcome == "handoff":
+            return self._handoff(ctx, decision, None, proposal)
+        stage = {"auto": Stage.CONFIRM, "confirm": Stage.CONFIRM, "otp": Stage.OTP, "approval": Stage.APPROVAL}[decision.outcome]
+        pending = self._new_pending(ctx, proposal, decision, stage)
+        self.s.record("risk_decision", turn.conversation_id, pending=pending, decision=decision,
+                      intent=turn.intent, confidence=round(turn.confidence, 3))
+        if decision.outcome == "auto":
+            return self.signoff.commit(pending.id, pending.digest, actor="bot")
+        if decision.outcome == "confirm":
+            self.s.record("confirmation_requested", turn.conversation_id, pending=pending)
+            return [confirm_prompt(pending)]
+        if decision.outcome == "otp":
+            problem = self.signoff.send_code(pending, ctx.customer.phone)
+            return [problem] if problem else [otp_prompt(pending, ctx.customer.phone, policy.otp.valid_minutes)]
+        return self._request_approval(ctx, pending, decision)
+
+    def _new_pending(self, ctx: _Context, proposal: Proposal, decision: Decision, stage: Stage) -> PendingAction:
+        assert ctx.customer is not None
+        now = self.s.clock.now()
+        pending = PendingAction(
+            id=self.s.make_id(),
+            conversation_id=ctx.turn.conversation_id,
+            customer_id=ctx.customer.id,
+            request=proposal.request,
+            headline=proposal.what,
+            summary=proposal.sentence(),
+            outcome=decision.outcome,
+            tier=decision.tier,
+            reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons),
+            policy_version=decision.policy_version,
+            idempotency_key=self.s.make_id(),
+            digest=action_digest(proposal.request),
+            stage=stage,
+            created_at=now,
+            expires_at=now + timedelta(minutes=self.s.policy.confirmation_expiry_minutes),
+            amount_cents=proposal.amount_cents,
+        )
+        self.s.pendings.add(pending)
+        return pending
+
+    def _request_approval(self, ctx: _Context, pending: PendingAction, decision: Decision) -> List[str]:
+        approval = ApprovalRequest(
+            id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
+            customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
+            summary=pending.summary, reasons=pending.reasons, requested_at=self.s.clock.now(),
+        )
+        self.s.approvals.add(approval)
+        self.s.record("approval_requested", pending.conversation_id, pending=pending, decision=decision, approval_id=approval.id)
+        why = "; ".join(r.detail for r in decision.reasons if r.outcome == "approval")
+        return [
+            f"{pending.headline}: this needs a manager's approval ({why}). "
+            f"I've sent it to a manager now, reference {approval.id[:8].upper()}. Nothing has been refunded or changed yet; "
+            "you'll get a message here as soon as it's decided, usually within one working day."
+        ]
+
+    # -- answers to a waiting action ------------------------------------------------------------
+
+    def _answer_pending(self, ctx: _Context, pending: PendingAction) -> List[str]:
+        turn = ctx.turn
+        details = read_details(turn.text, turn.entities, expecting_amount=pending.request.kind == "refund")
+        confident = turn.confidence >= self.s.policy.default_confidence and turn.request != "fallback"
+        reply = classify_reply(turn.intent, turn.text, details, confident)
+        phone = ctx.customer.phone if ctx.customer else turn.conversation_id
+        if reply.kind is ReplyKind.AMOUNT and pending.stage is Stage.CONFIRM and pending.request.kind == "refund":
+            return self._change_amount(ctx, pending, reply.amount_cents or 0)
+        return self.signoff.answer(pending, reply, phone)
+
+    def _change_amount(self, ctx: _Context, pending: PendingAction, amount_cents: int) -> List[str]:
+        if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.CANCELLED):
+            return ["That request is no longer open, so nothing was changed."]
+        self.s.record("amount_changed", pending.conversation_id, actor="customer", pending=pending,
+                      old_amount_cents=pending.amount_cents, new_amount_cents=amount_cents)
+        assert ctx.customer is not None
+        account = Account.load(self.s.business, ctx.customer)
+        details = Details(order_id=str(pending.request.params["order_id"]), amount_cents=amount_cents)
+        outcome = propose("refund", account, details, self.s.clock.now().date())
+        if not isinstance(outcome, Proposal):
+            return [outcome.text]
+        return self._propose(ctx, outcome)
+
+    def _nothing_pending(self, ctx: _Context) -> List[str]:
+        turn = ctx.turn
+        if turn.request == "fallback":
+            self.s.record("not_understood", turn.conversation_id, actor="bot", count=turn.consecutive_fallbacks)
+            return [
+                "Sorry, I didn't quite get that. I can track orders, change deliveries, set up refunds and help with "
+                "your subscription or account. You can also say 'agent' to talk to a person."
+            ]
+        reply = classify_reply(turn.intent, turn.text, read_details(turn.text, turn.entities), True)
+        self.s.record("reply_without_pending", turn.conversation_id, actor="customer", reply=reply.kind.value)
+        if reply.kind is ReplyKind.CODE:
+            return ["There's no request waiting for a code right now, so that code wasn't used. What would you like to do?"]
+        return ["There's nothing waiting for your confirmation right now. What can I help you with?"]
+
+    # -- handoff ------------------------------------------------------------------------------
+
+    def _handoff(self, ctx: _Context, decision: Decision, pending: Optional[PendingAction],
+                 proposal: Optional[Proposal] = None) -> List[str]:
+        turn = ctx.turn
+        if decision.outcome != "handoff":
+            decision = replace(decision, outcome="handoff", tier="human", reasons=decision.reasons + (
+                Reason("routed_to_person", "handoff", f"{turn.intent} is handled by a person"),))
+        if pending and self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.WITH_AGENT):
+            self.s.record("pending_with_agent", turn.conversation_id, pending=pending)
+        if proposal and ctx.customer:
+            pending = self._new_pending(ctx, proposal, decision, Stage.WITH_AGENT)
+        self.s.drafts.clear(turn.conversation_id)
+        existing = self.s.handoffs.open_for(turn.conversation_id)
+        if existing:
+            self.s.record("handoff_already_open", turn.conversation_id, decision=decision, handoff_id=existing.id)
+            return ["A specialist already has your conversation and can see everything we've discussed. They'll reply right here."]
+        request = HandoffRequest(
+            id=self.s.make_id(), conversation_id=turn.conversation_id,
+            customer_id=ctx.customer.id if ctx.customer else None,
+            topic=decision.topic or turn.intent, priority=decision.priority,
+            reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "handoff"),
+            pending_id=pending.id if pending else None, created_at=self.s.clock.now(),
+        )
+        self.s.handoffs.add(request)
+        self.s.record("handoff_requested", turn.conversation_id, customer_id=request.customer_id, pending=pending,
+                      decision=decision, handoff_id=request.id, priority=request.priority, topic=request.topic,
+                      intent=turn.intent, confidence=round(turn.confidence, 3))
+        return [
+            "I'm bringing in a specialist from our customer care team for this. They'll see our whole conversation, "
+            "so you won't need to repeat anything, and they'll reply right here."
+        ]
+
+    def _assess(self, turn: Turn, kind: str, **facts: object) -> Decision:
+        policy = self.s.policy
+        return assess(Signals(
+            request=kind, intent=turn.intent, confidence=turn.confidence, text=turn.text,
+            sentiment=read_sentiment(turn.recent_texts or (turn.text,), policy.sentiment_window),
+            consecutive_fallbacks=turn.consecutive_fallbacks, **facts,  # type: ignore[arg-type]
+        ), policy)

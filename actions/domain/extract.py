@@ -1,0 +1,93 @@
+"""Details a customer gives in free text: order numbers, amounts, emails, addresses, slots, codes.
+
+Rasa's entity extractors find most of them; these fallbacks read the raw text so a missed
+entity costs a clarifying question at worst, never a wrong action.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from actions.domain.money import parse_amount
+
+SLOTS = ("morning", "afternoon", "evening")
+_ORDER = re.compile(r"(?<![\d$.,])#?(\d{4})(?![\d.,]|\s?(?:dollars?|usd|bucks))", re.IGNORECASE)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_CODE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})(?!\d)")
+_ADDRESS = re.compile(r"\b(?:to|is|at)\s*:?\s+(\d+[\w\s,.'-]*[A-Za-z][\w\s,.'-]*)$", re.IGNORECASE)
+_LAST4 = re.compile(r"(?:ending|ends|last four|last 4|\*+)\s*(?:in|with)?\s*(\d{4})\b", re.IGNORECASE)
+_BRANDS = ("visa", "mastercard", "amex", "american express", "discover")
+
+
+@dataclass(frozen=True)
+class Details:
+    order_id: Optional[str] = None
+    amount_cents: Optional[int] = None
+    email: Optional[str] = None
+    address: Optional[str] = None
+    slot: Optional[str] = None
+    code: Optional[str] = None
+    card_last4: Optional[str] = None
+    card_brand: Optional[str] = None
+
+
+def read_details(text: str, entities: Mapping[str, str], *, expecting_amount: bool = False) -> Details:
+    lowered = text.lower()
+    return Details(
+        order_id=_order_id(text, entities),
+        amount_cents=_amount(text, entities, expecting_amount),
+        email=(entities.get("email") or _first(_EMAIL, text)),
+        address=_address(text),
+        slot=_slot(lowered, entities),
+        code=_code(text, entities),
+        card_last4=_first(_LAST4, text),
+        card_brand=next((brand for brand in _BRANDS if brand in lowered), None),
+    )
+
+
+def _order_id(text: str, entities: Mapping[str, str]) -> Optional[str]:
+    if _LAST4.search(text):
+        return None  # "the card ending 5555" is a card, not an order
+    value = (entities.get("order_id") or "").strip("#")
+    return value if value.isdigit() else _first(_ORDER, text)
+
+
+def _amount(text: str, entities: Mapping[str, str], expecting_amount: bool) -> Optional[int]:
+    value = entities.get("amount")
+    if value:
+        parsed = parse_amount(value, bare_number_ok=True)
+        if parsed is not None:
+            return parsed
+    return parse_amount(text, bare_number_ok=expecting_amount)
+
+
+def _address(text: str) -> Optional[str]:
+    match = _ADDRESS.search(text.strip())
+    if not match:
+        return None
+    address = match.group(1).strip(" .")
+    return address if len(address) >= 6 else None
+
+
+def _slot(lowered: str, entities: Mapping[str, str]) -> Optional[str]:
+    value = (entities.get("delivery_slot") or "").lower()
+    if value in SLOTS:
+        return value
+    return next((slot for slot in SLOTS if re.search(rf"\b{slot}\b", lowered)), None)
+
+
+def _code(text: str, entities: Mapping[str, str]) -> Optional[str]:
+    value = entities.get("otp_code")
+    if value and len(value) == 6 and value.isdigit():
+        return value
+    match = _CODE.search(text)
+    return match.group(1) + match.group(2) if match else None
+
+
+def _first(pattern: re.Pattern, text: str) -> Optional[str]:
+    match = pattern.search(text)
+    if not match:
+        return None
+    return match.group(1) if match.groups() else match.group(0)

@@ -1,0 +1,190 @@
+"""The customer's side of propose -> commit: confirmations, one-time codes, and the commit itself.
+
+Nothing here executes before the required sign-off, and a commit is a compare-and-set on the
+pending action (one worker wins; the rest report what happened), followed by a final check
+that the action is still exactly what was signed and has not expired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import List, Optional
+
+from actions.domain.business import BusinessUnavailable
+from actions.domain.messaging import DeliveryFailed
+from actions.domain.pending import AWAITING_CUSTOMER, SIGNABLE, PendingAction, Stage, action_digest
+from actions.domain.replies import Reply, ReplyKind
+from actions.domain.services import Services
+from actions.domain.step_up import ChallengeStatus, Verdict
+
+
+def confirm_prompt(pending: PendingAction) -> str:
+    return f"{pending.summary} Reply YES to confirm or NO to cancel."
+
+
+def otp_prompt(pending: PendingAction, phone: str, minutes: int) -> str:
+    return (
+        f"{pending.summary} To make sure it's you, I've sent a 6-digit code to your phone ending {phone[-4:]}. "
+        f"Reply with the code to confirm (it's valid for {minutes} minutes), or NO to cancel."
+    )
+
+
+class SignOff:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    # -- answers while an action waits for the customer --------------------------------------
+
+    def answer(self, pending: PendingAction, reply: Reply, phone: str) -> List[str]:
+        if reply.kind is ReplyKind.NO:
+            return self.cancel(pending, "declined", "No problem, I've cancelled that. Nothing was changed.")
+        if pending.stage is Stage.CONFIRM and reply.kind is ReplyKind.YES:
+            self.s.record("confirmed", pending.conversation_id, actor="customer", pending=pending)
+            return self.commit(pending.id, pending.digest, actor="customer")
+        if pending.stage is Stage.OTP and reply.kind is ReplyKind.CODE and reply.code:
+            return self._verify(pending, reply.code)
+        if pending.stage is Stage.OTP and reply.kind is ReplyKind.RESEND:
+            return self.resend(pending, phone)
+        if pending.stage is Stage.OTP and reply.kind is ReplyKind.YES:
+            return [f"Please reply with the 6-digit code we sent to your phone ending {phone[-4:]}, or NO to cancel."]
+        return self._unclear(pending, phone)
+
+    def cancel(self, pending: PendingAction, event: str, message: str, actor: str = "customer") -> List[str]:
+        if self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED):
+            self._void_code(pending)
+            self.s.record(event, pending.conversation_id, actor=actor, pending=pending)
+        return [message]
+
+    def _unclear(self, pending: PendingAction, phone: str) -> List[str]:
+        count = self.s.pendings.add_unclear_reply(pending.id)
+        self.s.record("unclear_reply", pending.conversation_id, actor="customer", pending=pending, count=count)
+        if count > self.s.policy.max_unclear_replies:
+            return self.cancel(
+                pending, "cancelled_unclear",
+                "I couldn't get a clear answer, so I've cancelled that request and nothing was changed. "
+                "Just ask again whenever you're ready.",
+                actor="bot",
+            )
+        if pending.stage is Stage.OTP:
+            return [f"Sorry, I didn't catch that. Reply with the 6-digit code we sent to your phone ending {phone[-4:]}, RESEND for a new code, or NO to cancel."]
+        return [f"Sorry, I need a clear yes or no. {confirm_prompt(pending)}"]
+
+    # -- one-time codes ---------------------------------------------------------------------
+
+    def send_code(self, pending: PendingAction, phone: str, send_number: int = 1) -> Optional[str]:
+        """Issue and text a code; returns an apology (and cancels) if the SMS could not be sent."""
+        now = self.s.clock.now()
+        challenge, code = self.s.step_up.issue(pending.id, pending.digest, now, send_number)
+        self.s.challenges.add(challenge)
+        body = (
+            f"Acme security code: {code}. It confirms: {pending.headline}. "
+            f"Valid {self.s.policy.otp.valid_minutes} minutes. Never share it: we will never call you to ask for it."
+        )
+        try:
+            message_id = self.s.sms.send_sms(phone, body)
+        except DeliveryFailed as exc:
+            self.s.challenges.update(challenge, replace(challenge, status=ChallengeStatus.VOID))
+            self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED)
+            self.s.record("otp_delivery_failed", pending.conversation_id, pending=pending, error=str(exc))
+            return (
+                f"I couldn't send a security code to your phone ending {phone[-4:]}, so I haven't changed anything. "
+                "Please try again in a few minutes, or ask for a person and we'll help you directly."
+            )
+        self.s.record("otp_sent", pending.conversation_id, pending=pending, challenge_id=challenge.id,
+                      send_number=send_number, message_id=message_id, to=f"***{phone[-4:]}")
+        return None
+
+    def resend(self, pending: PendingAction, phone: str) -> List[str]:
+        current = self.s.challenges.current(pending.id)
+        if current is None:
+            return self._unclear(pending, phone)
+        wait = self.s.step_up.resend_wait_seconds(current, self.s.clock.now())
+        if wait < 0:
+            return ["I've already sent the maximum number of codes for this request. Reply NO to cancel and start again, or ask for a person."]
+        if wait > 0:
+            return [f"A code is on its way. You can ask for a new one in {wait} seconds."]
+        if current.status is ChallengeStatus.ACTIVE:
+            self.s.challenges.update(current, replace(current, status=ChallengeStatus.SUPERSEDED))
+        problem = self.send_code(pending, phone, current.send_number + 1)
+        if problem:
+            return [problem]
+        self.s.record("otp_resent", pending.conversation_id, actor="customer", pending=pending)
+        return [f"I've sent a new code to your phone ending {phone[-4:]}; the previous one no longer works."]
+
+    def _verify(self, pending: PendingAction, code: str) -> List[str]:
+        challenge = self.s.challenges.current(pending.id)
+        if challenge is None:
+            return ["There's no code waiting for this request. Reply RESEND to get one, or NO to cancel."]
+        check = self.s.step_up.verify(challenge, code, pending.digest, self.s.clock.now())
+        stored = check.verdict in (Verdict.EXPIRED, Verdict.NOT_ACTIVE) or self.s.challenges.update(challenge, check.challenge)
+        if not stored:
+            return ["That code was just used or replaced. Please check your latest message."]
+        event = {
+            Verdict.ACCEPTED: "otp_verified", Verdict.WRONG: "otp_failed", Verdict.LOCKED: "otp_locked",
+            Verdict.EXPIRED: "otp_expired", Verdict.NOT_ACTIVE: "otp_not_active", Verdict.ACTION_CHANGED: "otp_action_changed",
+        }[check.verdict]
+        self.s.record(event, pending.conversation_id, actor="customer", pending=pending,
+                      challenge_id=challenge.id, attempts=check.challenge.attempts)
+        if check.verdict is Verdict.ACCEPTED:
+            return self.commit(pending.id, challenge.action_digest, actor="customer")
+        if check.verdict is Verdict.WRONG:
+            return [f"That code isn't right. You have {check.tries_left} {'try' if check.tries_left == 1 else 'tries'} left."]
+        if check.verdict is Verdict.LOCKED:
+            self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED)
+            return [
+                f"That's {self.s.policy.otp.max_attempts} wrong codes, so for your security I've cancelled this request "
+                "and nothing was changed. If you still want to go ahead, just ask again and I'll send a new code."
+            ]
+        if check.verdict is Verdict.EXPIRED:
+            return ["That code has expired. Reply RESEND for a new one, or NO to cancel."]
+        if check.verdict is Verdict.ACTION_CHANGED:
+            self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED)
+            return ["This request changed after the code was sent, so the code is no longer valid and nothing was changed. Please ask again."]
+        return ["That code is no longer valid: a newer one was sent. Use the latest code, or reply RESEND."]
+
+    # -- commit -------------------------------------------------------------------------------
+
+    def commit(self, pending_id: str, signed_digest: str, actor: str) -> List[str]:
+        """Execute once: claim, final check, run under the idempotency key, record the result."""
+        before = self.s.pendings.get(pending_id)
+        if before is None or not self.s.pendings.move(pending_id, SIGNABLE, Stage.EXECUTING):
+            current = self.s.pendings.get(pending_id)
+            if current and current.stage is Stage.DONE:
+                return [current.result_message or "That's already been done."]
+            if current and current.stage is Stage.EXECUTING:
+                return ["That's being done right now; I'll confirm in a moment."]
+            return ["That request is no longer open, so nothing was changed."]
+        pending = self.s.pendings.get(pending_id)
+        assert pending is not None
+        problem = self._final_check(pending, before.stage, signed_digest, self.s.clock.now())
+        if problem:
+            self.s.pendings.move(pending_id, (Stage.EXECUTING,), Stage.CANCELLED)
+            self.s.record("commit_refused", pending.conversation_id, actor="system", pending=pending, problem=problem)
+            return [f"I didn't go ahead: {problem}. Nothing was changed; please ask again."]
+        try:
+            result = self.s.business.execute(pending.request, pending.idempotency_key)
+        except BusinessUnavailable as exc:
+            self.s.pendings.move(pending_id, (Stage.EXECUTING,), Stage.FAILED)
+            self.s.record("execution_failed", pending.conversation_id, actor="system", pending=pending, error=str(exc))
+            return [
+                "I couldn't reach our account system just now, so this hasn't gone through yet. "
+                "Nothing was charged or changed. Please try again in a few minutes."
+            ]
+        self.s.pendings.move(pending_id, (Stage.EXECUTING,), Stage.DONE if result.ok else Stage.FAILED, result.message)
+        self.s.record("executed" if result.ok else "execution_refused", pending.conversation_id, actor=actor,
+                      pending=pending, idempotency_key=pending.idempotency_key, result=result.message,
+                      replayed=result.replayed or None)
+        return [result.message]
+
+    def _final_check(self, pending: PendingAction, signed_in: Stage, signed_digest: str, now: datetime) -> Optional[str]:
+        if signed_in is not Stage.APPROVAL and pending.is_expired(now):
+            return "the request expired before it was confirmed"
+        if action_digest(pending.request) != pending.digest or signed_digest != pending.digest:
+            return "the request changed after it was confirmed"
+        return None
+
+    def _void_code(self, pending: PendingAction) -> None:
+        challenge = self.s.challenges.current(pending.id)
+        if challenge and challenge.status is ChallengeStatus.ACTIVE:
+            self.s.challenges.update(challenge, replace(challenge, status=ChallengeStatus.VOID))

@@ -1,0 +1,19 @@
+"""One customer message as the assistant sees it, independent of Rasa's tracker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Tuple
+
+
+@dataclass(frozen=True)
+class Turn:
+    conversation_id: str  # Rasa's sender id: the customer's phone number on SMS/WhatsApp
+    request: str  # policy request kind, or "handoff", "reply", "fallback"
+    intent: str
+    confidence: float
+    text: str
+    entities: Mapping[str, str] = field(default_factory=dict)
+    recent_texts: Tuple[str, ...] = ()  # this conversation's customer messages, oldest first, this one last
+    consecutive_fallbacks: int = 0
+    channel: str = "rest"

@@ -1,0 +1,113 @@
+"""Rasa custom actions: thin adapters from Rasa's tracker to the assistant and back.
+
+Each action only names the request it stands for; the decisions live in
+``actions.domain``. The assistant's work (database, business API, SMS) is blocking, so it
+runs in a worker thread and the action server's event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.domain.assistant import Assistant
+from actions.domain.turn import Turn
+from actions.runtime import build_assistant
+from actions.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_assistant: Optional[Assistant] = None
+RECENT_MESSAGES = 5
+SORRY = (
+    "Sorry, something went wrong on our side and nothing was changed. "
+    "Please try again in a moment, or say 'agent' to talk to a person."
+)
+
+
+def get_assistant() -> Assistant:
+    """The process-wide assistant, built from the environment on first use."""
+    global _assistant
+    if _assistant is None:
+        _assistant = build_assistant(Settings.from_env())
+    return _assistant
+
+
+def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
+    latest = tracker.latest_message or {}
+    intent = latest.get("intent") or {}
+    entities: Dict[str, str] = {}
+    for entity in latest.get("entities") or []:
+        entities.setdefault(str(entity.get("entity")), str(entity.get("value")))
+    texts, fallbacks = _recent_user_messages(tracker.events)
+    return Turn(
+        conversation_id=tracker.sender_id,
+        request=request,
+        intent=str(intent.get("name") or ""),
+        confidence=float(intent.get("confidence") or 0.0),
+        text=str(latest.get("text") or ""),
+        entities=entities,
+        recent_texts=texts,
+        consecutive_fallbacks=fallbacks,
+        channel=tracker.get_latest_input_channel() or "rest",
+    )
+
+
+def _recent_user_messages(events: List[Dict[str, Any]]) -> Tuple[Tuple[str, ...], int]:
+    """The last few customer texts of this session, and how many in a row were not understood."""
+    user_events = []
+    for event in events:
+        if event.get("event") == "session_started":
+            user_events = []
+        elif event.get("event") == "user":
+            user_events.append(event)
+    texts = tuple(str(e.get("text") or "") for e in user_events[-RECENT_MESSAGES:])
+    fallbacks = 0
+    for event in reversed(user_events):
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+            break
+        fallbacks += 1
+    return texts, fallbacks
+
+
+class AssistantAction(Action):
+    action_name = ""
+    request = ""
+
+    def name(self) -> Text:
+        return self.action_name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = turn_from_tracker(tracker, self.request)
+        try:
+            messages = await asyncio.to_thread(get_assistant().handle, turn)
+        except Exception:  # the customer gets a clear answer; the operator gets the traceback
+            logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)
+            messages = [SORRY]
+        for text in messages:
+            dispatcher.utter_message(text=text)
+        return []
+
+
+def _action(action_name: str, request: str) -> type:
+    return type(f"Action_{action_name}", (AssistantAction,), {"action_name": action_name, "request": request})
+
+
+ActionOrderStatus = _action("action_order_status", "order_status")
+ActionDeliveryDate = _action("action_delivery_date", "delivery_date")
+ActionAccountBalance = _action("action_account_balance", "account_balance")
+ActionFaq = _action("action_faq", "faq")
+ActionChangeAddress = _action("action_change_address", "change_address")
+ActionChangeDeliverySlot = _action("action_change_delivery_slot", "change_delivery_slot")
+ActionUpdateEmail = _action("action_update_email", "update_email")
+ActionRefund = _action("action_refund", "refund")
+ActionCancelSubscription = _action("action_cancel_subscription", "cancel_subscription")
+ActionCloseAccount = _action("action_close_account", "close_account")
+ActionRemovePaymentMethod = _action("action_remove_payment_method", "remove_payment_method")
+ActionHandoff = _action("action_handoff", "handoff")
+ActionPendingReply = _action("action_pending_reply", "reply")
+ActionFallback = _action("action_fallback", "fallback")

@@ -1,0 +1,110 @@
+"""Settings for the action server, read from the environment once and validated at start-up.
+
+Every error says which variable to set. The embedded default needs none of them: SQLite
+files under ``var/``, the demo business seeded, and one-time codes written to a local
+development outbox instead of being texted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str
+    auth_token: str
+    from_number: str
+    base_url: Optional[str]
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    policy_path: Path
+    business: str  # "sqlite" | "http"
+    business_database_url: str
+    business_url: Optional[str]
+    business_api_key: Optional[str]
+    seed_demo: bool
+    otp_pepper: bytes
+    twilio: Optional[TwilioSettings]
+
+    @property
+    def dev_outbox(self) -> Path:
+        return self.data_dir / "dev_outbox.jsonl"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        data_dir = Path(env.get("HITL_DATA_DIR") or PROJECT_ROOT / "var").resolve()
+        business = env.get("ACME_BACKEND", "sqlite")
+        if business not in ("sqlite", "http"):
+            raise SettingsError(f"ACME_BACKEND must be 'sqlite' (the demo) or 'http' (your own API), got {business!r}")
+        business_url = env.get("ACME_BACKEND_URL") or None
+        if business == "http" and not business_url:
+            raise SettingsError("ACME_BACKEND=http needs ACME_BACKEND_URL (the base URL of your business API)")
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("HITL_DATABASE_URL") or f"sqlite:///{data_dir / 'hitl.db'}",
+            policy_path=Path(env.get("RISK_POLICY_PATH") or PROJECT_ROOT / "bot" / "risk_policy.yml"),
+            business=business,
+            business_database_url=env.get("ACME_DATABASE_URL") or f"sqlite:///{data_dir / 'acme.db'}",
+            business_url=business_url,
+            business_api_key=env.get("ACME_API_KEY") or None,
+            seed_demo=_flag(env, "ACME_SEED_DEMO", default=business == "sqlite"),
+            otp_pepper=_pepper(env, data_dir),
+            twilio=_twilio(env),
+        )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _pepper(env: Mapping[str, str], data_dir: Path) -> bytes:
+    """The secret that keys stored code hashes. Development generates one under the data dir."""
+    value = env.get("OTP_PEPPER")
+    if value:
+        if len(value) < 32:
+            raise SettingsError("OTP_PEPPER must be at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        return value.encode()
+    path = data_dir / "otp_pepper"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def _twilio(env: Mapping[str, str]) -> Optional[TwilioSettings]:
+    names = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+    given = [name for name in names if env.get(name)]
+    if not given:
+        return None
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise SettingsError(f"Twilio is partly configured: set {', '.join(missing)} too (or unset {', '.join(given)} to use the development outbox)")
+    return TwilioSettings(
+        account_sid=env["TWILIO_ACCOUNT_SID"],
+        auth_token=env["TWILIO_AUTH_TOKEN"],
+        from_number=env["TWILIO_FROM_NUMBER"],
+        base_url=env.get("TWILIO_BASE_URL") or None,
+    )

@@ -1,0 +1,116 @@
+"""In-memory stores: the reference behaviour of every store contract, used by unit tests.
+
+A lock makes each compare-and-set atomic, mirroring the conditional UPDATEs of the SQL stores.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Dict, List, Optional, Sequence
+
+from actions.domain.audit import AuditEntry
+from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
+from actions.domain.step_up import OtpChallenge
+from actions.domain.stores import Draft
+
+
+class MemoryPendingStore:
+    def __init__(self) -> None:
+        self._rows: Dict[str, PendingAction] = {}
+        self._lock = threading.Lock()
+
+    def add(self, pending: PendingAction) -> None:
+        with self._lock:
+            self._rows[pending.id] = pending
+
+    def get(self, pending_id: str) -> Optional[PendingAction]:
+        return self._rows.get(pending_id)
+
+    def awaiting_customer(self, conversation_id: str) -> Optional[PendingAction]:
+        rows = [p for p in self._rows.values() if p.conversation_id == conversation_id and p.stage in AWAITING_CUSTOMER]
+        return max(rows, key=lambda p: p.created_at, default=None)
+
+    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None) -> bool:
+        with self._lock:
+            row = self._rows.get(pending_id)
+            if row is None or row.stage not in from_stages:
+                return False
+            self._rows[pending_id] = replace(row, stage=to, result_message=result_message or row.result_message)
+            return True
+
+    def add_unclear_reply(self, pending_id: str) -> int:
+        with self._lock:
+            row = self._rows[pending_id]
+            self._rows[pending_id] = replace(row, unclear_replies=row.unclear_replies + 1)
+            return row.unclear_replies + 1
+
+
+class MemoryChallengeStore:
+    def __init__(self) -> None:
+        self._rows: Dict[str, OtpChallenge] = {}
+        self._lock = threading.Lock()
+
+    def add(self, challenge: OtpChallenge) -> None:
+        with self._lock:
+            self._rows[challenge.id] = challenge
+
+    def current(self, pending_id: str) -> Optional[OtpChallenge]:
+        rows = [c for c in self._rows.values() if c.pending_id == pending_id]
+        return max(rows, key=lambda c: (c.send_number, c.issued_at), default=None)
+
+    def update(self, before: OtpChallenge, after: OtpChallenge) -> bool:
+        with self._lock:
+            row = self._rows.get(before.id)
+            if row is None or row.status != before.status or row.attempts != before.attempts:
+                return False
+            self._rows[before.id] = after
+            return True
+
+
+class MemoryDraftStore:
+    def __init__(self) -> None:
+        self._rows: Dict[str, Draft] = {}
+
+    def get(self, conversation_id: str) -> Optional[Draft]:
+        return self._rows.get(conversation_id)
+
+    def put(self, conversation_id: str, draft: Draft) -> None:
+        self._rows[conversation_id] = draft
+
+    def clear(self, conversation_id: str) -> None:
+        self._rows.pop(conversation_id, None)
+
+
+class MemoryAuditLog:
+    def __init__(self) -> None:
+        self._rows: List[AuditEntry] = []
+
+    def append(self, entry: AuditEntry) -> None:
+        self._rows.append(entry)
+
+    def entries(self, conversation_id: Optional[str] = None) -> Sequence[AuditEntry]:
+        return [e for e in self._rows if conversation_id is None or e.conversation_id == conversation_id]
+
+
+class MemoryHandoffQueue:
+    def __init__(self) -> None:
+        self.requests: List[HandoffRequest] = []
+
+    def add(self, request: HandoffRequest) -> None:
+        self.requests.append(request)
+
+    def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
+        return next((r for r in self.requests if r.conversation_id == conversation_id and r.status == "open"), None)
+
+
+class MemoryApprovalQueue:
+    def __init__(self) -> None:
+        self.requests: List[ApprovalRequest] = []
+
+    def add(self, request: ApprovalRequest) -> None:
+        self.requests.append(request)
+
+    def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
+        return next((r for r in self.requests if r.pending_id == pending_id), None)

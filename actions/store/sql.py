@@ -1,0 +1,235 @@
+"""SQL implementations of the assistant's stores (SQLite or PostgreSQL through SQLAlchemy).
+
+Compare-and-set transitions are single conditional UPDATEs: the database decides which of
+two racing workers wins, and the loser sees rowcount 0.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional, Sequence
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from actions.domain.audit import AuditEntry
+from actions.domain.business import ActionRequest
+from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
+from actions.domain.step_up import ChallengeStatus, OtpChallenge
+from actions.domain.stores import Draft
+from actions.store.tables import ApprovalRow, AuditRow, ChallengeRow, DraftRow, HandoffRow, PendingRow
+
+
+class SqlPendingStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, pending: PendingAction) -> None:
+        with Session(self.engine) as session:
+            session.add(PendingRow(
+                id=pending.id, conversation_id=pending.conversation_id, customer_id=pending.customer_id,
+                kind=pending.request.kind, params_json=json.dumps(dict(pending.request.params), sort_keys=True),
+                headline=pending.headline, summary=pending.summary, outcome=pending.outcome, tier=pending.tier,
+                reasons_json=json.dumps(list(pending.reasons)), policy_version=pending.policy_version,
+                idempotency_key=pending.idempotency_key, digest=pending.digest, stage=pending.stage.value,
+                created_at=pending.created_at, expires_at=pending.expires_at, amount_cents=pending.amount_cents,
+                unclear_replies=pending.unclear_replies, result_message=pending.result_message,
+            ))
+            session.commit()
+
+    def get(self, pending_id: str) -> Optional[PendingAction]:
+        with Session(self.engine) as session:
+            row = session.get(PendingRow, pending_id)
+            return _pending(row) if row else None
+
+    def awaiting_customer(self, conversation_id: str) -> Optional[PendingAction]:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(PendingRow)
+                .where(PendingRow.conversation_id == conversation_id)
+                .where(PendingRow.stage.in_([stage.value for stage in AWAITING_CUSTOMER]))  # type: ignore[attr-defined]
+                .order_by(PendingRow.created_at.desc())  # type: ignore[attr-defined]
+            ).first()
+            return _pending(row) if row else None
+
+    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None) -> bool:
+        values = {"stage": to.value}
+        if result_message is not None:
+            values["result_message"] = result_message
+        statement = (
+            update(PendingRow)
+            .where(PendingRow.id == pending_id)
+            .where(PendingRow.stage.in_([stage.value for stage in from_stages]))  # type: ignore[attr-defined]
+            .values(**values)
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def add_unclear_reply(self, pending_id: str) -> int:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(PendingRow).where(PendingRow.id == pending_id)
+                .values(unclear_replies=PendingRow.unclear_replies + 1)
+            )
+            return connection.execute(
+                select(PendingRow.unclear_replies).where(PendingRow.id == pending_id)
+            ).scalar_one()
+
+
+def _pending(row: PendingRow) -> PendingAction:
+    return PendingAction(
+        id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id,
+        request=ActionRequest(row.kind, row.customer_id, json.loads(row.params_json)),
+        headline=row.headline, summary=row.summary, outcome=row.outcome, tier=row.tier, reasons=tuple(json.loads(row.reasons_json)),
+        policy_version=row.policy_version, idempotency_key=row.idempotency_key, digest=row.digest,
+        stage=Stage(row.stage), created_at=row.created_at, expires_at=row.expires_at,
+        amount_cents=row.amount_cents, unclear_replies=row.unclear_replies, result_message=row.result_message,
+    )
+
+
+class SqlChallengeStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, challenge: OtpChallenge) -> None:
+        with Session(self.engine) as session:
+            session.add(ChallengeRow(
+                id=challenge.id, pending_id=challenge.pending_id, action_digest=challenge.action_digest,
+                code_hash=challenge.code_hash, issued_at=challenge.issued_at, expires_at=challenge.expires_at,
+                attempts=challenge.attempts, send_number=challenge.send_number, status=challenge.status.value,
+            ))
+            session.commit()
+
+    def current(self, pending_id: str) -> Optional[OtpChallenge]:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(ChallengeRow).where(ChallengeRow.pending_id == pending_id)
+                .order_by(ChallengeRow.send_number.desc(), ChallengeRow.issued_at.desc())  # type: ignore[attr-defined]
+            ).first()
+            if row is None:
+                return None
+            return OtpChallenge(
+                id=row.id, pending_id=row.pending_id, action_digest=row.action_digest, code_hash=row.code_hash,
+                issued_at=row.issued_at, expires_at=row.expires_at, attempts=row.attempts,
+                send_number=row.send_number, status=ChallengeStatus(row.status),
+            )
+
+    def update(self, before: OtpChallenge, after: OtpChallenge) -> bool:
+        statement = (
+            update(ChallengeRow)
+            .where(ChallengeRow.id == before.id)
+            .where(ChallengeRow.status == before.status.value)
+            .where(ChallengeRow.attempts == before.attempts)
+            .values(status=after.status.value, attempts=after.attempts)
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+
+
+class SqlDraftStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, conversation_id: str) -> Optional[Draft]:
+        with Session(self.engine) as session:
+            row = session.get(DraftRow, conversation_id)
+            return Draft(row.request, json.loads(row.fields_json), row.missing) if row else None
+
+    def put(self, conversation_id: str, draft: Draft) -> None:
+        with Session(self.engine) as session:
+            row = session.get(DraftRow, conversation_id) or DraftRow(conversation_id=conversation_id, request="", fields_json="{}", missing="")
+            row.request, row.fields_json, row.missing = draft.request, json.dumps(dict(draft.fields)), draft.missing
+            session.add(row)
+            session.commit()
+
+    def clear(self, conversation_id: str) -> None:
+        with Session(self.engine) as session:
+            row = session.get(DraftRow, conversation_id)
+            if row:
+                session.delete(row)
+                session.commit()
+
+
+class SqlAuditLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, entry: AuditEntry) -> None:
+        with Session(self.engine) as session:
+            session.add(AuditRow(
+                at=entry.at, actor=entry.actor, event=entry.event, conversation_id=entry.conversation_id,
+                customer_id=entry.customer_id, pending_id=entry.pending_id, request=entry.request,
+                outcome=entry.outcome, tier=entry.tier, reasons_json=json.dumps(list(entry.reasons)),
+                policy_version=entry.policy_version, detail_json=json.dumps(dict(entry.detail), default=str),
+            ))
+            session.commit()
+
+    def entries(self, conversation_id: Optional[str] = None) -> Sequence[AuditEntry]:
+        with Session(self.engine) as session:
+            query = select(AuditRow).order_by(AuditRow.id)  # type: ignore[arg-type]
+            if conversation_id is not None:
+                query = query.where(AuditRow.conversation_id == conversation_id)
+            return [
+                AuditEntry(
+                    at=row.at, actor=row.actor, event=row.event, conversation_id=row.conversation_id,
+                    customer_id=row.customer_id, pending_id=row.pending_id, request=row.request,
+                    outcome=row.outcome, tier=row.tier, reasons=tuple(json.loads(row.reasons_json)),
+                    policy_version=row.policy_version, detail=json.loads(row.detail_json),
+                )
+                for row in session.exec(query)
+            ]
+
+
+class SqlHandoffQueue:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, request: HandoffRequest) -> None:
+        with Session(self.engine) as session:
+            session.add(HandoffRow(
+                id=request.id, conversation_id=request.conversation_id, customer_id=request.customer_id,
+                topic=request.topic, priority=request.priority, reasons_json=json.dumps(list(request.reasons)),
+                pending_id=request.pending_id, created_at=request.created_at, status=request.status,
+            ))
+            session.commit()
+
+    def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(HandoffRow).where(HandoffRow.conversation_id == conversation_id).where(HandoffRow.status == "open")
+            ).first()
+            if row is None:
+                return None
+            return HandoffRequest(
+                id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, topic=row.topic,
+                priority=row.priority, reasons=tuple(json.loads(row.reasons_json)), pending_id=row.pending_id,
+                created_at=row.created_at, status=row.status,
+            )
+
+
+class SqlApprovalQueue:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, request: ApprovalRequest) -> None:
+        with Session(self.engine) as session:
+            session.add(ApprovalRow(
+                id=request.id, pending_id=request.pending_id, conversation_id=request.conversation_id,
+                customer_id=request.customer_id, kind=request.kind, amount_cents=request.amount_cents,
+                summary=request.summary, reasons_json=json.dumps(list(request.reasons)),
+                requested_at=request.requested_at, status=request.status,
+            ))
+            session.commit()
+
+    def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
+        with Session(self.engine) as session:
+            row = session.exec(select(ApprovalRow).where(ApprovalRow.pending_id == pending_id)).first()
+            if row is None:
+                return None
+            return ApprovalRequest(
+                id=row.id, pending_id=row.pending_id, conversation_id=row.conversation_id,
+                customer_id=row.customer_id, kind=row.kind, amount_cents=row.amount_cents, summary=row.summary,
+                reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
+            )

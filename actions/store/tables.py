@@ -1,0 +1,152 @@
+"""SQL tables for the assistant's own state: pending actions, codes, drafts, audit, handoffs, approvals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import Column, DateTime, Index, event, text
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class StoreTable(SQLModel, registry=registry()):
+    """Base of the assistant's tables: their own metadata, apart from any other SQLModel tables."""
+
+
+class UtcDateTime(TypeDecorator):
+    """Store UTC; hand back timezone-aware datetimes (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC times")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _utc(nullable: bool = False):
+    return Field(sa_column=Column(UtcDateTime(), nullable=nullable))
+
+
+class PendingRow(StoreTable, table=True):
+    __tablename__ = "pending_actions"
+    id: str = Field(primary_key=True)
+    conversation_id: str = Field(index=True)
+    customer_id: str
+    kind: str
+    params_json: str
+    headline: str
+    summary: str
+    outcome: str
+    tier: str
+    reasons_json: str
+    policy_version: str
+    idempotency_key: str = Field(sa_column_kwargs={"unique": True})
+    digest: str
+    stage: str = Field(index=True)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    amount_cents: Optional[int] = None
+    unclear_replies: int = 0
+    result_message: Optional[str] = None
+
+
+class ChallengeRow(StoreTable, table=True):
+    __tablename__ = "otp_challenges"
+    id: str = Field(primary_key=True)
+    pending_id: str = Field(index=True)
+    action_digest: str
+    code_hash: str
+    issued_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    attempts: int = 0
+    send_number: int = 1
+    status: str
+
+
+class DraftRow(StoreTable, table=True):
+    __tablename__ = "request_drafts"
+    conversation_id: str = Field(primary_key=True)
+    request: str
+    fields_json: str
+    missing: str
+
+
+class AuditRow(StoreTable, table=True):
+    __tablename__ = "audit_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _utc()
+    actor: str
+    event: str = Field(index=True)
+    conversation_id: str = Field(index=True)
+    customer_id: Optional[str] = None
+    pending_id: Optional[str] = Field(default=None, index=True)
+    request: Optional[str] = None
+    outcome: Optional[str] = None
+    tier: Optional[str] = None
+    reasons_json: str = "[]"
+    policy_version: Optional[str] = None
+    detail_json: str = "{}"
+
+
+class HandoffRow(StoreTable, table=True):
+    __tablename__ = "handoff_requests"
+    id: str = Field(primary_key=True)
+    conversation_id: str = Field(index=True)
+    customer_id: Optional[str] = None
+    topic: str
+    priority: str
+    reasons_json: str
+    pending_id: Optional[str] = None
+    created_at: datetime = _utc()
+    status: str = Field(default="open", index=True)
+
+
+class ApprovalRow(StoreTable, table=True):
+    __tablename__ = "approval_requests"
+    id: str = Field(primary_key=True)
+    pending_id: str = Field(index=True)
+    conversation_id: str
+    customer_id: str
+    kind: str
+    amount_cents: Optional[int] = None
+    summary: str
+    reasons_json: str
+    requested_at: datetime = _utc()
+    status: str = Field(default="pending", index=True)
+
+
+# The audit log is append-only in the database itself, not just by convention.
+_SQLITE_GUARDS = [
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+]
+_POSTGRES_GUARDS = [
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+]
+
+
+@event.listens_for(AuditRow.__table__, "after_create")
+def _guard_audit_log(target, connection, **kw) -> None:
+    guards = _POSTGRES_GUARDS if connection.dialect.name == "postgresql" else _SQLITE_GUARDS
+    for statement in guards:
+        connection.execute(text(statement))
+
+
+Index("ix_pending_conversation_stage", PendingRow.conversation_id, PendingRow.stage)

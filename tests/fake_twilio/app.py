@@ -1,0 +1,139 @@
+"""The fake's aiohttp application: Twilio's REST routes for Messages and Calls.
+
+One middleware does what Twilio does before any route runs: record the request, apply an
+injected failure, check HTTP Basic auth and the account in the path, and render every error
+as Twilio's JSON error body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+from aiohttp import web
+from multidict import CIMultiDict, MultiDict
+
+from tests.fake_twilio import resources
+from tests.fake_twilio.spec import CREATE_CALL, CREATE_MESSAGE, FETCH_MESSAGE, LIST_MESSAGE
+from tests.fake_twilio.state import REFUSAL_MESSAGES, FakeState, RecordedRequest, basic_auth
+from tests.fake_twilio.validation import TwilioApiError, as_values, check_params
+
+STATE = web.AppKey("state", FakeState)
+ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(error: TwilioApiError) -> web.Response:
+    return web.json_response(error.to_json(), status=error.status)
+
+
+def not_found(path: str) -> TwilioApiError:
+    return TwilioApiError(404, 20404, f"The requested resource {path} was not found")
+
+
+@web.middleware
+async def twilio_front_door(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = request.app[STATE]
+    form: MultiDict[str] = MultiDict()
+    if request.method == "POST":
+        form = MultiDict((k, str(v)) for k, v in (await request.post()).items())
+    credentials = basic_auth(request.headers.get("Authorization"))
+    state.record(
+        RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=MultiDict(request.query),
+            form=form,
+            headers=CIMultiDict(request.headers),
+            auth_user=credentials[0] if credentials else None,
+        )
+    )
+    failure = state.pop_failure()
+    if failure is not None:
+        if failure.delay:
+            await asyncio.sleep(failure.delay)
+        if failure.status is not None:
+            code = failure.code if failure.code is not None else failure.status
+            return error_response(TwilioApiError(failure.status, code, failure.message))
+    if credentials != (state.account_sid, state.auth_token):
+        return error_response(TwilioApiError(401, 20003, "Authenticate"))
+    path_account = request.match_info.get("account_sid")
+    if path_account is not None and path_account != state.account_sid:
+        return error_response(not_found(request.path))
+    try:
+        return await handler(request)
+    except TwilioApiError as error:
+        return error_response(error)
+    except web.HTTPMethodNotAllowed:
+        return error_response(TwilioApiError(405, 20004, "Method not allowed"))
+    except web.HTTPNotFound:
+        return error_response(not_found(request.path))
+
+
+async def _form_values(request: web.Request) -> dict[str, list[str]]:
+    return as_values(await request.post())
+
+
+def _refuse_if_asked(state: FakeState, to: str) -> None:
+    code = state.refusal_for(to)
+    if code is not None:
+        template = REFUSAL_MESSAGES.get(code, "Message to {to} refused (code %d)" % code)
+        raise TwilioApiError(400, code, template.format(to=to))
+
+
+async def create_message(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    values = await _form_values(request)
+    check_params(CREATE_MESSAGE, values)
+    _refuse_if_asked(state, values["To"][0])
+    resource = resources.message_resource(state.account_sid, values, state.clock.now())
+    state.add_message(resource, values)
+    return web.json_response(resource, status=201)
+
+
+async def fetch_message(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    check_params(FETCH_MESSAGE, as_values(request.query))
+    found = state.message(request.match_info["sid"])
+    if found is None:
+        raise not_found(request.path)
+    return web.json_response(found)
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    query = as_values(request.query)
+    check_params(LIST_MESSAGE, query)
+    filters = {name: query[name][0] for name in ("To", "From") if name in query}
+    records = [
+        m
+        for m in reversed(state.messages())  # Twilio lists the most recent first
+        if all(m.get(name.lower()) == value for name, value in filters.items())
+    ]
+    page_size = int(query.get("PageSize", ["50"])[0])
+    page = int(query.get("Page", ["0"])[0])
+    if not 1 <= page_size <= 1000 or page < 0:
+        raise TwilioApiError(400, 20001, "PageSize must be 1..1000 and Page must not be negative")
+    body = resources.page_body("messages", records, request.path, page, page_size, filters)
+    return web.json_response(body)
+
+
+async def create_call(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    values = await _form_values(request)
+    check_params(CREATE_CALL, values)
+    _refuse_if_asked(state, values["To"][0])
+    resource = resources.call_resource(state.account_sid, values, state.clock.now())
+    state.add_call(resource, values)
+    return web.json_response(resource, status=201)
+
+
+def create_app(state: FakeState) -> web.Application:
+    app = web.Application(middlewares=[twilio_front_door])
+    app[STATE] = state
+    app.router.add_post(f"{ACCOUNT}/Messages.json", create_message)
+    app.router.add_get(f"{ACCOUNT}/Messages.json", list_messages, allow_head=False)
+    app.router.add_get(f"{ACCOUNT}/Messages/{{sid:[A-Za-z0-9]+}}.json", fetch_message, allow_head=False)
+    app.router.add_post(f"{ACCOUNT}/Calls.json", create_call)
+    return app

@@ -1,0 +1,155 @@
+"""JSON bodies shaped like Twilio's Message and Call resources (API version 2010-04-01).
+
+Field names and value formats follow the ``api.v2010.account.message`` and
+``api.v2010.account.call`` schemas: SIDs are a two-letter prefix plus 32 hex digits, dates are
+RFC 2822 in GMT, counters are strings, and money fields stay null until Twilio prices them.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any, Mapping, Optional, Sequence
+from urllib.parse import urlencode
+
+API_VERSION = "2010-04-01"
+
+# The GSM-7 basic character set: messages made only of these fit 160 characters per segment.
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def new_sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def rfc2822(moment: datetime) -> str:
+    """``Thu, 24 Aug 2023 05:01:45 +0000``, the format Twilio uses for resource dates."""
+    return format_datetime(moment)
+
+
+def num_segments(body: str) -> int:
+    if not body:
+        return 1
+    single, multi = (160, 153) if set(body) <= GSM7 else (70, 67)
+    return 1 if len(body) <= single else math.ceil(len(body) / multi)
+
+
+def _first(params: Mapping[str, Sequence[str]], name: str) -> Optional[str]:
+    values = params.get(name)
+    return values[0] if values else None
+
+
+def message_resource(account_sid: str, params: Mapping[str, Sequence[str]], now: datetime) -> dict[str, Any]:
+    """The resource Twilio answers ``POST .../Messages.json`` with (status ``queued``)."""
+    media = list(params.get("MediaUrl", ()))
+    sid = new_sid("MM" if media else "SM")
+    body = _first(params, "Body") or ""
+    sender = _first(params, "From")
+    service = _first(params, "MessagingServiceSid")
+    uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}"
+    return {
+        "account_sid": account_sid,
+        "api_version": API_VERSION,
+        "body": body,
+        "date_created": rfc2822(now),
+        "date_sent": None,
+        "date_updated": rfc2822(now),
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": sender,
+        "messaging_service_sid": service,
+        "num_media": str(len(media)),
+        "num_segments": str(num_segments(body)),
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        # Twilio reports 'accepted' while a Messaging Service still has to pick the sender.
+        "status": "queued" if sender else "accepted",
+        "subresource_uris": {
+            "media": f"{uri}/Media.json",
+            "feedback": f"{uri}/Feedback.json",
+        },
+        "to": _first(params, "To"),
+        "uri": f"{uri}.json",
+    }
+
+
+def call_resource(account_sid: str, params: Mapping[str, Sequence[str]], now: datetime) -> dict[str, Any]:
+    """The resource Twilio answers ``POST .../Calls.json`` with (status ``queued``)."""
+    sid = new_sid("CA")
+    uri = f"/{API_VERSION}/Accounts/{account_sid}/Calls/{sid}"
+    to, sender = _first(params, "To"), _first(params, "From")
+    return {
+        "account_sid": account_sid,
+        "answered_by": None,
+        "api_version": API_VERSION,
+        "caller_name": None,
+        "date_created": rfc2822(now),
+        "date_updated": rfc2822(now),
+        "direction": "outbound-api",
+        "duration": None,
+        "end_time": None,
+        "forwarded_from": None,
+        "from": sender,
+        "from_formatted": sender,
+        "group_sid": None,
+        "parent_call_sid": None,
+        "phone_number_sid": None,
+        "price": None,
+        "price_unit": "USD",
+        "queue_time": "0",
+        "sid": sid,
+        "start_time": None,
+        "status": "queued",
+        "subresource_uris": {
+            name: f"{uri}/{path}.json"
+            for name, path in (
+                ("notifications", "Notifications"),
+                ("recordings", "Recordings"),
+                ("payments", "Payments"),
+                ("events", "Events"),
+                ("siprec", "Siprec"),
+                ("streams", "Streams"),
+                ("user_defined_message_subscriptions", "UserDefinedMessageSubscriptions"),
+                ("user_defined_messages", "UserDefinedMessages"),
+            )
+        },
+        "to": to,
+        "to_formatted": to,
+        "trunk_sid": None,
+        "uri": f"{uri}.json",
+    }
+
+
+def page_body(
+    key: str,
+    records: list[dict[str, Any]],
+    path: str,
+    page: int,
+    page_size: int,
+    filters: Mapping[str, str],
+) -> dict[str, Any]:
+    """One page of a list, with the paging fields the twilio client follows (``next_page_uri``)."""
+    def page_uri(number: int) -> str:
+        return f"{path}?{urlencode({**filters, 'PageSize': page_size, 'Page': number})}"
+
+    start = page * page_size
+    chunk = records[start : start + page_size]
+    has_next = start + page_size < len(records)
+    return {
+        key: chunk,
+        "end": start + max(len(chunk) - 1, 0),
+        "first_page_uri": page_uri(0),
+        "next_page_uri": page_uri(page + 1) if has_next else None,
+        "page": page,
+        "page_size": page_size,
+        "previous_page_uri": page_uri(page - 1) if page > 0 else None,
+        "start": start,
+        "uri": page_uri(page),
+    }

@@ -1,0 +1,215 @@
+"""``FakeTwilio``: an in-process Twilio REST API on 127.0.0.1, usable from plain sync tests.
+
+The server runs its own event loop in a background thread, so a synchronous test can point
+the real twilio client (or our senders) at ``fake.base_url`` and then assert on what arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from datetime import timezone
+from types import TracebackType
+from typing import Any, Mapping, Optional
+
+from aiohttp import web
+from twilio.rest import Client
+
+from actions.domain.clock import Clock, SystemClock
+from actions.sms.twilio_http import build_twilio_client
+from tests.fake_twilio import webhooks
+from tests.fake_twilio.app import create_app
+from tests.fake_twilio.resources import new_sid, rfc2822
+from tests.fake_twilio.state import FakeState, InjectedFailure, RecordedRequest
+from tests.fake_twilio.webhooks import ParamValue, WebhookReply
+
+FINAL_STATUSES = ("delivered", "undelivered", "failed", "read")
+
+
+@dataclass(frozen=True)
+class StatusCallbackDelivery:
+    message_sid: str
+    status: str
+    url: str
+    reply: WebhookReply
+
+
+class FakeTwilio:
+    """Start with ``with FakeTwilio() as fake:`` (or ``start()``/``stop()``)."""
+
+    def __init__(
+        self,
+        account_sid: Optional[str] = None,
+        auth_token: Optional[str] = None,
+        clock: Optional[Clock] = None,
+    ) -> None:
+        self.account_sid = account_sid or new_sid("AC")
+        self.auth_token = auth_token or new_sid("")
+        self._state = FakeState(self.account_sid, self.auth_token, clock or SystemClock())
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
+        self._runner: Optional[web.AppRunner] = None
+        self._port: Optional[int] = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("FakeTwilio is not running: call start() or use it as a context manager")
+        return f"http://127.0.0.1:{self._port}"
+
+    def start(self) -> "FakeTwilio":
+        if self._thread is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self._serve, args=(loop,), name="fake-twilio", daemon=True)
+        self._loop, self._thread = loop, thread
+        thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._open_site(), loop)
+        self._port = future.result(timeout=10)
+        return self
+
+    def _serve(self, loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_forever()
+        loop.close()
+
+    async def _open_site(self) -> int:
+        runner = web.AppRunner(create_app(self._state), access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        return int(runner.addresses[0][1])
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop = self._thread = self._runner = None
+        self._port = None
+
+    async def _shutdown(self) -> None:
+        """Close the server, then cancel handlers still waiting (e.g. on ``stall_next``)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def __enter__(self) -> "FakeTwilio":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    def client(self, timeout: float = 10.0) -> Client:
+        """The real twilio ``Client``, authenticated for this fake and redirected to it."""
+        return build_twilio_client(self.account_sid, self.auth_token, base_url=self.base_url, timeout=timeout)
+
+    # -- what arrived ------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received (including refused ones), oldest first."""
+        return self._state.requests()
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Every message created, oldest first, as the JSON resource Twilio would return."""
+        return self._state.messages()
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        return self._state.calls()
+
+    def message(self, sid: str) -> dict[str, Any]:
+        found = self._state.message(sid)
+        if found is None:
+            raise KeyError(f"no message {sid} was created on this fake")
+        return found
+
+    def params_of(self, sid: str) -> dict[str, list[str]]:
+        """The form parameters the message or call ``sid`` was created with."""
+        return self._state.params_of(sid)
+
+    # -- failure injection -------------------------------------------------------------------
+    def fail_next(
+        self,
+        status: int = 500,
+        code: Optional[int] = None,
+        message: str = "Internal Server Error",
+        times: int = 1,
+    ) -> None:
+        """The next ``times`` API requests get ``status`` with Twilio's error body (``code``
+        defaults to the status, as Twilio does for errors without a specific code)."""
+        self._state.add_failure(InjectedFailure(status, code, message), times)
+
+    def stall_next(self, seconds: float, times: int = 1) -> None:
+        """Hold the next requests for ``seconds`` before answering normally: for timeout tests."""
+        self._state.add_failure(InjectedFailure(None, None, "", delay=seconds), times)
+
+    def refuse(self, number: str, code: int = 21610) -> None:
+        """Refuse to message or call ``number`` with ``code`` (21610 unsubscribed, 21211 invalid,
+        21614 not mobile, 21408 region not enabled)."""
+        self._state.refuse(number, code)
+
+    # -- webhooks ----------------------------------------------------------------------------
+    def sign(self, url: str, params: Mapping[str, ParamValue]) -> str:
+        return webhooks.sign(self.auth_token, url, params)
+
+    def send_webhook(
+        self, url: str, params: Mapping[str, ParamValue], method: str = "POST", signature: Optional[str] = None
+    ) -> WebhookReply:
+        """Call ``url`` as Twilio would, signed with this fake's auth token (or ``signature``)."""
+        return webhooks.send_signed(self.auth_token, url, params, method=method, signature=signature)
+
+    def send_inbound_sms(self, url: str, from_: str, to: str, body: str, **extra: str) -> WebhookReply:
+        params = {**webhooks.inbound_sms_params(self.account_sid, from_, to, body), **extra}
+        return self.send_webhook(url, params)
+
+    def send_inbound_whatsapp(
+        self, url: str, from_: str, to: str, body: str, profile_name: str = "Customer", **extra: str
+    ) -> WebhookReply:
+        params = webhooks.inbound_whatsapp_params(self.account_sid, from_, to, body, profile_name)
+        return self.send_webhook(url, {**params, **extra})
+
+    def deliver_status_callbacks(
+        self, final_status: str = "delivered", error_code: Optional[int] = None
+    ) -> list[StatusCallbackDelivery]:
+        """Advance every message that asked for a ``StatusCallback`` to ``final_status``,
+        POSTing each step (queued, sent, final) signed like Twilio; returns what was sent."""
+        if final_status not in FINAL_STATUSES:
+            raise ValueError(f"final_status must be one of {FINAL_STATUSES}, got {final_status!r}")
+        steps = ["queued", final_status] if final_status == "failed" else ["queued", "sent", final_status]
+        deliveries: list[StatusCallbackDelivery] = []
+        for message in self.messages:
+            url = (self.params_of(message["sid"]).get("StatusCallback") or [None])[0]
+            if url is None or message["status"] in FINAL_STATUSES:
+                continue
+            already = self._state.callbacks_sent(message["sid"])
+            for status in (s for s in steps if s not in already):
+                updated = self._advance(message["sid"], status, error_code)
+                reply = self.send_webhook(url, webhooks.message_status_params(updated, status))
+                self._state.mark_callback_sent(message["sid"], status)
+                deliveries.append(StatusCallbackDelivery(message["sid"], status, url, reply))
+        return deliveries
+
+    def _advance(self, sid: str, status: str, error_code: Optional[int]) -> dict[str, Any]:
+        now = rfc2822(self._state.clock.now().astimezone(timezone.utc))
+        fields: dict[str, Any] = {"status": status, "date_updated": now}
+        if status == "sent":
+            fields["date_sent"] = now
+        if status in ("failed", "undelivered"):
+            fields["error_code"] = error_code or 30003
+            fields["error_message"] = "Unreachable destination handset"
+        return self._state.update_message(sid, **fields)

@@ -1,0 +1,145 @@
+"""Everything the fake remembers, shared between its server thread and the test's thread.
+
+All access goes through one lock; readers get copies, so a test can iterate over requests or
+messages while the server keeps recording.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from multidict import CIMultiDict, MultiDict
+
+from actions.domain.clock import Clock
+
+#: Messages Twilio answers with when it refuses a recipient.
+REFUSAL_MESSAGES = {
+    21211: "The 'To' number {to} is not a valid phone number.",
+    21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One HTTP request the fake received, exactly as the client sent it."""
+
+    method: str
+    path: str
+    query: MultiDict[str]
+    form: MultiDict[str]
+    headers: CIMultiDict[str]
+    auth_user: Optional[str]
+
+    @property
+    def params(self) -> MultiDict[str]:
+        """The parameters Twilio would read: the form for POST, the query string otherwise."""
+        return self.form if self.method == "POST" else self.query
+
+
+@dataclass(frozen=True)
+class InjectedFailure:
+    status: Optional[int]
+    code: Optional[int]
+    message: str
+    delay: float = 0.0
+
+
+def basic_auth(header: Optional[str]) -> Optional[tuple[str, str]]:
+    """``(user, password)`` from an ``Authorization: Basic ...`` header, or None."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+class FakeState:
+    def __init__(self, account_sid: str, auth_token: str, clock: Clock) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._messages: dict[str, dict[str, Any]] = {}
+        self._calls: dict[str, dict[str, Any]] = {}
+        self._params: dict[str, dict[str, list[str]]] = {}
+        self._callbacks_sent: dict[str, list[str]] = {}
+        self._failures: deque[InjectedFailure] = deque()
+        self._refused: dict[str, int] = {}
+
+    # -- recording ---------------------------------------------------------------------------
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    # -- failure injection -------------------------------------------------------------------
+    def add_failure(self, failure: InjectedFailure, times: int) -> None:
+        with self._lock:
+            self._failures.extend([failure] * times)
+
+    def pop_failure(self) -> Optional[InjectedFailure]:
+        with self._lock:
+            return self._failures.popleft() if self._failures else None
+
+    def refuse(self, number: str, code: int) -> None:
+        with self._lock:
+            self._refused[number] = code
+
+    def refusal_for(self, number: str) -> Optional[int]:
+        with self._lock:
+            return self._refused.get(number)
+
+    # -- resources ---------------------------------------------------------------------------
+    def add_message(self, resource: dict[str, Any], params: dict[str, list[str]]) -> None:
+        with self._lock:
+            self._messages[resource["sid"]] = resource
+            self._params[resource["sid"]] = params
+
+    def add_call(self, resource: dict[str, Any], params: dict[str, list[str]]) -> None:
+        with self._lock:
+            self._calls[resource["sid"]] = resource
+            self._params[resource["sid"]] = params
+
+    def message(self, sid: str) -> Optional[dict[str, Any]]:
+        with self._lock:
+            found = self._messages.get(sid)
+            return copy.deepcopy(found) if found else None
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Oldest first, as created."""
+        with self._lock:
+            return copy.deepcopy(list(self._messages.values()))
+
+    def calls(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self._calls.values()))
+
+    def params_of(self, sid: str) -> dict[str, list[str]]:
+        with self._lock:
+            return copy.deepcopy(self._params.get(sid, {}))
+
+    def update_message(self, sid: str, **fields: Any) -> dict[str, Any]:
+        with self._lock:
+            self._messages[sid].update(fields)
+            return copy.deepcopy(self._messages[sid])
+
+    def callbacks_sent(self, sid: str) -> list[str]:
+        with self._lock:
+            return list(self._callbacks_sent.get(sid, []))
+
+    def mark_callback_sent(self, sid: str, status: str) -> None:
+        with self._lock:
+            self._callbacks_sent.setdefault(sid, []).append(status)

@@ -1,0 +1,116 @@
+"""A complete assistant for scenario tests: real SQLite business, in-memory stores, a frozen clock.
+
+Nothing is mocked except time: the business is the real demo backend on a temporary file,
+codes are real (captured from the development outbox as a customer would read them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from itertools import count
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from actions.acme.seed import seed_demo
+from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.assistant import Assistant
+from actions.domain.policy import RiskPolicy, load_policy
+from actions.domain.services import Services
+from actions.domain.step_up import StepUp
+from actions.domain.turn import Turn
+from actions.settings import PROJECT_ROOT
+from actions.sms import DevOutboxSender, read_outbox
+from actions.store.memory import (
+    MemoryApprovalQueue,
+    MemoryAuditLog,
+    MemoryChallengeStore,
+    MemoryDraftStore,
+    MemoryHandoffQueue,
+    MemoryPendingStore,
+)
+
+JANE = "+15550100001"
+SAM = "+15550100002"
+PRIYA = "+15550100003"
+START = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+
+#: The request each intent stands for, as the Rasa rules route them.
+REQUEST_OF_INTENT = {
+    "ask_order_status": "order_status", "ask_delivery_date": "delivery_date", "ask_balance": "account_balance",
+    "ask_returns_policy": "faq", "ask_opening_hours": "faq", "change_address": "change_address",
+    "change_delivery_slot": "change_delivery_slot", "update_email": "update_email", "request_refund": "refund",
+    "cancel_subscription": "cancel_subscription", "close_account": "close_account",
+    "remove_payment_method": "remove_payment_method", "ask_legal": "handoff", "ask_medical": "handoff",
+    "gdpr_request": "handoff", "complaint": "handoff", "request_human": "handoff", "out_of_scope": "handoff",
+    "nlu_fallback": "fallback",
+}
+
+
+@dataclass
+class FrozenClock:
+    current: datetime = START
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@dataclass
+class World:
+    assistant: Assistant
+    services: Services
+    business: SqlBusiness
+    clock: FrozenClock
+    outbox: Path
+    history: Dict[str, List[str]] = field(default_factory=dict)
+    intents: Dict[str, List[str]] = field(default_factory=dict)
+
+    def say(self, who: str, text: str, intent: str, confidence: float = 0.95, **entities: str) -> str:
+        texts = self.history.setdefault(who, [])
+        texts.append(text)
+        intents = self.intents.setdefault(who, [])
+        intents.append(intent)
+        fallbacks = len(intents) - len("".join("x" if i != "nlu_fallback" else " " for i in intents).rstrip())
+        turn = Turn(
+            conversation_id=who, request=REQUEST_OF_INTENT.get(intent, "reply"), intent=intent,
+            confidence=confidence, text=text, entities=entities, recent_texts=tuple(texts),
+            consecutive_fallbacks=fallbacks,
+        )
+        return " ".join(self.assistant.handle(turn))
+
+    def last_code(self, phone: str) -> str:
+        bodies = [m["body"] for m in read_outbox(self.outbox) if m["to"] == phone]
+        match = re.search(r"\b(\d{6})\b", bodies[-1])
+        assert match, bodies[-1]
+        return match.group(1)
+
+    def codes_sent(self, phone: str) -> int:
+        return sum(1 for m in read_outbox(self.outbox) if m["to"] == phone)
+
+    def events(self, who: str) -> List[str]:
+        return [entry.event for entry in self.services.audit.entries(who)]
+
+    def customer(self, phone: str):
+        return self.business.find_customer_by_phone(phone)
+
+
+def make_world(tmp_path: Path, policy: Optional[RiskPolicy] = None) -> World:
+    clock = FrozenClock()
+    business = SqlBusiness(f"sqlite:///{tmp_path / 'acme.db'}", clock=clock.now)
+    business.create_all()
+    seed_demo(business, clock.now().date())
+    policy = policy or load_policy(PROJECT_ROOT / "bot" / "risk_policy.yml")
+    ids = count(1)
+    outbox = tmp_path / "outbox.jsonl"
+    services = Services(
+        policy=policy, business=business, pendings=MemoryPendingStore(), challenges=MemoryChallengeStore(),
+        drafts=MemoryDraftStore(), audit=MemoryAuditLog(), handoffs=MemoryHandoffQueue(),
+        approvals=MemoryApprovalQueue(), sms=DevOutboxSender(outbox), clock=clock,
+        step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
+        make_id=lambda: f"id{next(ids):04d}",
+    )
+    return World(Assistant(services), services, business, clock, outbox)

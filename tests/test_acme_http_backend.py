@@ -1,0 +1,289 @@
+"""A real deployment's Acme API, faked in-process: what ``HttpBusiness`` sends and how it copes.
+
+The fake implements the contract in ``actions/acme/http_backend.py`` on top of a
+``SqlBusiness`` (tmp SQLite file), runs on 127.0.0.1 port 0 in a background thread, and
+records every request so the tests can check headers and bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import threading
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import requests
+from aiohttp import web
+
+from actions.acme.http_backend import HttpBusiness
+from actions.acme.seed import seed_demo
+from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.business import ACTION_KINDS, ActionRequest, BusinessUnavailable
+
+TODAY = date(2024, 6, 12)
+NOW = datetime(2024, 6, 12, 15, 0, tzinfo=timezone.utc)
+API_KEY = "test-key-123"
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+class FakeAcmeApi:
+    """The retailer's API as the contract describes it, plus knobs to make it misbehave."""
+
+    def __init__(self, business: SqlBusiness) -> None:
+        self.business = business
+        self.seen: List[Dict[str, Any]] = []
+        self.fail_with: Optional[int] = None
+        self.delay_seconds = 0.0
+        self._loop = asyncio.new_event_loop()
+        self._runner: Optional[web.AppRunner] = None
+        self.base_url = ""
+
+    def _app(self) -> web.Application:
+        app = web.Application(middlewares=[self._record_and_misbehave])
+        app.router.add_get("/customers", self._by_phone)
+        app.router.add_get("/customers/{id}", self._customer)
+        app.router.add_get("/customers/{id}/{what}", self._listing)
+        app.router.add_post("/actions/{kind}", self._execute)
+        return app
+
+    @web.middleware
+    async def _record_and_misbehave(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.json() if request.can_read_body else None
+        self.seen.append({"method": request.method, "path": request.path, "query": dict(request.query),
+                          "headers": dict(request.headers), "body": body})
+        if request.headers.get("Authorization") != f"Bearer {API_KEY}":
+            return web.json_response({"ok": False, "message": "Unknown API key."}, status=401)
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        if self.fail_with:
+            return web.Response(status=self.fail_with, text="upstream exploded")
+        return await handler(request)
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+    async def _by_phone(self, request: web.Request) -> web.Response:
+        found = await self._call(self.business.find_customer_by_phone, request.query["phone"])
+        return web.json_response(_jsonable(found)) if found else web.json_response({"message": "no"}, status=404)
+
+    async def _customer(self, request: web.Request) -> web.Response:
+        found = await self._call(self.business.get_customer, request.match_info["id"])
+        return web.json_response(_jsonable(found)) if found else web.json_response({"message": "no"}, status=404)
+
+    async def _listing(self, request: web.Request) -> web.Response:
+        customer_id, what = request.match_info["id"], request.match_info["what"]
+        if await self._call(self.business.get_customer, customer_id) is None:
+            return web.json_response({"message": "no such customer"}, status=404)
+        if what == "refunds":
+            since = datetime.fromisoformat(request.query["since"])
+            rows = await self._call(self.business.refunds_since, customer_id, since)
+        else:
+            method = {"orders": self.business.orders, "subscriptions": self.business.subscriptions,
+                      "payment-methods": self.business.payment_methods}[what]
+            rows = await self._call(method, customer_id)
+        return web.json_response([_jsonable(row) for row in rows])
+
+    async def _execute(self, request: web.Request) -> web.Response:
+        key, kind = request.headers.get("Idempotency-Key"), request.match_info["kind"]
+        if not key:
+            return web.json_response({"ok": False, "message": "Idempotency-Key header is required."}, status=400)
+        if kind not in ACTION_KINDS:
+            return web.json_response({"ok": False, "message": f"No such action {kind}."}, status=404)
+        body = await request.json()
+        action = ActionRequest(kind, body["customer_id"], body["params"])
+        try:
+            result = await self._call(self.business.execute, action, key)
+        except ValueError as exc:
+            return web.json_response({"ok": False, "message": str(exc)}, status=422)
+        return web.json_response({"ok": result.ok, "message": result.message,
+                                  "details": dict(result.details), "replayed": result.replayed})
+
+    def start(self) -> None:
+        ready = threading.Event()
+
+        async def boot() -> None:
+            self._runner = web.AppRunner(self._app())
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.base_url = f"http://127.0.0.1:{port}"
+            ready.set()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(boot())
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        assert ready.wait(10), "the fake Acme API did not start"
+
+    def stop(self) -> None:
+        assert self._runner is not None
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def executions(self) -> List[Dict[str, Any]]:
+        return [r for r in self.seen if r["method"] == "POST"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlBusiness]:
+    business = SqlBusiness(f"sqlite:///{tmp_path / 'acme.db'}", clock=lambda: NOW)
+    business.create_all()
+    seed_demo(business, TODAY)
+    yield business
+    business.dispose()
+
+
+@pytest.fixture
+def api(store: SqlBusiness) -> Iterator[FakeAcmeApi]:
+    fake = FakeAcmeApi(store)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def acme(api: FakeAcmeApi) -> HttpBusiness:
+    return HttpBusiness(api.base_url + "/", api_key=API_KEY, timeout=5)
+
+
+def refund(cents: int = 4250) -> ActionRequest:
+    return ActionRequest("refund", "C001", {"order_id": "1001", "amount_cents": cents})
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+
+def test_reads_come_back_exactly_as_the_database_has_them(acme: HttpBusiness, store: SqlBusiness, api: FakeAcmeApi) -> None:
+    assert acme.find_customer_by_phone("whatsapp:+1 555 010 0001") == store.get_customer("C001")
+    assert api.seen[0]["query"] == {"phone": "+15550100001"}
+    assert api.seen[0]["headers"]["Authorization"] == f"Bearer {API_KEY}"
+    assert acme.get_customer("C003") == store.get_customer("C003")
+    assert acme.orders("C001") == store.orders("C001")
+    assert acme.subscriptions("C002") == store.subscriptions("C002")
+    assert acme.payment_methods("C001") == store.payment_methods("C001")
+    since = NOW - timedelta(days=30)
+    assert acme.refunds_since("C003", since) == store.refunds_since("C003", since)
+    assert api.seen[-1]["path"] == "/customers/C003/refunds"
+    assert api.seen[-1]["query"] == {"since": "2024-05-13T15:00:00+00:00"}
+
+
+def test_unknown_customers_read_as_nothing(acme: HttpBusiness) -> None:
+    assert acme.find_customer_by_phone("+15559999999") is None
+    assert acme.get_customer("C999") is None
+    assert acme.orders("C999") == [] and acme.refunds_since("C999", NOW) == []
+
+
+# -- actions -------------------------------------------------------------------------------
+
+
+def test_an_approved_refund_is_posted_under_its_key_and_replayed_on_repeat(
+    acme: HttpBusiness, api: FakeAcmeApi, store: SqlBusiness
+) -> None:
+    first = acme.execute(refund(), "approval-42")
+    assert (first.ok, first.replayed, first.idempotency_key, first.kind) == (True, False, "approval-42", "refund")
+    assert first.message.startswith("Refunded $42.50 for order 1001 to your Visa ending 4242.")
+    [sent] = api.executions()
+    assert sent["path"] == "/actions/refund"
+    assert sent["headers"]["Idempotency-Key"] == "approval-42"
+    assert sent["body"] == {"customer_id": "C001", "params": {"order_id": "1001", "amount_cents": 4250}}
+
+    again = acme.execute(refund(), "approval-42")
+    assert (again.ok, again.replayed, again.message) == (True, True, first.message)
+    assert store.get_customer("C001").balance_cents == 4250  # type: ignore[union-attr]
+
+
+def test_a_business_refusal_reaches_the_customer_verbatim(acme: HttpBusiness) -> None:
+    result = acme.execute(refund(99999), "too-much")
+    assert (result.ok, result.message) == (False, "Order 1001 can be refunded up to $42.50, so we can't refund $999.99.")
+
+
+def test_a_4xx_is_a_refusal_carrying_the_servers_message(acme: HttpBusiness) -> None:
+    acme.execute(refund(), "approval-42")
+    reused = acme.execute(refund(100), "approval-42")
+    assert not reused.ok and "already used for a different action" in reused.message
+    assert reused.details == {"http_status": 422}
+
+
+def test_a_lost_response_is_retried_once_with_the_same_key(api: FakeAcmeApi, store: SqlBusiness) -> None:
+    class DropsFirstResponse(requests.Session):
+        dropped = False
+
+        def post(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            response = super().post(*args, **kwargs)  # the server really ran it...
+            if not self.dropped:
+                self.dropped = True
+                raise requests.ConnectionError("connection reset by peer")  # ...but we never heard back
+            return response
+
+    flaky = HttpBusiness(api.base_url, api_key=API_KEY, session=DropsFirstResponse())
+    result = flaky.execute(refund(), "approval-7")
+    assert (result.ok, result.replayed) == (True, True)
+    assert [r["headers"]["Idempotency-Key"] for r in api.executions()] == ["approval-7", "approval-7"]
+    assert store.get_customer("C001").balance_cents == 4250  # type: ignore[union-attr]
+
+
+# -- when the business is down -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_means_unavailable_not_refused(acme: HttpBusiness, api: FakeAcmeApi, status: int) -> None:
+    api.fail_with = status
+    with pytest.raises(BusinessUnavailable, match=f"HTTP {status}.*same idempotency key \\(k1\\)"):
+        acme.execute(refund(), "k1")
+    with pytest.raises(BusinessUnavailable, match=f"HTTP {status}"):
+        acme.orders("C001")
+
+
+def test_a_server_that_is_not_running_is_reported_with_its_url() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    down = HttpBusiness(url, timeout=2)
+    with pytest.raises(BusinessUnavailable, match=f"Could not reach the business API at {url}/actions/refund"):
+        down.execute(refund(), "k1")
+    with pytest.raises(BusinessUnavailable, match="Check that the service is running"):
+        down.find_customer_by_phone("+15550100001")
+
+
+def test_a_slow_server_times_out_and_says_the_key_is_safe_to_retry(api: FakeAcmeApi) -> None:
+    api.delay_seconds = 1.0
+    slow = HttpBusiness(api.base_url, api_key=API_KEY, timeout=0.2)
+    with pytest.raises(BusinessUnavailable, match="may or may not have run.*same idempotency key"):
+        slow.execute(refund(), "k-slow")
+
+
+def test_a_wrong_api_key_is_reported_not_hidden(api: FakeAcmeApi) -> None:
+    wrong = HttpBusiness(api.base_url, api_key="nope")
+    with pytest.raises(BusinessUnavailable, match="HTTP 401; check the API key"):
+        wrong.get_customer("C001")
+    refused = wrong.execute(refund(), "k1")
+    assert (refused.ok, refused.message, refused.details) == (False, "Unknown API key.", {"http_status": 401})
+
+
+def test_bad_configuration_is_refused_up_front() -> None:
+    with pytest.raises(ValueError, match="must start with http"):
+        HttpBusiness("acme.example/api")
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        HttpBusiness("http://127.0.0.1:1", timeout=0)
+
