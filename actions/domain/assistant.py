@@ -18,6 +18,7 @@ from actions.domain.business import Customer
 from actions.domain.extract import Details, read_details
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage, action_digest
+from actions.domain.policy import describe_duration
 from actions.domain.proposals import Proposal, Question, Refusal, propose
 from actions.domain.replies import ReplyKind, classify_reply
 from actions.domain.risk import Decision, Reason, Signals, assess
@@ -49,7 +50,7 @@ class Assistant:
         if pending and pending.is_expired(self.s.clock.now()):
             if self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.EXPIRED):
                 self.s.record("expired", turn.conversation_id, actor="system", pending=pending)
-            notes.append(f"Your earlier request expired after {self.s.policy.confirmation_expiry_minutes} minutes, so nothing was changed.")
+            notes.append(f"Your earlier request expired after {describe_duration(self.s.policy.confirmation_expiry)}, so nothing was changed.")
             pending = None
 
         first_look = self._assess(turn, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
@@ -127,7 +128,7 @@ class Assistant:
             return [confirm_prompt(pending)]
         if decision.outcome == "otp":
             problem = self.signoff.send_code(pending, ctx.customer.phone)
-            return [problem] if problem else [otp_prompt(pending, ctx.customer.phone, policy.otp.valid_minutes)]
+            return [problem] if problem else [otp_prompt(pending, ctx.customer.phone, describe_duration(policy.otp.valid_for))]
         return self._request_approval(ctx, pending, decision)
 
     def _new_pending(self, ctx: _Context, proposal: Proposal, decision: Decision, stage: Stage) -> PendingAction:
@@ -148,7 +149,7 @@ class Assistant:
             digest=action_digest(proposal.request),
             stage=stage,
             created_at=now,
-            expires_at=now + timedelta(minutes=self.s.policy.confirmation_expiry_minutes),
+            expires_at=now + self.s.policy.confirmation_expiry,
             amount_cents=proposal.amount_cents,
         )
         self.s.pendings.add(pending)

@@ -8,7 +8,9 @@ silently falls back to a default is how risky actions slip through.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple
 
@@ -34,6 +36,20 @@ REQUEST_KINDS = (
     "close_account",
     "remove_payment_method",
 )
+
+
+_DURATION = re.compile(r"(\d+)\s*(s|m|h)")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def describe_duration(value: timedelta) -> str:
+    """timedelta(minutes=5) -> '5 minutes', for messages to customers."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
 
 
 class PolicyError(ValueError):
@@ -65,7 +81,7 @@ class KeywordTopic:
 
 @dataclass(frozen=True)
 class OtpRules:
-    valid_minutes: int
+    valid_for: timedelta
     max_attempts: int
     resend_cooldown_seconds: int
     max_sends: int
@@ -83,7 +99,7 @@ class RiskPolicy:
     max_consecutive_fallbacks: int
     human_intents: Mapping[str, HumanTopic]
     keyword_topics: Mapping[str, "KeywordTopic"]
-    confirmation_expiry_minutes: int
+    confirmation_expiry: timedelta
     max_unclear_replies: int
     otp: OtpRules
     source: str = field(default="<memory>", compare=False)
@@ -135,8 +151,8 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
     fallbacks = reader.mapping(root["fallbacks"], "fallbacks", required=("max_consecutive",))
     human = reader.mapping(root["human_intents"], "human_intents")
     keywords = reader.mapping(root["keyword_topics"], "keyword_topics")
-    confirmation = reader.mapping(root["confirmation"], "confirmation", required=("expires_after_minutes", "max_unclear_replies"))
-    otp = reader.mapping(root["otp"], "otp", required=("valid_minutes", "max_attempts", "resend_cooldown_seconds", "max_sends"))
+    confirmation = reader.mapping(root["confirmation"], "confirmation", required=("expires_after", "max_unclear_replies"))
+    otp = reader.mapping(root["otp"], "otp", required=("valid_for", "max_attempts", "resend_cooldown_seconds", "max_sends"))
 
     sentiment_threshold = reader.number(sentiment["threshold"], "sentiment.threshold", low=-1.0, high=1.0)
     return RiskPolicy(
@@ -153,10 +169,10 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
         max_consecutive_fallbacks=reader.positive_int(fallbacks["max_consecutive"], "fallbacks.max_consecutive"),
         human_intents={name: reader.human_topic(value, f"human_intents.{name}") for name, value in human.items()},
         keyword_topics={topic: reader.keyword_topic(topic, value, f"keyword_topics.{topic}") for topic, value in keywords.items()},
-        confirmation_expiry_minutes=reader.positive_int(confirmation["expires_after_minutes"], "confirmation.expires_after_minutes"),
+        confirmation_expiry=reader.duration(confirmation["expires_after"], "confirmation.expires_after"),
         max_unclear_replies=reader.non_negative_int(confirmation["max_unclear_replies"], "confirmation.max_unclear_replies"),
         otp=OtpRules(
-            valid_minutes=reader.positive_int(otp["valid_minutes"], "otp.valid_minutes"),
+            valid_for=reader.duration(otp["valid_for"], "otp.valid_for"),
             max_attempts=reader.positive_int(otp["max_attempts"], "otp.max_attempts"),
             resend_cooldown_seconds=reader.non_negative_int(otp["resend_cooldown_seconds"], "otp.resend_cooldown_seconds"),
             max_sends=reader.positive_int(otp["max_sends"], "otp.max_sends"),
@@ -217,6 +233,12 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise self.error(key, f"must be a whole number of 0 or more, got {value!r}")
         return value
+
+    def duration(self, value: Any, key: str) -> timedelta:
+        match = _DURATION.fullmatch(str(value).strip()) if isinstance(value, str) else None
+        if not match or int(match.group(1)) == 0:
+            raise self.error(key, f"must be a duration like 90s, 10m or 1h, got {value!r}")
+        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
     def money(self, value: Any, key: str) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 from actions.domain.business import BusinessUnavailable
 from actions.domain.messaging import DeliveryFailed
+from actions.domain.policy import describe_duration
 from actions.domain.pending import AWAITING_CUSTOMER, SIGNABLE, PendingAction, Stage, action_digest
 from actions.domain.replies import Reply, ReplyKind
 from actions.domain.services import Services
@@ -23,10 +24,10 @@ def confirm_prompt(pending: PendingAction) -> str:
     return f"{pending.summary} Reply YES to confirm or NO to cancel."
 
 
-def otp_prompt(pending: PendingAction, phone: str, minutes: int) -> str:
+def otp_prompt(pending: PendingAction, phone: str, valid_for: str) -> str:
     return (
         f"{pending.summary} To make sure it's you, I've sent a 6-digit code to your phone ending {phone[-4:]}. "
-        f"Reply with the code to confirm (it's valid for {minutes} minutes), or NO to cancel."
+        f"Reply with the code to confirm (it's valid for {valid_for}), or NO to cancel."
     )
 
 
@@ -79,7 +80,7 @@ class SignOff:
         self.s.challenges.add(challenge)
         body = (
             f"Acme security code: {code}. It confirms: {pending.headline}. "
-            f"Valid {self.s.policy.otp.valid_minutes} minutes. Never share it: we will never call you to ask for it."
+            f"Valid {describe_duration(self.s.policy.otp.valid_for)}. Never share it: we will never call you to ask for it."
         )
         try:
             message_id = self.s.sms.send_sms(phone, body)

@@ -81,7 +81,7 @@ class StepUp:
             action_digest=action_digest,
             code_hash=code_hash(self._pepper, challenge_id, action_digest, code),
             issued_at=now,
-            expires_at=now + timedelta(minutes=self.rules.valid_minutes),
+            expires_at=now + self.rules.valid_for,
             send_number=send_number,
         )
         return challenge, code

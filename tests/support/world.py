@@ -11,17 +11,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import count
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
+from sqlmodel import select
+
+from actions.acme.models import ExecutionRow
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
+from actions.domain.audit import AuditEntry
 from actions.domain.policy import RiskPolicy, load_policy
 from actions.domain.services import Services
 from actions.domain.step_up import StepUp
 from actions.domain.turn import Turn
 from actions.settings import PROJECT_ROOT
 from actions.sms import DevOutboxSender, read_outbox
+from actions.store.database import make_engine
 from actions.store.memory import (
     MemoryApprovalQueue,
     MemoryAuditLog,
@@ -29,6 +34,14 @@ from actions.store.memory import (
     MemoryDraftStore,
     MemoryHandoffQueue,
     MemoryPendingStore,
+)
+from actions.store.sql import (
+    SqlApprovalQueue,
+    SqlAuditLog,
+    SqlChallengeStore,
+    SqlDraftStore,
+    SqlHandoffQueue,
+    SqlPendingStore,
 )
 
 JANE = "+15550100001"
@@ -97,8 +110,37 @@ class World:
     def customer(self, phone: str):
         return self.business.find_customer_by_phone(phone)
 
+    def executions(self) -> List[ExecutionRow]:
+        """Every action the business actually ran, one row per idempotency key."""
+        with self.business.session() as session:
+            return list(session.exec(select(ExecutionRow)))
 
-def make_world(tmp_path: Path, policy: Optional[RiskPolicy] = None) -> World:
+    def entries(self, who: str) -> List[AuditEntry]:
+        return list(self.services.audit.entries(who))
+
+
+def memory_stores(tmp_path: Path) -> Dict[str, object]:
+    """The reference in-memory stores: fast, one process."""
+    return dict(
+        pendings=MemoryPendingStore(), challenges=MemoryChallengeStore(), drafts=MemoryDraftStore(),
+        audit=MemoryAuditLog(), handoffs=MemoryHandoffQueue(), approvals=MemoryApprovalQueue(),
+    )
+
+
+def sql_stores(tmp_path: Path) -> Dict[str, object]:
+    """The SQL stores on a SQLite file, as a deployment with several workers would share them."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'hitl.db'}")
+    return dict(
+        pendings=SqlPendingStore(engine), challenges=SqlChallengeStore(engine), drafts=SqlDraftStore(engine),
+        audit=SqlAuditLog(engine), handoffs=SqlHandoffQueue(engine), approvals=SqlApprovalQueue(engine),
+    )
+
+
+def make_world(
+    tmp_path: Path,
+    policy: Optional[RiskPolicy] = None,
+    stores: Callable[[Path], Dict[str, object]] = memory_stores,
+) -> World:
     clock = FrozenClock()
     business = SqlBusiness(f"sqlite:///{tmp_path / 'acme.db'}", clock=clock.now)
     business.create_all()
@@ -107,9 +149,8 @@ def make_world(tmp_path: Path, policy: Optional[RiskPolicy] = None) -> World:
     ids = count(1)
     outbox = tmp_path / "outbox.jsonl"
     services = Services(
-        policy=policy, business=business, pendings=MemoryPendingStore(), challenges=MemoryChallengeStore(),
-        drafts=MemoryDraftStore(), audit=MemoryAuditLog(), handoffs=MemoryHandoffQueue(),
-        approvals=MemoryApprovalQueue(), sms=DevOutboxSender(outbox), clock=clock,
+        policy=policy, business=business, sms=DevOutboxSender(outbox), clock=clock,
+        **stores(tmp_path),  # type: ignore[arg-type]
         step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
         make_id=lambda: f"id{next(ids):04d}",
     )

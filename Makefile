@@ -1,0 +1,28 @@
+# Two commands: `make run` starts everything, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.10 || ls $$HOME/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -1)
+VENV := .venv
+UV_VERSION := 0.13.9
+
+.PHONY: run test install model clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or pass PYTHON=/path/to/python3.10"; exit 1; }
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
+	@touch $@
+
+install: $(VENV)/.synced
+
+model: install
+	$(VENV)/bin/python -m bot.model
+
+run: install
+	$(VENV)/bin/python -m bot.stack
+
+test: install
+	$(VENV)/bin/python -m pytest
+
+clean:
+	rm -rf var models results .rasa

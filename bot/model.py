@@ -1,0 +1,67 @@
+"""Train the Rasa model only when its inputs changed.
+
+The model file is named after a hash of the config, domain and training data, so "is the
+model stale?" is a file lookup and never costs a TensorFlow start-up. Test stories
+(``data/test_*.yml``) are not training data and do not count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterable, List
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "bot" / "config.yml"
+DOMAIN = ROOT / "bot" / "domain.yml"
+DATA = ROOT / "data"
+MODELS = ROOT / "models"
+KEEP_MODELS = 2
+
+
+def training_inputs() -> List[Path]:
+    data = sorted(p for p in DATA.rglob("*.yml") if not p.name.startswith("test_"))
+    return [CONFIG, DOMAIN, *data]
+
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def model_path() -> Path:
+    return MODELS / f"acme-{fingerprint(training_inputs())}.tar.gz"
+
+
+def ensure_model(rasa: str = str(Path(sys.executable).parent / "rasa")) -> Path:
+    """Return the model for the current inputs, training it first if it does not exist."""
+    target = model_path()
+    if target.exists():
+        print(f"model is up to date: {target.relative_to(ROOT)}", flush=True)
+        return target
+    print(f"training {target.relative_to(ROOT)} (config, domain or data changed) ...", flush=True)
+    started = time.monotonic()
+    subprocess.run(
+        [rasa, "train", "--config", str(CONFIG), "--domain", str(DOMAIN), "--data", str(DATA),
+         "--out", str(MODELS), "--fixed-model-name", target.name.removesuffix(".tar.gz")],
+        cwd=ROOT, check=True,
+    )
+    print(f"trained in {time.monotonic() - started:.0f} s", flush=True)
+    _prune(keep=target)
+    return target
+
+
+def _prune(keep: Path) -> None:
+    models = sorted(MODELS.glob("acme-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [m for m in models if m != keep][KEEP_MODELS - 1:]:
+        old.unlink()
+
+
+if __name__ == "__main__":
+    ensure_model()

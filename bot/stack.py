@@ -1,0 +1,177 @@
+"""Start the whole assistant on one machine: ``python -m bot.stack`` (what ``make run`` does).
+
+Trains the model if it is stale, starts the action server and the Rasa server (REST
+channel), waits until both answer, prints the URLs and a sample request, and on Ctrl-C
+stops everything. All state lives in SQLite files under one data folder (``var/``).
+The same class starts the stack on free ports for the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from bot.model import ROOT, ensure_model
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    model: Path
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    env: Mapping[str, str] = field(default_factory=dict)
+    quiet: bool = False
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    def start(self, timeout: float = 240.0) -> "Stack":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.data_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        env = {
+            **os.environ,
+            "HITL_DATA_DIR": str(self.data_dir),
+            "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+            "RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db"),
+            "PYTHONUNBUFFERED": "1",
+            "SANIC_HOST": "127.0.0.1",
+            **self.env,
+        }
+        self._spawn("actions", [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)], env, logs)
+        self._spawn("rasa", [
+            str(BIN / "rasa"), "run", "--enable-api", "--cors", "*", "--model", str(self.model),
+            "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
+            "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+        ], env, logs)
+        try:
+            self._wait_until_ready(timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def talk(self, sender: str, message: str, metadata: Optional[dict] = None) -> List[str]:
+        """Send one message over the REST channel; return the bot's text replies."""
+        body = json.dumps({"sender": sender, "message": message, "metadata": metadata or {}}).encode()
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return [m["text"] for m in json.loads(response.read()) if "text" in m]
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def _spawn(self, name: str, command: List[str], env: Mapping[str, str], logs: Path) -> None:
+        output = None if not self.quiet else (logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        checks = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status"}
+        deadline = time.monotonic() + timeout
+        while checks:
+            for name, url in list(checks.items()):
+                process = self.processes[name]
+                if process.poll() is not None:
+                    hint = f" (see {self.data_dir / 'logs' / (name + '.log')})" if self.quiet else ""
+                    raise RuntimeError(f"the {name} server exited with code {process.returncode} during start-up{hint}")
+                if _answers(url):
+                    del checks[name]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(checks)}")
+            time.sleep(0.5)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            if url.endswith("/status"):
+                return bool(json.loads(response.read()).get("model_file"))
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+        return False
+
+
+def main() -> int:
+    data_dir = Path(os.environ.get("HITL_DATA_DIR") or ROOT / "var")
+    stack = Stack(
+        data_dir=data_dir,
+        model=ensure_model(),
+        rasa_port=int(os.environ.get("RASA_PORT", 5005)),
+        actions_port=int(os.environ.get("ACTIONS_PORT", 5055)),
+        quiet=True,
+    )
+    print("starting the action server and the Rasa server ...", flush=True)
+    stack.start()
+    print(f"""
+Acme assistant is running (data in {data_dir}, logs in {data_dir / 'logs'}).
+  Rasa server (REST channel): {stack.rasa_url}/webhooks/rest/webhook
+  Rasa HTTP API:              {stack.rasa_url}/status
+  Action server:              {stack.actions_url}/health
+  One-time codes (DEVELOPMENT ONLY, no SMS is sent): {data_dir / 'dev_outbox.jsonl'}
+
+Talk to it as Jane Doe (a demo customer):
+  curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{{"sender": "+15550100001", "message": "where is my order 1002?"}}'
+
+Press Ctrl-C to stop.""", flush=True)
+    stopping = False
+
+    def _stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"the {name} server stopped unexpectedly (code {process.returncode}); see {data_dir / 'logs' / (name + '.log')}")
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("stopping ...", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

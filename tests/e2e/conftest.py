@@ -1,0 +1,75 @@
+"""One trained model and one running stack (Rasa server + action server) for all e2e tests.
+
+The model is trained once per test run if the training data changed (and reused
+otherwise); the servers run on free ports with their own data folder, so tests never
+touch a developer's ``var/``. Tests talk to Rasa's REST channel and then look at the real
+SQLite files: the business state, the audit log and the development SMS outbox.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+import yaml
+
+from actions.acme.sqlite_backend import SqlBusiness
+from actions.settings import PROJECT_ROOT
+from actions.sms import read_outbox
+from actions.store.database import make_engine
+from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
+from bot.model import ensure_model
+from bot.stack import Stack, free_port
+
+#: Short enough for a test to wait it out; everything else is the shipped policy.
+OTP_VALID_FOR = "8s"
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    return ensure_model()
+
+
+class RunningAssistant:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        data = stack.data_dir
+        self.business = SqlBusiness(f"sqlite:///{data / 'acme.db'}")
+        engine = make_engine(f"sqlite:///{data / 'hitl.db'}")
+        self.audit = SqlAuditLog(engine)
+        self.handoffs = SqlHandoffQueue(engine)
+        self.approvals = SqlApprovalQueue(engine)
+        self.outbox = data / "dev_outbox.jsonl"
+
+    def say(self, sender: str, text: str) -> str:
+        return " ".join(self.stack.talk(sender, text))
+
+    def last_code(self, phone: str) -> str:
+        bodies = [m["body"] for m in read_outbox(self.outbox) if m["to"] == phone]
+        assert bodies, f"no code was sent to {phone}"
+        match = re.search(r"\b(\d{6})\b", bodies[-1])
+        assert match
+        return match.group(1)
+
+    def events(self, sender: str) -> List[str]:
+        return [entry.event for entry in self.audit.entries(sender)]
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    policy = yaml.safe_load((PROJECT_ROOT / "bot" / "risk_policy.yml").read_text())
+    policy["otp"]["valid_for"] = OTP_VALID_FOR
+    policy_path = data_dir / "risk_policy.yml"
+    policy_path.write_text(yaml.safe_dump(policy))
+    stack = Stack(
+        data_dir=data_dir, model=trained_model, rasa_port=free_port(), actions_port=free_port(),
+        env={"RISK_POLICY_PATH": str(policy_path)}, quiet=True,
+    )
+    stack.start()
+    try:
+        yield RunningAssistant(stack)
+    finally:
+        stack.stop()

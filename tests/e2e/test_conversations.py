@@ -1,0 +1,109 @@
+"""Customers talk to the trained assistant over Rasa's REST channel, one scenario per tier.
+
+Each customer id is a demo customer's phone number (as an SMS or WhatsApp sender would
+be); assertions look at what really changed in the business and what the audit log says,
+not only at the bot's words. Each scenario uses its own customer or its own orders, so
+the scenarios do not depend on each other's order.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import OTP_VALID_FOR, RunningAssistant
+
+pytestmark = pytest.mark.e2e
+
+JANE, SAM, PRIYA = "+15550100001", "+15550100002", "+15550100003"
+
+
+def test_a_low_risk_question_is_answered_on_its_own(assistant: RunningAssistant) -> None:
+    reply = assistant.say("+15550109999", "what time are you open?")
+    assert "Monday to Friday" in reply
+    reply = assistant.say(SAM, "where is my order 1004?")
+    assert "1004" in reply and "Running shoes" in reply
+    decision = [e for e in assistant.audit.entries(SAM) if e.event == "answered"][-1]
+    assert decision.outcome == "auto" and decision.tier == "low" and decision.policy_version
+
+
+def test_a_small_refund_runs_once_after_the_customer_confirms(assistant: RunningAssistant) -> None:
+    reply = assistant.say(JANE, "I'd like a refund of $20 for order 1001")
+    assert "Refund $20.00" in reply and "Reply YES" in reply
+    assert assistant.business.orders("C001")[0].refunded_cents == 0 or \
+        next(o for o in assistant.business.orders("C001") if o.id == "1001").refunded_cents == 0
+    reply = assistant.say(JANE, "yes")
+    assert "Refunded $20.00" in reply
+    reply = assistant.say(JANE, "yes")  # the confirmation delivered twice
+    order = next(o for o in assistant.business.orders("C001") if o.id == "1001")
+    assert order.refunded_cents == 2000
+    assert assistant.business.get_customer("C001").balance_cents == 2000
+    events = assistant.events(JANE)
+    assert events.count("executed") == 1
+    assert events.index("risk_decision") < events.index("confirmed") < events.index("executed")
+
+
+def test_a_declined_refund_changes_nothing(assistant: RunningAssistant) -> None:
+    reply = assistant.say(SAM, "can I get my money back for order 1005")
+    assert "Refund $35.00" in reply
+    reply = assistant.say(SAM, "no")
+    assert "cancelled" in reply
+    assert next(o for o in assistant.business.orders("C002") if o.id == "1005").refunded_cents == 0
+    assert "declined" in assistant.events(SAM)
+
+
+def test_a_refund_above_the_approval_limit_waits_for_a_manager(assistant: RunningAssistant) -> None:
+    reply = assistant.say(JANE, "I want $700 back for order 1003")
+    assert "manager" in reply
+    order = next(o for o in assistant.business.orders("C001") if o.id == "1003")
+    assert order.refunded_cents == 0
+    approval = [e for e in assistant.audit.entries(JANE) if e.event == "approval_requested"][-1]
+    assert approval.outcome == "approval" and any("above" in r for r in approval.reasons)
+    assert assistant.approvals.for_pending(approval.pending_id).status == "pending"
+
+
+def _start_cancellation(assistant: RunningAssistant, phone: str) -> str:
+    reply = assistant.say(phone, "please cancel my subscription")
+    assert "6-digit code" in reply, reply
+    return assistant.last_code(phone)
+
+
+def test_a_cancellation_with_the_right_code_runs_once_and_a_replayed_code_is_refused(assistant: RunningAssistant) -> None:
+    code = _start_cancellation(assistant, SAM)
+    reply = assistant.say(SAM, code)
+    assert "cancelled" in reply.lower()
+    assert assistant.business.subscriptions("C002")[0].status == "cancelled"
+    reply = assistant.say(SAM, code)  # replayed
+    assert "wasn't used" in reply or "nothing waiting" in reply
+    events = assistant.events(SAM)
+    assert events.count("otp_verified") == 1 and events.count("executed") == 1
+
+
+def test_three_wrong_codes_cancel_the_request(assistant: RunningAssistant) -> None:
+    code = _start_cancellation(assistant, PRIYA)
+    wrong = "000000" if code != "000000" else "111111"
+    assert "2 tries left" in assistant.say(PRIYA, wrong)
+    assert "1 try left" in assistant.say(PRIYA, wrong)
+    assert "cancelled this request" in assistant.say(PRIYA, wrong)
+    assistant.say(PRIYA, code)  # the right code, too late
+    assert assistant.business.subscriptions("C003")[0].status == "active"
+    assert "otp_locked" in assistant.events(PRIYA) and "executed" not in assistant.events(PRIYA)
+
+
+def test_an_expired_code_is_refused(assistant: RunningAssistant) -> None:
+    code = _start_cancellation(assistant, JANE)
+    time.sleep(float(OTP_VALID_FOR.rstrip("s")) + 1)
+    reply = assistant.say(JANE, code)
+    assert "expired" in reply
+    assert assistant.business.subscriptions("C001")[0].status == "active"
+    assert "otp_expired" in assistant.events(JANE)
+    assert "cancelled" in assistant.say(JANE, "no")
+
+
+def test_asking_for_a_person_records_a_handoff(assistant: RunningAssistant) -> None:
+    reply = assistant.say("+15550104444", "I want to talk to a real person")
+    assert "specialist" in reply and "won't need to repeat" in reply
+    handoff = assistant.handoffs.open_for("+15550104444")
+    assert handoff is not None and handoff.topic == "customer_asked_for_human"
+    assert "handoff_requested" in assistant.events("+15550104444")

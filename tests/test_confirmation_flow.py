@@ -1,0 +1,275 @@
+"""Refunds a customer confirms with YES: the whole conversation, on the real demo business.
+
+Jane (+1 555 010 0001) has delivered headphones (order 1001, $42.50) and an espresso machine
+(order 1003, $749.00), a $0.00 balance and no refunds yet; see ``actions/acme/seed.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from actions.domain.pending import Stage
+from tests.support.world import JANE, SAM, World, make_world, sql_stores
+
+OPEN_QUESTION = "There's nothing waiting for your confirmation right now. What can I help you with?"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return make_world(tmp_path)
+
+
+def refunded(world: World, order_id: str) -> int:
+    order = next(o for o in world.business.orders(world.customer(JANE).id) if o.id == order_id)
+    return order.refunded_cents
+
+
+def balance(world: World, phone: str = JANE) -> int:
+    return world.customer(phone).balance_cents
+
+
+def pending_id(world: World, phone: str = JANE) -> str:
+    return next(e.pending_id for e in reversed(world.entries(phone)) if e.pending_id)
+
+
+def nothing_happened(world: World) -> bool:
+    return world.executions() == [] and balance(world) == 0 and refunded(world, "1001") == refunded(world, "1003") == 0
+
+
+# -- the happy path ------------------------------------------------------------------------
+
+
+def test_a_customer_confirms_a_small_refund_and_it_runs_once(world: World) -> None:
+    prompt = world.say(JANE, "I'd like a refund of $20 for order 1001", "request_refund")
+    assert prompt == (
+        "Refund $20.00 to your Visa ending 4242 for order 1001 (Wireless headphones), delivered 8 days ago, "
+        "within our 30-day returns window. You'll see it in 3-5 working days. Reply YES to confirm or NO to cancel."
+    )
+    assert world.executions() == []  # nothing runs before the YES
+
+    done = world.say(JANE, "yes", "affirm")
+
+    assert done == "Refunded $20.00 for order 1001 to your Visa ending 4242. It will show in 3-5 working days."
+    assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+    assert [(e.kind, e.customer_id) for e in world.executions()] == [("refund", "C001")]
+    assert world.events(JANE) == ["risk_decision", "confirmation_requested", "confirmed", "executed"]
+    entries = world.entries(JANE)
+    assert {e.policy_version for e in entries} == {world.services.policy.version}
+    decision = entries[0]
+    assert (decision.outcome, decision.tier, decision.request) == ("confirm", "medium", "refund")
+    assert decision.reasons == ("small_refund: $20.00 is within $100.00",)
+    assert (entries[2].actor, entries[3].actor) == ("customer", "customer")
+    assert entries[3].detail["idempotency_key"] == world.executions()[0].idempotency_key
+    assert world.services.pendings.get(pending_id(world)).stage is Stage.DONE
+
+
+def test_a_customer_who_says_no_keeps_everything_as_it_was(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    reply = world.say(JANE, "no", "deny")
+
+    assert reply == "No problem, I've cancelled that. Nothing was changed."
+    assert nothing_happened(world)
+    assert world.events(JANE)[-1] == "declined"
+    assert world.services.pendings.get(pending_id(world)).stage is Stage.CANCELLED
+    assert world.say(JANE, "yes", "affirm") == OPEN_QUESTION  # a late YES does not revive it
+
+
+def test_a_customer_changes_the_amount_then_confirms_the_new_one(world: World) -> None:
+    world.say(JANE, "refund $30 for order 1001", "request_refund")
+
+    prompt = world.say(JANE, "actually make it $25", "change_amount")
+    assert prompt.startswith("Refund $25.00 to your Visa ending 4242 for order 1001")
+    assert prompt.endswith("Reply YES to confirm or NO to cancel.")
+
+    assert world.say(JANE, "yes", "affirm").startswith("Refunded $25.00 for order 1001")
+    assert (balance(world), refunded(world, "1001")) == (2500, 2500)
+    assert len(world.executions()) == 1
+    changed = next(e for e in world.entries(JANE) if e.event == "amount_changed")
+    assert (changed.detail["old_amount_cents"], changed.detail["new_amount_cents"]) == (3000, 2500)
+
+
+def test_raising_the_amount_above_500_dollars_goes_to_a_manager_instead(world: World) -> None:
+    world.say(JANE, "refund $300 for order 1003", "request_refund")
+
+    reply = world.say(JANE, "make it $600", "change_amount")
+
+    assert "needs a manager's approval ($600.00 is above $500.00)" in reply
+    assert "Nothing has been refunded or changed yet" in reply
+    assert nothing_happened(world)
+    waiting = world.services.pendings.get(pending_id(world))
+    assert (waiting.stage, waiting.amount_cents) == (Stage.APPROVAL, 60000)
+    assert world.services.approvals.for_pending(waiting.id) is not None
+    assert world.say(JANE, "yes", "affirm") == OPEN_QUESTION  # the customer cannot approve it herself
+    assert world.executions() == []
+
+
+def test_two_unclear_answers_cancel_the_request(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    again = world.say(JANE, "hmm what about the other one", "ask_order_status", confidence=0.9)
+    assert again.startswith("Sorry, I need a clear yes or no. Refund $20.00")
+
+    cancelled = world.say(JANE, "maybe, not sure", "chitchat")
+    assert cancelled.startswith("I couldn't get a clear answer, so I've cancelled that request")
+    assert nothing_happened(world)
+    assert world.events(JANE)[-3:] == ["unclear_reply", "unclear_reply", "cancelled_unclear"]
+
+
+def test_a_yes_the_bot_is_unsure_about_does_not_confirm(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    reply = world.say(JANE, "I suppose that might be fine", "affirm", confidence=0.3)
+
+    assert reply.startswith("Sorry, I need a clear yes or no.")
+    assert world.executions() == []
+
+
+def test_a_confirmation_expires_after_ten_minutes_and_nothing_runs(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+    world.clock.advance(minutes=10)
+
+    reply = world.say(JANE, "yes", "affirm")
+
+    assert reply == (
+        "Your earlier request expired after 10 minutes, so nothing was changed. " + OPEN_QUESTION
+    )
+    assert nothing_happened(world)
+    assert world.events(JANE)[-2:] == ["expired", "reply_without_pending"]
+    assert world.services.pendings.get(pending_id(world)).stage is Stage.EXPIRED
+
+
+def test_a_yes_a_second_before_the_ten_minutes_still_counts(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+    world.clock.advance(minutes=9, seconds=59)
+
+    assert world.say(JANE, "yes", "affirm").startswith("Refunded $20.00")
+    assert balance(world) == 2000
+
+
+def test_a_yes_delivered_twice_refunds_once(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    first = world.say(JANE, "yes", "affirm")
+    second = world.say(JANE, "yes", "affirm")
+
+    assert first.startswith("Refunded $20.00")
+    assert second == OPEN_QUESTION
+    assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+    assert len(world.executions()) == 1
+    assert world.events(JANE).count("executed") == 1
+
+
+def test_two_workers_handling_the_same_yes_at_once_refund_once(tmp_path: Path) -> None:
+    world = make_world(tmp_path, stores=sql_stores)
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+    barrier = threading.Barrier(2)
+    replies: List[str] = []
+    errors: List[BaseException] = []
+
+    def answer() -> None:
+        try:
+            barrier.wait(timeout=30)
+            replies.append(world.say(JANE, "yes", "affirm"))
+        except BaseException as exc:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert len(replies) == 2
+    assert sum(r.startswith("Refunded $20.00") for r in replies) >= 1
+    assert all(
+        r.startswith("Refunded $20.00") or r in (OPEN_QUESTION, "That's being done right now; I'll confirm in a moment.")
+        for r in replies
+    ), replies
+    assert len(world.executions()) == 1
+    assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+    assert world.events(JANE).count("executed") == 1
+    assert world.services.pendings.get(pending_id(world)).stage is Stage.DONE
+
+
+# -- the bigger refunds --------------------------------------------------------------------
+
+
+def test_a_medium_refund_is_confirmed_and_logged_for_review(world: World) -> None:
+    prompt = world.say(JANE, "please refund $250 for order 1003", "request_refund")
+    assert prompt.startswith("Refund $250.00 to your Visa ending 4242 for order 1003 (Espresso machine)")
+    assert prompt.endswith("Reply YES to confirm or NO to cancel.")
+
+    assert world.say(JANE, "yes", "affirm").startswith("Refunded $250.00 for order 1003")
+
+    assert (balance(world), refunded(world, "1003")) == (25000, 25000)
+    decision = world.entries(JANE)[0]
+    assert decision.event == "risk_decision"
+    assert decision.outcome == "confirm"
+    assert decision.reasons == ("medium_refund_logged: $250.00 is above $100.00: confirmed and logged for review",)
+    executed = world.entries(JANE)[-1]
+    assert executed.event == "executed" and executed.reasons == decision.reasons  # the review sees why
+
+
+def test_a_700_dollar_refund_waits_for_a_manager_and_nothing_is_refunded(world: World) -> None:
+    reply = world.say(JANE, "I want a refund of $700 for order 1003", "request_refund")
+
+    assert reply.startswith(
+        "Refund $700.00 to your Visa ending 4242 for order 1003 (Espresso machine): "
+        "this needs a manager's approval ($700.00 is above $500.00)."
+    )
+    assert "Nothing has been refunded or changed yet" in reply
+    assert nothing_happened(world)
+    assert world.events(JANE) == ["risk_decision", "approval_requested"]
+    waiting = world.services.pendings.get(pending_id(world))
+    assert (waiting.stage, waiting.outcome, waiting.amount_cents) == (Stage.APPROVAL, "approval", 70000)
+    approval = world.services.approvals.for_pending(waiting.id)
+    assert approval is not None
+    assert (approval.customer_id, approval.kind, approval.amount_cents, approval.status) == ("C001", "refund", 70000, "pending")
+    assert approval.requested_at == world.clock.now()
+    assert f"reference {approval.id[:8].upper()}" in reply
+    assert any(reason.startswith("amount_above_approval_limit") for reason in approval.reasons)
+
+
+# -- missing details and odd answers -------------------------------------------------------
+
+
+def test_a_refund_without_an_order_asks_which_one_then_completes(world: World) -> None:
+    question = world.say(JANE, "I want a refund", "request_refund")
+    assert question == "Which order is this about? Your orders: 1001 Wireless headphones $42.50; 1003 Espresso machine $749.00."
+
+    prompt = world.say(JANE, "the headphones, order 1001", "inform")
+    assert prompt.startswith("Refund $42.50 to your Visa ending 4242 for order 1001 (Wireless headphones)")
+
+    assert world.say(JANE, "yes", "affirm").startswith("Refunded $42.50 for order 1001")
+    assert refunded(world, "1001") == 4250
+    assert world.events(JANE) == ["asked_for_detail", "risk_decision", "confirmation_requested", "confirmed", "executed"]
+    assert world.services.drafts.get(JANE) is None
+
+
+def test_a_customer_with_one_refundable_order_is_not_asked_which(world: World) -> None:
+    prompt = world.say(SAM, "I want my money back", "request_refund")
+    assert prompt.startswith("Refund $35.00 to your Amex ending 0005 for order 1005 (Yoga mat)")
+
+
+def test_an_unknown_number_gets_a_polite_answer_and_nothing_is_looked_up(world: World) -> None:
+    stranger = "+15559990000"
+
+    reply = world.say(stranger, "refund $20 for order 1001", "request_refund")
+
+    assert reply.startswith("I couldn't find an Acme account linked to this number")
+    assert "say 'agent' and a person will help you" in reply
+    assert world.say(stranger, "yes", "affirm") == OPEN_QUESTION
+    assert world.events(stranger) == ["unknown_customer", "reply_without_pending"]
+    assert nothing_happened(world)
+
+
+def test_a_yes_out_of_the_blue_gets_a_polite_answer(world: World) -> None:
+    assert world.say(JANE, "YES", "affirm") == OPEN_QUESTION
+    assert world.events(JANE) == ["reply_without_pending"]
+    assert nothing_happened(world)

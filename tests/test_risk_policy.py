@@ -1,0 +1,428 @@
+"""The risk policy as a contact centre lead would read it: which request needs which sign-off,
+what escalates to a person, and what happens when someone edits the YAML.
+
+Every decision here goes through the shipped ``bot/risk_policy.yml`` (or an edited copy of
+it written to a temporary folder): no rule is restated in the test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Dict, Sequence
+
+import pytest
+import yaml
+
+from actions.domain.policy import PolicyError, RiskPolicy, load_policy
+from actions.domain.risk import Decision, Signals, assess
+from actions.domain.sentiment import read_sentiment
+from actions.settings import PROJECT_ROOT
+
+SHIPPED = PROJECT_ROOT / "bot" / "risk_policy.yml"
+
+
+@pytest.fixture(scope="module")
+def policy() -> RiskPolicy:
+    return load_policy(SHIPPED)
+
+
+def shipped_yaml() -> Dict[str, Any]:
+    return yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+
+
+def write_policy(tmp_path: Path, raw: Any) -> Path:
+    path = tmp_path / "risk_policy.yml"
+    path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def decide(
+    policy: RiskPolicy,
+    request: str,
+    intent: str,
+    text: str = "",
+    confidence: float = 0.95,
+    history: Sequence[str] = (),
+    **facts: Any,
+) -> Decision:
+    """One customer message, scored the way the assistant scores it (VADER over the recent texts)."""
+    texts = (*history, text) if text else tuple(history)
+    return assess(Signals(
+        request=request, intent=intent, confidence=confidence, text=text,
+        sentiment=read_sentiment(texts, policy.sentiment_window), **facts,
+    ), policy)
+
+
+def refund(policy: RiskPolicy, dollars: str, *, age_days: int = 8, recent_refunds: int = 0,
+           text: str = "I'd like a refund please", **kw: Any) -> Decision:
+    whole, _, frac = dollars.partition(".")
+    amount = int(whole) * 100 + int((frac + "00")[:2])
+    return decide(policy, "refund", "request_refund", text, amount_cents=amount,
+                  order_age_days=age_days, recent_refunds=recent_refunds, **kw)
+
+
+# -- the shipped file ----------------------------------------------------------------------
+
+
+def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPolicy) -> None:
+    assert policy.version == "2026-11-21.1"
+    assert policy.source == str(SHIPPED)
+    assert (policy.refunds.small_max_cents, policy.refunds.approval_above_cents) == (10000, 50000)
+    assert policy.actions["cancel_subscription"] == "otp"
+    assert policy.actions["refund"] == "by_amount"
+    assert policy.confidence_threshold("close_account") == 0.7
+    assert policy.confidence_threshold("ask_order_status") == policy.default_confidence == 0.5
+    assert (policy.otp.valid_minutes, policy.otp.max_attempts) == (5, 3)
+    assert policy.confirmation_expiry_minutes == 10
+    assert policy.human_intents["ask_legal"].regulated is True
+    assert policy.human_intents["complaint"].regulated is False
+
+
+# -- one tier per kind of request ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("story", "request_kind", "intent", "text", "facts", "outcome", "tier"),
+    [
+        ("where is my parcel", "order_status", "ask_order_status", "Where is order 1002?", {}, "auto", "low"),
+        ("a new delivery address", "change_address", "change_address", "Send order 1002 to 5 Pine Road", {}, "confirm", "medium"),
+        ("a subscription cancelled", "cancel_subscription", "cancel_subscription", "Cancel my coffee club", {}, "otp", "destructive"),
+        ("a $700 refund", "refund", "request_refund", "Refund $700 for order 1003",
+         {"amount_cents": 70000, "order_age_days": 15}, "approval", "high_value"),
+        ("a legal question", "conversation", "ask_legal", "Can I return this under consumer law?", {}, "handoff", "human"),
+    ],
+)
+def test_each_request_gets_the_sign_off_its_tier_needs(
+    policy: RiskPolicy, story: str, request_kind: str, intent: str, text: str,
+    facts: Dict[str, int], outcome: str, tier: str,
+) -> None:
+    decision = decide(policy, request_kind, intent, text, **facts)
+    assert (decision.outcome, decision.tier) == (outcome, tier), story
+    assert decision.policy_version == policy.version
+
+
+def test_an_informational_question_runs_on_its_own_with_a_stated_reason(policy: RiskPolicy) -> None:
+    decision = decide(policy, "account_balance", "ask_balance", "What's my balance?")
+    assert decision.reason_codes == ["action_tier:auto"]
+    small_talk = decide(policy, "conversation", "greet", "hi there")
+    assert (small_talk.outcome, small_talk.reason_codes) == ("auto", ["no_risk"])
+
+
+# -- each signal escalates on its own ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intent", "code", "topic", "priority"),
+    [
+        ("ask_legal", "regulated_topic", "legal", "high"),
+        ("ask_medical", "regulated_topic", "medical", "high"),
+        ("gdpr_request", "regulated_topic", "data_protection", "high"),
+        ("complaint", "human_topic:complaint", "complaint", "high"),
+        ("request_human", "human_topic:customer_asked_for_human", "customer_asked_for_human", "normal"),
+    ],
+)
+def test_human_intents_always_go_to_a_person(policy: RiskPolicy, intent: str, code: str, topic: str, priority: str) -> None:
+    decision = decide(policy, "conversation", intent, "I'd like some help with something")
+    assert decision.outcome == "handoff"
+    assert decision.reason_codes == [code]
+    assert (decision.topic, decision.priority) == (topic, priority)
+
+
+def test_a_human_intent_is_not_second_guessed_for_low_confidence(policy: RiskPolicy) -> None:
+    decision = decide(policy, "conversation", "ask_legal", "is this legal?", confidence=0.2)
+    assert "low_confidence" not in decision.reason_codes
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "priority"),
+    [
+        ("I'm going to sue you", "legal", "high"),
+        ("My LAWYER will be in touch.", "legal", "high"),
+        ("I'm considering legal action", "legal", "high"),
+        ("I had an allergic reaction to the snacks", "medical", "high"),
+        ("Please erase my data", "data_protection", "high"),
+        ("There's a charge I don't recognise, this is fraud", "payment_security", "urgent"),
+        ("I see an unauthorized charge on my card", "payment_security", "urgent"),
+    ],
+)
+def test_sensitive_words_hand_any_message_to_a_person(policy: RiskPolicy, text: str, topic: str, priority: str) -> None:
+    decision = decide(policy, "order_status", "ask_order_status", text)
+    assert decision.outcome == "handoff"
+    assert "sensitive_keywords" in decision.reason_codes
+    assert (decision.topic, decision.priority) == (topic, priority)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There's an issue with my order",  # 'issue' contains 'sue'
+        "I'll pursue this with the courier",  # so does 'pursue'
+        "Is there a tissue box in the kit?",
+        "The doctoral thesis I ordered hasn't arrived",  # 'doctoral' is not 'doctor'
+        "I want to legalise my address change",  # 'legal' alone is not a keyword phrase
+    ],
+)
+def test_keywords_match_whole_words_only(policy: RiskPolicy, text: str) -> None:
+    decision = decide(policy, "order_status", "ask_order_status", text)
+    assert "sensitive_keywords" not in decision.reason_codes
+    assert decision.outcome == "auto"
+
+
+def test_low_confidence_uses_the_intents_own_threshold(policy: RiskPolicy) -> None:
+    # request_refund needs 0.6; close_account needs 0.7
+    unsure_refund = refund(policy, "20", confidence=0.59)
+    assert unsure_refund.outcome == "handoff"
+    assert "low_confidence" in unsure_refund.reason_codes
+    assert refund(policy, "20", confidence=0.6).outcome == "confirm"
+
+    assert decide(policy, "close_account", "close_account", "close my account", confidence=0.69).outcome == "handoff"
+    assert decide(policy, "close_account", "close_account", "close my account", confidence=0.7).outcome == "otp"
+
+
+def test_low_confidence_falls_back_to_the_default_threshold(policy: RiskPolicy) -> None:
+    # ask_order_status has no threshold of its own: the default 0.5 applies
+    assert decide(policy, "order_status", "ask_order_status", "where is it", confidence=0.55).outcome == "auto"
+    unsure = decide(policy, "order_status", "ask_order_status", "where is it", confidence=0.49)
+    assert unsure.outcome == "handoff"
+    assert unsure.reason_codes[0] == "low_confidence"
+    assert "below 0.50" in unsure.reasons[0].detail
+
+
+def test_small_talk_is_not_escalated_for_low_confidence(policy: RiskPolicy) -> None:
+    assert decide(policy, "conversation", "greet", "hey", confidence=0.1).outcome == "auto"
+
+
+def test_an_angry_latest_message_escalates(policy: RiskPolicy) -> None:
+    decision = decide(policy, "order_status", "ask_order_status", "This is terrible, I hate this awful service!")
+    assert decision.outcome == "handoff"
+    assert decision.reason_codes[0] == "negative_sentiment"
+    assert decision.priority == "high"
+
+
+def test_a_calm_message_after_an_angry_conversation_still_escalates_on_the_window_mean(policy: RiskPolicy) -> None:
+    history = ["This is the worst, absolutely awful", "I am so frustrated and angry"]
+    decision = decide(policy, "order_status", "ask_order_status", "where is my parcel", history=history)
+    assert decision.outcome == "handoff"
+    assert "negative_sentiment" in decision.reason_codes
+    assert "recent mean -0.55" in decision.reasons[0].detail
+
+
+def test_anger_older_than_the_window_is_forgotten(policy: RiskPolicy) -> None:
+    history = ["This is the worst, absolutely awful", "I am so frustrated and angry", "ok", "fine"]
+    decision = decide(policy, "order_status", "ask_order_status", "where is my parcel", history=history)
+    assert decision.outcome == "auto"
+
+
+def test_mild_annoyance_does_not_escalate(policy: RiskPolicy) -> None:
+    assert decide(policy, "order_status", "ask_order_status", "I'm annoyed, where is order 1002?").outcome == "auto"
+
+
+def test_being_misunderstood_twice_in_a_row_escalates(policy: RiskPolicy) -> None:
+    once = assess(Signals("conversation", "nlu_fallback", 0.3, "blorp", consecutive_fallbacks=1), policy)
+    twice = assess(Signals("conversation", "nlu_fallback", 0.3, "blorp", consecutive_fallbacks=2), policy)
+    assert once.outcome == "auto"
+    assert (twice.outcome, twice.reason_codes) == ("handoff", ["repeated_fallback"])
+
+
+@pytest.mark.parametrize(
+    ("dollars", "outcome", "code"),
+    [
+        ("0.01", "confirm", "small_refund"),
+        ("100.00", "confirm", "small_refund"),
+        ("100.01", "confirm", "medium_refund_logged"),
+        ("500.00", "confirm", "medium_refund_logged"),
+        ("500.01", "approval", "amount_above_approval_limit"),
+    ],
+)
+def test_refund_amounts_are_tiered_at_the_exact_boundaries(policy: RiskPolicy, dollars: str, outcome: str, code: str) -> None:
+    decision = refund(policy, dollars)
+    assert decision.outcome == outcome
+    assert decision.reason_codes == [code]
+
+
+def test_a_medium_refund_says_it_is_logged_for_review(policy: RiskPolicy) -> None:
+    (reason,) = refund(policy, "250").reasons
+    assert reason.detail == "$250.00 is above $100.00: confirmed and logged for review"
+
+
+def test_an_order_outside_the_returns_window_needs_a_manager(policy: RiskPolicy) -> None:
+    assert refund(policy, "20", age_days=30).outcome == "confirm"
+    late = refund(policy, "20", age_days=31)
+    assert late.outcome == "approval"
+    assert late.reason_codes == ["small_refund", "outside_returns_window"]
+
+
+def test_a_customer_with_recent_refunds_needs_a_manager(policy: RiskPolicy) -> None:
+    assert refund(policy, "20", recent_refunds=1).outcome == "confirm"
+    frequent = refund(policy, "20", recent_refunds=2)
+    assert frequent.outcome == "approval"
+    assert "refund_history" in frequent.reason_codes
+    assert "2 refunds in the last 30 days" in frequent.reasons[-1].detail
+
+
+# -- several signals at once ---------------------------------------------------------------
+
+
+def test_every_reason_is_kept_and_the_strictest_outcome_wins(policy: RiskPolicy) -> None:
+    decision = refund(
+        policy, "700", age_days=45, recent_refunds=3, confidence=0.4,
+        text="Refund $700 now or my lawyer will sue, this is awful and I hate you",
+        consecutive_fallbacks=2,
+    )
+    assert decision.outcome == "handoff"
+    assert decision.tier == "human"
+    assert decision.reason_codes == [
+        "sensitive_keywords", "low_confidence", "negative_sentiment", "repeated_fallback",
+        "amount_above_approval_limit", "outside_returns_window", "refund_history",
+    ]
+    assert "legal: mentions lawyer, sue" in decision.reasons[0].detail
+
+
+def test_approval_beats_confirm_when_no_one_asks_for_a_person(policy: RiskPolicy) -> None:
+    decision = refund(policy, "250", age_days=40)
+    assert decision.outcome == "approval"
+    assert decision.reason_codes == ["medium_refund_logged", "outside_returns_window"]
+
+
+def test_the_most_urgent_priority_and_the_first_topic_are_kept(policy: RiskPolicy) -> None:
+    decision = decide(policy, "conversation", "complaint", "My card was hacked and I'm calling my lawyer")
+    assert decision.outcome == "handoff"
+    assert decision.priority == "urgent"  # payment_security beats the complaint's and legal's 'high'
+    assert decision.topic == "complaint"
+    assert decision.reason_codes == ["human_topic:complaint", "sensitive_keywords", "sensitive_keywords"]
+
+
+def test_a_plain_request_for_a_person_stays_normal_priority(policy: RiskPolicy) -> None:
+    assert decide(policy, "conversation", "request_human", "can I talk to someone").priority == "normal"
+
+
+# -- the YAML is the policy ----------------------------------------------------------------
+
+
+def test_making_email_changes_need_a_code_is_a_one_line_edit(tmp_path: Path, policy: RiskPolicy) -> None:
+    raw = shipped_yaml()
+    raw["actions"]["update_email"] = "otp"
+    raw["version"] = "2026-11-22.1"
+    edited = load_policy(write_policy(tmp_path, raw))
+
+    before = decide(policy, "update_email", "update_email", "change my email to me@new.example")
+    after = decide(edited, "update_email", "update_email", "change my email to me@new.example")
+    assert (before.outcome, after.outcome) == ("confirm", "otp")
+    assert after.policy_version == "2026-11-22.1"
+
+
+def test_lowering_the_approval_limit_sends_smaller_refunds_to_a_manager(tmp_path: Path, policy: RiskPolicy) -> None:
+    raw = shipped_yaml()
+    raw["refunds"].update(small_max=25.0, approval_above=50.0)
+    edited = load_policy(write_policy(tmp_path, raw))
+
+    assert refund(policy, "60").outcome == "confirm"
+    assert refund(edited, "60").outcome == "approval"
+    assert refund(edited, "40").reason_codes == ["medium_refund_logged"]
+
+
+def test_adding_a_keyword_escalates_it_without_a_release(tmp_path: Path, policy: RiskPolicy) -> None:
+    raw = shipped_yaml()
+    raw["keyword_topics"]["legal"]["words"].append("trading standards")
+    edited = load_policy(write_policy(tmp_path, raw))
+    text = "I'm reporting you to trading standards"
+    assert decide(policy, "order_status", "ask_order_status", text).outcome == "auto"
+    assert decide(edited, "order_status", "ask_order_status", text).outcome == "handoff"
+
+
+# -- a bad file stops start-up and names the key ---------------------------------------------
+
+
+def _set(path: str, value: Any) -> Callable[[Dict[str, Any]], None]:
+    *parents, last = path.split(".")
+
+    def edit(raw: Dict[str, Any]) -> None:
+        node = raw
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return edit
+
+
+def _drop(path: str) -> Callable[[Dict[str, Any]], None]:
+    *parents, last = path.split(".")
+
+    def edit(raw: Dict[str, Any]) -> None:
+        node = raw
+        for key in parents:
+            node = node[key]
+        del node[last]
+    return edit
+
+
+def _rename(path: str, new_name: str) -> Callable[[Dict[str, Any]], None]:
+    *parents, last = path.split(".")
+
+    def edit(raw: Dict[str, Any]) -> None:
+        node = raw
+        for key in parents:
+            node = node[key]
+        node[new_name] = node.pop(last)
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "names"),
+    [
+        pytest.param(_rename("confidence.intents", "intent"), "'confidence.intent' is not a known key", id="typo-in-optional-key"),
+        pytest.param(_set("sentimnet", {"threshold": -0.5}), "'sentimnet' is not a known key", id="typo-top-level-key"),
+        pytest.param(_set("actions.refnd", "confirm"), "'actions.refnd' is not a known key", id="typo-action-name"),
+        pytest.param(_rename("refunds.approval_above", "aproval_above"), "'refunds.approval_above' is missing", id="typo-hides-required"),
+        pytest.param(_drop("otp.max_sends"), "'otp.max_sends' is missing", id="missing-key"),
+        pytest.param(_drop("actions.close_account"), "'actions.close_account' is missing", id="missing-action"),
+        pytest.param(_set("sentiment.window", "three"), "'sentiment.window' must be a whole number", id="wrong-type-int"),
+        pytest.param(_set("confidence.default", "high"), "'confidence.default' must be a number", id="wrong-type-number"),
+        pytest.param(_set("confidence.intents.close_account", 1.5), "'confidence.intents.close_account' must be a number between", id="out-of-range"),
+        pytest.param(_set("refunds.small_max", "100"), "'refunds.small_max' must be a positive amount", id="money-as-text"),
+        pytest.param(_set("otp.max_attempts", True), "'otp.max_attempts' must be a whole number", id="bool-is-not-a-number"),
+        pytest.param(_set("human_intents.complaint.regulated", "yes"), "'human_intents.complaint.regulated' must be true or false", id="wrong-type-bool"),
+        pytest.param(_set("keyword_topics.legal.words", "lawyer"), "'keyword_topics.legal.words' must be a list", id="words-not-a-list"),
+        pytest.param(_set("actions.update_email", "sms_code"), "'actions.update_email' must be one of", id="bad-tier-name"),
+        pytest.param(_set("refunds.small_max", 600.0), "'refunds.small_max' must not be larger than refunds.approval_above", id="small-above-approval"),
+        pytest.param(_set("keyword_topics.legal.priority", "critical"), "'keyword_topics.legal.priority' must be one of", id="bad-keyword-priority"),
+        pytest.param(_set("human_intents.ask_legal.priority", "asap"), "'human_intents.ask_legal.priority' must be one of", id="bad-intent-priority"),
+        pytest.param(_set("refunds", [100, 500]), "refunds must be a mapping", id="section-not-a-mapping"),
+    ],
+)
+def test_a_bad_policy_file_is_refused_naming_the_key(tmp_path: Path, edit: Callable[[Dict[str, Any]], None], names: str) -> None:
+    raw = shipped_yaml()
+    edit(raw)
+    path = write_policy(tmp_path, raw)
+    with pytest.raises(PolicyError) as refused:
+        load_policy(path)
+    assert names in str(refused.value)
+    assert str(path) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        pytest.param("version: '1'\nactions: [order_status: auto\n", "is not valid YAML", id="not-yaml"),
+        pytest.param("- just\n- a list\n", "the top level must be a mapping", id="top-level-list"),
+        pytest.param("", "the top level must be a mapping, got NoneType", id="empty-file"),
+    ],
+)
+def test_a_file_that_is_not_a_policy_is_refused(tmp_path: Path, content: str, names: str) -> None:
+    with pytest.raises(PolicyError, match=names):
+        load_policy(write_policy(tmp_path, content))
+
+
+def test_a_missing_policy_file_says_which_setting_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r"not found: .*nowhere\.yml \(set RISK_POLICY_PATH\)"):
+        load_policy(tmp_path / "nowhere.yml")
+
+
+def test_a_refused_file_is_never_half_applied(tmp_path: Path, policy: RiskPolicy) -> None:
+    raw = shipped_yaml()
+    raw["actions"]["cancel_subscription"] = "auto"
+    raw["otp"]["valid_minutes"] = 0
+    with pytest.raises(PolicyError, match="'otp.valid_minutes'"):
+        load_policy(write_policy(tmp_path, raw))
+    # the policy in use is untouched: the running server keeps its last good policy
+    assert decide(policy, "cancel_subscription", "cancel_subscription", "cancel it").outcome == "otp"
+
