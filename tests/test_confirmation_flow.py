@@ -93,6 +93,16 @@ def test_a_customer_changes_the_amount_then_confirms_the_new_one(world: World) -
     assert (changed.detail["old_amount_cents"], changed.detail["new_amount_cents"]) == (3000, 2500)
 
 
+def test_a_new_amount_for_another_order_is_proposed_for_that_order(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    prompt = world.say(JANE, "sorry, I meant $30 for order 1003", "request_refund")
+
+    assert prompt.startswith("Refund $30.00 to your Visa ending 4242 for order 1003 (Espresso machine)")
+    assert world.say(JANE, "yes", "affirm").startswith("Refunded $30.00 for order 1003")
+    assert (refunded(world, "1001"), refunded(world, "1003")) == (0, 3000)
+
+
 def test_raising_the_amount_above_500_dollars_goes_to_a_manager_instead(world: World) -> None:
     world.say(JANE, "refund $300 for order 1003", "request_refund")
 

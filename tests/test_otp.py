@@ -21,7 +21,7 @@ from actions.domain.policy import OtpRules
 from actions.domain.step_up import ChallengeStatus, OtpChallenge, StepUp, Verdict
 
 ISSUED = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
-RULES = OtpRules(valid_minutes=5, max_attempts=3, resend_cooldown_seconds=30, max_sends=3)
+RULES = OtpRules(valid_for=timedelta(minutes=5), max_attempts=3, resend_cooldown_seconds=30, max_sends=3)
 PEPPER = b"a-pepper-of-32-bytes-for-testing"
 CODE = "493817"
 DIGEST = "digest-of-cancel-S002"

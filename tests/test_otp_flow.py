@@ -16,7 +16,9 @@ import pytest
 
 from actions.domain.messaging import DeliveryFailed
 from actions.domain.pending import Stage
+from actions.domain.policy import load_policy
 from actions.domain.step_up import ChallengeStatus
+from actions.settings import PROJECT_ROOT
 from actions.sms import read_outbox
 from tests.support.world import JANE, SAM, World, make_world, sql_stores
 
@@ -203,7 +205,13 @@ def test_two_workers_presenting_the_right_code_at_once_cancel_once(tmp_path: Pat
         thread.join(timeout=60)
 
     assert errors == []
-    assert CANCELLED in replies
+    assert sorted(replies)[1] == CANCELLED
+    assert sorted(replies)[0].startswith((
+        "That code was just used or replaced.",  # lost the race to mark the code used
+        "That code is no longer valid",  # read the code after the winner had used it
+        "That's being done right now",  # both verified, the winner is executing
+        "There's no request waiting for a code",  # arrived after the whole thing was done
+    )), replies
     assert len(world.executions()) == 1
     assert snack_box(world) == "cancelled"
     assert world.events(SAM).count("executed") == 1
@@ -286,3 +294,19 @@ def test_removing_a_card_with_the_right_code_removes_only_that_card(world: World
 
     assert [(c.last4, c.is_default) for c in world.business.payment_methods("C001")] == [("4242", True)]
     assert [e.kind for e in world.executions()] == ["remove_payment_method"]
+
+
+def test_when_the_policy_says_email_changes_need_a_code_the_customer_gets_one(tmp_path: Path) -> None:
+    edited = tmp_path / "risk_policy.yml"
+    shipped = (PROJECT_ROOT / "bot" / "risk_policy.yml").read_text(encoding="utf-8")
+    edited.write_text(shipped.replace("update_email: confirm", "update_email: otp"), encoding="utf-8")
+    world = make_world(tmp_path, policy=load_policy(edited))
+
+    prompt = world.say(SAM, "please change my email to sam@new.example", "update_email")
+
+    assert prompt.startswith("Change your account email from sam@example.com to sam@new.example.")
+    assert "I've sent a 6-digit code to your phone ending 0002" in prompt
+    assert world.say(SAM, "yes", "affirm").startswith("Please reply with the 6-digit code")
+    assert world.customer(SAM).email == "sam@example.com"
+    world.say(SAM, world.last_code(SAM), "provide_otp")
+    assert world.customer(SAM).email == "sam@new.example"

@@ -7,6 +7,7 @@ it written to a temporary folder): no rule is restated in the test.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Dict, Sequence
 
@@ -72,8 +73,8 @@ def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPoli
     assert policy.actions["refund"] == "by_amount"
     assert policy.confidence_threshold("close_account") == 0.7
     assert policy.confidence_threshold("ask_order_status") == policy.default_confidence == 0.5
-    assert (policy.otp.valid_minutes, policy.otp.max_attempts) == (5, 3)
-    assert policy.confirmation_expiry_minutes == 10
+    assert (policy.otp.valid_for, policy.otp.max_attempts) == (timedelta(minutes=5), 3)
+    assert policy.confirmation_expiry == timedelta(minutes=10)
     assert policy.human_intents["ask_legal"].regulated is True
     assert policy.human_intents["complaint"].regulated is False
 
@@ -321,6 +322,14 @@ def test_lowering_the_approval_limit_sends_smaller_refunds_to_a_manager(tmp_path
     assert refund(edited, "40").reason_codes == ["medium_refund_logged"]
 
 
+def test_durations_are_read_as_written(tmp_path: Path) -> None:
+    raw = shipped_yaml()
+    raw["confirmation"]["expires_after"] = "90s"
+    raw["otp"]["valid_for"] = "1h"
+    edited = load_policy(write_policy(tmp_path, raw))
+    assert (edited.confirmation_expiry, edited.otp.valid_for) == (timedelta(seconds=90), timedelta(hours=1))
+
+
 def test_adding_a_keyword_escalates_it_without_a_release(tmp_path: Path, policy: RiskPolicy) -> None:
     raw = shipped_yaml()
     raw["keyword_topics"]["legal"]["words"].append("trading standards")
@@ -387,6 +396,9 @@ def _rename(path: str, new_name: str) -> Callable[[Dict[str, Any]], None]:
         pytest.param(_set("keyword_topics.legal.priority", "critical"), "'keyword_topics.legal.priority' must be one of", id="bad-keyword-priority"),
         pytest.param(_set("human_intents.ask_legal.priority", "asap"), "'human_intents.ask_legal.priority' must be one of", id="bad-intent-priority"),
         pytest.param(_set("refunds", [100, 500]), "refunds must be a mapping", id="section-not-a-mapping"),
+        pytest.param(_set("confirmation.expires_after", 10), "'confirmation.expires_after' must be a duration like 90s, 10m or 1h, got 10", id="duration-without-unit"),
+        pytest.param(_set("otp.valid_for", "5 days"), "'otp.valid_for' must be a duration", id="duration-unknown-unit"),
+        pytest.param(_rename("otp.valid_for", "valid_minutes"), "'otp.valid_for' is missing", id="old-duration-key"),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_key(tmp_path: Path, edit: Callable[[Dict[str, Any]], None], names: str) -> None:
@@ -420,8 +432,8 @@ def test_a_missing_policy_file_says_which_setting_to_fix(tmp_path: Path) -> None
 def test_a_refused_file_is_never_half_applied(tmp_path: Path, policy: RiskPolicy) -> None:
     raw = shipped_yaml()
     raw["actions"]["cancel_subscription"] = "auto"
-    raw["otp"]["valid_minutes"] = 0
-    with pytest.raises(PolicyError, match="'otp.valid_minutes'"):
+    raw["otp"]["valid_for"] = "0m"
+    with pytest.raises(PolicyError, match="'otp.valid_for' must be a duration"):
         load_policy(write_policy(tmp_path, raw))
     # the policy in use is untouched: the running server keeps its last good policy
     assert decide(policy, "cancel_subscription", "cancel_subscription", "cancel it").outcome == "otp"

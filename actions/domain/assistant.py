@@ -63,6 +63,10 @@ class Assistant:
             if draft and turn.request == "reply":
                 return notes + self._request(ctx, draft.request, draft)
             return notes + self._nothing_pending(ctx)
+        draft = self.s.drafts.get(turn.conversation_id)
+        if draft and draft.request == turn.request:
+            # "the address is 5 Elm Road" reads as change_address as much as inform
+            return notes + self._request(ctx, turn.request, draft)
         self.s.drafts.clear(turn.conversation_id)
         return notes + self._request(ctx, turn.request, None)
 
@@ -93,7 +97,8 @@ class Assistant:
                 return [answers.delivery_date(account, details.order_id)]
             return [answers.balance(account)]
 
-        outcome = propose(kind, account, details, self.s.clock.now().date(), turn.text)
+        outcome = propose(kind, account, details, self.s.clock.now().date(), turn.text,
+                          self.s.policy.refunds.returns_window_days)
         if isinstance(outcome, Question):
             known = {k: v for k, v in asdict(details).items() if v is not None}
             self.s.drafts.put(turn.conversation_id, Draft(kind, {**known, **outcome.known}, outcome.missing))
@@ -179,18 +184,21 @@ class Assistant:
         reply = classify_reply(turn.intent, turn.text, details, confident)
         phone = ctx.customer.phone if ctx.customer else turn.conversation_id
         if reply.kind is ReplyKind.AMOUNT and pending.stage is Stage.CONFIRM and pending.request.kind == "refund":
-            return self._change_amount(ctx, pending, reply.amount_cents or 0)
+            return self._change_amount(ctx, pending, reply.amount_cents or 0, details.order_id)
         return self.signoff.answer(pending, reply, phone)
 
-    def _change_amount(self, ctx: _Context, pending: PendingAction, amount_cents: int) -> List[str]:
+    def _change_amount(self, ctx: _Context, pending: PendingAction, amount_cents: int,
+                       order_id: Optional[str] = None) -> List[str]:
         if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.CANCELLED):
             return ["That request is no longer open, so nothing was changed."]
         self.s.record("amount_changed", pending.conversation_id, actor="customer", pending=pending,
                       old_amount_cents=pending.amount_cents, new_amount_cents=amount_cents)
         assert ctx.customer is not None
         account = Account.load(self.s.business, ctx.customer)
-        details = Details(order_id=str(pending.request.params["order_id"]), amount_cents=amount_cents)
-        outcome = propose("refund", account, details, self.s.clock.now().date())
+        # "sorry, I meant $30 for order 1003": the order the customer names now wins over the pending one
+        details = Details(order_id=order_id or str(pending.request.params["order_id"]), amount_cents=amount_cents)
+        outcome = propose("refund", account, details, self.s.clock.now().date(),
+                          returns_window_days=self.s.policy.refunds.returns_window_days)
         if not isinstance(outcome, Proposal):
             return [outcome.text]
         return self._propose(ctx, outcome)

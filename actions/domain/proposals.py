@@ -46,14 +46,17 @@ class Refusal:
 Outcome = Union[Proposal, Question, Refusal]
 
 
-def propose(kind: str, account: Account, details: Details, today: date, text: str = "") -> Outcome:
+def propose(kind: str, account: Account, details: Details, today: date, text: str = "", returns_window_days: int = 30) -> Outcome:
+    """``returns_window_days`` comes from the risk policy; it is only used to explain a refund."""
+    if kind == "refund":
+        return _refund(account, details, today, returns_window_days)
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"no proposal builder for {kind!r}")
     return builder(account, details, today, text)
 
 
-def _refund(account: Account, details: Details, today: date, text: str) -> Outcome:
+def _refund(account: Account, details: Details, today: date, window_days: int) -> Outcome:
     picked = _pick_order(account, details, lambda o: o.refundable_cents > 0 and o.status == "delivered", "refund")
     if not isinstance(picked, Order):
         return picked
@@ -69,7 +72,7 @@ def _refund(account: Account, details: Details, today: date, text: str) -> Outco
     return Proposal(
         request=ActionRequest("refund", account.customer.id, {"order_id": order.id, "amount_cents": amount}),
         what=f"Refund {format_cents(amount)} to your {card} for {order_label(order)}",
-        why=f"delivered {age} days ago" + (", within our 30-day returns window" if age <= 30 else ""),
+        why=f"delivered {age} days ago" + (f", within our {window_days}-day returns window" if age <= window_days else ""),
         impact="You'll see it in 3-5 working days.",
         amount_cents=amount,
         order_age_days=age,
@@ -87,7 +90,7 @@ def _change_address(account: Account, details: Details, today: date, text: str) 
     return Proposal(
         request=ActionRequest("change_address", account.customer.id, {"order_id": picked.id, "address": details.address}),
         what=f"Send {order_label(picked)} to {details.address} instead of {picked.address}",
-        why=f"it hasn't been delivered yet (due {day(picked.delivery_date)})",
+        why=f"as it hasn't been delivered yet (due {day(picked.delivery_date)})",
         impact="The courier will be updated and the delivery date stays the same.",
     )
 
@@ -103,7 +106,7 @@ def _change_slot(account: Account, details: Details, today: date, text: str) -> 
     return Proposal(
         request=ActionRequest("change_delivery_slot", account.customer.id, {"order_id": picked.id, "slot": details.slot}),
         what=f"Move the delivery of {order_label(picked)} on {day(picked.delivery_date)} from the {picked.delivery_slot or 'standard'} slot to the {details.slot} slot",
-        why="it hasn't been delivered yet",
+        why="as it hasn't been delivered yet",
         impact="The courier will arrive in the new slot; the date stays the same.",
     )
 
@@ -217,7 +220,6 @@ def _cards(cards: Sequence) -> str:
 
 
 _BUILDERS = {
-    "refund": _refund,
     "change_address": _change_address,
     "change_delivery_slot": _change_slot,
     "update_email": _update_email,

@@ -22,9 +22,9 @@ def test_training_data_validates_without_warnings() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def test_test_stories_for_every_tier_pass(trained_model: Path, tmp_path: Path) -> None:
+def test_test_stories_for_every_tier_pass_end_to_end(trained_model: Path, tmp_path: Path) -> None:
     result = subprocess.run(
-        [RASA, "test", "core", "--model", str(trained_model), "--stories", str(DATA / "test_stories.yml"),
+        [RASA, "test", "core", "--e2e", "--model", str(trained_model), "--stories", str(DATA / "test_stories.yml"),
          "--fail-on-prediction-errors", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True,
     )
