@@ -121,13 +121,38 @@ def test_raising_the_amount_above_500_dollars_goes_to_a_manager_instead(world: W
 def test_two_unclear_answers_cancel_the_request(world: World) -> None:
     world.say(JANE, "refund $20 for order 1001", "request_refund")
 
-    again = world.say(JANE, "hmm what about the other one", "ask_order_status", confidence=0.9)
+    again = world.say(JANE, "hmm what about the other one", "inform", confidence=0.9)
     assert again.startswith("Sorry, I need a clear yes or no. Refund $20.00")
 
     cancelled = world.say(JANE, "maybe, not sure", "chitchat")
     assert cancelled.startswith("I couldn't get a clear answer, so I've cancelled that request")
     assert nothing_happened(world)
     assert world.events(JANE)[-3:] == ["unclear_reply", "unclear_reply", "cancelled_unclear"]
+
+
+def test_a_quick_question_is_answered_and_the_refund_keeps_waiting(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    reply = world.say(JANE, "when does 1002 arrive?", "ask_delivery_date", order_id="1002")
+
+    assert reply.startswith("Order 1002 (Smart speaker) is due")
+    assert reply.endswith("I'm still waiting for your answer on: Refund $20.00 to your Visa ending 4242 "
+                          "for order 1001 (Wireless headphones). Reply YES to confirm or NO to cancel.")
+    assert "Refunded $20.00" in world.say(JANE, "yes", "affirm")
+
+
+def test_a_different_request_replaces_the_one_waiting(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    reply = world.say(JANE, "actually change my email to jane.new@example.com", "update_email")
+
+    assert reply.startswith("I've dropped your earlier request (Refund $20.00")
+    assert "Change your account email from jane@example.com to jane.new@example.com" in reply
+    assert "superseded" in world.events(JANE)
+    world.say(JANE, "yes", "affirm")
+    assert world.customer(JANE).email == "jane.new@example.com"
+    assert [row.kind for row in world.executions()] == ["update_email"]
+    assert balance(world) == 0
 
 
 def test_a_yes_the_bot_is_unsure_about_does_not_confirm(world: World) -> None:

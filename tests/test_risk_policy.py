@@ -144,6 +144,9 @@ def test_a_human_intent_is_not_second_guessed_for_low_confidence(policy: RiskPol
         ("Please erase my data", "data_protection", "high"),
         ("There's a charge I don't recognise, this is fraud", "payment_security", "urgent"),
         ("I see an unauthorized charge on my card", "payment_security", "urgent"),
+        ("Two unauthorized charges this month!", "payment_security", "urgent"),  # plural
+        ("My neighbour sued them over this", "legal", "high"),  # past tense
+        ("I'm suing Acme", "legal", "high"),
     ],
 )
 def test_sensitive_words_hand_any_message_to_a_person(policy: RiskPolicy, text: str, topic: str, priority: str) -> None:

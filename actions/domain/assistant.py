@@ -56,6 +56,13 @@ class Assistant:
         first_look = self._assess(turn, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
         if first_look.outcome == "handoff" or turn.request == "handoff":
             return notes + self._handoff(ctx, first_look, pending)
+        if pending and turn.request in ANSWERS + ("faq",):
+            # a quick question mid-confirmation is answered; the waiting action stays as it is
+            return notes + self._request(ctx, turn.request, None) + [self.signoff.reminder(pending)]
+        if pending and turn.request in self.s.policy.actions and turn.request != pending.request.kind:
+            self.signoff.cancel(pending, "superseded", "")
+            notes.append(f"I've dropped your earlier request ({pending.headline}); nothing was changed.")
+            pending = None
         if pending:
             return notes + self._answer_pending(ctx, pending)
         if turn.request in ("reply", "fallback"):

@@ -149,7 +149,7 @@ def _refund_reasons(signals: Signals, policy: RiskPolicy) -> Sequence[Reason]:
 
 
 def _mentions(lowered_text: str, phrase: str) -> bool:
-    """Whole-word match, so 'sue' does not fire on 'issue'."""
-    return re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered_text) is not None
+    """Whole-word match allowing plural and past forms: 'sue' fires on 'sued', not on 'issue'."""
+    return re.search(rf"(?<![a-z]){re.escape(phrase)}(?:s|es|d|ed)?(?![a-z])", lowered_text) is not None
 
 

@@ -51,6 +51,11 @@ class SignOff:
             return [f"Please reply with the 6-digit code we sent to your phone ending {phone[-4:]}, or NO to cancel."]
         return self._unclear(pending, phone)
 
+    def reminder(self, pending: PendingAction) -> str:
+        if pending.stage is Stage.OTP:
+            return f"I'm still waiting for the code to confirm: {pending.headline}. Reply with the code, or NO to cancel."
+        return f"I'm still waiting for your answer on: {pending.headline}. Reply YES to confirm or NO to cancel."
+
     def cancel(self, pending: PendingAction, event: str, message: str, actor: str = "customer") -> List[str]:
         if self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED):
             self._void_code(pending)
@@ -142,6 +147,8 @@ class SignOff:
         if check.verdict is Verdict.ACTION_CHANGED:
             self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED)
             return ["This request changed after the code was sent, so the code is no longer valid and nothing was changed. Please ask again."]
+        if challenge.status is ChallengeStatus.USED:
+            return ["That code has already been used."]
         return ["That code is no longer valid: a newer one was sent. Use the latest code, or reply RESEND."]
 
     # -- commit -------------------------------------------------------------------------------
