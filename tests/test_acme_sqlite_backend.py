@@ -9,23 +9,20 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from actions.acme.formatting import format_cents, normalize_phone
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.business import ActionRequest, Business, ExecutionResult
+from tests.support.postgres import postgres_schema_url
 
 TODAY = date(2024, 6, 12)  # a Wednesday
 NOW = datetime(2024, 6, 12, 15, 0, tzinfo=timezone.utc)
-POSTGRES_URL = "postgresql://127.0.0.1:5432/test"
 
 
 def refund(customer_id: str, order_id: str, cents: int) -> ActionRequest:
@@ -37,20 +34,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'acme.db'}"
         return
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    schema = f"acme_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc.orig}); start it to run these tests.")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url("acme_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,7 +16,14 @@ from typing import List
 import pytest
 
 from actions.domain import otp
-from actions.domain.otp import code_hash, code_matches, hotp, new_code, normalise_code, totp
+from actions.domain.otp import (
+    code_hash,
+    code_matches,
+    hotp,
+    new_code,
+    normalise_code,
+    totp,
+)
 from actions.domain.policy import OtpRules
 from actions.domain.step_up import ChallengeStatus, OtpChallenge, StepUp, Verdict
 

@@ -208,7 +208,7 @@ def test_two_workers_presenting_the_right_code_at_once_cancel_once(tmp_path: Pat
     assert sorted(replies)[1] == CANCELLED
     assert sorted(replies)[0].startswith((
         "That code was just used or replaced.",  # lost the race to mark the code used
-        "That code is no longer valid",  # read the code after the winner had used it
+        "That code has already been used.",  # read the code after the winner had used it
         "That's being done right now",  # both verified, the winner is executing
         "There's no request waiting for a code",  # arrived after the whole thing was done
     )), replies

@@ -14,14 +14,23 @@ from pathlib import Path
 import pytest
 
 from actions.domain.messaging import DeliveryFailed, SmsSender
-from actions.sms import DEV_OUTBOX_WARNING, DevOutboxSender, TwilioSmsSender, read_outbox
+from actions.sms import (
+    DEV_OUTBOX_WARNING,
+    DevOutboxSender,
+    TwilioSmsSender,
+    read_outbox,
+)
 from actions.sms.twilio_http import redirect_twilio_url
 from tests.fake_twilio import FakeTwilio
-from tests.fake_twilio.fixtures import fake_twilio as fake  # noqa: F401 (a pytest fixture)
 
 SHOP = "+15005550006"
 CUSTOMER = "+15551234567"
 CODE_MESSAGE = "Your verification code is 481516"
+
+
+@pytest.fixture
+def fake(fake_twilio: FakeTwilio) -> FakeTwilio:
+    return fake_twilio
 
 
 def sender_for(fake: FakeTwilio, **overrides: object) -> TwilioSmsSender:

@@ -8,7 +8,6 @@ answers). Races are real threads released together by a barrier.
 from __future__ import annotations
 
 import threading
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -16,20 +15,25 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from actions.domain.audit import AuditEntry, AuditLog
 from actions.domain.business import ActionRequest
-from actions.domain.handoff import ApprovalQueue, ApprovalRequest, HandoffQueue, HandoffRequest
+from actions.domain.handoff import (
+    ApprovalQueue,
+    ApprovalRequest,
+    HandoffQueue,
+    HandoffRequest,
+)
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import ChallengeStore, Draft, DraftStore, PendingStore
 from actions.store import memory, sql
 from actions.store.database import make_engine
+from tests.support.postgres import postgres_schema_url
 
-POSTGRES_URL = "postgresql://127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 PHONE = "+15550100001"
 OTHER_PHONE = "+15550100002"
@@ -66,20 +70,8 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'hitl.db'}"
         return
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    schema = f"hitl_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc.orig}); start it to run these tests.")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url("hitl_test") as url:
+        yield url
 
 
 @contextmanager

@@ -13,7 +13,13 @@ from typing import List
 
 from sqlmodel import SQLModel, select
 
-from actions.acme.models import CustomerRow, OrderRow, PaymentMethodRow, RefundRow, SubscriptionRow
+from actions.acme.models import (
+    CustomerRow,
+    OrderRow,
+    PaymentMethodRow,
+    RefundRow,
+    SubscriptionRow,
+)
 from actions.acme.sqlite_backend import SqlBusiness
 
 JANE_ADDRESS = "12 High Street, Springfield"

@@ -23,8 +23,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -55,8 +54,8 @@ from actions.domain.business import (
     Refund,
     Subscription,
 )
+from actions.store.sqlite import create_sqlite_engine
 
-SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 Clock = Callable[[], datetime]
 
 
@@ -197,39 +196,8 @@ def _result(row: ExecutionRow, *, replayed: bool) -> ExecutionResult:
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if not path or path.startswith(":memory:") or "mode=memory" in url:
-            raise ValueError(
-                f"SqlBusiness needs a SQLite file URL such as sqlite:///data/acme.db, not {url!r}: "
-                "an in-memory database is not shared between threads and processes."
-            )
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
-        _serialise_sqlite_writers(engine)
-        return engine
+        return create_sqlite_engine(url, write_option="acme_write")
     return create_engine(url, pool_pre_ping=True)
 
 
-def _serialise_sqlite_writers(engine: Engine) -> None:
-    """Let SQLAlchemy, not pysqlite, emit BEGIN, so writes can say ``BEGIN IMMEDIATE``.
-
-    pysqlite's own deferred BEGIN would let two writers both read, then one fail with
-    "database is locked" when upgrading to a write lock (the busy timeout does not apply
-    to that upgrade). WAL lets readers carry on while a writer holds the lock.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("acme_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-__all__: List[str] = ["SqlBusiness", "SQLITE_BUSY_TIMEOUT_SECONDS"]
+__all__: List[str] = ["SqlBusiness"]

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional, Sequence
 
-from actions.domain.business import Business, Customer, Order, PaymentMethod, Subscription
+from actions.domain.business import (
+    Business,
+    Customer,
+    Order,
+    PaymentMethod,
+    Subscription,
+)
 
 
 @dataclass(frozen=True)

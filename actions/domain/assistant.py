@@ -17,7 +17,12 @@ from actions.domain.account import Account
 from actions.domain.business import Customer
 from actions.domain.extract import Details, read_details
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
-from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage, action_digest
+from actions.domain.pending import (
+    AWAITING_CUSTOMER,
+    PendingAction,
+    Stage,
+    action_digest,
+)
 from actions.domain.policy import describe_duration
 from actions.domain.proposals import Proposal, Question, Refusal, propose
 from actions.domain.replies import ReplyKind, classify_reply

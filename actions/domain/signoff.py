@@ -13,8 +13,14 @@ from typing import List, Optional
 
 from actions.domain.business import BusinessUnavailable
 from actions.domain.messaging import DeliveryFailed
+from actions.domain.pending import (
+    AWAITING_CUSTOMER,
+    SIGNABLE,
+    PendingAction,
+    Stage,
+    action_digest,
+)
 from actions.domain.policy import describe_duration
-from actions.domain.pending import AWAITING_CUSTOMER, SIGNABLE, PendingAction, Stage, action_digest
 from actions.domain.replies import Reply, ReplyKind
 from actions.domain.services import Services
 from actions.domain.step_up import ChallengeStatus, Verdict

@@ -19,7 +19,14 @@ from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft
-from actions.store.tables import ApprovalRow, AuditRow, ChallengeRow, DraftRow, HandoffRow, PendingRow
+from actions.store.tables import (
+    ApprovalRow,
+    AuditRow,
+    ChallengeRow,
+    DraftRow,
+    HandoffRow,
+    PendingRow,
+)
 
 
 class SqlPendingStore:

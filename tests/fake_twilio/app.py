@@ -14,8 +14,18 @@ from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
 from tests.fake_twilio import resources
-from tests.fake_twilio.spec import CREATE_CALL, CREATE_MESSAGE, FETCH_MESSAGE, LIST_MESSAGE
-from tests.fake_twilio.state import REFUSAL_MESSAGES, FakeState, RecordedRequest, basic_auth
+from tests.fake_twilio.spec import (
+    CREATE_CALL,
+    CREATE_MESSAGE,
+    FETCH_MESSAGE,
+    LIST_MESSAGE,
+)
+from tests.fake_twilio.state import (
+    REFUSAL_MESSAGES,
+    FakeState,
+    RecordedRequest,
+    basic_auth,
+)
 from tests.fake_twilio.validation import TwilioApiError, as_values, check_params
 
 STATE = web.AppKey("state", FakeState)

@@ -1,0 +1,50 @@
+"""SQLite engines that let concurrent writers queue up instead of failing.
+
+pysqlite's own deferred BEGIN lets two writers both read, then one fails with "database
+is locked" when upgrading to a write lock (the busy timeout does not apply to that
+upgrade). Here SQLAlchemy emits the BEGIN, so writes can say ``BEGIN IMMEDIATE`` and take
+the lock up front; WAL lets readers carry on while a writer holds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import create_engine
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine:
+    """An engine on a SQLite file.
+
+    With ``write_option``, only connections run with that execution option set take the
+    write lock at BEGIN (readers stay cheap); without it, every transaction does.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in url:
+        raise ValueError(
+            f"use a SQLite file URL such as sqlite:///var/data.db, not {url!r}: "
+            "an in-memory database is not shared between threads and processes"
+        )
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = write_option is None or connection.get_execution_options().get(write_option, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
