@@ -20,6 +20,7 @@ from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
 from actions.domain.audit import AuditEntry
+from actions.domain.messaging import SmsSender
 from actions.domain.policy import RiskPolicy, load_policy
 from actions.domain.services import Services
 from actions.domain.step_up import StepUp
@@ -140,6 +141,7 @@ def make_world(
     tmp_path: Path,
     policy: Optional[RiskPolicy] = None,
     stores: Callable[[Path], Dict[str, object]] = memory_stores,
+    sms: Optional[SmsSender] = None,
 ) -> World:
     clock = FrozenClock()
     business = SqlBusiness(f"sqlite:///{tmp_path / 'acme.db'}", clock=clock.now)
@@ -149,7 +151,7 @@ def make_world(
     ids = count(1)
     outbox = tmp_path / "outbox.jsonl"
     services = Services(
-        policy=policy, business=business, sms=DevOutboxSender(outbox), clock=clock,
+        policy=policy, business=business, sms=sms or DevOutboxSender(outbox), clock=clock,
         **stores(tmp_path),  # type: ignore[arg-type]
         step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
         make_id=lambda: f"id{next(ids):04d}",

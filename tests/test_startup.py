@@ -1,0 +1,73 @@
+"""Start-up refuses bad configuration with a message that says what to fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.runtime import build_sms
+from actions.settings import PROJECT_ROOT, Settings, SettingsError
+from actions.sms import DevOutboxSender, TwilioSmsSender
+
+
+def start_action_server(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "actions", "--port", "1"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        env={**os.environ, **env}, timeout=120,
+    )
+
+
+def test_a_typo_in_the_policy_stops_the_action_server_naming_the_key(tmp_path: Path) -> None:
+    policy = yaml.safe_load((PROJECT_ROOT / "bot" / "risk_policy.yml").read_text())
+    policy["refunds"]["aproval_above"] = policy["refunds"].pop("approval_above")
+    (tmp_path / "policy.yml").write_text(yaml.safe_dump(policy))
+
+    result = start_action_server({"RISK_POLICY_PATH": str(tmp_path / "policy.yml"), "HITL_DATA_DIR": str(tmp_path)})
+
+    assert result.returncode == 2
+    assert "action server not started" in result.stderr
+    assert "'refunds.approval_above' is missing" in result.stderr
+
+
+def test_half_configured_twilio_stops_start_up_saying_what_is_missing(tmp_path: Path) -> None:
+    result = start_action_server({"HITL_DATA_DIR": str(tmp_path), "TWILIO_ACCOUNT_SID": "AC" + "0" * 32})
+
+    assert result.returncode == 2
+    assert "set TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER too" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ACME_BACKEND": "oracle"}, "ACME_BACKEND must be 'sqlite'"),
+        ({"ACME_BACKEND": "http"}, "needs ACME_BACKEND_URL"),
+        ({"ACME_SEED_DEMO": "perhaps"}, "ACME_SEED_DEMO must be true or false"),
+        ({"OTP_PEPPER": "short"}, "OTP_PEPPER must be at least 32 characters"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path: Path, env: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({"HITL_DATA_DIR": str(tmp_path), **env})
+
+
+def test_the_embedded_default_needs_no_settings_and_keeps_codes_in_a_dev_outbox(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HITL_DATA_DIR": str(tmp_path)})
+
+    assert settings.database_url == f"sqlite:///{tmp_path / 'hitl.db'}"
+    assert isinstance(build_sms(settings), DevOutboxSender)
+    assert len(settings.otp_pepper) == 64
+    assert Settings.from_env({"HITL_DATA_DIR": str(tmp_path)}).otp_pepper == settings.otp_pepper  # kept across restarts
+    assert oct((tmp_path / "otp_pepper").stat().st_mode)[-3:] == "600"
+
+
+def test_twilio_credentials_switch_codes_to_real_sms(tmp_path: Path) -> None:
+    settings = Settings.from_env({
+        "HITL_DATA_DIR": str(tmp_path), "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "secret",
+        "TWILIO_FROM_NUMBER": "+15005550006", "TWILIO_BASE_URL": "http://127.0.0.1:9",
+    })
+    assert isinstance(build_sms(settings), TwilioSmsSender)
