@@ -10,7 +10,7 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or pass PYTHON=/path/to/python3.10"; exit 1; }
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
+	$(VENV)/bin/uv sync --frozen --system-certs --python $(VENV)/bin/python
 	@touch $@
 
 install: $(VENV)/.synced
