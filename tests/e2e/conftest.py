@@ -9,6 +9,7 @@ SQLite files: the business state, the audit log and the development SMS outbox.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Iterator, List
 
@@ -20,16 +21,24 @@ from actions.settings import PROJECT_ROOT
 from actions.sms import read_outbox
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
-from bot.model import ensure_model
+from bot.model import ensure_model, model_path
 from bot.stack import Stack, free_port
 
 #: Short enough for a test to wait it out; everything else is the shipped policy.
 OTP_VALID_FOR = "8s"
 
 
+MODEL_REPORT: List[str] = []
+
+
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
-    return ensure_model()
+    started = time.monotonic()
+    fresh = not model_path().exists()
+    path = ensure_model()
+    verb = "trained" if fresh else "reused"
+    MODEL_REPORT.append(f"Rasa model {path.name} {verb} in {time.monotonic() - started:.0f} s")
+    return path
 
 
 class RunningAssistant:
