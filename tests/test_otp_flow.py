@@ -148,6 +148,21 @@ def test_an_expired_code_is_refused_and_a_resent_code_works_instead(world: World
     assert "otp_expired" in world.events(SAM) and "otp_resent" in world.events(SAM)
 
 
+def test_a_code_resent_late_expires_with_the_request_it_confirms(world: World) -> None:
+    ask_to_cancel(world)
+    world.clock.advance(minutes=8)
+    world.say(SAM, "resend", "resend_code")
+    late = world.last_code(SAM)
+    pending = world.services.pendings.get(world.entries(SAM)[-1].pending_id)
+    assert world.services.challenges.current(pending.id).expires_at == pending.expires_at  # not 8 + 5 minutes
+
+    world.clock.advance(minutes=2)  # the request itself is now 10 minutes old
+
+    reply = world.say(SAM, late, "provide_otp")
+    assert reply.startswith("Your earlier request expired after 10 minutes")
+    assert snack_box(world) == "active"
+
+
 def test_a_new_code_is_not_sent_again_within_the_cooldown(world: World) -> None:
     ask_to_cancel(world)
     world.clock.advance(seconds=10)

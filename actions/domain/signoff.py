@@ -88,6 +88,8 @@ class SignOff:
         """Issue and text a code; returns an apology (and cancels) if the SMS could not be sent."""
         now = self.s.clock.now()
         challenge, code = self.s.step_up.issue(pending.id, pending.digest, now, send_number)
+        # a code never outlives the request it confirms
+        challenge = replace(challenge, expires_at=min(challenge.expires_at, pending.expires_at))
         self.s.challenges.add(challenge)
         body = (
             f"Acme security code: {code}. It confirms: {pending.headline}. "
