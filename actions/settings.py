@@ -87,10 +87,14 @@ def _pepper(env: Mapping[str, str], data_dir: Path) -> bytes:
             raise SettingsError("OTP_PEPPER must be at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
         return value.encode()
     path = data_dir / "otp_pepper"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:  # created readable by the owner only, and only once even if two processes start together
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
     return path.read_text().strip().encode()
 
 

@@ -12,6 +12,7 @@ from typing import List
 
 import pytest
 
+from actions.domain.business import BusinessUnavailable
 from actions.domain.pending import Stage
 from tests.support.world import JANE, SAM, World, make_world, sql_stores
 
@@ -153,6 +154,53 @@ def test_a_different_request_replaces_the_one_waiting(world: World) -> None:
     assert world.customer(JANE).email == "jane.new@example.com"
     assert [row.kind for row in world.executions()] == ["update_email"]
     assert balance(world) == 0
+
+
+def test_an_order_number_given_while_a_refund_waits_is_not_taken_for_an_amount(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    reply = world.say(JANE, "1003", "inform")
+
+    assert reply.startswith("Sorry, I need a clear yes or no. Refund $20.00")
+    assert "Refunded $20.00" in world.say(JANE, "yes", "affirm")
+
+
+def test_an_amount_too_large_keeps_the_earlier_refund_open(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    reply = world.say(JANE, "make it $60", "change_amount")
+
+    assert reply.startswith("Order 1001 (Wireless headphones) has $42.50 left to refund")
+    assert reply.endswith("Reply YES to confirm or NO to cancel.")
+    assert world.say(JANE, "make it $40", "change_amount").startswith("Refund $40.00")
+    assert "Refunded $40.00" in world.say(JANE, "yes", "affirm")
+
+
+def test_when_the_backend_does_not_answer_a_person_checks_instead_of_a_second_try(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+    pending = world.services.pendings.get(pending_id(world))
+    world.services.business = TimesOutOnExecute(world.business)  # type: ignore[assignment]
+
+    reply = world.say(JANE, "yes", "affirm")
+
+    assert reply.startswith("Our account system didn't confirm whether this went through")
+    assert world.services.pendings.get(pending.id).stage is Stage.WITH_AGENT
+    handoff = world.services.handoffs.open_for(JANE)
+    assert (handoff.topic, handoff.priority, handoff.pending_id) == ("execution_unconfirmed", "urgent", pending.id)
+    assert "execution_unconfirmed" in world.events(JANE)
+
+
+class TimesOutOnExecute:
+    """The real demo business, except that executing times out as a remote API can."""
+
+    def __init__(self, business: object) -> None:
+        self._business = business
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._business, name)
+
+    def execute(self, request: object, key: str) -> None:
+        raise BusinessUnavailable("timed out after 10 s; the action may or may not have run")
 
 
 def test_a_yes_the_bot_is_unsure_about_does_not_confirm(world: World) -> None:

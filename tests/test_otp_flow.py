@@ -148,6 +148,22 @@ def test_an_expired_code_is_refused_and_a_resent_code_works_instead(world: World
     assert "otp_expired" in world.events(SAM) and "otp_resent" in world.events(SAM)
 
 
+def test_asking_for_a_new_code_does_not_reset_the_wrong_tries(world: World) -> None:
+    code = ask_to_cancel(world)
+    wrong = "000000" if code != "000000" else "111111"
+    assert world.say(SAM, wrong, "provide_otp").endswith("2 tries left.")
+    assert world.say(SAM, wrong, "provide_otp").endswith("1 try left.")
+    world.clock.advance(seconds=30)
+    world.say(SAM, "resend", "resend_code")
+    fresh = world.last_code(SAM)
+
+    reply = world.say(SAM, "000001" if fresh != "000001" else "000002", "provide_otp")
+
+    assert "cancelled this request" in reply
+    world.say(SAM, fresh, "provide_otp")
+    assert snack_box(world) == "active"
+
+
 def test_a_code_resent_late_expires_with_the_request_it_confirms(world: World) -> None:
     ask_to_cancel(world)
     world.clock.advance(minutes=8)

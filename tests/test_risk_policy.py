@@ -402,6 +402,8 @@ def _rename(path: str, new_name: str) -> Callable[[Dict[str, Any]], None]:
         pytest.param(_set("confirmation.expires_after", 10), "'confirmation.expires_after' must be a duration like 90s, 10m or 1h, got 10", id="duration-without-unit"),
         pytest.param(_set("otp.valid_for", "5 days"), "'otp.valid_for' must be a duration", id="duration-unknown-unit"),
         pytest.param(_rename("otp.valid_for", "valid_minutes"), "'otp.valid_for' is missing", id="old-duration-key"),
+        pytest.param(_set("actions.close_account", "by_amount"), "'actions.close_account' can't be by_amount", id="by-amount-not-a-refund"),
+        pytest.param(_set("actions.order_status", "otp"), "'actions.order_status' answers a question, so it must be auto or handoff", id="question-behind-a-code"),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_key(tmp_path: Path, edit: Callable[[Dict[str, Any]], None], names: str) -> None:

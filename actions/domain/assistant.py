@@ -191,7 +191,8 @@ class Assistant:
 
     def _answer_pending(self, ctx: _Context, pending: PendingAction) -> List[str]:
         turn = ctx.turn
-        details = read_details(turn.text, turn.entities, expecting_amount=pending.request.kind == "refund")
+        # a bare number is an amount only when the customer is changing the amount ("1003" may be an order)
+        details = read_details(turn.text, turn.entities, expecting_amount=turn.intent == "change_amount")
         confident = turn.confidence >= self.s.policy.default_confidence and turn.request != "fallback"
         reply = classify_reply(turn.intent, turn.text, details, confident)
         phone = ctx.customer.phone if ctx.customer else turn.conversation_id
@@ -201,18 +202,18 @@ class Assistant:
 
     def _change_amount(self, ctx: _Context, pending: PendingAction, amount_cents: int,
                        order_id: Optional[str] = None) -> List[str]:
-        if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.CANCELLED):
-            return ["That request is no longer open, so nothing was changed."]
-        self.s.record("amount_changed", pending.conversation_id, actor="customer", pending=pending,
-                      old_amount_cents=pending.amount_cents, new_amount_cents=amount_cents)
         assert ctx.customer is not None
         account = Account.load(self.s.business, ctx.customer)
         # "sorry, I meant $30 for order 1003": the order the customer names now wins over the pending one
         details = Details(order_id=order_id or str(pending.request.params["order_id"]), amount_cents=amount_cents)
         outcome = propose("refund", account, details, self.s.clock.now().date(),
                           returns_window_days=self.s.policy.refunds.returns_window_days)
-        if not isinstance(outcome, Proposal):
-            return [outcome.text]
+        if not isinstance(outcome, Proposal):  # the earlier request stays open
+            return [outcome.text, self.signoff.reminder(pending)]
+        if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.CANCELLED):
+            return ["That request is no longer open, so nothing was changed."]
+        self.s.record("amount_changed", pending.conversation_id, actor="customer", pending=pending,
+                      old_amount_cents=pending.amount_cents, new_amount_cents=amount_cents)
         return self._propose(ctx, outcome)
 
     def _nothing_pending(self, ctx: _Context) -> List[str]:

@@ -52,6 +52,10 @@ def describe_duration(value: timedelta) -> str:
     return f"{seconds} seconds"
 
 
+#: Requests that only read and answer: nothing to confirm, so only auto or handoff make sense.
+INFORMATIONAL = ("order_status", "delivery_date", "account_balance", "faq")
+
+
 class PolicyError(ValueError):
     """The policy file is unusable; the message names the key and what to write instead."""
 
@@ -128,8 +132,11 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
     actions = reader.mapping(root["actions"], "actions", required=REQUEST_KINDS)
     for kind, tier in actions.items():
         reader.choice(tier, f"actions.{kind}", ACTION_TIERS)
-    if actions["refund"] != "by_amount" and actions["refund"] not in OUTCOMES:
-        raise reader.error("actions.refund", "must be by_amount or a fixed tier")
+    for kind, tier in actions.items():
+        if tier == "by_amount" and kind != "refund":
+            raise reader.error(f"actions.{kind}", "can't be by_amount: only refunds are tiered by amount")
+        if kind in INFORMATIONAL and tier not in ("auto", "handoff"):
+            raise reader.error(f"actions.{kind}", f"answers a question, so it must be auto or handoff, got {tier!r}")
 
     refunds = reader.mapping(root["refunds"], "refunds", required=(
         "small_max", "approval_above", "returns_window_days",

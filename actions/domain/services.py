@@ -61,6 +61,6 @@ class Services:
             outcome=decision.outcome if decision else (pending.outcome if pending else None),
             tier=decision.tier if decision else (pending.tier if pending else None),
             reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons) if decision else (pending.reasons if pending else ()),
-            policy_version=self.policy.version,
+            policy_version=decision.policy_version if decision else (pending.policy_version if pending else self.policy.version),
             detail={key: value for key, value in detail.items() if value is not None},
         ))

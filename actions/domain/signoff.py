@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import List, Optional
 
-from actions.domain.business import BusinessUnavailable
+from actions.domain.handoff import HandoffRequest
 from actions.domain.messaging import DeliveryFailed
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
@@ -84,12 +84,12 @@ class SignOff:
 
     # -- one-time codes ---------------------------------------------------------------------
 
-    def send_code(self, pending: PendingAction, phone: str, send_number: int = 1) -> Optional[str]:
+    def send_code(self, pending: PendingAction, phone: str, send_number: int = 1, attempts: int = 0) -> Optional[str]:
         """Issue and text a code; returns an apology (and cancels) if the SMS could not be sent."""
         now = self.s.clock.now()
         challenge, code = self.s.step_up.issue(pending.id, pending.digest, now, send_number)
-        # a code never outlives the request it confirms
-        challenge = replace(challenge, expires_at=min(challenge.expires_at, pending.expires_at))
+        # a code never outlives the request it confirms, and a resend does not reset the wrong tries
+        challenge = replace(challenge, expires_at=min(challenge.expires_at, pending.expires_at), attempts=attempts)
         self.s.challenges.add(challenge)
         body = (
             f"Acme security code: {code}. It confirms: {pending.headline}. "
@@ -118,9 +118,11 @@ class SignOff:
             return ["I've already sent the maximum number of codes for this request. Reply NO to cancel and start again, or ask for a person."]
         if wait > 0:
             return [f"A code is on its way. You can ask for a new one in {wait} seconds."]
-        if current.status is ChallengeStatus.ACTIVE:
-            self.s.challenges.update(current, replace(current, status=ChallengeStatus.SUPERSEDED))
-        problem = self.send_code(pending, phone, current.send_number + 1)
+        if current.status is ChallengeStatus.ACTIVE and not self.s.challenges.update(
+            current, replace(current, status=ChallengeStatus.SUPERSEDED)
+        ):
+            return ["A new code is already on its way."]
+        problem = self.send_code(pending, phone, current.send_number + 1, attempts=current.attempts)
         if problem:
             return [problem]
         self.s.record("otp_resent", pending.conversation_id, actor="customer", pending=pending)
@@ -180,18 +182,34 @@ class SignOff:
             return [f"I didn't go ahead: {problem}. Nothing was changed; please ask again."]
         try:
             result = self.s.business.execute(pending.request, pending.idempotency_key)
-        except BusinessUnavailable as exc:
-            self.s.pendings.move(pending_id, (Stage.EXECUTING,), Stage.FAILED)
-            self.s.record("execution_failed", pending.conversation_id, actor="system", pending=pending, error=str(exc))
-            return [
-                "I couldn't reach our account system just now, so this hasn't gone through yet. "
-                "Nothing was charged or changed. Please try again in a few minutes."
-            ]
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the outcome is unknown, not "nothing happened"
+            return self._outcome_unknown(pending, exc)
         self.s.pendings.move(pending_id, (Stage.EXECUTING,), Stage.DONE if result.ok else Stage.FAILED, result.message)
         self.s.record("executed" if result.ok else "execution_refused", pending.conversation_id, actor=actor,
                       pending=pending, idempotency_key=pending.idempotency_key, result=result.message,
                       replayed=result.replayed or None)
         return [result.message]
+
+    def _outcome_unknown(self, pending: PendingAction, error: Exception) -> List[str]:
+        """The backend may or may not have run it: a person checks, reusing the same key.
+
+        Telling the customer "nothing changed, ask again" would mint a new idempotency key,
+        and a second request could run the action twice.
+        """
+        self.s.pendings.move(pending.id, (Stage.EXECUTING,), Stage.WITH_AGENT)
+        handoff = HandoffRequest(
+            id=self.s.make_id(), conversation_id=pending.conversation_id, customer_id=pending.customer_id,
+            topic="execution_unconfirmed", priority="urgent",
+            reasons=(f"execution_unconfirmed: {type(error).__name__}: {error}",),
+            pending_id=pending.id, created_at=self.s.clock.now(),
+        )
+        self.s.handoffs.add(handoff)
+        self.s.record("execution_unconfirmed", pending.conversation_id, actor="system", pending=pending,
+                      error=f"{type(error).__name__}: {error}", handoff_id=handoff.id)
+        return [
+            "Our account system didn't confirm whether this went through, so a specialist is checking it now. "
+            "It will not be done twice, and you don't need to ask again: we'll message you here."
+        ]
 
     def _final_check(self, pending: PendingAction, signed_in: Stage, signed_digest: str, now: datetime) -> Optional[str]:
         if signed_in is not Stage.APPROVAL and pending.is_expired(now):
