@@ -22,7 +22,7 @@ from actions.settings import Settings
 logger = logging.getLogger(__name__)
 
 _assistant: Optional[Assistant] = None
-RECENT_MESSAGES = 5
+RECENT_MESSAGES = 10  # enough for any sentiment window the policy may ask for
 SORRY = (
     "Sorry, something went wrong on our side and nothing was changed. "
     "Please try again in a moment, or say 'agent' to talk to a person."
@@ -97,6 +97,7 @@ def _action(action_name: str, request: str) -> type:
     return type(f"Action_{action_name}", (AssistantAction,), {"action_name": action_name, "request": request})
 
 
+ActionSmallTalk = _action("action_small_talk", "small_talk")
 ActionOrderStatus = _action("action_order_status", "order_status")
 ActionDeliveryDate = _action("action_delivery_date", "delivery_date")
 ActionAccountBalance = _action("action_account_balance", "account_balance")

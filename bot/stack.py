@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -41,6 +42,8 @@ class Stack:
     env: Mapping[str, str] = field(default_factory=dict)
     quiet: bool = False
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    #: Rasa's HTTP API (trackers, model) answers only requests carrying this token.
+    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def rasa_url(self) -> str:
@@ -65,7 +68,7 @@ class Stack:
         }
         self._spawn("actions", [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)], env, logs)
         self._spawn("rasa", [
-            str(BIN / "rasa"), "run", "--enable-api", "--cors", "*", "--model", str(self.model),
+            str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.api_token, "--model", str(self.model),
             "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
             "--port", str(self.rasa_port), "--interface", "127.0.0.1",
         ], env, logs)
@@ -103,7 +106,7 @@ class Stack:
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
 
     def _wait_until_ready(self, timeout: float) -> None:
-        checks = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status"}
+        checks = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}"}
         deadline = time.monotonic() + timeout
         while checks:
             for name, url in list(checks.items()):
@@ -121,7 +124,7 @@ class Stack:
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            if url.endswith("/status"):
+            if "/status" in url:
                 return bool(json.loads(response.read()).get("model_file"))
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, OSError, ValueError):
@@ -137,14 +140,19 @@ def main() -> int:
         actions_port=int(os.environ.get("ACTIONS_PORT", 5055)),
         quiet=True,
     )
+    sms_line = (
+        "One-time codes are texted through Twilio."
+        if os.environ.get("TWILIO_ACCOUNT_SID")
+        else f"One-time codes (DEVELOPMENT ONLY, no SMS is sent): {data_dir / 'dev_outbox.jsonl'}"
+    )
     print("starting the action server and the Rasa server ...", flush=True)
     stack.start()
     print(f"""
 Acme assistant is running (data in {data_dir}, logs in {data_dir / 'logs'}).
   Rasa server (REST channel): {stack.rasa_url}/webhooks/rest/webhook
-  Rasa HTTP API:              {stack.rasa_url}/status
+  Rasa HTTP API:              {stack.rasa_url}/status?token={stack.api_token}
   Action server:              {stack.actions_url}/health
-  One-time codes (DEVELOPMENT ONLY, no SMS is sent): {data_dir / 'dev_outbox.jsonl'}
+  {sms_line}
 
 Talk to it as Jane Doe (a demo customer):
   curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\

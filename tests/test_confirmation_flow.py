@@ -356,3 +356,12 @@ def test_a_yes_out_of_the_blue_gets_a_polite_answer(world: World) -> None:
     assert world.say(JANE, "YES", "affirm") == OPEN_QUESTION
     assert world.events(JANE) == ["reply_without_pending"]
     assert nothing_happened(world)
+
+
+def test_small_talk_still_goes_through_the_risk_check(world: World) -> None:
+    assert world.say(SAM, "thanks!", "thankyou").startswith("You're welcome!")
+
+    reply = world.say(JANE, "thanks, I'm calling my lawyer about this", "thankyou")
+
+    assert reply.startswith("I'm bringing in a specialist")
+    assert world.services.handoffs.open_for(JANE).topic == "legal"

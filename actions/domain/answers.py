@@ -8,6 +8,15 @@ from actions.domain.account import Account, day, order_label
 from actions.domain.business import Order
 from actions.domain.money import format_cents
 
+SMALL_TALK = {
+    "greet": (
+        "Hi! I'm the Acme assistant. I can track orders, answer questions, and help with refunds, "
+        "deliveries and your subscription. What can I do for you?"
+    ),
+    "goodbye": "Goodbye, and thanks for shopping with Acme!",
+    "thankyou": "You're welcome! Is there anything else I can help you with?",
+}
+
 FAQ = {
     "ask_returns_policy": (
         "You can return most items within 30 days of delivery for a full refund. Start a return here in chat: "
@@ -18,6 +27,10 @@ FAQ = {
         "if you need a person outside those hours, I'll pass your conversation on and they'll reply first thing."
     ),
 }
+
+
+def small_talk(intent: str) -> str:
+    return SMALL_TALK.get(intent, SMALL_TALK["greet"])
 
 
 def faq(intent: str) -> str:

@@ -61,7 +61,7 @@ class Assistant:
         first_look = self._assess(turn, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
         if first_look.outcome == "handoff" or turn.request == "handoff":
             return notes + self._handoff(ctx, first_look, pending)
-        if pending and turn.request in ANSWERS + ("faq",):
+        if pending and turn.request in ANSWERS + ("faq", "small_talk"):
             # a quick question mid-confirmation is answered; the waiting action stays as it is
             return notes + self._request(ctx, turn.request, None) + [self.signoff.reminder(pending)]
         if pending and turn.request in self.s.policy.actions and turn.request != pending.request.kind:
@@ -86,9 +86,10 @@ class Assistant:
 
     def _request(self, ctx: _Context, kind: str, draft: Optional[Draft]) -> List[str]:
         turn = ctx.turn
-        if kind == "faq":
-            self.s.record("answered", turn.conversation_id, request=kind, decision=self._assess(turn, kind))
-            return [answers.faq(turn.intent)]
+        if kind in ("faq", "small_talk"):
+            decision = self._assess(turn, kind if kind == "faq" else "conversation")
+            self.s.record("answered", turn.conversation_id, request=kind, decision=decision)
+            return [answers.faq(turn.intent) if kind == "faq" else answers.small_talk(turn.intent)]
         if ctx.customer is None:
             self.s.record("unknown_customer", turn.conversation_id, request=kind)
             return [

@@ -58,7 +58,7 @@ REQUEST_OF_INTENT = {
     "cancel_subscription": "cancel_subscription", "close_account": "close_account",
     "remove_payment_method": "remove_payment_method", "ask_legal": "handoff", "ask_medical": "handoff",
     "gdpr_request": "handoff", "complaint": "handoff", "request_human": "handoff", "out_of_scope": "handoff",
-    "nlu_fallback": "fallback",
+    "nlu_fallback": "fallback", "greet": "small_talk", "goodbye": "small_talk", "thankyou": "small_talk",
 }
 
 
