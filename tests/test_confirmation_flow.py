@@ -365,3 +365,32 @@ def test_small_talk_still_goes_through_the_risk_check(world: World) -> None:
 
     assert reply.startswith("I'm bringing in a specialist")
     assert world.services.handoffs.open_for(JANE).topic == "legal"
+
+
+@pytest.mark.parametrize("answer", ["?", "asdkjh qwpoeiru", "\U0001F642", "ja", "yes but only half", "我的订单在哪里"])
+def test_only_a_clear_yes_signs_off_even_when_the_classifier_is_sure(world: World, answer: str) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    reply = world.say(JANE, answer, "affirm", confidence=0.98)
+
+    assert reply.startswith("Sorry, I need a clear yes or no.")
+    assert world.executions() == []
+
+
+def test_a_zero_dollar_refund_is_refused_not_turned_into_a_full_one(world: World) -> None:
+    reply = world.say(JANE, "refund $0 for order 1001", "request_refund")
+
+    assert reply == "A refund needs an amount above $0.00. How much would you like back?"
+    assert world.services.pendings.awaiting_customer(JANE) is None
+
+
+def test_a_new_amount_without_a_dollar_sign_is_understood(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    assert world.say(JANE, "make it 12.50", "change_amount").startswith("Refund $12.50")
+
+
+def test_a_trailing_instead_is_not_part_of_the_new_address(world: World) -> None:
+    reply = world.say(SAM, "send 1004 to 14 Pine Rd instead", "change_address")
+
+    assert reply.startswith("Send order 1004 (Running shoes) to 14 Pine Rd instead of 7 Oak Avenue")

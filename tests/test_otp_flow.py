@@ -183,7 +183,7 @@ def test_a_new_code_is_not_sent_again_within_the_cooldown(world: World) -> None:
     ask_to_cancel(world)
     world.clock.advance(seconds=10)
 
-    assert world.say(SAM, "resend", "resend_code") == "A code is on its way. You can ask for a new one in 20 seconds."
+    assert world.say(SAM, "resend", "resend_code") == "I've just sent you a code. You can ask for a new one in 20 seconds."
     assert world.codes_sent(SAM) == 1
 
     world.clock.advance(seconds=20)

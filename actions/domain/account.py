@@ -43,8 +43,9 @@ class Account:
         )
 
 
-def describe_card(card: Optional[PaymentMethod]) -> str:
-    return f"{card.brand} ending {card.last4}" if card else "the original payment method"
+def describe_card(card: Optional[PaymentMethod], capital: bool = False) -> str:
+    text = f"your {card.brand} ending {card.last4}" if card else "your Acme account balance"
+    return text[0].upper() + text[1:] if capital else text
 
 
 def day(value: Optional[date]) -> str:

@@ -219,13 +219,13 @@ class Assistant:
 
     def _nothing_pending(self, ctx: _Context) -> List[str]:
         turn = ctx.turn
-        if turn.request == "fallback":
+        reply = classify_reply(turn.intent, turn.text, read_details(turn.text, turn.entities), True)
+        if turn.request == "fallback" or reply.kind not in (ReplyKind.YES, ReplyKind.NO, ReplyKind.CODE):
             self.s.record("not_understood", turn.conversation_id, actor="bot", count=turn.consecutive_fallbacks)
             return [
                 "Sorry, I didn't quite get that. I can track orders, change deliveries, set up refunds and help with "
                 "your subscription or account. You can also say 'agent' to talk to a person."
             ]
-        reply = classify_reply(turn.intent, turn.text, read_details(turn.text, turn.entities), True)
         self.s.record("reply_without_pending", turn.conversation_id, actor="customer", reply=reply.kind.value)
         if reply.kind is ReplyKind.CODE:
             return ["There's no request waiting for a code right now, so that code wasn't used. What would you like to do?"]

@@ -67,7 +67,7 @@ def _address(text: str) -> Optional[str]:
     match = _ADDRESS.search(text.strip())
     if not match:
         return None
-    address = match.group(1).strip(" .")
+    address = re.sub(r"\s+(?:instead|please|thanks|thank you)\W*$", "", match.group(1), flags=re.IGNORECASE).strip(" .,")
     return address if len(address) >= 6 else None
 
 

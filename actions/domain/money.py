@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-_WITH_SIGN = re.compile(r"\$\s?(\d{1,7}(?:,\d{3})*(?:\.\d{1,2})?)")
+_WITH_SIGN = re.compile(r"\$\s?(\d{1,7}(?:,\d{3})*(?:\.\d{1,2})?)(?![\d,.]\d)")
 _WITH_WORD = re.compile(r"\b(\d{1,7}(?:\.\d{1,2})?)\s?(?:dollars?|usd|bucks)\b", re.IGNORECASE)
-_BARE = re.compile(r"^\s*(\d{1,7}(?:\.\d{1,2})?)\s*$")
+_BARE = re.compile(r"(?<![\d.,$-])(\d{1,7}(?:\.\d{1,2})?)(?![\d.,])")
 
 
 def cents(amount: str) -> int:
@@ -29,7 +29,7 @@ def parse_amount(text: str, *, bare_number_ok: bool = False) -> Optional[int]:
         if match:
             return cents(match.group(1))
     if bare_number_ok:
-        match = _BARE.match(text)
+        match = _BARE.search(text)
         if match:
             return cents(match.group(1))
     return None

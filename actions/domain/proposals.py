@@ -61,6 +61,8 @@ def _refund(account: Account, details: Details, today: date, window_days: int) -
     if not isinstance(picked, Order):
         return picked
     order = picked
+    if details.amount_cents is not None and details.amount_cents <= 0:
+        return Refusal("A refund needs an amount above $0.00. How much would you like back?")
     amount = details.amount_cents or order.refundable_cents
     if amount > order.refundable_cents:
         return Refusal(
@@ -71,7 +73,7 @@ def _refund(account: Account, details: Details, today: date, window_days: int) -
     card = describe_card(account.default_card())
     return Proposal(
         request=ActionRequest("refund", account.customer.id, {"order_id": order.id, "amount_cents": amount}),
-        what=f"Refund {format_cents(amount)} to your {card} for {order_label(order)}",
+        what=f"Refund {format_cents(amount)} to {card} for {order_label(order)}",
         why=f"delivered {age} days ago" + (f", within our {window_days}-day returns window" if age <= window_days else ""),
         impact="You'll see it in 3-5 working days.",
         amount_cents=amount,
@@ -175,12 +177,12 @@ def _remove_payment_method(account: Account, details: Details, today: date, text
     if not others:
         impact = "It's your only card, so add a new one before your next payment or renewal."
     elif card.is_default:
-        impact = f"Your {describe_card(others[0])} will become your default card."
+        impact = f"{describe_card(others[0], capital=True)} will become your default card."
     else:
         impact = "Your default card stays the same."
     return Proposal(
         request=ActionRequest("remove_payment_method", account.customer.id, {"payment_method_id": card.id}),
-        what=f"Remove your {describe_card(card)} from your account",
+        what=f"Remove {describe_card(card)} from your account",
         why="",
         impact=impact,
     )

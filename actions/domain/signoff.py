@@ -117,7 +117,7 @@ class SignOff:
         if wait < 0:
             return ["I've already sent the maximum number of codes for this request. Reply NO to cancel and start again, or ask for a person."]
         if wait > 0:
-            return [f"A code is on its way. You can ask for a new one in {wait} seconds."]
+            return [f"I've just sent you a code. You can ask for a new one in {wait} second{'' if wait == 1 else 's'}."]
         if current.status is ChallengeStatus.ACTIVE and not self.s.challenges.update(
             current, replace(current, status=ChallengeStatus.SUPERSEDED)
         ):
