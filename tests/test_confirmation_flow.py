@@ -108,9 +108,11 @@ def test_raising_the_amount_above_500_dollars_goes_to_a_manager_instead(world: W
     world.say(JANE, "refund $300 for order 1003", "request_refund")
 
     reply = world.say(JANE, "make it $600", "change_amount")
-
     assert "needs a manager's approval ($600.00 is above $500.00)" in reply
-    assert "Nothing has been refunded or changed yet" in reply
+
+    sent = world.say(JANE, "yes", "affirm")
+
+    assert "Nothing has been refunded or changed yet" in sent
     assert nothing_happened(world)
     waiting = world.services.pendings.get(pending_id(world))
     assert (waiting.stage, waiting.amount_cents) == (Stage.APPROVAL, 60000)
@@ -300,15 +302,17 @@ def test_a_medium_refund_is_confirmed_and_logged_for_review(world: World) -> Non
 
 
 def test_a_700_dollar_refund_waits_for_a_manager_and_nothing_is_refunded(world: World) -> None:
-    reply = world.say(JANE, "I want a refund of $700 for order 1003", "request_refund")
-
-    assert reply.startswith(
-        "Refund $700.00 to your Visa ending 4242 for order 1003 (Espresso machine): "
-        "this needs a manager's approval ($700.00 is above $500.00)."
+    proposal = world.say(JANE, "I want a refund of $700 for order 1003", "request_refund")
+    assert proposal.startswith("Refund $700.00 to your Visa ending 4242 for order 1003 (Espresso machine)")
+    assert proposal.endswith(
+        "This needs a manager's approval ($700.00 is above $500.00). Reply YES to send it to a manager, or NO to cancel."
     )
+
+    reply = world.say(JANE, "yes", "affirm")
+
     assert "Nothing has been refunded or changed yet" in reply
     assert nothing_happened(world)
-    assert world.events(JANE) == ["risk_decision", "approval_requested"]
+    assert world.events(JANE) == ["risk_decision", "confirmation_requested", "confirmed", "approval_requested"]
     waiting = world.services.pendings.get(pending_id(world))
     assert (waiting.stage, waiting.outcome, waiting.amount_cents) == (Stage.APPROVAL, "approval", 70000)
     approval = world.services.approvals.for_pending(waiting.id)
@@ -317,6 +321,16 @@ def test_a_700_dollar_refund_waits_for_a_manager_and_nothing_is_refunded(world: 
     assert approval.requested_at == world.clock.now()
     assert f"reference {approval.id[:8].upper()}" in reply
     assert any(reason.startswith("amount_above_approval_limit") for reason in approval.reasons)
+
+
+def test_asking_again_for_a_refund_already_with_a_manager_does_not_file_it_twice(world: World) -> None:
+    world.say(JANE, "I want a refund of $700 for order 1003", "request_refund")
+    world.say(JANE, "yes", "affirm")
+
+    reply = world.say(JANE, "refund $650 for order 1003", "request_refund")
+
+    assert reply.startswith("You already have this waiting for a manager (reference")
+    assert len(world.services.approvals.open_for_customer("C001")) == 1
 
 
 # -- missing details and odd answers -------------------------------------------------------

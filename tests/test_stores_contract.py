@@ -347,3 +347,14 @@ def test_a_naive_time_is_refused_before_it_is_stored(sql_only: Stores) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         sql_only.pendings.add(a_pending(created=datetime(2026, 11, 21, 12, 0)))
     assert sql_only.pendings.get("p1") is None
+
+
+def test_a_customers_open_approvals_are_listed_oldest_first(stores: Stores) -> None:
+    older = ApprovalRequest("a1", "p1", PHONE, "C001", "refund", 70000, "Refund $700.00", (), NOW)
+    newer = ApprovalRequest("a2", "p2", PHONE, "C001", "refund", 60000, "Refund $600.00", (), NOW + timedelta(minutes=1))
+    decided = ApprovalRequest("a3", "p3", PHONE, "C001", "refund", 55000, "Refund $550.00", (), NOW, status="approved")
+    someone_else = ApprovalRequest("a4", "p4", OTHER_PHONE, "C002", "refund", 80000, "Refund $800.00", (), NOW)
+    for approval in (newer, decided, someone_else, older):
+        stores.approvals.add(approval)
+
+    assert [a.id for a in stores.approvals.open_for_customer("C001")] == ["a1", "a2"]

@@ -29,7 +29,7 @@ from actions.domain.replies import ReplyKind, classify_reply
 from actions.domain.risk import Decision, Reason, Signals, assess
 from actions.domain.sentiment import read_sentiment
 from actions.domain.services import Services
-from actions.domain.signoff import SignOff, confirm_prompt, otp_prompt
+from actions.domain.signoff import SignOff, approval_prompt, confirm_prompt, otp_prompt
 from actions.domain.stores import Draft
 from actions.domain.turn import Turn
 
@@ -135,19 +135,38 @@ class Assistant:
                                 order_age_days=proposal.order_age_days, recent_refunds=recent)
         if decision.outcome == "handoff":
             return self._handoff(ctx, decision, None, proposal)
-        stage = {"auto": Stage.CONFIRM, "confirm": Stage.CONFIRM, "otp": Stage.OTP, "approval": Stage.APPROVAL}[decision.outcome]
+        if decision.outcome == "approval":
+            waiting = self._waiting_for_manager(ctx.customer.id, proposal)
+            if waiting:
+                self.s.record("approval_already_open", turn.conversation_id, customer_id=ctx.customer.id,
+                              request=kind, approval_id=waiting.id)
+                return [
+                    f"You already have this waiting for a manager (reference {waiting.id[:8].upper()}), so I haven't "
+                    "sent it again. You'll get a message here as soon as it's decided."
+                ]
+        stage = Stage.OTP if decision.outcome == "otp" else Stage.CONFIRM
         pending = self._new_pending(ctx, proposal, decision, stage)
         self.s.record("risk_decision", turn.conversation_id, pending=pending, decision=decision,
                       intent=turn.intent, confidence=round(turn.confidence, 3))
         if decision.outcome == "auto":
             return self.signoff.commit(pending.id, pending.digest, actor="bot")
-        if decision.outcome == "confirm":
-            self.s.record("confirmation_requested", turn.conversation_id, pending=pending)
-            return [confirm_prompt(pending)]
         if decision.outcome == "otp":
             problem = self.signoff.send_code(pending, ctx.customer.phone)
             return [problem] if problem else [otp_prompt(pending, ctx.customer.phone, describe_duration(policy.otp.valid_for))]
-        return self._request_approval(ctx, pending, decision)
+        self.s.record("confirmation_requested", turn.conversation_id, pending=pending)
+        if decision.outcome == "approval":
+            why = "; ".join(r.detail for r in decision.reasons if r.outcome == "approval")
+            return [approval_prompt(pending, why)]
+        return [confirm_prompt(pending)]
+
+    def _waiting_for_manager(self, customer_id: str, proposal: Proposal) -> Optional[ApprovalRequest]:
+        """An approval already open for the same kind of request on the same order, if any."""
+        for approval in self.s.approvals.open_for_customer(customer_id):
+            pending = self.s.pendings.get(approval.pending_id)
+            if pending and pending.request.kind == proposal.request.kind and \
+                    pending.request.params.get("order_id") == proposal.request.params.get("order_id"):
+                return approval
+        return None
 
     def _new_pending(self, ctx: _Context, proposal: Proposal, decision: Decision, stage: Stage) -> PendingAction:
         assert ctx.customer is not None
@@ -172,21 +191,6 @@ class Assistant:
         )
         self.s.pendings.add(pending)
         return pending
-
-    def _request_approval(self, ctx: _Context, pending: PendingAction, decision: Decision) -> List[str]:
-        approval = ApprovalRequest(
-            id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
-            customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
-            summary=pending.summary, reasons=pending.reasons, requested_at=self.s.clock.now(),
-        )
-        self.s.approvals.add(approval)
-        self.s.record("approval_requested", pending.conversation_id, pending=pending, decision=decision, approval_id=approval.id)
-        why = "; ".join(r.detail for r in decision.reasons if r.outcome == "approval")
-        return [
-            f"{pending.headline}: this needs a manager's approval ({why}). "
-            f"I've sent it to a manager now, reference {approval.id[:8].upper()}. Nothing has been refunded or changed yet; "
-            "you'll get a message here as soon as it's decided, usually within one working day."
-        ]
 
     # -- answers to a waiting action ------------------------------------------------------------
 

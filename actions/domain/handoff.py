@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional, Protocol, Tuple
+from typing import Optional, Protocol, Sequence, Tuple
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,7 @@ class ApprovalQueue(Protocol):
     def add(self, request: ApprovalRequest) -> None: ...
 
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]: ...
+
+    def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
+        """Requests of this customer still waiting for a manager, oldest first."""
+        ...

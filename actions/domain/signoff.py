@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import List, Optional
 
-from actions.domain.handoff import HandoffRequest
+from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.messaging import DeliveryFailed
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
@@ -28,6 +28,13 @@ from actions.domain.step_up import ChallengeStatus, Verdict
 
 def confirm_prompt(pending: PendingAction) -> str:
     return f"{pending.summary} Reply YES to confirm or NO to cancel."
+
+
+def approval_prompt(pending: PendingAction, why: str) -> str:
+    return (
+        f"{pending.summary} This needs a manager's approval ({why}). "
+        "Reply YES to send it to a manager, or NO to cancel."
+    )
 
 
 def otp_prompt(pending: PendingAction, phone: str, valid_for: str) -> str:
@@ -48,6 +55,8 @@ class SignOff:
             return self.cancel(pending, "declined", "No problem, I've cancelled that. Nothing was changed.")
         if pending.stage is Stage.CONFIRM and reply.kind is ReplyKind.YES:
             self.s.record("confirmed", pending.conversation_id, actor="customer", pending=pending)
+            if pending.outcome == "approval":
+                return self.send_for_approval(pending)
             return self.commit(pending.id, pending.digest, actor="customer")
         if pending.stage is Stage.OTP and reply.kind is ReplyKind.CODE and reply.code:
             return self._verify(pending, reply.code)
@@ -61,6 +70,22 @@ class SignOff:
         if pending.stage is Stage.OTP:
             return f"I'm still waiting for the code to confirm: {pending.headline}. Reply with the code, or NO to cancel."
         return f"I'm still waiting for your answer on: {pending.headline}. Reply YES to confirm or NO to cancel."
+
+    def send_for_approval(self, pending: PendingAction) -> List[str]:
+        """The customer asked for it; now a manager must sign it off before anything runs."""
+        if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.APPROVAL):
+            return ["That request is no longer open, so nothing was sent."]
+        approval = ApprovalRequest(
+            id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
+            customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
+            summary=pending.summary, reasons=pending.reasons, requested_at=self.s.clock.now(),
+        )
+        self.s.approvals.add(approval)
+        self.s.record("approval_requested", pending.conversation_id, pending=pending, approval_id=approval.id)
+        return [
+            f"I've sent it to a manager, reference {approval.id[:8].upper()}. Nothing has been refunded or changed yet; "
+            "you'll get a message here as soon as it's decided, usually within one working day."
+        ]
 
     def cancel(self, pending: PendingAction, event: str, message: str, actor: str = "customer") -> List[str]:
         if self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED):

@@ -114,3 +114,7 @@ class MemoryApprovalQueue:
 
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
         return next((r for r in self.requests if r.pending_id == pending_id), None)
+
+    def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
+        mine = [r for r in self.requests if r.customer_id == customer_id and r.status == "pending"]
+        return sorted(mine, key=lambda r: r.requested_at)

@@ -233,10 +233,20 @@ class SqlApprovalQueue:
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
         with Session(self.engine) as session:
             row = session.exec(select(ApprovalRow).where(ApprovalRow.pending_id == pending_id)).first()
-            if row is None:
-                return None
-            return ApprovalRequest(
-                id=row.id, pending_id=row.pending_id, conversation_id=row.conversation_id,
-                customer_id=row.customer_id, kind=row.kind, amount_cents=row.amount_cents, summary=row.summary,
-                reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
+            return _approval(row) if row else None
+
+    def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(ApprovalRow).where(ApprovalRow.customer_id == customer_id).where(ApprovalRow.status == "pending")
+                .order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
             )
+            return [_approval(row) for row in rows]
+
+
+def _approval(row: ApprovalRow) -> ApprovalRequest:
+    return ApprovalRequest(
+        id=row.id, pending_id=row.pending_id, conversation_id=row.conversation_id,
+        customer_id=row.customer_id, kind=row.kind, amount_cents=row.amount_cents, summary=row.summary,
+        reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
+    )
