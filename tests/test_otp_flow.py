@@ -341,3 +341,13 @@ def test_when_the_policy_says_email_changes_need_a_code_the_customer_gets_one(tm
     assert world.customer(SAM).email == "sam@example.com"
     world.say(SAM, world.last_code(SAM), "provide_otp")
     assert world.customer(SAM).email == "sam@new.example"
+
+
+def test_after_closing_the_account_the_bot_no_longer_acts_on_it(world: World) -> None:
+    world.say(SAM, "close my account", "close_account")
+    world.say(SAM, world.last_code(SAM), "provide_otp")
+
+    reply = world.say(SAM, "refund $5 for order 1005", "request_refund")
+
+    assert reply.startswith("This Acme account is closed")
+    assert world.services.pendings.awaiting_customer(SAM) is None

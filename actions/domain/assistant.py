@@ -65,9 +65,10 @@ class Assistant:
             # a quick question mid-confirmation is answered; the waiting action stays as it is
             return notes + self._request(ctx, turn.request, None) + [self.signoff.reminder(pending)]
         if pending and turn.request in self.s.policy.actions and turn.request != pending.request.kind:
-            self.signoff.cancel(pending, "superseded", "")
-            notes.append(f"I've dropped your earlier request ({pending.headline}); nothing was changed.")
-            pending = None
+            # never drop a waiting action on a guess of what the new message meant: ask to finish first
+            self.s.record("new_request_while_waiting", turn.conversation_id, actor="customer", pending=pending,
+                          new_request=turn.request)
+            return notes + [f"Let's finish this first, then I'll help with the next thing. {self.signoff.reminder(pending)}"]
         if pending:
             return notes + self._answer_pending(ctx, pending)
         if turn.request in ("reply", "fallback"):
@@ -95,6 +96,12 @@ class Assistant:
             return [
                 "I couldn't find an Acme account linked to this number, so I can't look into account details here. "
                 "I'm happy to answer general questions, or say 'agent' and a person will help you."
+            ]
+        if ctx.customer.status == "closed":
+            self.s.record("account_closed", turn.conversation_id, customer_id=ctx.customer.id, request=kind)
+            return [
+                "This Acme account is closed, so I can't look into it or change it here. "
+                "If you need anything about a past order or payment, say 'agent' and a person will help you."
             ]
         account = Account.load(self.s.business, ctx.customer)
         details = read_details(turn.text, turn.entities, expecting_amount=bool(draft and draft.missing == "amount"))
