@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import List
+
+import yaml
 
 from actions.acme.http_backend import HttpBusiness
 from actions.acme.seed import seed_demo
@@ -11,7 +15,7 @@ from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
 from actions.domain.business import Business
 from actions.domain.messaging import SmsSender
-from actions.domain.policy import load_policy
+from actions.domain.policy import check_intents, load_policy
 from actions.domain.services import Services, new_id
 from actions.domain.step_up import StepUp
 from actions.settings import Settings
@@ -48,8 +52,14 @@ def build_sms(settings: Settings) -> SmsSender:
     return TwilioSmsSender(t.account_sid, t.auth_token, t.from_number, base_url=t.base_url)
 
 
+def domain_intents(path: Path) -> List[str]:
+    domain = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [next(iter(i)) if isinstance(i, dict) else str(i) for i in domain.get("intents", [])]
+
+
 def build_services(settings: Settings) -> Services:
     policy = load_policy(settings.policy_path)
+    check_intents(policy, domain_intents(settings.domain_path))
     engine = make_engine(settings.database_url)
     return Services(
         policy=policy,

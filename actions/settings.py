@@ -33,6 +33,7 @@ class Settings:
     data_dir: Path
     database_url: str
     policy_path: Path
+    domain_path: Path
     business: str  # "sqlite" | "http"
     business_database_url: str
     business_url: Optional[str]
@@ -58,6 +59,7 @@ class Settings:
             data_dir=data_dir,
             database_url=env.get("HITL_DATABASE_URL") or f"sqlite:///{data_dir / 'hitl.db'}",
             policy_path=Path(env.get("RISK_POLICY_PATH") or PROJECT_ROOT / "bot" / "risk_policy.yml"),
+            domain_path=Path(env.get("RASA_DOMAIN_PATH") or PROJECT_ROOT / "bot" / "domain.yml"),
             business=business,
             business_database_url=env.get("ACME_DATABASE_URL") or f"sqlite:///{data_dir / 'acme.db'}",
             business_url=business_url,

@@ -66,12 +66,12 @@ def refund(policy: RiskPolicy, dollars: str, *, age_days: int = 8, recent_refund
 
 
 def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPolicy) -> None:
-    assert policy.version == "2026-11-21.1"
+    assert policy.version == "2026-11-21.2"
     assert policy.source == str(SHIPPED)
     assert (policy.refunds.small_max_cents, policy.refunds.approval_above_cents) == (10000, 50000)
     assert policy.actions["cancel_subscription"] == "otp"
     assert policy.actions["refund"] == "by_amount"
-    assert policy.confidence_threshold("close_account") == 0.7
+    assert policy.confidence_threshold("close_account") == 0.85
     assert policy.confidence_threshold("ask_order_status") == policy.default_confidence == 0.5
     assert (policy.otp.valid_for, policy.otp.max_attempts) == (timedelta(minutes=5), 3)
     assert policy.confirmation_expiry == timedelta(minutes=10)
@@ -173,14 +173,14 @@ def test_keywords_match_whole_words_only(policy: RiskPolicy, text: str) -> None:
 
 
 def test_low_confidence_uses_the_intents_own_threshold(policy: RiskPolicy) -> None:
-    # request_refund needs 0.6; close_account needs 0.7
+    # request_refund needs 0.6; close_account needs 0.85
     unsure_refund = refund(policy, "20", confidence=0.59)
     assert unsure_refund.outcome == "handoff"
     assert "low_confidence" in unsure_refund.reason_codes
     assert refund(policy, "20", confidence=0.6).outcome == "confirm"
 
-    assert decide(policy, "close_account", "close_account", "close my account", confidence=0.69).outcome == "handoff"
-    assert decide(policy, "close_account", "close_account", "close my account", confidence=0.7).outcome == "otp"
+    assert decide(policy, "close_account", "close_account", "close my account", confidence=0.84).outcome == "handoff"
+    assert decide(policy, "close_account", "close_account", "close my account", confidence=0.85).outcome == "otp"
 
 
 def test_low_confidence_falls_back_to_the_default_threshold(policy: RiskPolicy) -> None:

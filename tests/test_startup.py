@@ -71,3 +71,14 @@ def test_twilio_credentials_switch_codes_to_real_sms(tmp_path: Path) -> None:
         "TWILIO_FROM_NUMBER": "+15005550006", "TWILIO_BASE_URL": "http://127.0.0.1:9",
     })
     assert isinstance(build_sms(settings), TwilioSmsSender)
+
+
+def test_an_intent_name_typo_in_the_policy_stops_start_up(tmp_path: Path) -> None:
+    policy = yaml.safe_load((PROJECT_ROOT / "bot" / "risk_policy.yml").read_text())
+    policy["human_intents"]["ask_lgeal"] = policy["human_intents"].pop("ask_legal")
+    (tmp_path / "policy.yml").write_text(yaml.safe_dump(policy))
+
+    result = start_action_server({"RISK_POLICY_PATH": str(tmp_path / "policy.yml"), "HITL_DATA_DIR": str(tmp_path)})
+
+    assert result.returncode == 2
+    assert "'human_intents.ask_lgeal' is not an intent of the Rasa domain" in result.stderr

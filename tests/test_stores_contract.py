@@ -107,7 +107,7 @@ def a_pending(id: str = "p1", *, conversation: str = PHONE, stage: Stage = Stage
         headline="Refund $20.00 to your Visa ending 4242 for order 1001",
         summary="Refund $20.00 to your Visa ending 4242 for order 1001, delivered 8 days ago. You'll see it in 3-5 working days.",
         outcome="confirm", tier="medium", reasons=("small_refund: $20.00 is within $100.00",),
-        policy_version="2026-11-21.1", idempotency_key=f"key-{id}", digest=f"digest-{id}", stage=stage,
+        policy_version="2026-11-21.2", idempotency_key=f"key-{id}", digest=f"digest-{id}", stage=stage,
         created_at=created, expires_at=created + timedelta(minutes=10), amount_cents=2000,
     )
     return replace(pending, **changes)
@@ -124,7 +124,7 @@ def an_entry(event: str, conversation: str = PHONE, at: datetime = NOW, **detail
     return AuditEntry(
         at=at, actor="bot", event=event, conversation_id=conversation, customer_id="C001", pending_id="p1",
         request="refund", outcome="confirm", tier="medium", reasons=("small_refund: $20.00 is within $100.00",),
-        policy_version="2026-11-21.1", detail=detail,
+        policy_version="2026-11-21.2", detail=detail,
     )
 
 

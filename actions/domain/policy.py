@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Iterable, Mapping, Tuple
 
 import yaml
 
@@ -275,3 +275,16 @@ class _Reader:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def check_intents(policy: RiskPolicy, known_intents: Iterable[str]) -> None:
+    """Intent names in the policy must exist in the Rasa domain: a typo there would silently
+    switch off an always-human rule or a confidence threshold."""
+    known = set(known_intents)
+    for section, names in (("human_intents", policy.human_intents), ("confidence.intents", policy.intent_confidence)):
+        for name in names:
+            if name not in known:
+                raise PolicyError(
+                    f"risk policy {policy.source}: '{section}.{name}' is not an intent of the Rasa domain "
+                    f"(known intents: {', '.join(sorted(known))})"
+                )

@@ -29,7 +29,8 @@ class MemoryPendingStore:
         return self._rows.get(pending_id)
 
     def awaiting_customer(self, conversation_id: str) -> Optional[PendingAction]:
-        rows = [p for p in self._rows.values() if p.conversation_id == conversation_id and p.stage in AWAITING_CUSTOMER]
+        with self._lock:
+            rows = [p for p in self._rows.values() if p.conversation_id == conversation_id and p.stage in AWAITING_CUSTOMER]
         return max(rows, key=lambda p: p.created_at, default=None)
 
     def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None) -> bool:
@@ -57,7 +58,8 @@ class MemoryChallengeStore:
             self._rows[challenge.id] = challenge
 
     def current(self, pending_id: str) -> Optional[OtpChallenge]:
-        rows = [c for c in self._rows.values() if c.pending_id == pending_id]
+        with self._lock:
+            rows = [c for c in self._rows.values() if c.pending_id == pending_id]
         return max(rows, key=lambda c: (c.send_number, c.issued_at), default=None)
 
     def update(self, before: OtpChallenge, after: OtpChallenge) -> bool:

@@ -1,0 +1,72 @@
+"""The Rasa adapter: a plain rasa_sdk Tracker in, a Turn out; replies through the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import rasa_actions
+from tests.support.world import JANE, make_world
+
+
+def user(text: str, intent: str, confidence: float = 0.95) -> Dict[str, Any]:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}}}
+
+
+def tracker(events: List[Dict[str, Any]], entities: List[Dict[str, Any]] = ()) -> Tracker:
+    latest = dict(events[-1]["parse_data"], text=events[-1]["text"], entities=list(entities))
+    return Tracker(JANE, {}, latest, events, False, None, None, "action_listen")
+
+
+def test_a_turn_carries_intent_entities_and_the_recent_messages_of_this_session() -> None:
+    events = [
+        user("old session message", "greet"),
+        {"event": "session_started"},
+        user("hi", "greet"),
+        user("refund $20 for order 1001", "request_refund", 0.91),
+    ]
+    entities = [{"entity": "order_id", "value": "1001"}, {"entity": "amount", "value": "$20"},
+                {"entity": "order_id", "value": "1002"}]
+
+    turn = rasa_actions.turn_from_tracker(tracker(events, entities), "refund")
+
+    assert (turn.conversation_id, turn.request, turn.intent, turn.confidence) == (JANE, "refund", "request_refund", 0.91)
+    assert turn.entities == {"order_id": "1001", "amount": "$20"}  # the first value of each entity
+    assert turn.recent_texts == ("hi", "refund $20 for order 1001")
+    assert turn.consecutive_fallbacks == 0
+
+
+def test_consecutive_misunderstandings_are_counted_back_from_the_latest_message() -> None:
+    events = [user("huh", "nlu_fallback", 0.2), user("hi", "greet"), user("blah", "nlu_fallback", 0.1), user("???", "nlu_fallback", 0.1)]
+
+    assert rasa_actions.turn_from_tracker(tracker(events), "fallback").consecutive_fallbacks == 2
+
+
+def test_an_action_answers_through_the_dispatcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rasa_actions, "_assistant", make_world(tmp_path).assistant)
+    dispatcher = CollectingDispatcher()
+
+    events = asyncio.run(rasa_actions.ActionOrderStatus().run(
+        dispatcher, tracker([user("where is order 1002", "ask_order_status")], [{"entity": "order_id", "value": "1002"}]), {}
+    ))
+
+    assert events == []
+    assert [m["text"] for m in dispatcher.messages] == ["Order 1002 (Smart speaker) has shipped and is due Tue 24 Nov in the morning slot."]
+
+
+def test_a_failure_inside_the_assistant_becomes_a_polite_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken:
+        def handle(self, turn: object) -> List[str]:
+            raise RuntimeError("database is on fire")
+
+    monkeypatch.setattr(rasa_actions, "_assistant", Broken())
+    dispatcher = CollectingDispatcher()
+
+    asyncio.run(rasa_actions.ActionRefund().run(dispatcher, tracker([user("refund", "request_refund")]), {}))
+
+    assert [m["text"] for m in dispatcher.messages] == [rasa_actions.SORRY]
