@@ -6,9 +6,7 @@ Jane (+1 555 010 0001) has delivered headphones (order 1001, $42.50) and an espr
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -254,24 +252,8 @@ def test_a_yes_delivered_twice_refunds_once(world: World) -> None:
 def test_two_workers_handling_the_same_yes_at_once_refund_once(tmp_path: Path) -> None:
     world = make_world(tmp_path, stores=sql_stores)
     world.say(JANE, "refund $20 for order 1001", "request_refund")
-    barrier = threading.Barrier(2)
-    replies: List[str] = []
-    errors: List[BaseException] = []
+    replies = world.say_at_once(JANE, "yes", "affirm")
 
-    def answer() -> None:
-        try:
-            barrier.wait(timeout=30)
-            replies.append(world.say(JANE, "yes", "affirm"))
-        except BaseException as exc:  # surfaced below: a thread's exception would otherwise vanish
-            errors.append(exc)
-
-    threads = [threading.Thread(target=answer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
     assert len(replies) == 2
     assert sum(r.startswith("Refunded $20.00") for r in replies) >= 1
     assert all(

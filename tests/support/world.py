@@ -7,6 +7,7 @@ codes are real (captured from the development outbox as a customer would read th
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import count
@@ -95,6 +96,28 @@ class World:
             consecutive_fallbacks=fallbacks,
         )
         return " ".join(self.assistant.handle(turn))
+
+    def say_at_once(self, who: str, text: str, intent: str, times: int = 2) -> List[str]:
+        """The same message handled by ``times`` workers at the same moment (a real race)."""
+        barrier = threading.Barrier(times)
+        replies: List[str] = []
+        errors: List[BaseException] = []
+
+        def send() -> None:
+            try:
+                barrier.wait(timeout=30)
+                replies.append(self.say(who, text, intent))
+            except BaseException as exc:  # re-raised below: a thread's exception would otherwise vanish
+                errors.append(exc)
+
+        threads = [threading.Thread(target=send) for _ in range(times)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        if errors:
+            raise errors[0]
+        return replies
 
     def last_code(self, phone: str) -> str:
         bodies = [m["body"] for m in read_outbox(self.outbox) if m["to"] == phone]
