@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 _assistant: Optional[Assistant] = None
 RECENT_MESSAGES = 10  # enough for any sentiment window the policy may ask for
 SORRY = (
-    "Sorry, something went wrong on our side and nothing was changed. "
-    "Please try again in a moment, or say 'agent' to talk to a person."
+    "Sorry, something went wrong on our side. Please try again in a moment, "
+    "or say 'agent' to talk to a person."
 )
 
 
