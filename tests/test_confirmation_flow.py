@@ -392,3 +392,28 @@ def test_a_trailing_instead_is_not_part_of_the_new_address(world: World) -> None
     reply = world.say(SAM, "send 1004 to 14 Pine Rd instead", "change_address")
 
     assert reply.startswith("Send order 1004 (Running shoes) to 14 Pine Rd instead of 7 Oak Avenue")
+
+
+def crash_after_claiming(world: World, run_it_first: bool) -> str:
+    """A worker claims the confirmed refund and dies, before or after the business ran it."""
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+    pending = world.services.pendings.get(pending_id(world))
+    assert world.services.pendings.move(pending.id, (Stage.CONFIRM,), Stage.EXECUTING, claimed_at=world.clock.now())
+    if run_it_first:
+        world.business.execute(pending.request, pending.idempotency_key)
+    return pending.id
+
+
+@pytest.mark.parametrize("run_it_first", [False, True], ids=["died-before-the-business-ran-it", "died-after"])
+def test_an_action_left_half_done_by_a_crashed_worker_is_finished_once(world: World, run_it_first: bool) -> None:
+    stuck = crash_after_claiming(world, run_it_first)
+    world.clock.advance(seconds=30)
+    assert not world.say(JANE, "hi", "greet").startswith("About your earlier request")  # may still be running
+
+    world.clock.advance(minutes=3)
+    reply = world.say(JANE, "hi", "greet")
+
+    assert reply.startswith("About your earlier request: Refunded $20.00 for order 1001")
+    assert world.services.pendings.get(stuck).stage is Stage.DONE
+    assert len(world.executions()) == 1 and refunded(world, "1001") == 2000
+    assert "execution_resumed" in world.events(JANE)

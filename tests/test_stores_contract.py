@@ -358,3 +358,15 @@ def test_a_customers_open_approvals_are_listed_oldest_first(stores: Stores) -> N
         stores.approvals.add(approval)
 
     assert [a.id for a in stores.approvals.open_for_customer("C001")] == ["a1", "a2"]
+
+
+def test_actions_claimed_long_ago_and_never_finished_are_found(stores: Stores) -> None:
+    stores.pendings.add(a_pending("p1"))
+    stores.pendings.add(a_pending("p2"))
+    assert stores.pendings.move("p1", (Stage.CONFIRM,), Stage.EXECUTING, claimed_at=NOW)
+    assert stores.pendings.move("p2", (Stage.CONFIRM,), Stage.EXECUTING, claimed_at=NOW + timedelta(minutes=5))
+
+    stuck = stores.pendings.stuck_executing(PHONE, claimed_before=NOW + timedelta(minutes=2))
+
+    assert [p.id for p in stuck] == ["p1"] and stuck[0].claimed_at == NOW
+    assert stores.pendings.stuck_executing(OTHER_PHONE, claimed_before=NOW + timedelta(hours=1)) == []

@@ -50,7 +50,7 @@ class Assistant:
     def handle(self, turn: Turn) -> List[str]:
         customer = self.s.business.find_customer_by_phone(turn.conversation_id)
         ctx = _Context(turn, customer)
-        notes: List[str] = []
+        notes: List[str] = self.signoff.resume_stuck(turn.conversation_id)
         pending = self.s.pendings.awaiting_customer(turn.conversation_id)
         if pending and pending.is_expired(self.s.clock.now()):
             if self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.EXPIRED):

@@ -56,6 +56,7 @@ class PendingAction:
     amount_cents: Optional[int] = None
     unclear_replies: int = 0
     result_message: Optional[str] = None
+    claimed_at: Optional[datetime] = None  # when a worker took it for execution
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

@@ -8,7 +8,7 @@ that the action is still exactly what was signed and has not expired.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import List, Optional
 
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
@@ -42,6 +42,10 @@ def otp_prompt(pending: PendingAction, phone: str, valid_for: str) -> str:
         f"{pending.summary} To make sure it's you, I've sent a 6-digit code to your phone ending {phone[-4:]}. "
         f"Reply with the code to confirm (it's valid for {valid_for}), or NO to cancel."
     )
+
+
+#: A claim older than this with no result means the worker that claimed it is gone.
+STUCK_AFTER = timedelta(minutes=2)
 
 
 class SignOff:
@@ -191,7 +195,7 @@ class SignOff:
     def commit(self, pending_id: str, signed_digest: str, actor: str) -> List[str]:
         """Execute once: claim, final check, run under the idempotency key, record the result."""
         before = self.s.pendings.get(pending_id)
-        if before is None or not self.s.pendings.move(pending_id, SIGNABLE, Stage.EXECUTING):
+        if before is None or not self.s.pendings.move(pending_id, SIGNABLE, Stage.EXECUTING, claimed_at=self.s.clock.now()):
             current = self.s.pendings.get(pending_id)
             if current and current.stage is Stage.DONE:
                 return [current.result_message or "That's already been done."]
@@ -205,11 +209,27 @@ class SignOff:
             self.s.pendings.move(pending_id, (Stage.EXECUTING,), Stage.CANCELLED)
             self.s.record("commit_refused", pending.conversation_id, actor="system", pending=pending, problem=problem)
             return [f"I didn't go ahead: {problem}. Nothing was changed; please ask again."]
+        return self._execute(pending, actor)
+
+    def resume_stuck(self, conversation_id: str) -> List[str]:
+        """Finish actions a worker claimed but never completed (it crashed mid-way).
+
+        They run again under their own idempotency key: if the first attempt reached the
+        business, the business returns that result instead of acting twice.
+        """
+        messages: List[str] = []
+        cutoff = self.s.clock.now() - STUCK_AFTER
+        for pending in self.s.pendings.stuck_executing(conversation_id, cutoff):
+            self.s.record("execution_resumed", conversation_id, actor="system", pending=pending)
+            messages.append(f"About your earlier request: {' '.join(self._execute(pending, 'system'))}")
+        return messages
+
+    def _execute(self, pending: PendingAction, actor: str) -> List[str]:
         try:
             result = self.s.business.execute(pending.request, pending.idempotency_key)
         except Exception as exc:  # noqa: BLE001 - whatever failed, the outcome is unknown, not "nothing happened"
             return self._outcome_unknown(pending, exc)
-        self.s.pendings.move(pending_id, (Stage.EXECUTING,), Stage.DONE if result.ok else Stage.FAILED, result.message)
+        self.s.pendings.move(pending.id, (Stage.EXECUTING,), Stage.DONE if result.ok else Stage.FAILED, result.message)
         self.s.record("executed" if result.ok else "execution_refused", pending.conversation_id, actor=actor,
                       pending=pending, idempotency_key=pending.idempotency_key, result=result.message,
                       replayed=result.replayed or None)

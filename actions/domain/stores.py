@@ -7,6 +7,7 @@ it only if the row is still in the state the caller read, and says whether it di
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Mapping, Optional, Protocol, Sequence
 
 from actions.domain.business import ParamValue
@@ -23,8 +24,16 @@ class PendingStore(Protocol):
         """The newest action in the confirm or OTP stage for this conversation."""
         ...
 
-    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None) -> bool:
-        """Set the stage if it is currently one of ``from_stages``; True if this call did it."""
+    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None,
+             claimed_at: Optional[datetime] = None) -> bool:
+        """Set the stage if it is currently one of ``from_stages``; True if this call did it.
+
+        ``claimed_at`` is recorded when a worker takes the action for execution.
+        """
+        ...
+
+    def stuck_executing(self, conversation_id: str, claimed_before: datetime) -> Sequence[PendingAction]:
+        """Actions of this conversation claimed for execution before ``claimed_before`` and never finished."""
         ...
 
     def add_unclear_reply(self, pending_id: str) -> int:

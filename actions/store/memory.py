@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import datetime
 from typing import Dict, List, Optional, Sequence
 
 from actions.domain.audit import AuditEntry
@@ -33,13 +34,20 @@ class MemoryPendingStore:
             rows = [p for p in self._rows.values() if p.conversation_id == conversation_id and p.stage in AWAITING_CUSTOMER]
         return max(rows, key=lambda p: p.created_at, default=None)
 
-    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None) -> bool:
+    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None,
+             claimed_at: Optional[datetime] = None) -> bool:
         with self._lock:
             row = self._rows.get(pending_id)
             if row is None or row.stage not in from_stages:
                 return False
-            self._rows[pending_id] = replace(row, stage=to, result_message=result_message or row.result_message)
+            self._rows[pending_id] = replace(row, stage=to, result_message=result_message or row.result_message,
+                                             claimed_at=claimed_at or row.claimed_at)
             return True
+
+    def stuck_executing(self, conversation_id: str, claimed_before: datetime) -> Sequence[PendingAction]:
+        with self._lock:
+            return [p for p in self._rows.values() if p.conversation_id == conversation_id
+                    and p.stage is Stage.EXECUTING and p.claimed_at is not None and p.claimed_at < claimed_before]
 
     def add_unclear_reply(self, pending_id: str) -> int:
         with self._lock:

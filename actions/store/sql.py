@@ -7,6 +7,7 @@ two racing workers wins, and the loser sees rowcount 0.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Optional, Sequence
 
 from sqlalchemy import update
@@ -61,10 +62,13 @@ class SqlPendingStore:
             ).first()
             return _pending(row) if row else None
 
-    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None) -> bool:
-        values = {"stage": to.value}
+    def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None,
+             claimed_at: Optional[datetime] = None) -> bool:
+        values: dict = {"stage": to.value}
         if result_message is not None:
             values["result_message"] = result_message
+        if claimed_at is not None:
+            values["claimed_at"] = claimed_at
         statement = (
             update(PendingRow)
             .where(PendingRow.id == pending_id)
@@ -73,6 +77,16 @@ class SqlPendingStore:
         )
         with self.engine.begin() as connection:
             return connection.execute(statement).rowcount == 1
+
+    def stuck_executing(self, conversation_id: str, claimed_before: datetime) -> Sequence[PendingAction]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(PendingRow)
+                .where(PendingRow.conversation_id == conversation_id)
+                .where(PendingRow.stage == Stage.EXECUTING.value)
+                .where(PendingRow.claimed_at < claimed_before)  # type: ignore[operator]
+            )
+            return [_pending(row) for row in rows]
 
     def add_unclear_reply(self, pending_id: str) -> int:
         with self.engine.begin() as connection:
@@ -93,6 +107,7 @@ def _pending(row: PendingRow) -> PendingAction:
         policy_version=row.policy_version, idempotency_key=row.idempotency_key, digest=row.digest,
         stage=Stage(row.stage), created_at=row.created_at, expires_at=row.expires_at,
         amount_cents=row.amount_cents, unclear_replies=row.unclear_replies, result_message=row.result_message,
+        claimed_at=row.claimed_at,
     )
 
 

@@ -59,6 +59,7 @@ class PendingRow(StoreTable, table=True):
     amount_cents: Optional[int] = None
     unclear_replies: int = 0
     result_message: Optional[str] = None
+    claimed_at: Optional[datetime] = _utc(nullable=True)
 
 
 class ChallengeRow(StoreTable, table=True):
