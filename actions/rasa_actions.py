@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.domain.assistant import Assistant
+from actions.domain.evidence import TranscriptLine
 from actions.domain.turn import Turn
 from actions.runtime import build_assistant
 from actions.settings import Settings
@@ -44,6 +46,10 @@ def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
     for entity in latest.get("entities") or []:
         entities.setdefault(str(entity.get("entity")), str(entity.get("value")))
     texts, fallbacks = _recent_user_messages(tracker.events)
+    transcript = tuple(
+        TranscriptLine(_when(e.get("timestamp")), "customer" if e["event"] == "user" else "bot", str(e.get("text") or ""))
+        for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")
+    )
     return Turn(
         conversation_id=tracker.sender_id,
         request=request,
@@ -54,7 +60,12 @@ def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
         recent_texts=texts,
         consecutive_fallbacks=fallbacks,
         channel=tracker.get_latest_input_channel() or "rest",
+        transcript=transcript,
     )
+
+
+def _when(timestamp: Any) -> Optional[datetime]:
+    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc) if timestamp else None
 
 
 def _recent_user_messages(events: List[Dict[str, Any]]) -> Tuple[Tuple[str, ...], int]:

@@ -70,3 +70,19 @@ def test_a_failure_inside_the_assistant_becomes_a_polite_reply(monkeypatch: pyte
     asyncio.run(rasa_actions.ActionRefund().run(dispatcher, tracker([user("refund", "request_refund")]), {}))
 
     assert [m["text"] for m in dispatcher.messages] == [rasa_actions.SORRY]
+
+
+def test_the_transcript_keeps_both_sides_with_their_times() -> None:
+    events = [
+        dict(user("hi", "greet"), timestamp=1763726400.0),
+        {"event": "bot", "text": "Hi! I'm the Acme assistant.", "timestamp": 1763726401.5},
+        {"event": "action", "name": "action_listen", "timestamp": 1763726401.6},
+        dict(user("agent please", "request_human"), timestamp=1763726460.0),
+    ]
+
+    transcript = rasa_actions.turn_from_tracker(tracker(events), "handoff").transcript
+
+    assert [(line.speaker, line.text) for line in transcript] == [
+        ("customer", "hi"), ("bot", "Hi! I'm the Acme assistant."), ("customer", "agent please"),
+    ]
+    assert transcript[0].at.isoformat() == "2025-11-21T12:00:00+00:00"

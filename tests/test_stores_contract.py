@@ -293,6 +293,20 @@ def test_the_handoff_open_for_a_conversation_is_found(stores: Stores) -> None:
     assert stores.handoffs.open_for(OTHER_PHONE) is None
 
 
+def test_a_customers_tickets_come_back_oldest_first_with_their_evidence(stores: Stores) -> None:
+    evidence = {"summary": "Jane Doe wants a refund.", "transcript": [{"at": NOW.isoformat(), "speaker": "customer", "text": "hi"}]}
+    later = HandoffRequest("h2", PHONE, "C001", "complaint", "high", (), None, NOW + timedelta(hours=1), evidence=evidence)
+    earlier = HandoffRequest("h1", PHONE, "C001", "legal", "high", (), None, NOW, status="closed")
+    stores.handoffs.add(later)
+    stores.handoffs.add(earlier)
+    stores.handoffs.add(HandoffRequest("h3", OTHER_PHONE, "C002", "legal", "high", (), None, NOW))
+
+    tickets = stores.handoffs.for_customer("C001")
+
+    assert [t.id for t in tickets] == ["h1", "h2"]
+    assert tickets[1].evidence == evidence
+
+
 def test_the_approval_for_a_pending_action_is_found(stores: Stores) -> None:
     approval = ApprovalRequest(
         "a1", "p1", PHONE, "C001", "refund", 70000, "Refund $700.00 for order 1003",

@@ -15,6 +15,7 @@ from typing import List, Optional
 from actions.domain import answers
 from actions.domain.account import Account
 from actions.domain.business import Customer
+from actions.domain.evidence import EvidencePack, build_evidence
 from actions.domain.extract import Details, read_details
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.pending import (
@@ -252,6 +253,7 @@ class Assistant:
                 Reason("routed_to_person", "handoff", f"{turn.intent} is handled by a person"),))
         if pending and self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.WITH_AGENT):
             self.s.record("pending_with_agent", turn.conversation_id, pending=pending)
+            pending = self.s.pendings.get(pending.id)
         if proposal and ctx.customer:
             pending = self._new_pending(ctx, proposal, decision, Stage.WITH_AGENT)
         self.s.drafts.clear(turn.conversation_id)
@@ -265,6 +267,7 @@ class Assistant:
             topic=decision.topic or turn.intent, priority=decision.priority,
             reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "handoff"),
             pending_id=pending.id if pending else None, created_at=self.s.clock.now(),
+            evidence=self._evidence(ctx, decision, pending).to_dict(),
         )
         self.s.handoffs.add(request)
         self.s.record("handoff_requested", turn.conversation_id, customer_id=request.customer_id, pending=pending,
@@ -274,6 +277,20 @@ class Assistant:
             "I'm bringing in a specialist from our customer care team for this. They'll see our whole conversation, "
             "so you won't need to repeat anything, and they'll reply right here."
         ]
+
+    def _evidence(self, ctx: _Context, decision: Decision, pending: Optional[PendingAction]) -> EvidencePack:
+        turn, policy = ctx.turn, self.s.policy
+        account = Account.load(self.s.business, ctx.customer) if ctx.customer else None
+        since = self.s.clock.now() - timedelta(days=policy.refunds.history_window_days)
+        return build_evidence(
+            conversation_id=turn.conversation_id, intent=turn.intent, confidence=turn.confidence, text=turn.text,
+            entities=turn.entities, transcript=turn.transcript,
+            sentiment=read_sentiment(turn.recent_texts or (turn.text,), policy.sentiment_window),
+            decision=decision, account=account,
+            recent_refunds=len(self.s.business.refunds_since(ctx.customer.id, since)) if ctx.customer else 0,
+            previous=self.s.handoffs.for_customer(ctx.customer.id) if ctx.customer else (),
+            pending=pending,
+        )
 
     def _assess(self, turn: Turn, kind: str, **facts: object) -> Decision:
         policy = self.s.policy

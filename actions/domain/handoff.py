@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional, Protocol, Sequence, Tuple
+from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class HandoffRequest:
     pending_id: Optional[str]
     created_at: datetime
     status: str = "open"
+    evidence: Mapping[str, Any] = field(default_factory=dict)  # EvidencePack.to_dict()
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class HandoffQueue(Protocol):
     def add(self, request: HandoffRequest) -> None: ...
 
     def open_for(self, conversation_id: str) -> Optional[HandoffRequest]: ...
+
+    def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
+        """Every handoff of this customer, oldest first: their ticket history."""
+        ...
 
 
 class ApprovalQueue(Protocol):

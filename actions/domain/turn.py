@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Tuple
 
+from actions.domain.evidence import TranscriptLine
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -17,3 +19,4 @@ class Turn:
     recent_texts: Tuple[str, ...] = ()  # this conversation's customer messages, oldest first, this one last
     consecutive_fallbacks: int = 0
     channel: str = "rest"
+    transcript: Tuple["TranscriptLine", ...] = ()  # the whole conversation so far, for a person taking over

@@ -114,6 +114,9 @@ class MemoryHandoffQueue:
     def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
         return next((r for r in self.requests if r.conversation_id == conversation_id and r.status == "open"), None)
 
+    def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
+        return sorted((r for r in self.requests if r.customer_id == customer_id), key=lambda r: r.created_at)
+
 
 class MemoryApprovalQueue:
     def __init__(self) -> None:

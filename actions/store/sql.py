@@ -214,6 +214,7 @@ class SqlHandoffQueue:
                 id=request.id, conversation_id=request.conversation_id, customer_id=request.customer_id,
                 topic=request.topic, priority=request.priority, reasons_json=json.dumps(list(request.reasons)),
                 pending_id=request.pending_id, created_at=request.created_at, status=request.status,
+                evidence_json=json.dumps(dict(request.evidence), default=str),
             ))
             session.commit()
 
@@ -222,13 +223,23 @@ class SqlHandoffQueue:
             row = session.exec(
                 select(HandoffRow).where(HandoffRow.conversation_id == conversation_id).where(HandoffRow.status == "open")
             ).first()
-            if row is None:
-                return None
-            return HandoffRequest(
-                id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, topic=row.topic,
-                priority=row.priority, reasons=tuple(json.loads(row.reasons_json)), pending_id=row.pending_id,
-                created_at=row.created_at, status=row.status,
+            return _handoff(row) if row else None
+
+    def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(HandoffRow).where(HandoffRow.customer_id == customer_id)
+                .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
             )
+            return [_handoff(row) for row in rows]
+
+
+def _handoff(row: HandoffRow) -> HandoffRequest:
+    return HandoffRequest(
+        id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, topic=row.topic,
+        priority=row.priority, reasons=tuple(json.loads(row.reasons_json)), pending_id=row.pending_id,
+        created_at=row.created_at, status=row.status, evidence=json.loads(row.evidence_json),
+    )
 
 
 class SqlApprovalQueue:

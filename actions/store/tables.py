@@ -111,6 +111,7 @@ class HandoffRow(StoreTable, table=True):
     pending_id: Optional[str] = None
     created_at: datetime = _utc()
     status: str = Field(default="open", index=True)
+    evidence_json: str = "{}"
 
 
 class ApprovalRow(StoreTable, table=True):

@@ -21,6 +21,7 @@ from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
 from actions.domain.audit import AuditEntry
+from actions.domain.evidence import TranscriptLine
 from actions.domain.messaging import SmsSender
 from actions.domain.policy import RiskPolicy, load_policy
 from actions.domain.services import Services
@@ -83,6 +84,7 @@ class World:
     outbox: Path
     history: Dict[str, List[str]] = field(default_factory=dict)
     intents: Dict[str, List[str]] = field(default_factory=dict)
+    transcripts: Dict[str, List[TranscriptLine]] = field(default_factory=dict)
 
     def say(self, who: str, text: str, intent: str, confidence: float = 0.95, **entities: str) -> str:
         texts = self.history.setdefault(who, [])
@@ -90,12 +92,16 @@ class World:
         intents = self.intents.setdefault(who, [])
         intents.append(intent)
         fallbacks = len(intents) - len("".join("x" if i != "nlu_fallback" else " " for i in intents).rstrip())
+        lines = self.transcripts.setdefault(who, [])
+        lines.append(TranscriptLine(self.clock.now(), "customer", text))
         turn = Turn(
             conversation_id=who, request=REQUEST_OF_INTENT.get(intent, "reply"), intent=intent,
             confidence=confidence, text=text, entities=entities, recent_texts=tuple(texts),
-            consecutive_fallbacks=fallbacks,
+            consecutive_fallbacks=fallbacks, transcript=tuple(lines),
         )
-        return " ".join(self.assistant.handle(turn))
+        replies = self.assistant.handle(turn)
+        lines.extend(TranscriptLine(self.clock.now(), "bot", reply) for reply in replies)
+        return " ".join(replies)
 
     def say_at_once(self, who: str, text: str, intent: str, times: int = 2) -> List[str]:
         """The same message handled by ``times`` workers at the same moment (a real race)."""

@@ -1,0 +1,181 @@
+"""The evidence pack a person gets with a handoff: enough to understand the case at a glance.
+
+Everything in it is a fact the assistant already holds (the transcript, what the classifier
+read, the reasons the policy gave, the account, the pending action). The summary and the
+recommendation are composed from those facts with plain rules, so they are predictable and
+never claim more than the data says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from actions.domain.account import Account
+from actions.domain.handoff import HandoffRequest
+from actions.domain.money import format_cents
+from actions.domain.pending import PendingAction
+from actions.domain.risk import Decision
+from actions.domain.sentiment import SentimentReading
+
+#: What a customer wants, by intent, as an agent would say it.
+WANTS = {
+    "ask_legal": "legal advice", "ask_medical": "medical advice", "gdpr_request": "a data-protection request",
+    "complaint": "to make a complaint", "request_human": "to talk to a person", "out_of_scope": "help outside our services",
+    "request_refund": "a refund", "cancel_subscription": "to cancel their subscription", "close_account": "to close their account",
+    "remove_payment_method": "to remove a card", "change_address": "a new delivery address",
+    "change_delivery_slot": "a different delivery slot", "update_email": "to change their email",
+    "ask_order_status": "an order update", "ask_delivery_date": "a delivery date", "ask_balance": "their balance",
+}
+
+RECOMMENDATIONS = {
+    "legal": "Don't give legal advice in chat: acknowledge the concern and pass it to the legal team with this pack.",
+    "medical": "Don't give medical advice: acknowledge, suggest they speak to a doctor or pharmacist, and log the product.",
+    "data_protection": "Log it as a data-protection request (30-day deadline) and confirm the customer's identity first.",
+    "payment_security": "Treat it as possible fraud: verify identity, check recent charges and offer to block the card.",
+    "complaint": "Apologise and own it; check the order in question and offer a fix within your limits.",
+    "customer_asked_for_human": "Greet them by name and pick up from their last message.",
+    "out_of_scope": "Answer briefly if you can, or say politely that it's outside what Acme can help with.",
+    "execution_unconfirmed": "Check in the order system whether the action went through; retry only with the same idempotency key.",
+}
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    at: Optional[datetime]
+    speaker: str  # customer | bot | agent
+    text: str
+
+
+@dataclass(frozen=True)
+class EvidencePack:
+    summary: str
+    intent: str
+    confidence: float
+    entities: Mapping[str, str]
+    sentiment: SentimentReading
+    reasons: Tuple[str, ...]
+    transcript: Tuple[TranscriptLine, ...]
+    customer: Optional[Mapping[str, Any]]
+    orders: Tuple[Mapping[str, Any], ...]
+    recent_refunds: int
+    previous_tickets: Tuple[Mapping[str, Any], ...]
+    pending: Optional[Mapping[str, Any]]
+    recommendation: str
+    alternatives: Tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready: datetimes as ISO 8601 text."""
+        data = asdict(self)
+        data["transcript"] = [
+            {**line, "at": line["at"].isoformat() if line["at"] else None} for line in data["transcript"]
+        ]
+        data["previous_tickets"] = [
+            {**ticket, "created_at": ticket["created_at"].isoformat()} for ticket in data["previous_tickets"]
+        ]
+        return data
+
+
+def build_evidence(
+    *,
+    conversation_id: str,
+    intent: str,
+    confidence: float,
+    text: str,
+    entities: Mapping[str, str],
+    transcript: Sequence[TranscriptLine],
+    sentiment: SentimentReading,
+    decision: Decision,
+    account: Optional[Account],
+    recent_refunds: int,
+    previous: Sequence[HandoffRequest],
+    pending: Optional[PendingAction],
+) -> EvidencePack:
+    handoff_reasons = [r for r in decision.reasons if r.outcome == "handoff"]
+    return EvidencePack(
+        summary=_summary(conversation_id, intent, text, sentiment, handoff_reasons, account, pending),
+        intent=intent,
+        confidence=round(confidence, 3),
+        entities=dict(entities),
+        sentiment=sentiment,
+        reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons),
+        transcript=tuple(transcript),
+        customer=_customer(account),
+        orders=tuple(_order(o) for o in (account.orders if account else ())),
+        recent_refunds=recent_refunds,
+        previous_tickets=tuple(
+            {"id": t.id, "topic": t.topic, "priority": t.priority, "status": t.status, "created_at": t.created_at}
+            for t in previous
+        ),
+        pending=_pending(pending),
+        recommendation=_recommendation(decision, intent, confidence, sentiment, pending),
+        alternatives=_alternatives(decision, pending),
+    )
+
+
+def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentReading, reasons: Sequence,
+             account: Optional[Account], pending: Optional[PendingAction]) -> str:
+    who = f"{account.customer.name} ({account.customer.phone})" if account else f"An unknown customer ({conversation_id})"
+    want = WANTS.get(intent)
+    lines = [f"{who} wants {want}: \"{_clip(text)}\"." if want else f"{who} wrote: \"{_clip(text)}\"."]
+    why = "; ".join(r.detail for r in reasons) or "the dialogue routes this to a person"
+    lines.append(f"Handed over because {why}.")
+    if pending:
+        lines.append(f"Waiting on the bot's proposal, not done: {pending.headline} ({pending.stage.value}).")
+    elif sentiment.window_size and min(sentiment.latest, sentiment.window_mean) < -0.05:
+        lines.append(f"Mood: negative ({sentiment.latest:+.2f}).")
+    return "\n".join(lines)
+
+
+def _recommendation(decision: Decision, intent: str, confidence: float, sentiment: SentimentReading,
+                    pending: Optional[PendingAction]) -> str:
+    codes = {r.code for r in decision.reasons}
+    advice: List[str] = []
+    if decision.topic in RECOMMENDATIONS:
+        advice.append(RECOMMENDATIONS[decision.topic])
+    if "low_confidence" in codes:
+        advice.append(f"Confirm what they need: the bot read it as {intent} with only {confidence:.0%} confidence.")
+    if "repeated_fallback" in codes:
+        advice.append("The bot didn't understand them several times: read the transcript and ask one clear question.")
+    if "negative_sentiment" in codes:
+        advice.append("They're upset: acknowledge that first, before any process.")
+    if pending:
+        advice.append(f"Their pending request is not done: {pending.headline}. Confirm or cancel it with them.")
+    return " ".join(advice) or RECOMMENDATIONS["customer_asked_for_human"]
+
+
+def _alternatives(decision: Decision, pending: Optional[PendingAction]) -> Tuple[str, ...]:
+    options = [f"Carry on with the bot: ruled out ({r.detail})." for r in decision.reasons if r.outcome == "handoff"]
+    options += [f"Handle it as a {r.outcome} step ({r.detail}): overridden by the handoff."
+                for r in decision.reasons if r.outcome not in ("handoff", "auto")]
+    if pending:
+        options.append(f"Finish the pending request ({pending.headline}) without a person: held for you.")
+    return tuple(options)
+
+
+def _customer(account: Optional[Account]) -> Optional[Mapping[str, Any]]:
+    if account is None:
+        return None
+    c = account.customer
+    return {"id": c.id, "name": c.name, "phone": c.phone, "email": c.email, "status": c.status,
+            "balance": format_cents(c.balance_cents),
+            "subscriptions": [f"{s.plan} ({s.status})" for s in account.subscriptions]}
+
+
+def _order(order) -> Mapping[str, Any]:
+    return {"id": order.id, "item": order.item, "total": format_cents(order.total_cents), "status": order.status,
+            "refunded": format_cents(order.refunded_cents), "placed_on": order.placed_on.isoformat()}
+
+
+def _pending(pending: Optional[PendingAction]) -> Optional[Mapping[str, Any]]:
+    if pending is None:
+        return None
+    return {"id": pending.id, "headline": pending.headline, "summary": pending.summary, "stage": pending.stage.value,
+            "tier": pending.tier, "amount": format_cents(pending.amount_cents) if pending.amount_cents else None,
+            "idempotency_key": pending.idempotency_key}
+
+
+def _clip(text: str, limit: int = 140) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

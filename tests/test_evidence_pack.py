@@ -1,0 +1,94 @@
+"""A person taking over gets the whole case in one pack: who, what, why, what the bot tried, what to do."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.support.world import JANE, PRIYA, SAM, World, make_world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return make_world(tmp_path)
+
+
+def ticket(world: World, who: str) -> dict:
+    handoff = world.services.handoffs.open_for(who)
+    assert handoff is not None
+    return dict(handoff.evidence)
+
+
+def test_asking_for_a_person_mid_refund_hands_over_the_refund_and_the_whole_chat(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+    world.clock.advance(seconds=40)
+    world.say(JANE, "actually let me talk to a person", "request_human")
+
+    pack = ticket(world, JANE)
+
+    assert pack["summary"].splitlines() == [
+        'Jane Doe (+15550100001) wants to talk to a person: "actually let me talk to a person".',
+        "Handed over because request_human: customer_asked_for_human always goes to a person.",
+        "Waiting on the bot's proposal, not done: Refund $20.00 to your Visa ending 4242 for order 1001 "
+        "(Wireless headphones) (with_agent).",
+    ]
+    assert [(line["speaker"], line["text"][:15]) for line in pack["transcript"]] == [
+        ("customer", "refund $20 for "),
+        ("bot", "Refund $20.00 t"),
+        ("customer", "actually let me"),
+    ]
+    assert pack["transcript"][0]["at"] == "2026-11-21T12:00:00+00:00"
+    assert pack["transcript"][2]["at"] == "2026-11-21T12:00:40+00:00"
+    assert pack["pending"]["stage"] == "with_agent" and pack["pending"]["amount"] == "$20.00"
+    assert "Confirm or cancel it with them" in pack["recommendation"]
+    assert pack["customer"]["name"] == "Jane Doe" and [o["id"] for o in pack["orders"]] == ["1002", "1001", "1003"]
+    assert (pack["intent"], pack["confidence"]) == ("request_human", 0.95)
+    json.dumps(pack)  # stored as JSON
+
+
+def test_a_sensitive_message_carries_the_flags_history_and_advice(world: World) -> None:
+    world.say(PRIYA, "I was charged twice and my lawyer says this is fraud!!", "complaint", order_id="1006")
+
+    pack = ticket(world, PRIYA)
+
+    assert pack["summary"].startswith('Priya Patel (+15550100003) wants to make a complaint: "I was charged twice')
+    assert any(reason.startswith("sensitive_keywords: legal") for reason in pack["reasons"])
+    assert any(reason.startswith("sensitive_keywords: payment_security") for reason in pack["reasons"])
+    assert pack["recent_refunds"] == 2
+    assert pack["entities"] == {"order_id": "1006"}
+    assert pack["sentiment"]["latest"] < 0
+    assert pack["recommendation"].startswith("Apologise and own it")
+    assert world.services.handoffs.open_for(PRIYA).priority == "urgent"
+    assert any(option.startswith("Carry on with the bot: ruled out") for option in pack["alternatives"])
+
+
+def test_a_low_confidence_request_says_what_the_bot_thought_it_was(world: World) -> None:
+    world.say(SAM, "the thing with the money from the shoes", "request_refund", confidence=0.41)
+
+    pack = ticket(world, SAM)
+
+    assert "Confirm what they need: the bot read it as request_refund with only 41% confidence." in pack["recommendation"]
+    assert "Handed over because understood as request_refund with confidence 0.41, below 0.60." in pack["summary"]
+
+
+def test_earlier_tickets_of_the_customer_are_listed(world: World) -> None:
+    world.say(SAM, "agent please", "request_human")
+    first = world.services.handoffs.open_for(SAM)
+    world.services.handoffs.requests[0] = replace(first, status="closed")  # a person resolved it
+    world.clock.advance(days=1)
+
+    world.say(SAM, "can I get legal advice on the warranty", "ask_legal")
+
+    assert [(t["topic"], t["status"]) for t in ticket(world, SAM)["previous_tickets"]] == [("customer_asked_for_human", "closed")]
+
+
+def test_a_stranger_is_described_by_their_number(world: World) -> None:
+    world.say("+15550109999", "I need to speak to someone", "request_human")
+
+    pack = ticket(world, "+15550109999")
+
+    assert pack["summary"].startswith('An unknown customer (+15550109999) wants to talk to a person')
+    assert pack["customer"] is None and list(pack["orders"]) == []
