@@ -108,4 +108,8 @@ def test_asking_for_a_person_records_a_handoff(assistant: RunningAssistant) -> N
     assert "specialist" in reply and "won't need to repeat" in reply
     handoff = assistant.handoffs.open_for("+15550104444")
     assert handoff is not None and handoff.topic == "customer_asked_for_human"
+    pack = handoff.evidence
+    assert pack["summary"].startswith('An unknown customer (+15550104444) wants to talk to a person')
+    assert pack["transcript"][-1]["speaker"] == "customer" and pack["transcript"][-1]["at"]
+    assert pack["transcript"][-1]["text"] == "I want to talk to a real person"
     assert "handoff_requested" in assistant.events("+15550104444")
