@@ -15,10 +15,11 @@ from typing import Any, Iterator, List
 
 import pytest
 
-from actions.acme.formatting import format_cents, normalize_phone
+from actions.acme.formatting import normalize_phone
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.business import ActionRequest, Business, ExecutionResult
+from actions.domain.money import format_cents
 from tests.support.postgres import postgres_schema_url
 
 TODAY = date(2024, 6, 12)  # a Wednesday

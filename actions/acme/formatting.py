@@ -1,4 +1,4 @@
-"""Small text helpers shared by both Acme backends: phone numbers and money.
+"""Small text helpers shared by both Acme backends: phone numbers and dates.
 
 Kept apart from the database code so the HTTP backend can normalise phone numbers the
 same way without importing SQLAlchemy.
@@ -34,13 +34,6 @@ def normalize_phone(raw: str) -> str:
     if not text.startswith("+"):
         text = "+" + text
     return text
-
-
-def format_cents(cents: int) -> str:
-    """``4250`` -> ``$42.50``: how amounts appear in messages to customers."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{part:02d}"
 
 
 def format_day(day: date) -> str:

@@ -17,7 +17,7 @@ from typing import Callable, Dict, Mapping, Optional
 
 from sqlmodel import Session, select
 
-from actions.acme.formatting import format_cents, format_day
+from actions.acme.formatting import format_day
 from actions.acme.models import (
     CustomerRow,
     OrderRow,
@@ -28,6 +28,7 @@ from actions.acme.models import (
     to_utc_naive,
 )
 from actions.domain.business import ACTION_KINDS, ActionRequest, ParamValue
+from actions.domain.money import format_cents
 
 DELIVERY_SLOTS = ("morning", "afternoon", "evening")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")

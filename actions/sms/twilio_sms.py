@@ -73,38 +73,32 @@ class TwilioSmsSender:
         self.timeout = timeout
         self._client = build_twilio_client(account_sid, auth_token, base_url=base_url, timeout=timeout)
 
+    def _failure(self, exc: Exception, to: str) -> TwilioDeliveryFailed:
+        """Say what went wrong in words an operator can act on (never the message body)."""
+        if isinstance(exc, TwilioRestException):
+            return TwilioDeliveryFailed(
+                f"Twilio refused the SMS to {mask_number(to)} (HTTP {exc.status}, Twilio error {exc.code}): {exc.msg}",
+                status=exc.status, code=exc.code,
+            )
+        if isinstance(exc, requests.Timeout):
+            return TwilioDeliveryFailed(
+                f"Twilio did not answer within {self.timeout:g}s while sending an SMS to "
+                f"{mask_number(to)}: {type(exc).__name__}"
+            )
+        if isinstance(exc, requests.RequestException):
+            return TwilioDeliveryFailed(
+                f"Could not reach Twilio to send an SMS to {mask_number(to)}: {type(exc).__name__}: {exc}"
+            )
+        return TwilioDeliveryFailed(f"Twilio client error while sending an SMS: {exc}")
+
     def send_sms(self, to: str, body: str) -> str:
         """Ask Twilio to send ``body`` to ``to``; return the Message SID Twilio assigned."""
         try:
             message = self._client.messages.create(to=to, from_=self.from_number, body=body)
-        except TwilioRestException as exc:
-            failure = TwilioDeliveryFailed(
-                f"Twilio refused the SMS to {mask_number(to)} "
-                f"(HTTP {exc.status}, Twilio error {exc.code}): {exc.msg}",
-                status=exc.status,
-                code=exc.code,
-            )
+        except (TwilioException, requests.RequestException) as exc:
+            failure = self._failure(exc, to)
             logger.warning("%s", failure)
             raise failure from exc
-        except requests.Timeout as exc:
-            failure = TwilioDeliveryFailed(
-                f"Twilio did not answer within {self.timeout:g}s while sending an SMS to "
-                f"{mask_number(to)}: {type(exc).__name__}"
-            )
-            logger.warning("%s", failure)
-            raise failure from exc
-        except requests.RequestException as exc:
-            failure = TwilioDeliveryFailed(
-                f"Could not reach Twilio to send an SMS to {mask_number(to)}: "
-                f"{type(exc).__name__}: {exc}"
-            )
-            logger.warning("%s", failure)
-            raise failure from exc
-        except TwilioException as exc:
-            failure = TwilioDeliveryFailed(f"Twilio client error while sending an SMS: {exc}")
-            logger.warning("%s", failure)
-            raise failure from exc
-
         if message.status in ("failed", "undelivered") or message.error_code:
             failure = TwilioDeliveryFailed(
                 f"Twilio accepted then failed the SMS {message.sid} to {mask_number(to)} "
