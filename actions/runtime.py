@@ -21,14 +21,7 @@ from actions.domain.step_up import StepUp
 from actions.settings import Settings
 from actions.sms import DevOutboxSender, TwilioSmsSender
 from actions.store.database import make_engine
-from actions.store.sql import (
-    SqlApprovalQueue,
-    SqlAuditLog,
-    SqlChallengeStore,
-    SqlDraftStore,
-    SqlHandoffQueue,
-    SqlPendingStore,
-)
+from actions.store.sql import sql_stores
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +57,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         policy=policy,
         business=build_business(settings),
-        pendings=SqlPendingStore(engine),
-        challenges=SqlChallengeStore(engine),
-        drafts=SqlDraftStore(engine),
-        audit=SqlAuditLog(engine),
-        handoffs=SqlHandoffQueue(engine),
-        approvals=SqlApprovalQueue(engine),
+        **vars(sql_stores(engine)),
         sms=build_sms(settings),
         step_up=StepUp(policy.otp, settings.otp_pepper, new_id),
     )

@@ -7,61 +7,33 @@ answers). Races are real threads released together by a barrier.
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from actions.domain.audit import AuditEntry, AuditLog
+from actions.domain.audit import AuditEntry
 from actions.domain.business import ActionRequest
 from actions.domain.handoff import (
-    ApprovalQueue,
     ApprovalRequest,
-    HandoffQueue,
     HandoffRequest,
 )
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
-from actions.domain.stores import ChallengeStore, Draft, DraftStore, PendingStore
+from actions.domain.stores import Draft, Stores
 from actions.store import memory, sql
 from actions.store.database import make_engine
 from tests.support.postgres import postgres_schema_url
+from tests.support.race import race
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 PHONE = "+15550100001"
 OTHER_PHONE = "+15550100002"
-
-
-@dataclass
-class Stores:
-    pendings: PendingStore
-    challenges: ChallengeStore
-    drafts: DraftStore
-    audit: AuditLog
-    handoffs: HandoffQueue
-    approvals: ApprovalQueue
-    engine: Optional[Engine] = None
-
-
-def memory_stores() -> Stores:
-    return Stores(
-        memory.MemoryPendingStore(), memory.MemoryChallengeStore(), memory.MemoryDraftStore(),
-        memory.MemoryAuditLog(), memory.MemoryHandoffQueue(), memory.MemoryApprovalQueue(),
-    )
-
-
-def sql_stores(engine: Engine) -> Stores:
-    return Stores(
-        sql.SqlPendingStore(engine), sql.SqlChallengeStore(engine), sql.SqlDraftStore(engine),
-        sql.SqlAuditLog(engine), sql.SqlHandoffQueue(engine), sql.SqlApprovalQueue(engine), engine,
-    )
 
 
 @contextmanager
@@ -77,12 +49,12 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 @contextmanager
 def stores_on(backend: str, tmp_path: Path) -> Iterator[Stores]:
     if backend == "memory":
-        yield memory_stores()
+        yield memory.memory_stores()
         return
     with database_url(backend, tmp_path) as url:
         engine = make_engine(url)
         try:
-            yield sql_stores(engine)
+            yield sql.sql_stores(engine)
         finally:
             engine.dispose()
 
@@ -126,28 +98,6 @@ def an_entry(event: str, conversation: str = PHONE, at: datetime = NOW, **detail
         request="refund", outcome="confirm", tier="medium", reasons=("small_refund: $20.00 is within $100.00",),
         policy_version="2026-11-21.2", detail=detail,
     )
-
-
-def race(times: int, action: Callable[[], bool]) -> List[bool]:
-    """Run ``action`` in ``times`` threads released at the same moment; return what each got."""
-    barrier = threading.Barrier(times)
-    results: List[bool] = []
-    errors: List[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(action())
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
 
 
 # -- pending actions -----------------------------------------------------------------------
@@ -348,10 +298,10 @@ def test_times_keep_their_instant_and_their_time_zone(stores: Stores) -> None:
 ])
 def test_the_database_refuses_to_rewrite_the_audit_log(sql_only: Stores, statement: str) -> None:
     sql_only.audit.append(an_entry("executed", result="Refunded $20.00."))
-    assert sql_only.engine is not None
+    engine = sql_only.audit.engine  # type: ignore[attr-defined]
 
     with pytest.raises(DBAPIError, match="append-only"):
-        with sql_only.engine.begin() as connection:
+        with engine.begin() as connection:
             connection.execute(text(statement))
 
     assert [e.event for e in sql_only.audit.entries()] == ["executed"]

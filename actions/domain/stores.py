@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping, Optional, Protocol, Sequence
 
+from actions.domain.audit import AuditLog
 from actions.domain.business import ParamValue
+from actions.domain.handoff import ApprovalQueue, HandoffQueue
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.step_up import OtpChallenge
 
@@ -68,3 +70,15 @@ class DraftStore(Protocol):
     def put(self, conversation_id: str, draft: Draft) -> None: ...
 
     def clear(self, conversation_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The assistant's persistence, one object per concept, all on the same backend."""
+
+    pendings: PendingStore
+    challenges: ChallengeStore
+    drafts: DraftStore
+    audit: AuditLog
+    handoffs: HandoffQueue
+    approvals: ApprovalQueue

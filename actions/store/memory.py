@@ -14,7 +14,7 @@ from actions.domain.audit import AuditEntry
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.step_up import OtpChallenge
-from actions.domain.stores import Draft
+from actions.domain.stores import Draft, Stores
 
 
 class MemoryPendingStore:
@@ -131,3 +131,8 @@ class MemoryApprovalQueue:
     def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
         mine = [r for r in self.requests if r.customer_id == customer_id and r.status == "pending"]
         return sorted(mine, key=lambda r: r.requested_at)
+
+
+def memory_stores() -> Stores:
+    return Stores(MemoryPendingStore(), MemoryChallengeStore(), MemoryDraftStore(), MemoryAuditLog(),
+                  MemoryHandoffQueue(), MemoryApprovalQueue())

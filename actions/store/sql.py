@@ -19,7 +19,7 @@ from actions.domain.business import ActionRequest
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
-from actions.domain.stores import Draft
+from actions.domain.stores import Draft, Stores
 from actions.store.tables import (
     ApprovalRow,
     AuditRow,
@@ -276,3 +276,8 @@ def _approval(row: ApprovalRow) -> ApprovalRequest:
         customer_id=row.customer_id, kind=row.kind, amount_cents=row.amount_cents, summary=row.summary,
         reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
     )
+
+
+def sql_stores(engine: Engine) -> Stores:
+    return Stores(SqlPendingStore(engine), SqlChallengeStore(engine), SqlDraftStore(engine), SqlAuditLog(engine),
+                  SqlHandoffQueue(engine), SqlApprovalQueue(engine))

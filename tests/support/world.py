@@ -7,7 +7,6 @@ codes are real (captured from the development outbox as a customer would read th
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import count
@@ -26,26 +25,14 @@ from actions.domain.messaging import SmsSender
 from actions.domain.policy import RiskPolicy, load_policy
 from actions.domain.services import Services
 from actions.domain.step_up import StepUp
+from actions.domain.stores import Stores
 from actions.domain.turn import Turn
 from actions.settings import PROJECT_ROOT
 from actions.sms import DevOutboxSender, read_outbox
+from actions.store import memory as store_memory
+from actions.store import sql as store_sql
 from actions.store.database import make_engine
-from actions.store.memory import (
-    MemoryApprovalQueue,
-    MemoryAuditLog,
-    MemoryChallengeStore,
-    MemoryDraftStore,
-    MemoryHandoffQueue,
-    MemoryPendingStore,
-)
-from actions.store.sql import (
-    SqlApprovalQueue,
-    SqlAuditLog,
-    SqlChallengeStore,
-    SqlDraftStore,
-    SqlHandoffQueue,
-    SqlPendingStore,
-)
+from tests.support.race import race
 
 JANE = "+15550100001"
 SAM = "+15550100002"
@@ -105,25 +92,7 @@ class World:
 
     def say_at_once(self, who: str, text: str, intent: str, times: int = 2) -> List[str]:
         """The same message handled by ``times`` workers at the same moment (a real race)."""
-        barrier = threading.Barrier(times)
-        replies: List[str] = []
-        errors: List[BaseException] = []
-
-        def send() -> None:
-            try:
-                barrier.wait(timeout=30)
-                replies.append(self.say(who, text, intent))
-            except BaseException as exc:  # re-raised below: a thread's exception would otherwise vanish
-                errors.append(exc)
-
-        threads = [threading.Thread(target=send) for _ in range(times)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        if errors:
-            raise errors[0]
-        return replies
+        return race(times, lambda: self.say(who, text, intent))
 
     def last_code(self, phone: str) -> str:
         bodies = [m["body"] for m in read_outbox(self.outbox) if m["to"] == phone]
@@ -149,27 +118,20 @@ class World:
         return list(self.services.audit.entries(who))
 
 
-def memory_stores(tmp_path: Path) -> Dict[str, object]:
+def memory_stores(tmp_path: Path) -> Stores:
     """The reference in-memory stores: fast, one process."""
-    return dict(
-        pendings=MemoryPendingStore(), challenges=MemoryChallengeStore(), drafts=MemoryDraftStore(),
-        audit=MemoryAuditLog(), handoffs=MemoryHandoffQueue(), approvals=MemoryApprovalQueue(),
-    )
+    return store_memory.memory_stores()
 
 
-def sql_stores(tmp_path: Path) -> Dict[str, object]:
+def sql_stores(tmp_path: Path) -> Stores:
     """The SQL stores on a SQLite file, as a deployment with several workers would share them."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'hitl.db'}")
-    return dict(
-        pendings=SqlPendingStore(engine), challenges=SqlChallengeStore(engine), drafts=SqlDraftStore(engine),
-        audit=SqlAuditLog(engine), handoffs=SqlHandoffQueue(engine), approvals=SqlApprovalQueue(engine),
-    )
+    return store_sql.sql_stores(make_engine(f"sqlite:///{tmp_path / 'hitl.db'}"))
 
 
 def make_world(
     tmp_path: Path,
     policy: Optional[RiskPolicy] = None,
-    stores: Callable[[Path], Dict[str, object]] = memory_stores,
+    stores: Callable[[Path], Stores] = memory_stores,
     sms: Optional[SmsSender] = None,
 ) -> World:
     clock = FrozenClock()
@@ -181,7 +143,7 @@ def make_world(
     outbox = tmp_path / "outbox.jsonl"
     services = Services(
         policy=policy, business=business, sms=sms or DevOutboxSender(outbox), clock=clock,
-        **stores(tmp_path),  # type: ignore[arg-type]
+        **vars(stores(tmp_path)),
         step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
         make_id=lambda: f"id{next(ids):04d}",
     )
