@@ -28,7 +28,7 @@ from actions.domain.policy import describe_duration
 from actions.domain.proposals import Proposal, Question, Refusal, propose
 from actions.domain.replies import ReplyKind, classify_reply
 from actions.domain.risk import Decision, Reason, Signals, assess
-from actions.domain.sentiment import read_sentiment
+from actions.domain.sentiment import SentimentReading, read_sentiment
 from actions.domain.services import Services
 from actions.domain.signoff import SignOff, approval_prompt, confirm_prompt, otp_prompt
 from actions.domain.stores import Draft
@@ -41,6 +41,7 @@ ANSWERS = ("order_status", "delivery_date", "account_balance")
 class _Context:
     turn: Turn
     customer: Optional[Customer]
+    sentiment: SentimentReading  # of the recent messages, scored once per turn
 
 
 class Assistant:
@@ -50,7 +51,7 @@ class Assistant:
 
     def handle(self, turn: Turn) -> List[str]:
         customer = self.s.business.find_customer_by_phone(turn.conversation_id)
-        ctx = _Context(turn, customer)
+        ctx = _Context(turn, customer, read_sentiment(turn.recent_texts or (turn.text,), self.s.policy.sentiment_window))
         notes: List[str] = self.signoff.resume_stuck(turn.conversation_id)
         pending = self.s.pendings.awaiting_customer(turn.conversation_id)
         if pending and pending.is_expired(self.s.clock.now()):
@@ -59,7 +60,7 @@ class Assistant:
             notes.append(f"Your earlier request expired after {describe_duration(self.s.policy.confirmation_expiry)}, so nothing was changed.")
             pending = None
 
-        first_look = self._assess(turn, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
+        first_look = self._assess(ctx, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
         if first_look.outcome == "handoff" or turn.request == "handoff":
             return notes + self._handoff(ctx, first_look, pending)
         if pending and turn.request in ANSWERS + ("faq", "small_talk"):
@@ -89,7 +90,7 @@ class Assistant:
     def _request(self, ctx: _Context, kind: str, draft: Optional[Draft]) -> List[str]:
         turn = ctx.turn
         if kind in ("faq", "small_talk"):
-            decision = self._assess(turn, kind if kind == "faq" else "conversation")
+            decision = self._assess(ctx, kind if kind == "faq" else "conversation")
             self.s.record("answered", turn.conversation_id, request=kind, decision=decision)
             return [answers.faq(turn.intent) if kind == "faq" else answers.small_talk(turn.intent)]
         if ctx.customer is None:
@@ -110,7 +111,7 @@ class Assistant:
             known = {key: value for key, value in draft.fields.items() if key in Details.__dataclass_fields__}
             details = replace(Details(**known), **{k: v for k, v in asdict(details).items() if v is not None})
         if kind in ANSWERS:
-            decision = self._assess(turn, kind)
+            decision = self._assess(ctx, kind)
             self.s.record("answered", turn.conversation_id, customer_id=ctx.customer.id, request=kind, decision=decision)
             if kind == "order_status":
                 return [answers.order_status(account, details.order_id)]
@@ -133,13 +134,10 @@ class Assistant:
 
     def _propose(self, ctx: _Context, proposal: Proposal) -> List[str]:
         assert ctx.customer is not None
-        turn, now, policy = ctx.turn, self.s.clock.now(), self.s.policy
+        turn, policy = ctx.turn, self.s.policy
         kind = proposal.request.kind
-        recent = 0
-        if kind == "refund":
-            since = now - timedelta(days=policy.refunds.history_window_days)
-            recent = len(self.s.business.refunds_since(ctx.customer.id, since))
-        decision = self._assess(turn, kind, amount_cents=proposal.amount_cents,
+        recent = self._recent_refunds(ctx.customer.id) if kind == "refund" else 0
+        decision = self._assess(ctx, kind, amount_cents=proposal.amount_cents,
                                 order_age_days=proposal.order_age_days, recent_refunds=recent)
         if decision.outcome == "handoff":
             return self._handoff(ctx, decision, None, proposal)
@@ -279,23 +277,25 @@ class Assistant:
         ]
 
     def _evidence(self, ctx: _Context, decision: Decision, pending: Optional[PendingAction]) -> EvidencePack:
-        turn, policy = ctx.turn, self.s.policy
+        turn = ctx.turn
         account = Account.load(self.s.business, ctx.customer) if ctx.customer else None
-        since = self.s.clock.now() - timedelta(days=policy.refunds.history_window_days)
         return build_evidence(
             conversation_id=turn.conversation_id, intent=turn.intent, confidence=turn.confidence, text=turn.text,
             entities=turn.entities, transcript=turn.transcript,
-            sentiment=read_sentiment(turn.recent_texts or (turn.text,), policy.sentiment_window),
-            decision=decision, account=account,
-            recent_refunds=len(self.s.business.refunds_since(ctx.customer.id, since)) if ctx.customer else 0,
+            sentiment=ctx.sentiment, decision=decision, account=account,
+            recent_refunds=self._recent_refunds(ctx.customer.id) if ctx.customer else 0,
             previous=self.s.handoffs.for_customer(ctx.customer.id) if ctx.customer else (),
             pending=pending,
         )
 
-    def _assess(self, turn: Turn, kind: str, **facts: object) -> Decision:
-        policy = self.s.policy
+    def _recent_refunds(self, customer_id: str) -> int:
+        """Refunds in the policy's history window: a signal for the check and a fact for a person."""
+        since = self.s.clock.now() - timedelta(days=self.s.policy.refunds.history_window_days)
+        return len(self.s.business.refunds_since(customer_id, since))
+
+    def _assess(self, ctx: _Context, kind: str, **facts: object) -> Decision:
+        turn = ctx.turn
         return assess(Signals(
             request=kind, intent=turn.intent, confidence=turn.confidence, text=turn.text,
-            sentiment=read_sentiment(turn.recent_texts or (turn.text,), policy.sentiment_window),
-            consecutive_fallbacks=turn.consecutive_fallbacks, **facts,  # type: ignore[arg-type]
-        ), policy)
+            sentiment=ctx.sentiment, consecutive_fallbacks=turn.consecutive_fallbacks, **facts,  # type: ignore[arg-type]
+        ), self.s.policy)
