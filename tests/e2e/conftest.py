@@ -8,7 +8,6 @@ SQLite files: the business state, the audit log and the development SMS outbox.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Iterator, List
@@ -18,11 +17,11 @@ import yaml
 
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.settings import PROJECT_ROOT
-from actions.sms import read_outbox
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
 from bot.model import ensure_model, model_path
 from bot.stack import Stack, free_port
+from tests.support.codes import latest_code
 
 #: Short enough for a test to wait it out; everything else is the shipped policy.
 OTP_VALID_FOR = "8s"
@@ -56,11 +55,7 @@ class RunningAssistant:
         return " ".join(self.stack.talk(sender, text))
 
     def last_code(self, phone: str) -> str:
-        bodies = [m["body"] for m in read_outbox(self.outbox) if m["to"] == phone]
-        assert bodies, f"no code was sent to {phone}"
-        match = re.search(r"\b(\d{6})\b", bodies[-1])
-        assert match
-        return match.group(1)
+        return latest_code(self.outbox, phone)
 
     def events(self, sender: str) -> List[str]:
         return [entry.event for entry in self.audit.entries(sender)]

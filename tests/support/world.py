@@ -6,7 +6,6 @@ codes are real (captured from the development outbox as a customer would read th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import count
@@ -32,6 +31,7 @@ from actions.sms import DevOutboxSender, read_outbox
 from actions.store import memory as store_memory
 from actions.store import sql as store_sql
 from actions.store.database import make_engine
+from tests.support.codes import latest_code
 from tests.support.race import race
 
 JANE = "+15550100001"
@@ -95,10 +95,7 @@ class World:
         return race(times, lambda: self.say(who, text, intent))
 
     def last_code(self, phone: str) -> str:
-        bodies = [m["body"] for m in read_outbox(self.outbox) if m["to"] == phone]
-        match = re.search(r"\b(\d{6})\b", bodies[-1])
-        assert match, bodies[-1]
-        return match.group(1)
+        return latest_code(self.outbox, phone)
 
     def codes_sent(self, phone: str) -> int:
         return sum(1 for m in read_outbox(self.outbox) if m["to"] == phone)
