@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, select
 
 from actions.acme.formatting import normalize_phone
 from actions.acme.models import (
@@ -54,7 +54,7 @@ from actions.domain.business import (
     Refund,
     Subscription,
 )
-from actions.store.sqlite import create_sqlite_engine
+from actions.store.engines import create_engine_for
 
 Clock = Callable[[], datetime]
 
@@ -73,7 +73,7 @@ class SqlBusiness:
     def __init__(self, url: str, *, clock: Clock = _utcnow) -> None:
         self.url = url
         self._clock = clock
-        self._engine = _make_engine(url)
+        self._engine = create_engine_for(url, write_option="acme_write")
         # Same pool, but transactions opened through it take the SQLite write lock up front.
         self._write_engine: Engine = self._engine.execution_options(acme_write=True)
 
@@ -192,12 +192,6 @@ def _result(row: ExecutionRow, *, replayed: bool) -> ExecutionResult:
         details=details,
         replayed=replayed,
     )
-
-
-def _make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        return create_sqlite_engine(url, write_option="acme_write")
-    return create_engine(url, pool_pre_ping=True)
 
 
 __all__: List[str] = ["SqlBusiness"]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlalchemy.engine import Engine
 
-from actions.store.sqlite import create_sqlite_engine
+from actions.store.engines import create_engine_for
 from actions.store.tables import StoreTable
 
 
@@ -15,9 +14,6 @@ def make_engine(url: str) -> Engine:
     On SQLite every transaction takes the write lock when it starts, so two workers racing
     on the same row queue up instead of failing with 'database is locked'.
     """
-    if make_url(url).get_backend_name() == "sqlite":
-        engine = create_sqlite_engine(url)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine_for(url)
     StoreTable.metadata.create_all(engine)
     return engine

@@ -1,4 +1,5 @@
-"""SQLite engines that let concurrent writers queue up instead of failing.
+"""Database engines: PostgreSQL as configured, and SQLite set up so that concurrent
+writers queue up instead of failing.
 
 pysqlite's own deferred BEGIN lets two writers both read, then one fails with "database
 is locked" when upgrading to a write lock (the busy timeout does not apply to that
@@ -48,3 +49,10 @@ def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def create_engine_for(url: str, write_option: Optional[str] = None) -> Engine:
+    """An engine for a SQLite file or a PostgreSQL URL (``write_option``: see create_sqlite_engine)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return create_sqlite_engine(url, write_option)
+    return create_engine(url, pool_pre_ping=True)
