@@ -189,6 +189,8 @@ def test_when_the_backend_does_not_answer_a_person_checks_instead_of_a_second_tr
     assert world.services.pendings.get(pending.id).stage is Stage.WITH_AGENT
     handoff = world.services.handoffs.open_for(JANE)
     assert (handoff.topic, handoff.priority, handoff.pending_id) == ("execution_unconfirmed", "urgent", pending.id)
+    assert handoff.evidence["recommendation"].startswith("Check in the order system whether the action went through")
+    assert handoff.evidence["pending"]["idempotency_key"] == pending.idempotency_key
     assert "execution_unconfirmed" in world.events(JANE)
 
 

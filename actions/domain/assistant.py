@@ -30,7 +30,13 @@ from actions.domain.replies import ReplyKind, classify_reply
 from actions.domain.risk import Decision, Reason, Signals, assess
 from actions.domain.sentiment import SentimentReading, read_sentiment
 from actions.domain.services import Services
-from actions.domain.signoff import SignOff, approval_prompt, confirm_prompt, otp_prompt
+from actions.domain.signoff import (
+    OutcomeUnknown,
+    SignOff,
+    approval_prompt,
+    confirm_prompt,
+    otp_prompt,
+)
 from actions.domain.stores import Draft
 from actions.domain.turn import Turn
 
@@ -52,6 +58,13 @@ class Assistant:
     def handle(self, turn: Turn) -> List[str]:
         customer = self.s.business.find_customer_by_phone(turn.conversation_id)
         ctx = _Context(turn, customer, read_sentiment(turn.recent_texts or (turn.text,), self.s.policy.sentiment_window))
+        try:
+            return self._handle(ctx)
+        except OutcomeUnknown as unknown:
+            return self._check_by_a_person(ctx, unknown)
+
+    def _handle(self, ctx: _Context) -> List[str]:
+        turn = ctx.turn
         notes: List[str] = self.signoff.resume_stuck(turn.conversation_id)
         pending = self.s.pendings.awaiting_customer(turn.conversation_id)
         if pending and pending.is_expired(self.s.clock.now()):
@@ -274,6 +287,18 @@ class Assistant:
         return [
             "I'm bringing in a specialist from our customer care team for this. They'll see our whole conversation, "
             "so you won't need to repeat anything, and they'll reply right here."
+        ]
+
+    def _check_by_a_person(self, ctx: _Context, unknown: OutcomeUnknown) -> List[str]:
+        """An action may or may not have run: an urgent ticket, with the evidence, under the same key."""
+        reason = Reason("execution_unconfirmed", "handoff",
+                        f"the business did not confirm '{unknown.pending.headline}' ({unknown.detail})")
+        decision = Decision("handoff", "human", (reason,), unknown.pending.policy_version,
+                            priority="urgent", topic="execution_unconfirmed")
+        self._handoff(ctx, decision, self.s.pendings.get(unknown.pending.id))
+        return [
+            "Our account system didn't confirm whether this went through, so a specialist is checking it now. "
+            "It will not be done twice, and you don't need to ask again: we'll message you here."
         ]
 
     def _evidence(self, ctx: _Context, decision: Decision, pending: Optional[PendingAction]) -> EvidencePack:

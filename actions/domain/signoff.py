@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import List, Optional
 
-from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.handoff import ApprovalRequest
 from actions.domain.messaging import DeliveryFailed
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
@@ -42,6 +42,15 @@ def otp_prompt(pending: PendingAction, phone: str, valid_for: str) -> str:
         f"{pending.summary} To make sure it's you, I've sent a 6-digit code to your phone ending {phone[-4:]}. "
         f"Reply with the code to confirm (it's valid for {valid_for}), or NO to cancel."
     )
+
+
+class OutcomeUnknown(Exception):
+    """Raised after an execution whose result is unknown has been parked for a person."""
+
+    def __init__(self, pending: PendingAction, detail: str) -> None:
+        super().__init__(detail)
+        self.pending = pending
+        self.detail = detail
 
 
 #: A claim older than this with no result means the worker that claimed it is gone.
@@ -236,25 +245,15 @@ class SignOff:
         return [result.message]
 
     def _outcome_unknown(self, pending: PendingAction, error: Exception) -> List[str]:
-        """The backend may or may not have run it: a person checks, reusing the same key.
+        """The backend may or may not have run it: park it for a person, who reuses the same key.
 
         Telling the customer "nothing changed, ask again" would mint a new idempotency key,
         and a second request could run the action twice.
         """
         self.s.pendings.move(pending.id, (Stage.EXECUTING,), Stage.WITH_AGENT)
-        handoff = HandoffRequest(
-            id=self.s.make_id(), conversation_id=pending.conversation_id, customer_id=pending.customer_id,
-            topic="execution_unconfirmed", priority="urgent",
-            reasons=(f"execution_unconfirmed: {type(error).__name__}: {error}",),
-            pending_id=pending.id, created_at=self.s.clock.now(),
-        )
-        self.s.handoffs.add(handoff)
-        self.s.record("execution_unconfirmed", pending.conversation_id, actor="system", pending=pending,
-                      error=f"{type(error).__name__}: {error}", handoff_id=handoff.id)
-        return [
-            "Our account system didn't confirm whether this went through, so a specialist is checking it now. "
-            "It will not be done twice, and you don't need to ask again: we'll message you here."
-        ]
+        detail = f"{type(error).__name__}: {error}"
+        self.s.record("execution_unconfirmed", pending.conversation_id, actor="system", pending=pending, error=detail)
+        raise OutcomeUnknown(pending, detail)
 
     def _final_check(self, pending: PendingAction, signed_in: Stage, signed_digest: str, now: datetime) -> Optional[str]:
         if signed_in is not Stage.APPROVAL and pending.is_expired(now):
