@@ -191,6 +191,7 @@ def test_when_the_backend_does_not_answer_a_person_checks_instead_of_a_second_tr
     assert (handoff.topic, handoff.priority, handoff.pending_id) == ("execution_unconfirmed", "urgent", pending.id)
     assert handoff.evidence["recommendation"].startswith("Check in the order system whether the action went through")
     assert handoff.evidence["pending"]["idempotency_key"] == pending.idempotency_key
+    assert f"Unknown whether this ran: {pending.headline}" in handoff.evidence["summary"]
     assert "execution_unconfirmed" in world.events(JANE)
 
 

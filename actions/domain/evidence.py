@@ -94,7 +94,8 @@ def build_evidence(
 ) -> EvidencePack:
     handoff_reasons = [r for r in decision.reasons if r.outcome == "handoff"]
     return EvidencePack(
-        summary=_summary(conversation_id, intent, text, sentiment, handoff_reasons, account, pending),
+        summary=_summary(conversation_id, intent, text, sentiment, handoff_reasons, account, pending,
+                         unconfirmed=decision.topic == "execution_unconfirmed"),
         intent=intent,
         confidence=round(confidence, 3),
         entities=dict(entities),
@@ -115,13 +116,15 @@ def build_evidence(
 
 
 def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentReading, reasons: Sequence,
-             account: Optional[Account], pending: Optional[PendingAction]) -> str:
+             account: Optional[Account], pending: Optional[PendingAction], unconfirmed: bool) -> str:
     who = f"{account.customer.name} ({account.customer.phone})" if account else f"An unknown customer ({conversation_id})"
     want = WANTS.get(intent)
     lines = [f"{who} wants {want}: \"{_clip(text)}\"." if want else f"{who} wrote: \"{_clip(text)}\"."]
     why = "; ".join(r.detail for r in reasons) or "the dialogue routes this to a person"
     lines.append(f"Handed over because {why}.")
-    if pending:
+    if pending and unconfirmed:
+        lines.append(f"Unknown whether this ran: {pending.headline} (idempotency key {pending.idempotency_key}).")
+    elif pending:
         lines.append(f"Waiting on the bot's proposal, not done: {pending.headline} ({pending.stage.value}).")
     elif sentiment.window_size and min(sentiment.latest, sentiment.window_mean) < -0.05:
         lines.append(f"Mood: negative ({sentiment.latest:+.2f}).")
@@ -140,7 +143,7 @@ def _recommendation(decision: Decision, intent: str, confidence: float, sentimen
         advice.append("The bot didn't understand them several times: read the transcript and ask one clear question.")
     if "negative_sentiment" in codes:
         advice.append("They're upset: acknowledge that first, before any process.")
-    if pending:
+    if pending and decision.topic != "execution_unconfirmed":
         advice.append(f"Their pending request is not done: {pending.headline}. Confirm or cancel it with them.")
     return " ".join(advice) or RECOMMENDATIONS["customer_asked_for_human"]
 
