@@ -59,7 +59,6 @@ def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
         entities=entities,
         recent_texts=texts,
         consecutive_fallbacks=fallbacks,
-        channel=tracker.get_latest_input_channel() or "rest",
         transcript=transcript,
     )
 

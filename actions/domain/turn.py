@@ -18,5 +18,4 @@ class Turn:
     entities: Mapping[str, str] = field(default_factory=dict)
     recent_texts: Tuple[str, ...] = ()  # this conversation's customer messages, oldest first, this one last
     consecutive_fallbacks: int = 0
-    channel: str = "rest"
     transcript: Tuple["TranscriptLine", ...] = ()  # the whole conversation so far, for a person taking over
