@@ -66,7 +66,7 @@ def refund(policy: RiskPolicy, dollars: str, *, age_days: int = 8, recent_refund
 
 
 def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPolicy) -> None:
-    assert policy.version == "2026-11-21.2"
+    assert policy.version == "2026-11-22.1"
     assert policy.source == str(SHIPPED)
     assert (policy.refunds.small_max_cents, policy.refunds.approval_above_cents) == (10000, 50000)
     assert policy.actions["cancel_subscription"] == "otp"
@@ -77,6 +77,12 @@ def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPoli
     assert policy.confirmation_expiry == timedelta(minutes=10)
     assert policy.human_intents["ask_legal"].regulated is True
     assert policy.human_intents["complaint"].regulated is False
+    assert policy.inbox.queue_for("payment_security") == "senior"
+    assert policy.inbox.queue_for("complaint") == "agent"
+    assert policy.inbox.sla["urgent"].claim == timedelta(minutes=5)
+    assert policy.inbox.escalate == {"agent": "senior", "senior": "manager"}
+    assert policy.approvals.limits_cents == {"agent": 10000, "senior": 100000, "manager": 1000000}
+    assert policy.approvals.decide_within == timedelta(hours=24)
 
 
 # -- one tier per kind of request ------------------------------------------------------------
@@ -404,6 +410,11 @@ def _rename(path: str, new_name: str) -> Callable[[Dict[str, Any]], None]:
         pytest.param(_rename("otp.valid_for", "valid_minutes"), "'otp.valid_for' is missing", id="old-duration-key"),
         pytest.param(_set("actions.close_account", "by_amount"), "'actions.close_account' can't be by_amount", id="by-amount-not-a-refund"),
         pytest.param(_set("actions.order_status", "otp"), "'actions.order_status' answers a question, so it must be auto or handoff", id="question-behind-a-code"),
+        pytest.param(_set("inbox.queues.topics.legal", "lawyers"), "'inbox.queues.topics.legal' must be one of agent, senior, manager", id="unknown-queue"),
+        pytest.param(_drop("inbox.sla.urgent"), "'inbox.sla.urgent' is missing", id="priority-without-sla"),
+        pytest.param(_set("inbox.escalate.admin", "manager"), "'inbox.escalate.admin' is not a known key", id="escalate-unknown-queue"),
+        pytest.param(_set("approvals.limits.admin", 5.0), "'approvals.limits.admin' is not a known key", id="limit-for-unknown-role"),
+        pytest.param(_set("approvals.escalate_after", "48h"), "'approvals.escalate_after' must be shorter than approvals.decide_within", id="escalate-after-expiry"),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_key(tmp_path: Path, edit: Callable[[Dict[str, Any]], None], names: str) -> None:

@@ -22,6 +22,10 @@ OUTCOMES = ("auto", "confirm", "otp", "approval", "handoff")
 #: Tiers an action kind may be mapped to. ``by_amount`` is for refunds (see RefundRules).
 ACTION_TIERS = ("auto", "confirm", "otp", "approval", "handoff", "by_amount")
 PRIORITIES = ("urgent", "high", "normal")
+#: The inbox's queues, by seniority: a ticket is escalated up this list.
+QUEUES = ("agent", "senior", "manager")
+#: Who may sign off an action in the inbox, and up to what amount (see ApprovalRules).
+APPROVER_ROLES = ("agent", "senior", "manager")
 
 REQUEST_KINDS = (
     "order_status",
@@ -92,6 +96,38 @@ class OtpRules:
 
 
 @dataclass(frozen=True)
+class Deadlines:
+    claim: timedelta  # someone must take the ticket within this
+    reply: timedelta  # and answer the customer within this after taking it (or after their last message)
+
+
+@dataclass(frozen=True)
+class InboxRules:
+    default_queue: str
+    topic_queues: Mapping[str, str]
+    sla: Mapping[str, Deadlines]  # by priority
+    remind_before: timedelta
+    escalate: Mapping[str, str]  # queue -> backup queue when a ticket is not claimed in time
+
+    def queue_for(self, topic: str) -> str:
+        return self.topic_queues.get(topic, self.default_queue)
+
+
+@dataclass(frozen=True)
+class ApprovalRules:
+    limits_cents: Mapping[str, int]  # role -> the largest amount it may approve alone
+    decide_within: timedelta  # then the request expires: nothing runs, the customer is told
+    escalate_after: timedelta  # still undecided: the backup approvers are alerted
+
+    def limit_of(self, role: str) -> int:
+        return self.limits_cents.get(role, 0)
+
+    @property
+    def top_limit_cents(self) -> int:
+        return max(self.limits_cents.values(), default=0)
+
+
+@dataclass(frozen=True)
 class RiskPolicy:
     version: str
     actions: Mapping[str, str]
@@ -106,6 +142,8 @@ class RiskPolicy:
     confirmation_expiry: timedelta
     max_unclear_replies: int
     otp: OtpRules
+    inbox: InboxRules
+    approvals: ApprovalRules
     source: str = field(default="<memory>", compare=False)
 
     def confidence_threshold(self, intent: str) -> float:
@@ -127,7 +165,7 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
     reader = _Reader(source)
     root = reader.mapping(raw, "", required=(
         "version", "actions", "refunds", "confidence", "sentiment", "fallbacks",
-        "human_intents", "keyword_topics", "confirmation", "otp",
+        "human_intents", "keyword_topics", "confirmation", "otp", "inbox", "approvals",
     ))
     actions = reader.mapping(root["actions"], "actions", required=REQUEST_KINDS)
     for kind, tier in actions.items():
@@ -184,8 +222,46 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
             resend_cooldown_seconds=reader.non_negative_int(otp["resend_cooldown_seconds"], "otp.resend_cooldown_seconds"),
             max_sends=reader.positive_int(otp["max_sends"], "otp.max_sends"),
         ),
+        inbox=_inbox_rules(reader, root["inbox"]),
+        approvals=_approval_rules(reader, root["approvals"]),
         source=source,
     )
+
+
+def _inbox_rules(reader: "_Reader", raw: Any) -> InboxRules:
+    inbox = reader.mapping(raw, "inbox", required=("queues", "sla", "remind_before", "escalate"))
+    queues = reader.mapping(inbox["queues"], "inbox.queues", required=("default",), optional=("topics",))
+    topics = reader.mapping(queues.get("topics") or {}, "inbox.queues.topics")
+    sla = reader.mapping(inbox["sla"], "inbox.sla", required=PRIORITIES)
+    escalate = reader.mapping(inbox["escalate"], "inbox.escalate", optional=QUEUES)
+    deadlines = {}
+    for priority in PRIORITIES:
+        key = f"inbox.sla.{priority}"
+        fields = reader.mapping(sla[priority], key, required=("claim", "reply"))
+        deadlines[priority] = Deadlines(reader.duration(fields["claim"], f"{key}.claim"),
+                                        reader.duration(fields["reply"], f"{key}.reply"))
+    return InboxRules(
+        default_queue=reader.choice(queues["default"], "inbox.queues.default", QUEUES),
+        topic_queues={str(t): reader.choice(q, f"inbox.queues.topics.{t}", QUEUES) for t, q in topics.items()},
+        sla=deadlines,
+        remind_before=reader.duration(inbox["remind_before"], "inbox.remind_before"),
+        escalate={q: reader.choice(to, f"inbox.escalate.{q}", QUEUES) for q, to in escalate.items()},
+    )
+
+
+def _approval_rules(reader: "_Reader", raw: Any) -> ApprovalRules:
+    approvals = reader.mapping(raw, "approvals", required=("limits", "decide_within", "escalate_after"))
+    limits = reader.mapping(approvals["limits"], "approvals.limits", optional=APPROVER_ROLES)
+    rules = ApprovalRules(
+        limits_cents={role: reader.money(value, f"approvals.limits.{role}") for role, value in limits.items()},
+        decide_within=reader.duration(approvals["decide_within"], "approvals.decide_within"),
+        escalate_after=reader.duration(approvals["escalate_after"], "approvals.escalate_after"),
+    )
+    if not rules.limits_cents:
+        raise reader.error("approvals.limits", "must give at least one role a limit")
+    if rules.escalate_after >= rules.decide_within:
+        raise reader.error("approvals.escalate_after", "must be shorter than approvals.decide_within")
+    return rules
 
 
 class _Reader:
