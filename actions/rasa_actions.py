@@ -10,20 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
+from actions.domain.identity import CustomerTokens
 from actions.domain.turn import Turn
 from actions.runtime import build_assistant
-from actions.settings import Settings
+from actions.settings import Settings, identity_secret
 
 logger = logging.getLogger(__name__)
 
 _assistant: Optional[Assistant] = None
+_tokens: Optional[CustomerTokens] = None
 RECENT_MESSAGES = 10  # enough for any sentiment window the policy may ask for
 SORRY = (
     "Sorry, something went wrong on our side. Please try again in a moment, "
@@ -39,7 +42,22 @@ def get_assistant() -> Assistant:
     return _assistant
 
 
-def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
+def get_tokens() -> CustomerTokens:
+    global _tokens
+    if _tokens is None:
+        _tokens = CustomerTokens(identity_secret())
+    return _tokens
+
+
+def signed_in_phone(tracker: Tracker, tokens: Optional[CustomerTokens] = None) -> Optional[str]:
+    """The customer the web chat page signed in (its token rides in the message metadata)."""
+    token = ((tracker.latest_message or {}).get("metadata") or {}).get("customer_token")
+    if not token:
+        return None
+    return (tokens or get_tokens()).verify(str(token), datetime.now(timezone.utc))
+
+
+def turn_from_tracker(tracker: Tracker, request: str, tokens: Optional[CustomerTokens] = None) -> Turn:
     latest = tracker.latest_message or {}
     intent = latest.get("intent") or {}
     entities: Dict[str, str] = {}
@@ -60,6 +78,7 @@ def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
         recent_texts=texts,
         consecutive_fallbacks=fallbacks,
         transcript=transcript,
+        customer_phone=signed_in_phone(tracker, tokens),
     )
 
 
@@ -101,6 +120,47 @@ class AssistantAction(Action):
         for text in messages:
             dispatcher.utter_message(text=text)
         return []
+
+
+class NewsAction(Action):
+    """Runs when people hand a conversation back or decide a request (the inbox asks Rasa to run it).
+
+    What it says comes from the database, not from the message that triggered it, and each
+    piece of news is marked told as it is taken, so a repeated trigger says nothing twice.
+    The outcome lands in a slot, so the rest of the conversation knows it.
+    """
+
+    action_name = ""
+    slot = ""
+    #: The assistant's method that takes the news: (assistant, turn) -> (messages, outcome).
+    news: Callable[[Assistant, Turn], Tuple[List[str], Optional[str]]]
+
+    def name(self) -> Text:
+        return self.action_name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = Turn(conversation_id=tracker.sender_id, request="news", intent="", confidence=1.0, text="",
+                    customer_phone=signed_in_phone(tracker))
+        try:
+            messages, outcome = await asyncio.to_thread(self.news, get_assistant(), turn)
+        except Exception:
+            logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)
+            return []
+        for text in messages:
+            dispatcher.utter_message(text=text)
+        return [SlotSet(self.slot, outcome)] if outcome else []
+
+
+class ActionHandBack(NewsAction):
+    action_name = "action_handback"
+    slot = "handback_outcome"
+    news = staticmethod(Assistant.handed_back)
+
+
+class ActionApprovalDecided(NewsAction):
+    action_name = "action_approval_decided"
+    slot = "approval_status"
+    news = staticmethod(Assistant.approvals_decided)
 
 
 def _action(action_name: str, request: str) -> type:

@@ -27,6 +27,14 @@ SAM_ADDRESS = "7 Oak Avenue, Shelbyville"
 PRIYA_ADDRESS = "3 Elm Court, Capital City"
 
 
+#: The demo customers a web chat page can sign in as: (key, name, phone).
+DEMO_CUSTOMERS = (
+    ("jane", "Jane Doe", "+15550100001"),
+    ("sam", "Sam Lee", "+15550100002"),
+    ("priya", "Priya Patel", "+15550100003"),
+)
+
+
 def seed_demo(business: SqlBusiness, today: date) -> None:
     """Create the three demo customers and their history, unless customers already exist."""
     with business.session(write=True) as session:

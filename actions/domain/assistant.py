@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from actions.domain import answers
 from actions.domain.account import Account
@@ -18,6 +18,7 @@ from actions.domain.business import Customer
 from actions.domain.evidence import EvidencePack, build_evidence
 from actions.domain.extract import Details, read_details
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.money import format_cents
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
     PendingAction,
@@ -56,12 +57,86 @@ class Assistant:
         self.signoff = SignOff(services)
 
     def handle(self, turn: Turn) -> List[str]:
-        customer = self.s.business.find_customer_by_phone(turn.conversation_id)
-        ctx = _Context(turn, customer, read_sentiment(turn.recent_texts or (turn.text,), self.s.policy.sentiment_window))
+        ticket = self.s.handoffs.open_for(turn.conversation_id)
+        if ticket is not None:
+            # people have this conversation: the bot stays silent and passes the message on
+            self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now())
+            return []
+        ctx = self._context(turn)
         try:
             return self._handle(ctx)
         except OutcomeUnknown as unknown:
             return self._check_by_a_person(ctx, unknown)
+
+    def _context(self, turn: Turn) -> _Context:
+        customer = self.s.business.find_customer_by_phone(turn.customer_phone or turn.conversation_id)
+        return _Context(turn, customer, read_sentiment(turn.recent_texts or (turn.text,), self.s.policy.sentiment_window))
+
+    # -- news from people -----------------------------------------------------------------------
+
+    def handed_back(self, turn: Turn) -> Tuple[List[str], Optional[str]]:
+        """People handed the conversation back: say how it ended and carry on. Returns the outcome too."""
+        ticket = self.s.handoffs.take_untold(turn.conversation_id)
+        if ticket is None:
+            return [], None
+        pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+        self.s.record("handback_told", turn.conversation_id, customer_id=ticket.customer_id, pending=pending,
+                      handoff_id=ticket.id, handback_outcome=ticket.outcome)
+        anything_else = "Is there anything else I can help you with?"
+        if ticket.outcome == "approved" and pending:
+            if pending.stage in (Stage.DONE, Stage.FAILED):
+                return [f"Your specialist approved it. {pending.result_message} {anything_else}"], ticket.outcome
+            return [f"Your specialist approved it ({pending.headline}); I'll confirm here as soon as it's done."], ticket.outcome
+        if ticket.outcome == "rejected" and pending:
+            return [f"Your specialist looked at your request ({pending.headline}) and couldn't approve it: "
+                    f"{ticket.resolution}. Nothing was changed. {anything_else}"], ticket.outcome
+        if ticket.outcome == "continue":
+            messages = ["Thanks for bearing with us. You're back with me, the Acme assistant, and I have the whole conversation."]
+            if pending and pending.stage is Stage.WITH_AGENT and pending.claimed_at is None:
+                messages += self._propose_again(self._context(turn), pending)
+            else:
+                messages.append("What would you like to do next?")
+            return messages, ticket.outcome
+        return [f"Thanks for your patience. Your specialist has finished helping you here. {anything_else}"], ticket.outcome
+
+    def approvals_decided(self, turn: Turn) -> Tuple[List[str], Optional[str]]:
+        """Tell the customer what became of requests a manager decided (or that lapsed)."""
+        messages: List[str] = []
+        status: Optional[str] = None
+        for approval in self.s.approvals.take_untold(turn.conversation_id):
+            pending = self.s.pendings.get(approval.pending_id)
+            what = pending.headline if pending else "your request"
+            status = approval.status
+            self.s.record("approval_told", turn.conversation_id, customer_id=approval.customer_id, pending=pending,
+                          approval_id=approval.id, approval_status=approval.status)
+            if approval.status == "approved":
+                messages.append(f"Good news: a manager approved your request. {approval.result or ''}".strip())
+            elif approval.status == "rejected":
+                messages.append(f"A manager reviewed your request ({what}) and couldn't approve it: "
+                                f"{approval.decision_reason}. Nothing was changed.")
+            elif approval.status == "expired":
+                messages.append(f"Your request ({what}) wasn't reviewed in time, so it has lapsed and nothing was changed. "
+                                "Just ask again and I'll send it once more, or say 'agent' to talk to a person.")
+            elif approval.status == "modified" and pending and approval.new_amount_cents:
+                why = f" ({approval.decision_reason})" if approval.decision_reason else ""
+                messages.append(f"A manager reviewed your refund and can approve {format_cents(approval.new_amount_cents)} "
+                                f"instead of {format_cents(approval.amount_cents or 0)}{why}.")
+                messages += self._change_amount(self._context(turn), replace(pending, stage=Stage.CONFIRM),
+                                                approval.new_amount_cents, offer=True)
+        if messages:
+            messages.append("Is there anything else I can help you with?")
+        return messages, status
+
+    def _propose_again(self, ctx: _Context, pending: PendingAction) -> List[str]:
+        """The action people held goes back to the customer for their own sign-off, as new."""
+        if not self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.CANCELLED):
+            return ["What would you like to do next?"]
+        self.s.record("pending_back_to_customer", pending.conversation_id, pending=pending)
+        amount = pending.amount_cents
+        if pending.request.kind == "refund" and amount is not None:
+            return ["Let's pick up your refund."] + self._change_amount(ctx, replace(pending, stage=Stage.CONFIRM),
+                                                                        amount, offer=True)
+        return [f"Your earlier request ({pending.headline}) isn't done yet: just ask again and I'll set it up."]
 
     def _handle(self, ctx: _Context) -> List[str]:
         turn = ctx.turn
@@ -225,7 +300,12 @@ class Assistant:
         return self.signoff.answer(pending, reply, phone)
 
     def _change_amount(self, ctx: _Context, pending: PendingAction, amount_cents: int,
-                       order_id: Optional[str] = None) -> List[str]:
+                       order_id: Optional[str] = None, offer: bool = False) -> List[str]:
+        """A new amount for a refund: re-proposed, and its tier checked again.
+
+        ``offer``: the earlier request is already closed (a manager modified it, or people handed
+        it back); the new proposal is made without cancelling anything.
+        """
         assert ctx.customer is not None
         account = Account.load(self.s.business, ctx.customer)
         # "sorry, I meant $30 for order 1003": the order the customer names now wins over the pending one
@@ -233,7 +313,9 @@ class Assistant:
         outcome = propose("refund", account, details, self.s.clock.now().date(),
                           returns_window_days=self.s.policy.refunds.returns_window_days)
         if not isinstance(outcome, Proposal):  # the earlier request stays open
-            return [outcome.text, self.signoff.reminder(pending)]
+            return [outcome.text] if offer else [outcome.text, self.signoff.reminder(pending)]
+        if offer:
+            return self._propose(ctx, outcome)
         if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.CANCELLED):
             return ["That request is no longer open, so nothing was changed."]
         self.s.record("amount_changed", pending.conversation_id, actor="customer", pending=pending,
@@ -272,10 +354,11 @@ class Assistant:
         if existing:
             self.s.record("handoff_already_open", turn.conversation_id, decision=decision, handoff_id=existing.id)
             return ["A specialist already has your conversation and can see everything we've discussed. They'll reply right here."]
+        topic = decision.topic or turn.intent
         request = HandoffRequest(
             id=self.s.make_id(), conversation_id=turn.conversation_id,
             customer_id=ctx.customer.id if ctx.customer else None,
-            topic=decision.topic or turn.intent, priority=decision.priority,
+            topic=topic, priority=decision.priority, queue=self.s.policy.inbox.queue_for(topic),
             reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "handoff"),
             pending_id=pending.id if pending else None, created_at=self.s.clock.now(),
             evidence=self._evidence(ctx, decision, pending).to_dict(),

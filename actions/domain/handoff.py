@@ -17,8 +17,12 @@ class HandoffRequest:
     reasons: Tuple[str, ...]
     pending_id: Optional[str]
     created_at: datetime
-    status: str = "open"
+    status: str = "open"  # open (in a queue) | assigned (a person has it) | closed (handed back)
     evidence: Mapping[str, Any] = field(default_factory=dict)  # EvidencePack.to_dict()
+    queue: str = "agent"  # agent | senior | manager: who should pick it up
+    assignee: Optional[str] = None
+    outcome: Optional[str] = None  # how the person handed it back: resolved | continue | approved | rejected | closed
+    resolution: Optional[str] = None  # the person's note on it (a rejection's reason is told to the customer)
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,28 @@ class ApprovalRequest:
     reasons: Tuple[str, ...]
     requested_at: datetime
     status: str = "pending"
+    queue: str = "manager"  # senior | manager: the least senior approvers who may decide it
+    raised_by: Optional[str] = None  # the person who sent it for approval; None when the bot did
+    new_amount_cents: Optional[int] = None  # a manager's lower amount, for the customer to confirm
+    decision_reason: Optional[str] = None  # why it was rejected or modified, told to the customer
+    result: Optional[str] = None  # what the business said when it ran
 
 
 class HandoffQueue(Protocol):
     def add(self, request: HandoffRequest) -> None: ...
 
-    def open_for(self, conversation_id: str) -> Optional[HandoffRequest]: ...
+    def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
+        """The conversation's ticket while people have it (waiting in a queue or assigned)."""
+        ...
+
+    def customer_said(self, ticket_id: str, text: str, at: datetime) -> None:
+        """Pass a customer's message to the people who have the conversation, in order."""
+        ...
+
+    def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
+        """The conversation's latest handed-back ticket the customer has not yet heard about, marked
+        as told (a compare-and-set: told once even if the news is delivered twice)."""
+        ...
 
     def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
         """Every handoff of this customer, oldest first: their ticket history."""
@@ -48,8 +68,14 @@ class HandoffQueue(Protocol):
 class ApprovalQueue(Protocol):
     def add(self, request: ApprovalRequest) -> None: ...
 
+    def get(self, approval_id: str) -> Optional[ApprovalRequest]: ...
+
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]: ...
 
     def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
         """Requests of this customer still waiting for a manager, oldest first."""
+        ...
+
+    def take_untold(self, conversation_id: str) -> Sequence[ApprovalRequest]:
+        """Decided requests of this conversation the customer has not heard about, marked as told."""
         ...

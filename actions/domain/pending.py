@@ -32,8 +32,11 @@ class Stage(str, Enum):
 
 #: Stages in which the customer's next message is an answer to this action.
 AWAITING_CUSTOMER = (Stage.CONFIRM, Stage.OTP)
-#: Stages from which an action may be claimed for execution.
-SIGNABLE = (Stage.CONFIRM, Stage.OTP, Stage.APPROVAL)
+#: Stages from which an action may be claimed for execution. WITH_AGENT: a person signs it off
+#: in the inbox (or re-runs, under the same key, one whose outcome was unconfirmed).
+SIGNABLE = (Stage.CONFIRM, Stage.OTP, Stage.APPROVAL, Stage.WITH_AGENT)
+#: Stages signed off by people, whose timing is not the customer's confirmation window.
+SIGNED_BY_PEOPLE = (Stage.APPROVAL, Stage.WITH_AGENT)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
@@ -125,6 +125,14 @@ class ApprovalRules:
     @property
     def top_limit_cents(self) -> int:
         return max(self.limits_cents.values(), default=0)
+
+    def queue_for(self, amount_cents: Optional[int]) -> str:
+        """The least senior queue whose approvers may decide alone (managers above every limit)."""
+        if amount_cents is not None:
+            for role in ("senior", "manager"):
+                if role in self.limits_cents and amount_cents <= self.limits_cents[role]:
+                    return role
+        return "manager"
 
 
 @dataclass(frozen=True)

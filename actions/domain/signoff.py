@@ -16,6 +16,7 @@ from actions.domain.messaging import DeliveryFailed
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
     SIGNABLE,
+    SIGNED_BY_PEOPLE,
     PendingAction,
     Stage,
     action_digest,
@@ -92,6 +93,7 @@ class SignOff:
             id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
             customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
             summary=pending.summary, reasons=pending.reasons, requested_at=self.s.clock.now(),
+            queue=self.s.policy.approvals.queue_for(pending.amount_cents),
         )
         self.s.approvals.add(approval)
         self.s.record("approval_requested", pending.conversation_id, pending=pending, approval_id=approval.id)
@@ -256,7 +258,7 @@ class SignOff:
         raise OutcomeUnknown(pending, detail)
 
     def _final_check(self, pending: PendingAction, signed_in: Stage, signed_digest: str, now: datetime) -> Optional[str]:
-        if signed_in is not Stage.APPROVAL and pending.is_expired(now):
+        if signed_in not in SIGNED_BY_PEOPLE and pending.is_expired(now):
             return "the request expired before it was confirmed"
         if action_digest(pending.request) != pending.digest or signed_digest != pending.digest:
             return "the request changed after it was confirmed"

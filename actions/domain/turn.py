@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Tuple
+from typing import Mapping, Optional, Tuple
 
 from actions.domain.evidence import TranscriptLine
 
@@ -18,4 +18,5 @@ class Turn:
     entities: Mapping[str, str] = field(default_factory=dict)
     recent_texts: Tuple[str, ...] = ()  # this conversation's customer messages, oldest first, this one last
     consecutive_fallbacks: int = 0
+    customer_phone: Optional[str] = None  # who signed in to the web chat (else the sender id is the phone)
     transcript: Tuple["TranscriptLine", ...] = ()  # the whole conversation so far, for a person taking over

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import datetime
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from actions.domain.audit import AuditEntry
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
@@ -107,12 +107,29 @@ class MemoryAuditLog:
 class MemoryHandoffQueue:
     def __init__(self) -> None:
         self.requests: List[HandoffRequest] = []
+        self.messages: List[Tuple[str, str, datetime]] = []  # (ticket id, text, at) passed to people
+        self.told: Set[str] = set()
 
     def add(self, request: HandoffRequest) -> None:
         self.requests.append(request)
 
+    def replace(self, request: HandoffRequest) -> None:
+        """Stand in for the inbox: put a changed ticket (claimed, handed back) in place of the old one."""
+        self.requests = [request if r.id == request.id else r for r in self.requests]
+
     def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
-        return next((r for r in self.requests if r.conversation_id == conversation_id and r.status == "open"), None)
+        return next((r for r in reversed(self.requests)
+                     if r.conversation_id == conversation_id and r.status in ("open", "assigned")), None)
+
+    def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
+        found = next((r for r in reversed(self.requests) if r.conversation_id == conversation_id
+                      and r.status == "closed" and r.id not in self.told), None)
+        if found:
+            self.told.add(found.id)
+        return found
+
+    def customer_said(self, ticket_id: str, text: str, at: datetime) -> None:
+        self.messages.append((ticket_id, text, at))
 
     def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
         return sorted((r for r in self.requests if r.customer_id == customer_id), key=lambda r: r.created_at)
@@ -121,9 +138,13 @@ class MemoryHandoffQueue:
 class MemoryApprovalQueue:
     def __init__(self) -> None:
         self.requests: List[ApprovalRequest] = []
+        self.told: Set[str] = set()
 
     def add(self, request: ApprovalRequest) -> None:
         self.requests.append(request)
+
+    def get(self, approval_id: str) -> Optional[ApprovalRequest]:
+        return next((r for r in self.requests if r.id == approval_id), None)
 
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
         return next((r for r in self.requests if r.pending_id == pending_id), None)
@@ -131,6 +152,16 @@ class MemoryApprovalQueue:
     def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
         mine = [r for r in self.requests if r.customer_id == customer_id and r.status == "pending"]
         return sorted(mine, key=lambda r: r.requested_at)
+
+    def replace(self, request: ApprovalRequest) -> None:
+        """Stand in for the inbox: put a decided request in place of the pending one."""
+        self.requests = [request if r.id == request.id else r for r in self.requests]
+
+    def take_untold(self, conversation_id: str) -> Sequence[ApprovalRequest]:
+        taken = [r for r in self.requests if r.conversation_id == conversation_id and r.status != "pending"
+                 and r.id not in self.told and not (r.status == "approved" and r.result is None)]
+        self.told.update(r.id for r in taken)
+        return taken
 
 
 def memory_stores() -> Stores:

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Optional, Sequence
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -26,8 +26,12 @@ from actions.store.tables import (
     ChallengeRow,
     DraftRow,
     HandoffRow,
+    InboxEventRow,
     PendingRow,
+    TicketMessageRow,
 )
+
+ACTIVE_TICKET = ("open", "assigned")
 
 
 class SqlPendingStore:
@@ -174,18 +178,23 @@ class SqlDraftStore:
                 session.commit()
 
 
+def audit_row(entry: AuditEntry) -> AuditRow:
+    """The row for an audit entry, to add in the same transaction as the change it records."""
+    return AuditRow(
+        at=entry.at, actor=entry.actor, event=entry.event, conversation_id=entry.conversation_id,
+        customer_id=entry.customer_id, pending_id=entry.pending_id, request=entry.request,
+        outcome=entry.outcome, tier=entry.tier, reasons_json=json.dumps(list(entry.reasons)),
+        policy_version=entry.policy_version, detail_json=json.dumps(dict(entry.detail), default=str),
+    )
+
+
 class SqlAuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def append(self, entry: AuditEntry) -> None:
         with Session(self.engine) as session:
-            session.add(AuditRow(
-                at=entry.at, actor=entry.actor, event=entry.event, conversation_id=entry.conversation_id,
-                customer_id=entry.customer_id, pending_id=entry.pending_id, request=entry.request,
-                outcome=entry.outcome, tier=entry.tier, reasons_json=json.dumps(list(entry.reasons)),
-                policy_version=entry.policy_version, detail_json=json.dumps(dict(entry.detail), default=str),
-            ))
+            session.add(audit_row(entry))
             session.commit()
 
     def entries(self, conversation_id: Optional[str] = None) -> Sequence[AuditEntry]:
@@ -204,6 +213,11 @@ class SqlAuditLog:
             ]
 
 
+def publish(session: Session, subject: str, subject_id: str, change: str, at: datetime) -> None:
+    """Tell open inbox pages that something changed (in the same transaction as the change)."""
+    session.add(InboxEventRow(at=at, subject=subject, subject_id=subject_id, change=change))
+
+
 class SqlHandoffQueue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -214,16 +228,50 @@ class SqlHandoffQueue:
                 id=request.id, conversation_id=request.conversation_id, customer_id=request.customer_id,
                 topic=request.topic, priority=request.priority, reasons_json=json.dumps(list(request.reasons)),
                 pending_id=request.pending_id, created_at=request.created_at, status=request.status,
-                evidence_json=json.dumps(dict(request.evidence), default=str),
+                evidence_json=json.dumps(dict(request.evidence), default=str), queue=request.queue,
+                queued_at=request.created_at,
             ))
+            publish(session, "ticket", request.id, "created", request.created_at)
             session.commit()
 
     def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
         with Session(self.engine) as session:
             row = session.exec(
-                select(HandoffRow).where(HandoffRow.conversation_id == conversation_id).where(HandoffRow.status == "open")
+                select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
+                .where(HandoffRow.status.in_(ACTIVE_TICKET))  # type: ignore[attr-defined]
+                .order_by(HandoffRow.created_at.desc())  # type: ignore[attr-defined]
             ).first()
             return _handoff(row) if row else None
+
+    def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
+                .where(HandoffRow.status == "closed").where(HandoffRow.customer_told == False)  # noqa: E712
+                .order_by(HandoffRow.closed_at.desc())  # type: ignore[union-attr]
+            ).first()
+            if row is None:
+                return None
+            told = session.execute(update(HandoffRow).where(HandoffRow.id == row.id)
+                                   .where(HandoffRow.customer_told == False).values(customer_told=True))  # noqa: E712
+            session.commit()
+            return _handoff(row) if told.rowcount == 1 else None
+
+    def customer_said(self, ticket_id: str, text: str, at: datetime) -> None:
+        with Session(self.engine) as session:
+            row = session.get(HandoffRow, ticket_id)
+            if row is None:
+                raise KeyError(f"no ticket {ticket_id}")
+            session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
+                                         kind="customer", text=text))
+            # the reply clock starts at the oldest message nobody has answered yet
+            session.execute(
+                update(HandoffRow).where(HandoffRow.id == ticket_id)
+                .where(or_(HandoffRow.last_customer_at.is_(None), HandoffRow.last_agent_at >= HandoffRow.last_customer_at))  # type: ignore[union-attr]
+                .values(last_customer_at=at)
+            )
+            publish(session, "ticket", ticket_id, "message", at)
+            session.commit()
 
     def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
         with Session(self.engine) as session:
@@ -238,7 +286,8 @@ def _handoff(row: HandoffRow) -> HandoffRequest:
     return HandoffRequest(
         id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, topic=row.topic,
         priority=row.priority, reasons=tuple(json.loads(row.reasons_json)), pending_id=row.pending_id,
-        created_at=row.created_at, status=row.status, evidence=json.loads(row.evidence_json),
+        created_at=row.created_at, status=row.status, evidence=json.loads(row.evidence_json), queue=row.queue,
+        assignee=row.assignee, outcome=row.outcome, resolution=row.resolution,
     )
 
 
@@ -252,9 +301,16 @@ class SqlApprovalQueue:
                 id=request.id, pending_id=request.pending_id, conversation_id=request.conversation_id,
                 customer_id=request.customer_id, kind=request.kind, amount_cents=request.amount_cents,
                 summary=request.summary, reasons_json=json.dumps(list(request.reasons)),
-                requested_at=request.requested_at, status=request.status,
+                requested_at=request.requested_at, status=request.status, queue=request.queue,
+                raised_by=request.raised_by,
             ))
+            publish(session, "approval", request.id, "created", request.requested_at)
             session.commit()
+
+    def get(self, approval_id: str) -> Optional[ApprovalRequest]:
+        with Session(self.engine) as session:
+            row = session.get(ApprovalRow, approval_id)
+            return _approval(row) if row else None
 
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
         with Session(self.engine) as session:
@@ -270,11 +326,32 @@ class SqlApprovalQueue:
             return [_approval(row) for row in rows]
 
 
+    def take_untold(self, conversation_id: str) -> Sequence[ApprovalRequest]:
+        taken = []
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(ApprovalRow).where(ApprovalRow.conversation_id == conversation_id)
+                .where(ApprovalRow.status != "pending").where(ApprovalRow.customer_told == False)  # noqa: E712
+                .order_by(ApprovalRow.decided_at)  # type: ignore[arg-type]
+            ).all()
+            for row in rows:
+                if row.status == "approved" and row.result is None:
+                    continue  # still running: told when the result is in
+                told = session.execute(update(ApprovalRow).where(ApprovalRow.id == row.id)
+                                       .where(ApprovalRow.customer_told == False).values(customer_told=True))  # noqa: E712
+                if told.rowcount == 1:
+                    taken.append(_approval(row))
+            session.commit()
+        return taken
+
+
 def _approval(row: ApprovalRow) -> ApprovalRequest:
     return ApprovalRequest(
         id=row.id, pending_id=row.pending_id, conversation_id=row.conversation_id,
         customer_id=row.customer_id, kind=row.kind, amount_cents=row.amount_cents, summary=row.summary,
         reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
+        queue=row.queue, raised_by=row.raised_by, new_amount_cents=row.new_amount_cents,
+        decision_reason=row.decision_reason, result=row.result,
     )
 
 

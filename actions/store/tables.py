@@ -112,6 +112,18 @@ class HandoffRow(StoreTable, table=True):
     created_at: datetime = _utc()
     status: str = Field(default="open", index=True)
     evidence_json: str = "{}"
+    queue: str = Field(default="agent", index=True)
+    version: int = 1
+    assignee: Optional[str] = None
+    queued_at: Optional[datetime] = _utc(nullable=True)
+    claimed_at: Optional[datetime] = _utc(nullable=True)
+    last_customer_at: Optional[datetime] = _utc(nullable=True)
+    last_agent_at: Optional[datetime] = _utc(nullable=True)
+    reminded_for: Optional[datetime] = _utc(nullable=True)
+    closed_at: Optional[datetime] = _utc(nullable=True)
+    outcome: Optional[str] = None
+    resolution: Optional[str] = None
+    customer_told: bool = False  # the bot has told the customer how it ended
 
 
 class ApprovalRow(StoreTable, table=True):
@@ -126,6 +138,43 @@ class ApprovalRow(StoreTable, table=True):
     reasons_json: str
     requested_at: datetime = _utc()
     status: str = Field(default="pending", index=True)
+    queue: str = "manager"
+    version: int = 1
+    raised_by: Optional[str] = None
+    approvers_json: str = "[]"
+    decided_by: Optional[str] = None
+    decided_at: Optional[datetime] = _utc(nullable=True)
+    decision_reason: Optional[str] = None
+    new_amount_cents: Optional[int] = None
+    result: Optional[str] = None
+    escalated: bool = False
+    customer_told: bool = False  # the bot has told the customer the decision
+
+
+class TicketMessageRow(StoreTable, table=True):
+    """Everything said in a conversation while people have it, in order: customer, agent, notes."""
+
+    __tablename__ = "ticket_messages"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: str = Field(index=True)
+    conversation_id: str = Field(index=True)
+    at: datetime = _utc()
+    kind: str  # customer | agent | bot | note | system
+    author: Optional[str] = None
+    text: str
+    delivery: Optional[str] = None  # agent replies: pending | delivered | recorded | failed
+    error: Optional[str] = None
+
+
+class InboxEventRow(StoreTable, table=True):
+    """A feed of changes the inbox pushes to open pages; written by every process that changes tickets."""
+
+    __tablename__ = "inbox_events"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _utc()
+    subject: str  # ticket | approval
+    subject_id: str
+    change: str  # created | updated | message | claimed
 
 
 # The audit log is append-only in the database itself, not just by convention.

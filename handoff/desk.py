@@ -1,0 +1,384 @@
+"""The inbox's use cases: what a person's click does, start to finish.
+
+Each method checks the rules (``handoff.domain``), stores the change as a compare-and-set
+together with its audit record, feed event and deliveries (``handoff.store``), and, for a
+sign-off, runs the action through the assistant's one executor (``SignOff.commit``) under the
+idempotency key minted when the action was proposed, so it runs once however many people
+click and whatever timer fires at the same moment.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from actions.domain.audit import AuditEntry
+from actions.domain.handoff import ApprovalRequest
+from actions.domain.money import cents, format_cents
+from actions.domain.pending import PendingAction, Stage
+from actions.domain.services import Services
+from actions.domain.signoff import SignOff
+from handoff.domain import approvals as approval_rules
+from handoff.domain import tickets as ticket_rules
+from handoff.domain.approvals import Approval, Decision
+from handoff.domain.errors import Conflict, Forbidden, InboxError, NotFound
+from handoff.domain.people import User
+from handoff.domain.sla import deadline
+from handoff.domain.tickets import Change, Ticket
+from handoff.store import InboxStore, Outgoing
+
+#: What the bot runs when people hand a conversation back, or a manager decides.
+HANDBACK_ACTION = "action_handback"
+APPROVAL_ACTION = "action_approval_decided"
+
+
+def actor(user: User) -> str:
+    return f"{user.role.value}:{user.username}"
+
+
+def bot_runs(action: str) -> Outgoing:
+    return Outgoing("trigger", {"action": action})
+
+
+class Desk:
+    def __init__(self, store: InboxStore, services: Services) -> None:
+        self.store = store
+        self.s = services
+        self.signoff = SignOff(services)
+
+    @property
+    def now(self):  # noqa: ANN201 - a datetime; the clock is the assistant's
+        return self.s.clock.now()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def ticket(self, user: User, ticket_id: str) -> Ticket:
+        ticket = self.store.ticket(ticket_id)
+        if ticket is None:
+            raise NotFound(f"there is no ticket {ticket_id}")
+        if not user.sees(ticket.queue):
+            raise Forbidden(f"ticket {ticket.ref} is in the {ticket.queue} queue, which a {user.role.value} can't see")
+        return ticket
+
+    def ticket_list(self, user: User, active: bool) -> List[Dict[str, Any]]:
+        tickets = self.store.tickets(active, user.queues)
+        if active:
+            tickets.sort(key=ticket_rules.urgency)
+        counts = self.store.unanswered([t.id for t in tickets])
+        return [self._item(t, counts.get(t.id, (0, None))) for t in tickets]
+
+    def ticket_view(self, user: User, ticket_id: str) -> Dict[str, Any]:
+        ticket = self.ticket(user, ticket_id)
+        messages = self.store.messages(ticket.id)
+        counts = self.store.unanswered([ticket.id])
+        pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+        approval = self.s.approvals.for_pending(ticket.pending_id) if ticket.pending_id else None
+        return {
+            **self._item(ticket, counts.get(ticket.id, (0, None))),
+            "evidence": dict(ticket.evidence),
+            "messages": [m.to_dict() for m in messages],
+            "pending_action": _pending_view(pending) if pending else None,
+            "approval": self.approval_view(user, approval.id, check=False) if approval else None,
+            "outcome": ticket.outcome,
+            "resolution": ticket.resolution,
+            "can": ticket_rules.allowed(ticket, user),
+        }
+
+    def _item(self, ticket: Ticket, unanswered: tuple) -> Dict[str, Any]:
+        count, latest = unanswered
+        customer = (ticket.evidence or {}).get("customer") or None
+        sla = deadline(ticket, self.s.policy.inbox)
+        now = self.now
+        return {
+            "id": ticket.id, "ref": ticket.ref, "conversation_id": ticket.conversation_id,
+            "customer": {"id": customer.get("id"), "name": customer.get("name")} if customer else None,
+            "topic": ticket.topic, "priority": ticket.priority, "queue": ticket.queue, "status": ticket.status,
+            "assignee": ticket.assignee, "channel": (ticket.evidence or {}).get("channel"),
+            "created_at": ticket.created_at.isoformat(),
+            "waiting_seconds": int(((ticket.closed_at or now) - ticket.created_at).total_seconds()),
+            "sla": sla.to_dict(now) if sla and ticket.active else None,
+            "summary": (ticket.evidence or {}).get("summary", ""),
+            "last_customer_message": {"text": latest.text, "at": latest.at.isoformat()} if latest else None,
+            "unanswered": count,
+            "version": ticket.version,
+        }
+
+    # -- working a ticket -----------------------------------------------------------------------
+
+    def claim(self, user: User, ticket_id: str, version: Optional[int]) -> None:
+        ticket = self.ticket(user, ticket_id)
+        ticket_rules.expect_version(ticket, version)
+        self._apply(user, ticket_rules.claim(ticket, user, self.now), feed="claimed")
+
+    def assign(self, user: User, ticket_id: str, version: Optional[int], username: str) -> None:
+        ticket = self.ticket(user, ticket_id)
+        ticket_rules.expect_version(ticket, version)
+        found = self.store.user(username or "")
+        if found is None:
+            raise InboxError(f"there is no active user {username!r}")
+        self._apply(user, ticket_rules.assign(ticket, user, found[0], self.now), feed="claimed")
+
+    def transfer(self, user: User, ticket_id: str, version: Optional[int], queue: str, note: str) -> None:
+        ticket = self.ticket(user, ticket_id)
+        ticket_rules.expect_version(ticket, version)
+        change = ticket_rules.transfer(ticket, user, queue, note, self.now, tuple(("agent", "senior", "manager")))
+        self._apply(user, change, message=("system", user.username, f"Transferred to the {queue} queue" + (f": {note}" if note else "")))
+
+    def note(self, user: User, ticket_id: str, text: str) -> None:
+        ticket = self.ticket(user, ticket_id)
+        text = ticket_rules.check_note(ticket, user, text)
+        self.store.add_note(ticket, "note", user.username, text, self._audit(user, "note_added", ticket))
+
+    def reply(self, user: User, ticket_id: str, text: str) -> None:
+        for _ in range(3):  # a reply does not depend on the version: retry if a timer moved it meanwhile
+            ticket = self.ticket(user, ticket_id)
+            text = ticket_rules.check_reply(ticket, user, text)
+            change = ticket_rules.replied(ticket, self.now)
+            audit = self._audit(user, "agent_replied", ticket, chars=len(text))
+            payload = {"text": text, "agent": user.username, "agent_name": user.name}
+            if self.store.apply(change, audit, message=("agent", user.username, text),
+                                outgoing=[Outgoing("say", payload)], feed="message"):
+                return
+        raise Conflict("the ticket keeps changing; reload it and send the reply again")
+
+    def retry(self, user: User, message_id: int) -> None:
+        message = self.store.message(message_id)
+        if message is None:
+            raise NotFound(f"there is no message {message_id}")
+        ticket = self.ticket(user, message.ticket_id)
+        if message.kind != "agent" or message.author != user.username:
+            raise Forbidden("only the person who wrote a reply can send it again")
+        if not self.store.retry_message(message_id, self.now):
+            raise InboxError("only a reply that failed to deliver can be sent again")
+        self.s.audit.append(self._audit(user, "reply_retried", ticket, message_id=message_id))
+
+    def request_approval(self, user: User, ticket_id: str, version: Optional[int], note: str) -> None:
+        """The person holding the case asks a senior or manager to sign off the waiting action."""
+        ticket = self.ticket(user, ticket_id)
+        ticket_rules.expect_version(ticket, version)
+        if ticket.assignee != user.username or not ticket.active:
+            raise Forbidden(f"only the person who has ticket {ticket.ref} can send its action for approval")
+        pending = self._waiting_action(ticket)
+        if not self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.APPROVAL):
+            raise Conflict("the waiting action changed in the meantime; reload the ticket")
+        request = ApprovalRequest(
+            id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
+            customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
+            summary=pending.summary, reasons=pending.reasons + ((f"raised_by_agent: {note.strip()}",) if note.strip() else ()),
+            requested_at=self.now, queue=self.s.policy.approvals.queue_for(pending.amount_cents), raised_by=user.username,
+        )
+        self.s.approvals.add(request)
+        self.store.add_note(ticket, "system", user.username, f"Sent for approval ({request.queue} queue): {pending.headline}",
+                            self._audit(user, "approval_requested", ticket, pending=pending, approval_id=request.id))
+
+    def hand_back(self, user: User, ticket_id: str, version: Optional[int], outcome: str, note: str) -> None:
+        ticket = self.ticket(user, ticket_id)
+        ticket_rules.expect_version(ticket, version)
+        change = ticket_rules.hand_back(ticket, user, outcome, note, self.now)
+        pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+        if outcome == "approved":
+            self._may_sign_off(user, self._waiting_action(ticket))
+        if outcome == "continue" and pending and pending.stage is Stage.WITH_AGENT and pending.claimed_at:
+            raise InboxError("the waiting action may already have run (its outcome was unconfirmed): approve it, which "
+                             "re-runs it safely under the same key, or mark the case resolved")
+        self._apply(user, change, outgoing=[bot_runs(HANDBACK_ACTION)])
+        if pending and pending.stage is Stage.WITH_AGENT:
+            if outcome == "approved":
+                self.signoff.commit(pending.id, pending.digest, actor=actor(user))
+            elif outcome in ("rejected", "resolved"):
+                if self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.CANCELLED):
+                    self.s.record(f"pending_{outcome}_by_person", pending.conversation_id, actor=actor(user),
+                                  pending=pending, note=note or None)
+
+    def close(self, user: User, ticket_id: str, version: Optional[int], resolution: str) -> None:
+        ticket = self.ticket(user, ticket_id)
+        ticket_rules.expect_version(ticket, version)
+        self._apply(user, ticket_rules.close(ticket, user, resolution, self.now))
+        pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+        if pending and self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.CANCELLED):
+            self.s.record("pending_closed_by_person", pending.conversation_id, actor=actor(user), pending=pending)
+
+    def _waiting_action(self, ticket: Ticket) -> PendingAction:
+        pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+        if pending is None or pending.stage is not Stage.WITH_AGENT:
+            raise InboxError(f"ticket {ticket.ref} has no action waiting for a person")
+        return pending
+
+    def _may_sign_off(self, user: User, pending: PendingAction) -> None:
+        """A person handling the case may sign off what the customer could have confirmed, within their limit."""
+        tier = self.s.policy.actions.get(pending.request.kind)
+        if tier == "otp":
+            raise InboxError("this action needs the customer's one-time code: hand back with 'continue' and the bot will send it")
+        if pending.outcome == "approval":
+            raise InboxError("this action needs someone else's approval (four eyes): use Request approval")
+        limit = self.s.policy.approvals.limit_of(user.role.value)
+        if pending.amount_cents is not None and pending.amount_cents > limit:
+            self.s.record("sign_off_refused", pending.conversation_id, actor=actor(user), pending=pending,
+                          why=f"above the {format_cents(limit)} limit")
+            raise Forbidden(f"{format_cents(pending.amount_cents)} is above your {format_cents(limit)} limit: use Request approval")
+
+    def _apply(self, user: User, change: Change, message: Optional[tuple] = None,
+               outgoing: tuple | list = (), feed: str = "updated") -> None:
+        audit = self._audit(user, change.event, change.before, **change.detail)
+        if not self.store.apply(change, audit, message=message, outgoing=outgoing, feed=feed):
+            current = self.store.ticket(change.before.id)
+            raise Conflict(f"ticket {change.before.ref} changed while you were acting on it"
+                           f"{f' (now with {current.assignee})' if current and current.assignee else ''}; reload and look again")
+
+    def _audit(self, user: User, event: str, ticket: Ticket, pending: Optional[PendingAction] = None,
+               **detail: Any) -> AuditEntry:
+        return AuditEntry(
+            at=self.now, actor=actor(user), event=event, conversation_id=ticket.conversation_id,
+            customer_id=ticket.customer_id, pending_id=pending.id if pending else ticket.pending_id,
+            request=pending.request.kind if pending else None, policy_version=self.s.policy.version,
+            detail={"ticket_id": ticket.id, "ticket_version": ticket.version,
+                    **{k: v for k, v in detail.items() if v is not None}},
+        )
+
+    # -- approvals ------------------------------------------------------------------------------
+
+    def approval(self, user: User, approval_id: str) -> Approval:
+        if not user.sees_approvals:
+            raise Forbidden("approvals are for seniors and managers")
+        approval = self.store.approval(approval_id)
+        if approval is None:
+            raise NotFound(f"there is no approval request {approval_id}")
+        return approval
+
+    def approval_list(self, user: User, pending: bool) -> List[Dict[str, Any]]:
+        if not user.sees_approvals:
+            raise Forbidden("approvals are for seniors and managers")
+        return [self._approval_item(user, a) for a in self.store.approvals(pending) if user.sees(a.queue)]
+
+    def approval_view(self, user: User, approval_id: str, check: bool = True) -> Optional[Dict[str, Any]]:
+        if not check and not user.sees_approvals:
+            return None
+        approval = self.approval(user, approval_id)
+        return self._approval_item(user, approval, with_evidence=True)
+
+    def _approval_item(self, user: User, approval: Approval, with_evidence: bool = False) -> Dict[str, Any]:
+        rules = self.s.policy.approvals
+        pending = self.s.pendings.get(approval.pending_id)
+        ticket = self.store.latest_ticket(approval.conversation_id)
+        customer = ((ticket.evidence if ticket else {}) or {}).get("customer")
+        due = approval.requested_at + rules.decide_within
+        item = {
+            "id": approval.id, "ref": approval.ref, "status": approval.status, "queue": approval.queue,
+            "kind": approval.kind, "amount_cents": approval.amount_cents,
+            "amount": format_cents(approval.amount_cents) if approval.amount_cents is not None else None,
+            "headline": pending.headline if pending else approval.summary, "summary": approval.summary,
+            "reasons": list(approval.reasons),
+            "customer": {"id": customer.get("id"), "name": customer.get("name")} if customer else {"id": approval.customer_id, "name": None},
+            "conversation_id": approval.conversation_id, "requested_at": approval.requested_at.isoformat(),
+            "raised_by": approval.raised_by, "due_at": due.isoformat(),
+            "seconds_left": int((due - self.now).total_seconds()),
+            "needs": approval_rules.approvals_needed(approval, rules), "approvals": list(approval.approvers),
+            "recommendation": _recommend(approval, pending),
+            "decided_by": approval.decided_by, "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
+            "decision_reason": approval.decision_reason, "result": approval.result, "version": approval.version,
+            "ticket_id": ticket.id if ticket else None,
+            **approval_rules.allowed(approval, user, rules, self.store.handled_by(approval.conversation_id)),
+        }
+        if with_evidence:
+            item["evidence"] = dict(ticket.evidence) if ticket else None
+        return item
+
+    def approve(self, user: User, approval_id: str, version: Optional[int]) -> None:
+        approval = self.approval(user, approval_id)
+        decision = self._decide(user, approval, lambda handled: approval_rules.approve(
+            approval, user, self.s.policy.approvals, handled, version, self.now))
+        if decision.final:
+            self._execute(user, decision.after)
+
+    def reject(self, user: User, approval_id: str, version: Optional[int], reason: str) -> None:
+        approval = self.approval(user, approval_id)
+        decision = self._decide(user, approval, lambda handled: approval_rules.reject(
+            approval, user, self.s.policy.approvals, handled, version, reason, self.now),
+            outgoing=[bot_runs(APPROVAL_ACTION)])
+        self._settle_pending(decision, Stage.CANCELLED, actor(user))
+
+    def modify(self, user: User, approval_id: str, version: Optional[int], amount: str, reason: str) -> None:
+        approval = self.approval(user, approval_id)
+        try:
+            new_cents = cents(str(amount).strip().lstrip("$")) if str(amount or "").strip() else None
+        except ValueError:
+            raise InboxError(f"{amount!r} is not an amount; write it like 450.00") from None
+        decision = self._decide(user, approval, lambda handled: approval_rules.modify(
+            approval, user, self.s.policy.approvals, handled, version, new_cents, reason, self.now),
+            outgoing=[bot_runs(APPROVAL_ACTION)])
+        self._settle_pending(decision, Stage.CANCELLED, actor(user))
+
+    def expire(self, approval_id: str, seen_version: int) -> bool:
+        """The decision deadline passed: nothing runs, the customer is told. A no-op if it moved on."""
+        approval = self.store.approval(approval_id)
+        if approval is None or approval.version != seen_version:
+            return False
+        decision = approval_rules.expire(approval, self.now)
+        if decision is None or not self.store.decide(decision, self._approval_audit("timer", decision),
+                                                     outgoing=[bot_runs(APPROVAL_ACTION)]):
+            return False
+        self._settle_pending(decision, Stage.EXPIRED, "timer")
+        return True
+
+    def escalate_approval(self, approval_id: str, seen_version: int) -> bool:
+        approval = self.store.approval(approval_id)
+        if approval is None or approval.version != seen_version:
+            return False
+        decision = approval_rules.escalate(approval)
+        return bool(decision and self.store.decide(decision, self._approval_audit("timer", decision)))
+
+    def _decide(self, user: User, approval: Approval, rule, outgoing: list | tuple = ()) -> Decision:
+        try:
+            decision = rule(self.store.handled_by(approval.conversation_id))
+        except Forbidden as refused:
+            self.s.audit.append(AuditEntry(
+                at=self.now, actor=actor(user), event="approval_refused", conversation_id=approval.conversation_id,
+                customer_id=approval.customer_id, pending_id=approval.pending_id, request=approval.kind,
+                policy_version=self.s.policy.version,
+                detail={"approval_id": approval.id, "approval_version": approval.version, "why": refused.message}))
+            raise
+        if not self.store.decide(decision, self._approval_audit(actor(user), decision), outgoing=outgoing):
+            current = self.store.approval(approval.id)
+            raise Conflict(f"request {approval.ref} was decided or changed by someone else"
+                           f"{f' (now {current.status})' if current else ''}; reload and look again")
+        return decision
+
+    def _execute(self, user: User, approval: Approval) -> None:
+        pending = self.s.pendings.get(approval.pending_id)
+        if pending is None:
+            return
+        messages = self.signoff.commit(pending.id, pending.digest, actor=actor(user))
+        self.store.record_result(approval.id, " ".join(messages), [bot_runs(APPROVAL_ACTION)], self.now)
+
+    def _settle_pending(self, decision: Decision, stage: Stage, who: str) -> None:
+        pending = self.s.pendings.get(decision.after.pending_id)
+        if pending and self.s.pendings.move(pending.id, (Stage.APPROVAL,), stage):
+            self.s.record(f"pending_{decision.after.status}", pending.conversation_id, actor=who, pending=pending,
+                          approval_id=decision.after.id)
+
+    def _approval_audit(self, who: str, decision: Decision) -> AuditEntry:
+        approval = decision.before
+        return AuditEntry(
+            at=self.now, actor=who, event=decision.event, conversation_id=approval.conversation_id,
+            customer_id=approval.customer_id, pending_id=approval.pending_id, request=approval.kind,
+            policy_version=self.s.policy.version,
+            detail={"approval_id": approval.id, "approval_version": approval.version,
+                    "amount_cents": approval.amount_cents, **decision.detail},
+        )
+
+
+def _pending_view(pending: PendingAction) -> Dict[str, Any]:
+    return {"id": pending.id, "headline": pending.headline, "summary": pending.summary, "stage": pending.stage.value,
+            "kind": pending.request.kind, "amount_cents": pending.amount_cents,
+            "amount": format_cents(pending.amount_cents) if pending.amount_cents is not None else None,
+            "result": pending.result_message}
+
+
+def _recommend(approval: Approval, pending: Optional[PendingAction]) -> str:
+    """The bot's view, from the reasons it recorded: approve when the only flag is the amount."""
+    codes = {reason.split(":", 1)[0] for reason in approval.reasons}
+    if pending is None:
+        return "The request is no longer on file; reject it and ask the customer to ask again."
+    if codes <= {"amount_above_approval_limit", "action_tier"}:
+        return "Approve: the only flag is the amount; the order is within the returns window and the refund history is clean."
+    flags = ", ".join(sorted(codes - {"action_tier"}))
+    return f"Check before approving: flagged for {flags}. Look at the order and the refund history in the evidence."

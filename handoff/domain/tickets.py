@@ -1,0 +1,219 @@
+"""A ticket is one conversation in the hands of people, from handoff to hand-back.
+
+States: ``open`` (waiting in a queue) -> ``assigned`` (one person has it) -> ``closed``
+(handed back to the bot, or closed). Every change makes a new version; the store applies it
+only if the ticket is still at the version the person saw, so two people clicking at once
+never both win, and a timer that fires after the ticket moved on changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from handoff.domain.errors import Conflict, Forbidden, InboxError
+from handoff.domain.people import User
+
+OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
+ACTIVE = (OPEN, ASSIGNED)
+
+#: How a person ends their part. The bot takes the conversation back for each of them.
+OUTCOMES = ("resolved", "continue", "approved", "rejected")
+#: Ordering of the queues by urgency of the trigger.
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    conversation_id: str
+    customer_id: Optional[str]
+    topic: str
+    priority: str
+    queue: str
+    status: str
+    reasons: Tuple[str, ...]
+    pending_id: Optional[str]
+    created_at: datetime
+    queued_at: datetime  # when it last entered its queue (created, transferred, escalated)
+    version: int = 1
+    assignee: Optional[str] = None
+    claimed_at: Optional[datetime] = None
+    last_customer_at: Optional[datetime] = None  # the customer's latest message since the handoff
+    last_agent_at: Optional[datetime] = None  # the latest reply a person sent
+    reminded_for: Optional[datetime] = None  # the reply deadline the assignee was reminded of
+    closed_at: Optional[datetime] = None
+    outcome: Optional[str] = None
+    resolution: Optional[str] = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return self.id[:8].upper()
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def _next(self, **changes: Any) -> "Ticket":
+        return replace(self, version=self.version + 1, **changes)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A new version of a ticket, and what to write on the audit trail about it."""
+
+    before: Ticket
+    after: Ticket
+    event: str
+    detail: Dict[str, Any] = field(default_factory=dict)
+
+
+def expect_version(ticket: Ticket, seen: Optional[int]) -> None:
+    if seen is None:
+        raise InboxError("say which version of the ticket you are acting on ('version')")
+    if seen != ticket.version:
+        raise Conflict(f"ticket {ticket.ref} changed since you opened it (now {_who_has(ticket)}); reload and look again")
+
+
+def _who_has(ticket: Ticket) -> str:
+    if ticket.status == CLOSED:
+        return f"closed, {ticket.outcome or 'no outcome'}"
+    return f"with {ticket.assignee}" if ticket.assignee else f"waiting in the {ticket.queue} queue"
+
+
+def _must_see(ticket: Ticket, user: User) -> None:
+    if not user.sees(ticket.queue):
+        raise Forbidden(f"ticket {ticket.ref} is in the {ticket.queue} queue, which a {user.role.value} can't work on")
+
+
+def _must_be_active(ticket: Ticket) -> None:
+    if not ticket.active:
+        raise InboxError(f"ticket {ticket.ref} is closed ({ticket.outcome or 'closed'}); nothing more can be done on it")
+
+
+def _must_hold(ticket: Ticket, user: User, doing: str) -> None:
+    _must_be_active(ticket)
+    if ticket.assignee != user.username:
+        holder = f"{ticket.assignee} has it" if ticket.assignee else "claim it first"
+        raise Forbidden(f"only the person who has ticket {ticket.ref} can {doing} ({holder})")
+
+
+def claim(ticket: Ticket, user: User, now: datetime) -> Change:
+    _must_see(ticket, user)
+    _must_be_active(ticket)
+    if ticket.status == ASSIGNED:
+        raise Conflict(f"ticket {ticket.ref} is already with {ticket.assignee}")
+    return Change(ticket, ticket._next(status=ASSIGNED, assignee=user.username, claimed_at=now), "ticket_claimed")
+
+
+def assign(ticket: Ticket, by: User, to: User, now: datetime) -> Change:
+    if not by.supervises:
+        raise Forbidden("only seniors, managers and admins assign tickets to others; claim it yourself instead")
+    _must_see(ticket, by)
+    _must_be_active(ticket)
+    if not to.sees(ticket.queue):
+        raise InboxError(f"{to.name} is a {to.role.value} and can't work on the {ticket.queue} queue; transfer the ticket first")
+    return Change(ticket, ticket._next(status=ASSIGNED, assignee=to.username, claimed_at=now, reminded_for=None),
+                  "ticket_assigned", {"to": to.username, "from": ticket.assignee})
+
+
+def transfer(ticket: Ticket, by: User, queue: str, note: str, now: datetime, queues: Tuple[str, ...]) -> Change:
+    _must_see(ticket, by)
+    _must_be_active(ticket)
+    if ticket.assignee != by.username and not by.supervises:
+        raise Forbidden(f"only the person who has ticket {ticket.ref} or a senior can transfer it")
+    if queue not in queues:
+        raise InboxError(f"there is no {queue!r} queue; choose one of {', '.join(queues)}")
+    if queue == ticket.queue and ticket.status == OPEN:
+        raise InboxError(f"ticket {ticket.ref} is already waiting in the {queue} queue")
+    return Change(ticket, ticket._next(queue=queue, status=OPEN, assignee=None, claimed_at=None, queued_at=now,
+                                       reminded_for=None),
+                  "ticket_transferred", {"from_queue": ticket.queue, "to_queue": queue, "note": note or None})
+
+
+def check_reply(ticket: Ticket, user: User, text: str) -> str:
+    _must_hold(ticket, user, "reply to the customer")
+    text = (text or "").strip()
+    if not text:
+        raise InboxError("the reply is empty; write something for the customer")
+    if len(text) > 4000:
+        raise InboxError("the reply is longer than 4000 characters; split it into shorter messages")
+    return text
+
+
+def replied(ticket: Ticket, now: datetime) -> Change:
+    return Change(ticket, ticket._next(last_agent_at=now, reminded_for=None), "agent_replied")
+
+
+def check_note(ticket: Ticket, user: User, text: str) -> str:
+    _must_see(ticket, user)
+    text = (text or "").strip()
+    if not text:
+        raise InboxError("the note is empty")
+    if len(text) > 4000:
+        raise InboxError("the note is longer than 4000 characters")
+    return text
+
+
+def hand_back(ticket: Ticket, user: User, outcome: str, note: str, now: datetime) -> Change:
+    _must_hold(ticket, user, "hand it back")
+    if outcome not in OUTCOMES:
+        raise InboxError(f"the outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    note = (note or "").strip()
+    if outcome == "rejected" and not note:
+        raise InboxError("say why the request is rejected: the customer is told the reason")
+    if outcome in ("approved", "rejected") and not ticket.pending_id:
+        raise InboxError(f"there is no waiting action on ticket {ticket.ref} to {outcome[:-1]}; use resolved or continue")
+    return Change(ticket, ticket._next(status=CLOSED, closed_at=now, outcome=outcome, resolution=note or None),
+                  "handed_back", {"outcome": outcome, "note": note or None})
+
+
+def close(ticket: Ticket, by: User, resolution: str, now: datetime) -> Change:
+    _must_see(ticket, by)
+    _must_be_active(ticket)
+    if ticket.assignee != by.username and not by.supervises:
+        raise Forbidden(f"only the person who has ticket {ticket.ref} or a senior can close it")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise InboxError("say how the ticket was resolved before closing it")
+    return Change(ticket, ticket._next(status=CLOSED, closed_at=now, outcome="closed", resolution=resolution),
+                  "ticket_closed", {"resolution": resolution})
+
+
+def allowed(ticket: Ticket, user: User) -> Dict[str, bool]:
+    """What the user may do on the ticket now: the page shows only these buttons."""
+    sees, active, mine = user.sees(ticket.queue), ticket.active, ticket.assignee == user.username
+    return {
+        "claim": sees and ticket.status == OPEN,
+        "assign": sees and active and user.supervises,
+        "transfer": sees and active and (mine or user.supervises),
+        "reply": active and mine,
+        "note": sees,
+        "handback": active and mine,
+        "close": sees and active and (mine or user.supervises),
+        "request_approval": active and mine and bool(ticket.pending_id),
+    }
+
+
+def urgency(ticket: Ticket) -> tuple:
+    return (PRIORITY_RANK.get(ticket.priority, 9), ticket.queued_at)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One line of the conversation after the handoff: the customer, a person, the bot, or a note."""
+
+    id: int
+    ticket_id: str
+    at: datetime
+    kind: str  # customer | agent | bot | note | system
+    author: Optional[str]
+    text: str
+    delivery: Optional[str] = None  # agent replies: pending | delivered | recorded | failed
+    error: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"id": self.id, "at": self.at.isoformat(), "kind": self.kind, "author": self.author,
+                "text": self.text, "delivery": self.delivery, "error": self.error}

@@ -1,0 +1,61 @@
+"""Talking to the Rasa server about a conversation: what the bot should say or do next.
+
+Rasa stays the one record of the conversation: an agent's reply is added to the tracker as
+the agent's words and sent out through the customer's current channel in one call, and the
+bot's own follow-up (after a hand-back or a decision) is an action Rasa runs in place.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, Optional
+from urllib.parse import quote
+
+import aiohttp
+
+#: Channels Rasa can push to without the customer asking: their latest channel gets the words.
+PUSH_CHANNELS = ("socketio",)
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not take the request; it is tried again later."""
+
+
+class RasaConversations:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: Optional[str]) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+
+    async def latest_channel(self, conversation_id: str) -> Optional[str]:
+        tracker = await self._call("GET", conversation_id, "tracker", {"include_events": "NONE"})
+        return tracker.get("latest_input_channel")
+
+    async def say(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
+        """Record the words in the tracker and send them on the customer's latest channel.
+
+        Returns ``delivered`` when that channel pushes messages to the customer, ``recorded`` when
+        it cannot (the REST channel only answers requests): then the words are only on record.
+        """
+        channel = await self.latest_channel(conversation_id)
+        event = {"event": "bot", "text": text, "timestamp": time.time(), "metadata": metadata}
+        await self._call("POST", conversation_id, "tracker/events",
+                         {"execute_side_effects": "true", "output_channel": "latest"}, event)
+        return "delivered" if channel in PUSH_CHANNELS else "recorded"
+
+    async def run_action(self, conversation_id: str, action: str) -> None:
+        await self._call("POST", conversation_id, "execute", {"output_channel": "latest"}, {"name": action})
+
+    async def _call(self, method: str, conversation_id: str, path: str, params: Dict[str, str],
+                    body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{path}"
+        if self.token:
+            params = {**params, "token": self.token}
+        try:
+            async with self.session.request(method, url, params=params, json=body,
+                                            timeout=aiohttp.ClientTimeout(total=20)) as response:
+                if response.status >= 400:
+                    raise RasaUnavailable(f"Rasa answered {response.status}: {(await response.text())[:200]}")
+                return await response.json(content_type=None) or {}
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaUnavailable(f"Rasa is not reachable at {self.base_url} ({type(exc).__name__})") from exc

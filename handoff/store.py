@@ -1,0 +1,366 @@
+"""The inbox's persistence on the database it shares with the action server.
+
+Every change is a compare-and-set on the row's version, written in one transaction with its
+audit record, its feed event (what open pages hear about) and any delivery it causes, so a
+crash never leaves a change without its record or a reply without its delivery.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from actions.domain.audit import AuditEntry
+from actions.store.sql import audit_row, publish
+from actions.store.tables import (
+    ApprovalRow,
+    HandoffRow,
+    InboxEventRow,
+    TicketMessageRow,
+)
+from handoff.domain.approvals import Approval, Decision
+from handoff.domain.people import Role, User
+from handoff.domain.tickets import ACTIVE, CLOSED, Change, Message, Ticket
+from handoff.tables import DeliveryRow, InboxSessionRow, InboxUserRow
+
+_TICKET_FIELDS = ("queue", "status", "assignee", "claimed_at", "queued_at", "last_agent_at", "reminded_for",
+                  "closed_at", "outcome", "resolution")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    conversation_id: str
+    kind: str  # say | trigger
+    payload: Dict[str, Any]
+    message_id: Optional[int]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    id: int
+    subject: str
+    subject_id: str
+    change: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A delivery to queue with a change: an agent's words, or an event for the bot."""
+
+    kind: str  # say | trigger
+    payload: Dict[str, Any]
+
+
+class InboxStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- tickets --------------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> Optional[Ticket]:
+        with Session(self.engine) as session:
+            row = session.get(HandoffRow, ticket_id)
+            return _ticket(row) if row else None
+
+    def tickets(self, active: bool, queues: Iterable[str], limit: int = 200) -> List[Ticket]:
+        with Session(self.engine) as session:
+            statuses = list(ACTIVE) if active else [CLOSED]
+            query = (select(HandoffRow).where(HandoffRow.status.in_(statuses))  # type: ignore[attr-defined]
+                     .where(HandoffRow.queue.in_(list(queues))))  # type: ignore[attr-defined]
+            order = HandoffRow.created_at if active else HandoffRow.closed_at.desc()  # type: ignore[union-attr]
+            return [_ticket(row) for row in session.exec(query.order_by(order).limit(limit))]
+
+    def active_tickets(self) -> List[Ticket]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(HandoffRow).where(HandoffRow.status.in_(list(ACTIVE))))  # type: ignore[attr-defined]
+            return [_ticket(row) for row in rows]
+
+    def apply(self, change: Change, audit: AuditEntry, *, message: Optional[Tuple[str, Optional[str], str]] = None,
+              outgoing: Sequence[Outgoing] = (), feed: str = "updated") -> bool:
+        """Store ``change`` if the ticket is still at ``change.before.version``; True if this call did it.
+
+        Only the columns the change touches are written, so a customer message arriving at the
+        same moment (which moves its own column) is never overwritten.
+        """
+        before, after = change.before, change.after
+        values = {name: getattr(after, name) for name in _TICKET_FIELDS if getattr(after, name) != getattr(before, name)}
+        values["version"] = after.version
+        with Session(self.engine) as session:
+            done = session.execute(
+                update(HandoffRow).where(HandoffRow.id == before.id).where(HandoffRow.version == before.version)
+                .values(**values)
+            ).rowcount == 1
+            if not done:
+                session.rollback()
+                return False
+            message_id = None
+            if message:
+                kind, author, text = message
+                message_id = self._add_message(session, after, kind, author, text, audit.at,
+                                               delivery="pending" if kind == "agent" else None)
+            for item in outgoing:
+                self._enqueue(session, after.conversation_id, item, audit.at, message_id if item.kind == "say" else None)
+            session.add(audit_row(audit))
+            publish(session, "ticket", after.id, feed, audit.at)
+            session.commit()
+            return True
+
+    def add_note(self, ticket: Ticket, kind: str, author: Optional[str], text: str, audit: AuditEntry) -> int:
+        """A message that changes nothing else on the ticket: an internal note, a timer's reminder."""
+        with Session(self.engine) as session:
+            message_id = self._add_message(session, ticket, kind, author, text, audit.at)
+            session.add(audit_row(audit))
+            publish(session, "ticket", ticket.id, "message", audit.at)
+            session.commit()
+            return message_id
+
+    def messages(self, ticket_id: str) -> List[Message]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(TicketMessageRow).where(TicketMessageRow.ticket_id == ticket_id)
+                                .order_by(TicketMessageRow.id))  # type: ignore[arg-type]
+            return [_message(row) for row in rows]
+
+    def message(self, message_id: int) -> Optional[Message]:
+        with Session(self.engine) as session:
+            row = session.get(TicketMessageRow, message_id)
+            return _message(row) if row else None
+
+    def unanswered(self, ticket_ids: Sequence[str]) -> Dict[str, Tuple[int, Optional[Message]]]:
+        """Per ticket: customer messages since the last agent reply, and the latest customer message."""
+        result: Dict[str, Tuple[int, Optional[Message]]] = {}
+        if not ticket_ids:
+            return result
+        with Session(self.engine) as session:
+            rows = session.exec(select(TicketMessageRow)
+                                .where(TicketMessageRow.ticket_id.in_(list(ticket_ids)))  # type: ignore[attr-defined]
+                                .where(TicketMessageRow.kind.in_(["customer", "agent"]))  # type: ignore[attr-defined]
+                                .order_by(TicketMessageRow.id))  # type: ignore[arg-type]
+            for row in rows:
+                count, latest = result.get(row.ticket_id, (0, None))
+                if row.kind == "agent":
+                    result[row.ticket_id] = (0, latest)
+                else:
+                    result[row.ticket_id] = (count + 1, _message(row))
+        return result
+
+    def handled_by(self, conversation_id: str) -> Set[str]:
+        """Everyone who had or answered this customer's conversation: they can't also approve for it."""
+        with Session(self.engine) as session:
+            assignees = session.exec(select(HandoffRow.assignee).where(HandoffRow.conversation_id == conversation_id))
+            authors = session.exec(select(TicketMessageRow.author).where(TicketMessageRow.conversation_id == conversation_id)
+                                   .where(TicketMessageRow.kind == "agent"))
+            return {name for name in list(assignees) + list(authors) if name}
+
+    def latest_ticket(self, conversation_id: str) -> Optional[Ticket]:
+        with Session(self.engine) as session:
+            row = session.exec(select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
+                               .order_by(HandoffRow.created_at.desc())).first()  # type: ignore[attr-defined]
+            return _ticket(row) if row else None
+
+    # -- approvals ------------------------------------------------------------------------------
+
+    def approval(self, approval_id: str) -> Optional[Approval]:
+        with Session(self.engine) as session:
+            row = session.get(ApprovalRow, approval_id)
+            return _approval(row) if row else None
+
+    def approvals(self, pending: bool, limit: int = 200) -> List[Approval]:
+        with Session(self.engine) as session:
+            query = select(ApprovalRow)
+            if pending:
+                query = query.where(ApprovalRow.status == "pending").order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
+            else:
+                query = query.where(ApprovalRow.status != "pending").order_by(ApprovalRow.decided_at.desc())  # type: ignore[union-attr]
+            return [_approval(row) for row in session.exec(query.limit(limit))]
+
+    def decide(self, decision: Decision, audit: AuditEntry, outgoing: Sequence[Outgoing] = ()) -> bool:
+        """Store the decision if the request is still at the version decided on; True if this call did it."""
+        before, after = decision.before, decision.after
+        with Session(self.engine) as session:
+            done = session.execute(
+                update(ApprovalRow).where(ApprovalRow.id == before.id).where(ApprovalRow.version == before.version)
+                .values(status=after.status, version=after.version, approvers_json=json.dumps(list(after.approvers)),
+                        decided_by=after.decided_by, decided_at=after.decided_at, decision_reason=after.decision_reason,
+                        new_amount_cents=after.new_amount_cents, escalated=after.escalated, queue=after.queue)
+            ).rowcount == 1
+            if not done:
+                session.rollback()
+                return False
+            for item in outgoing:
+                self._enqueue(session, after.conversation_id, item, audit.at, None)
+            session.add(audit_row(audit))
+            publish(session, "approval", after.id, "updated", audit.at)
+            session.commit()
+            return True
+
+    def record_result(self, approval_id: str, result: str, outgoing: Sequence[Outgoing], at: datetime) -> None:
+        with Session(self.engine) as session:
+            row = session.get(ApprovalRow, approval_id)
+            assert row is not None
+            session.execute(update(ApprovalRow).where(ApprovalRow.id == approval_id).values(result=result))
+            for item in outgoing:
+                self._enqueue(session, row.conversation_id, item, at, None)
+            publish(session, "approval", approval_id, "updated", at)
+            session.commit()
+
+    # -- people and sessions --------------------------------------------------------------------
+
+    def add_user(self, user: User, password_hash: str, at: datetime) -> bool:
+        with Session(self.engine) as session:
+            if session.get(InboxUserRow, user.username):
+                return False
+            session.add(InboxUserRow(username=user.username, name=user.name, role=user.role.value,
+                                     password_hash=password_hash, created_at=at))
+            session.commit()
+            return True
+
+    def user(self, username: str) -> Optional[Tuple[User, str]]:
+        with Session(self.engine) as session:
+            row = session.get(InboxUserRow, username)
+            if row is None or not row.active:
+                return None
+            return User(row.username, row.name, Role(row.role)), row.password_hash
+
+    def users(self) -> List[User]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(InboxUserRow).where(InboxUserRow.active == True)  # noqa: E712
+                                .order_by(InboxUserRow.username))  # type: ignore[arg-type]
+            return [User(row.username, row.name, Role(row.role)) for row in rows]
+
+    def open_session(self, token_hash: str, username: str, csrf: str, at: datetime, expires_at: datetime) -> None:
+        with Session(self.engine) as session:
+            session.add(InboxSessionRow(token_hash=token_hash, username=username, csrf_token=csrf,
+                                        created_at=at, expires_at=expires_at))
+            session.commit()
+
+    def session(self, token_hash: str, now: datetime) -> Optional[Tuple[User, str]]:
+        """The signed-in user and their CSRF token, if the session exists and has not expired."""
+        with Session(self.engine) as session:
+            row = session.get(InboxSessionRow, token_hash)
+            if row is None or row.expires_at <= now:
+                return None
+            found = self.user(row.username)
+            return (found[0], row.csrf_token) if found else None
+
+    def close_session(self, token_hash: str) -> None:
+        with Session(self.engine) as session:
+            row = session.get(InboxSessionRow, token_hash)
+            if row:
+                session.delete(row)
+                session.commit()
+
+    # -- deliveries -----------------------------------------------------------------------------
+
+    def _enqueue(self, session: Session, conversation_id: str, item: Outgoing, at: datetime,
+                 message_id: Optional[int]) -> None:
+        session.add(DeliveryRow(conversation_id=conversation_id, kind=item.kind, payload_json=json.dumps(item.payload),
+                                message_id=message_id, created_at=at, next_try_at=at))
+
+    def enqueue(self, conversation_id: str, item: Outgoing, at: datetime) -> None:
+        with Session(self.engine) as session:
+            self._enqueue(session, conversation_id, item, at, None)
+            session.commit()
+
+    def due_deliveries(self, now: datetime, limit: int = 50) -> List[Delivery]:
+        """Pending deliveries whose time has come, oldest first; one conversation's stay in order."""
+        with Session(self.engine) as session:
+            rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.status == "pending")
+                                     .order_by(DeliveryRow.id).limit(limit)))  # type: ignore[arg-type]
+        due: List[Delivery] = []
+        blocked: Set[str] = set()
+        for row in rows:
+            if row.conversation_id in blocked:
+                continue
+            if row.next_try_at > now:
+                blocked.add(row.conversation_id)  # a later message must not overtake this one
+                continue
+            due.append(Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json),
+                                row.message_id, row.attempts))
+            blocked.add(row.conversation_id)
+        return due
+
+    def delivery_done(self, delivery: Delivery, status: str, error: Optional[str], at: datetime,
+                      retry_at: Optional[datetime] = None) -> None:
+        """Record one attempt: delivered, recorded, failed for good, or pending again at ``retry_at``."""
+        with Session(self.engine) as session:
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery.id).values(
+                status="pending" if retry_at else status, attempts=delivery.attempts + 1, error=error,
+                next_try_at=retry_at or at))
+            if delivery.message_id is not None:
+                message = session.get(TicketMessageRow, delivery.message_id)
+                if message is not None:
+                    session.execute(update(TicketMessageRow).where(TicketMessageRow.id == delivery.message_id)
+                                    .values(delivery="pending" if retry_at else status, error=error))
+                    publish(session, "ticket", message.ticket_id, "message", at)
+            session.commit()
+
+    def retry_message(self, message_id: int, at: datetime) -> bool:
+        """Send a failed reply again; False if it is not a failed reply."""
+        with Session(self.engine) as session:
+            done = session.execute(update(DeliveryRow).where(DeliveryRow.message_id == message_id)
+                                   .where(DeliveryRow.status == "failed")
+                                   .values(status="pending", next_try_at=at, error=None)).rowcount == 1
+            if done:
+                session.execute(update(TicketMessageRow).where(TicketMessageRow.id == message_id)
+                                .values(delivery="pending", error=None))
+                message = session.get(TicketMessageRow, message_id)
+                assert message is not None
+                publish(session, "ticket", message.ticket_id, "message", at)
+            session.commit()
+            return done
+
+    # -- the feed -------------------------------------------------------------------------------
+
+    def last_event_id(self) -> int:
+        with Session(self.engine) as session:
+            return session.exec(select(func.max(InboxEventRow.id))).one() or 0  # type: ignore[arg-type]
+
+    def events_after(self, last_id: int, limit: int = 500) -> List[FeedEvent]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(InboxEventRow).where(InboxEventRow.id > last_id)
+                                .order_by(InboxEventRow.id).limit(limit))  # type: ignore[arg-type]
+            return [FeedEvent(row.id, row.subject, row.subject_id, row.change) for row in rows]  # type: ignore[arg-type]
+
+    def _add_message(self, session: Session, ticket: Ticket, kind: str, author: Optional[str], text: str,
+                     at: datetime, delivery: Optional[str] = None) -> int:
+        row = TicketMessageRow(ticket_id=ticket.id, conversation_id=ticket.conversation_id, at=at, kind=kind,
+                               author=author, text=text, delivery=delivery)
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def _ticket(row: HandoffRow) -> Ticket:
+    return Ticket(
+        id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, topic=row.topic,
+        priority=row.priority, queue=row.queue, status=row.status, reasons=tuple(json.loads(row.reasons_json)),
+        pending_id=row.pending_id, created_at=row.created_at, queued_at=row.queued_at or row.created_at,
+        version=row.version, assignee=row.assignee, claimed_at=row.claimed_at, last_customer_at=row.last_customer_at,
+        last_agent_at=row.last_agent_at, reminded_for=row.reminded_for, closed_at=row.closed_at, outcome=row.outcome,
+        resolution=row.resolution, evidence=json.loads(row.evidence_json),
+    )
+
+
+def _message(row: TicketMessageRow) -> Message:
+    assert row.id is not None
+    return Message(row.id, row.ticket_id, row.at, row.kind, row.author, row.text, row.delivery, row.error)
+
+
+def _approval(row: ApprovalRow) -> Approval:
+    return Approval(
+        id=row.id, pending_id=row.pending_id, conversation_id=row.conversation_id, customer_id=row.customer_id,
+        kind=row.kind, amount_cents=row.amount_cents, summary=row.summary, reasons=tuple(json.loads(row.reasons_json)),
+        requested_at=row.requested_at, status=row.status, queue=row.queue, version=row.version, raised_by=row.raised_by,
+        approvers=tuple(json.loads(row.approvers_json)), decided_by=row.decided_by, decided_at=row.decided_at,
+        decision_reason=row.decision_reason, new_amount_cents=row.new_amount_cents, result=row.result,
+        escalated=row.escalated,
+    )

@@ -1,0 +1,119 @@
+"""SLA timers on APScheduler with a persistent job store, so they survive a restart.
+
+Each ticket and approval has at most one job, keyed by its id and carrying the version it
+was scheduled for. When it fires, it acts only if the ticket or approval is still at that
+version (a compare-and-set in the store), so a timer that fires after someone acted, or
+fires twice, changes nothing. Every change reschedules the job from the new state.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Optional
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from actions.domain.audit import AuditEntry
+from actions.domain.policy import describe_duration
+from handoff.desk import Desk
+from handoff.domain.approvals import PENDING, Approval
+from handoff.domain.sla import deadline, next_approval_step, next_ticket_step
+from handoff.domain.tickets import Change, Ticket
+
+logger = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+#: The desk the jobs act on. APScheduler stores a job as a function name and arguments, so the
+#: function finds the live service here; one inbox process runs one scheduler.
+_desk: Optional[Desk] = None
+
+
+def make_scheduler(database_url: str) -> AsyncIOScheduler:
+    return AsyncIOScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=database_url, tablename=JOBS_TABLE)},
+        job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        timezone="UTC",
+    )
+
+
+class Timers:
+    def __init__(self, scheduler: AsyncIOScheduler, desk: Desk) -> None:
+        global _desk
+        self.scheduler = scheduler
+        self.desk = desk
+        _desk = desk
+
+    def schedule_ticket(self, ticket: Ticket) -> Optional[datetime]:
+        step = next_ticket_step(ticket, self.desk.s.policy.inbox) if ticket.active else None
+        return self._put(f"ticket:{ticket.id}", fire_ticket, step.at if step else None,
+                         [ticket.id, ticket.version, step.action if step else ""])
+
+    def schedule_approval(self, approval: Approval) -> Optional[datetime]:
+        if approval.status != PENDING:
+            return self._put(f"approval:{approval.id}", fire_approval, None, [])
+        step = next_approval_step(approval.requested_at, approval.escalated, self.desk.s.policy.approvals)
+        return self._put(f"approval:{approval.id}", fire_approval, step.at, [approval.id, approval.version, step.action])
+
+    def reconcile(self) -> None:
+        """Make sure every live ticket and approval has its timer (e.g. after the first start)."""
+        for ticket in self.desk.store.active_tickets():
+            self.schedule_ticket(ticket)
+        for approval in self.desk.store.approvals(pending=True):
+            self.schedule_approval(approval)
+
+    def _put(self, job_id: str, func, at: Optional[datetime], args: list) -> Optional[datetime]:
+        if at is None:
+            try:
+                self.scheduler.remove_job(job_id)
+            except JobLookupError:
+                pass
+            return None
+        self.scheduler.add_job(func, "date", run_date=at, id=job_id, args=args, replace_existing=True)
+        return at
+
+
+def fire_ticket(ticket_id: str, version: int, action: str) -> bool:
+    """A ticket's deadline came: escalate, remind or flag it, if nobody changed it meanwhile."""
+    assert _desk is not None, "the inbox's timers fired before the service started"
+    return ticket_step(_desk, ticket_id, version, action)
+
+
+def fire_approval(approval_id: str, version: int, action: str) -> bool:
+    assert _desk is not None, "the inbox's timers fired before the service started"
+    if action == "expire":
+        return _desk.expire(approval_id, version)
+    return _desk.escalate_approval(approval_id, version)
+
+
+def ticket_step(desk: Desk, ticket_id: str, version: int, action: str) -> bool:
+    ticket = desk.store.ticket(ticket_id)
+    if ticket is None or ticket.version != version or not ticket.active:
+        logger.info("timer for ticket %s skipped: it moved on", ticket_id)
+        return False
+    rules = desk.s.policy.inbox
+    due = deadline(ticket, rules)
+    if due is None:
+        return False
+    now = desk.now
+    if action == "escalate":
+        backup = rules.escalate[ticket.queue]
+        after = ticket._next(queue=backup, status="open", assignee=None, claimed_at=None, queued_at=now, reminded_for=None)
+        text = (f"Not claimed within {describe_duration(rules.sla[ticket.priority].claim)}: "
+                f"moved from the {ticket.queue} queue to the {backup} queue.")
+        change = Change(ticket, after, "ticket_escalated", {"from_queue": ticket.queue, "to_queue": backup})
+    elif action == "remind":
+        after = ticket._next(reminded_for=due.due_at)
+        text = f"Reminder for {ticket.assignee}: the customer is waiting; reply due by {due.due_at:%H:%M} UTC."
+        change = Change(ticket, after, "sla_reminder", {"assignee": ticket.assignee, "due_at": due.due_at.isoformat()})
+    else:  # overdue at the top of the escalation chain: say so once
+        after = ticket._next(reminded_for=due.due_at)
+        text = f"Overdue: not claimed by {due.due_at:%H:%M} UTC and there is no queue above {ticket.queue}."
+        change = Change(ticket, after, "sla_overdue", {"due_at": due.due_at.isoformat()})
+    audit = AuditEntry(at=now, actor="timer", event=change.event, conversation_id=ticket.conversation_id,
+                       customer_id=ticket.customer_id, pending_id=ticket.pending_id,
+                       policy_version=desk.s.policy.version,
+                       detail={"ticket_id": ticket.id, "ticket_version": ticket.version, **change.detail})
+    return desk.store.apply(change, audit, message=("system", None, text))
