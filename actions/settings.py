@@ -48,7 +48,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
-        data_dir = Path(env.get("HITL_DATA_DIR") or PROJECT_ROOT / "var").resolve()
+        data_dir = _data_dir(env)
         business = env.get("ACME_BACKEND", "sqlite")
         if business not in ("sqlite", "http"):
             raise SettingsError(f"ACME_BACKEND must be 'sqlite' (the demo) or 'http' (your own API), got {business!r}")
@@ -57,7 +57,7 @@ class Settings:
             raise SettingsError("ACME_BACKEND=http needs ACME_BACKEND_URL (the base URL of your business API)")
         return cls(
             data_dir=data_dir,
-            database_url=env.get("HITL_DATABASE_URL") or f"sqlite:///{data_dir / 'hitl.db'}",
+            database_url=hitl_database_url(env),
             policy_path=Path(env.get("RISK_POLICY_PATH") or PROJECT_ROOT / "bot" / "risk_policy.yml"),
             domain_path=Path(env.get("RASA_DOMAIN_PATH") or PROJECT_ROOT / "bot" / "domain.yml"),
             business=business,
@@ -68,6 +68,19 @@ class Settings:
             otp_pepper=_pepper(env, data_dir),
             twilio=_twilio(env),
         )
+
+
+def hitl_database_url(env: Mapping[str, str] = os.environ) -> str:
+    """The assistant's database: HITL_DATABASE_URL, else ``hitl.db`` in the data directory.
+
+    Apart from Settings so that tools (the migration command) find the same database
+    without needing the rest of the configuration.
+    """
+    return env.get("HITL_DATABASE_URL") or f"sqlite:///{_data_dir(env) / 'hitl.db'}"
+
+
+def _data_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("HITL_DATA_DIR") or PROJECT_ROOT / "var").resolve()
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
