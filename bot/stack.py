@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
 from bot.model import ROOT, ensure_model
+from handoff.demo_users import DEMO_USERS
 
 BIN = Path(sys.executable).parent
 
@@ -39,6 +40,7 @@ class Stack:
     model: Path
     rasa_port: int = 5005
     actions_port: int = 5055
+    inbox_port: int = 8080
     env: Mapping[str, str] = field(default_factory=dict)
     quiet: bool = False
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -53,31 +55,53 @@ class Stack:
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
 
+    @property
+    def inbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.inbox_port}"
+
     def start(self, timeout: float = 240.0) -> "Stack":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
-        env = {
-            **os.environ,
-            "HITL_DATA_DIR": str(self.data_dir),
-            "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
-            "RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db"),
-            "PYTHONUNBUFFERED": "1",
-            "SANIC_HOST": "127.0.0.1",
-            **self.env,
-        }
+        env = self._env()
         self._spawn("actions", [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)], env, logs)
         self._spawn("rasa", [
             str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.api_token, "--model", str(self.model),
             "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
             "--port", str(self.rasa_port), "--interface", "127.0.0.1",
         ], env, logs)
+        self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], env, logs)
         try:
-            self._wait_until_ready(timeout)
+            self._wait_until_ready(timeout, ("actions", "rasa", "inbox"))
         except Exception:
             self.stop()
             raise
         return self
+
+    def _env(self) -> Dict[str, str]:
+        return {
+            **os.environ,
+            "HITL_DATA_DIR": str(self.data_dir),
+            "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+            "RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db"),
+            "PYTHONUNBUFFERED": "1",
+            "SANIC_HOST": "127.0.0.1",
+            "INBOX_PORT": str(self.inbox_port),
+            "RASA_URL": self.rasa_url,
+            "RASA_TOKEN": self.api_token,
+            "HITL_DEMO": "1",
+            **self.env,
+        }
+
+    def kill_inbox(self) -> None:
+        """Stop the inbox abruptly (SIGKILL), as a crash would; for fault tests."""
+        process = self.processes.pop("inbox")
+        process.kill()
+        process.wait()
+
+    def start_inbox(self, timeout: float = 60.0) -> None:
+        self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], self._env(), self.data_dir / "logs")
+        self._wait_until_ready(timeout, ("inbox",))
 
     def talk(self, sender: str, message: str, metadata: Optional[dict] = None) -> List[str]:
         """Send one message over the REST channel; return the bot's text replies."""
@@ -105,8 +129,10 @@ class Stack:
         output = None if not self.quiet else (logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
 
-    def _wait_until_ready(self, timeout: float) -> None:
-        checks = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}"}
+    def _wait_until_ready(self, timeout: float, names: tuple) -> None:
+        urls = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}",
+                "inbox": f"{self.inbox_url}/health"}
+        checks = {name: urls[name] for name in names}
         deadline = time.monotonic() + timeout
         while checks:
             for name, url in list(checks.items()):
@@ -126,7 +152,8 @@ def _answers(url: str) -> bool:
         with urllib.request.urlopen(url, timeout=2) as response:
             if "/status" in url:
                 return bool(json.loads(response.read()).get("model_file"))
-            return response.status == 200
+            # a health check says "ok" once the service is ready (the inbox says "starting" before)
+            return response.status == 200 and json.loads(response.read() or b"{}").get("status", "ok") == "ok"
     except (urllib.error.URLError, ConnectionError, OSError, ValueError):
         return False
 
@@ -138,6 +165,7 @@ def main() -> int:
         model=ensure_model(),
         rasa_port=int(os.environ.get("RASA_PORT", 5005)),
         actions_port=int(os.environ.get("ACTIONS_PORT", 5055)),
+        inbox_port=int(os.environ.get("INBOX_PORT", 8080)),
         quiet=True,
     )
     sms_line = (
@@ -145,14 +173,20 @@ def main() -> int:
         if os.environ.get("TWILIO_ACCOUNT_SID")
         else f"One-time codes (DEVELOPMENT ONLY, no SMS is sent): {data_dir / 'dev_outbox.jsonl'}"
     )
-    print("starting the action server and the Rasa server ...", flush=True)
+    print("starting the action server, the Rasa server and the inbox ...", flush=True)
     stack.start()
+    demo_logins = "\n".join(f"  {name:<8} {password:<16} {role.value}" for name, _, role, password in DEMO_USERS)
     print(f"""
 Acme assistant is running (data in {data_dir}, logs in {data_dir / 'logs'}).
   Rasa server (REST channel): {stack.rasa_url}/webhooks/rest/webhook
   Rasa HTTP API:              {stack.rasa_url}/status?token={stack.api_token}
   Action server:              {stack.actions_url}/health
+  Shared inbox (agents):      {stack.inbox_url}/
+  Customer web chat:          {stack.inbox_url}/chat
   {sms_line}
+
+Inbox demo logins (username / password, role):
+{demo_logins}
 
 Talk to it as Jane Doe (a demo customer):
   curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\

@@ -44,11 +44,19 @@ class RasaConversations:
         return "delivered" if channel in PUSH_CHANNELS else "recorded"
 
     async def run_action(self, conversation_id: str, action: str) -> None:
+        """Run the bot's action now, then leave the bot listening for the customer's next message.
+
+        Rasa's execute endpoint runs the action but predicts nothing after it; without the
+        ``action_listen`` the customer's next message would find the bot mid-turn.
+        """
         await self._call("POST", conversation_id, "execute", {"output_channel": "latest"}, {"name": action})
+        await self._call("POST", conversation_id, "tracker/events", {},
+                         {"event": "action", "name": "action_listen", "timestamp": time.time()})
 
     async def _call(self, method: str, conversation_id: str, path: str, params: Dict[str, str],
                     body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{path}"
+        # Rasa's router does not decode %2B, so '+' (in phone numbers) is sent as it is
+        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='+@:')}/{path}"
         if self.token:
             params = {**params, "token": self.token}
         try:

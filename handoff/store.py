@@ -247,8 +247,9 @@ class InboxStore:
             row = session.get(InboxSessionRow, token_hash)
             if row is None or row.expires_at <= now:
                 return None
-            found = self.user(row.username)
-            return (found[0], row.csrf_token) if found else None
+            username, csrf = row.username, row.csrf_token
+        found = self.user(username)  # after the first session closed: SQLite writers lock per connection
+        return (found[0], csrf) if found else None
 
     def close_session(self, token_hash: str) -> None:
         with Session(self.engine) as session:
