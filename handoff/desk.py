@@ -56,7 +56,7 @@ class Desk:
         if ticket is None:
             raise NotFound(f"there is no ticket {ticket_id}")
         if not user.sees(ticket.queue):
-            raise Forbidden(f"ticket {ticket.ref} is in the {ticket.queue} queue, which a {user.role.value} can't see")
+            raise Forbidden(f"ticket {ticket.ref} is in the {ticket.queue} queue, which {user.role.with_article} can't see")
         return ticket
 
     def ticket_list(self, user: User, active: bool) -> List[Dict[str, Any]]:
@@ -165,6 +165,7 @@ class Desk:
             customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
             summary=pending.summary, reasons=pending.reasons + ((f"raised_by_agent: {note.strip()}",) if note.strip() else ()),
             requested_at=self.now, queue=self.s.policy.approvals.queue_for(pending.amount_cents), raised_by=user.username,
+            evidence=ticket.evidence,
         )
         self.s.approvals.add(request)
         self.store.add_note(ticket, "system", user.username, f"Sent for approval ({request.queue} queue): {pending.headline}",
@@ -259,7 +260,8 @@ class Desk:
         rules = self.s.policy.approvals
         pending = self.s.pendings.get(approval.pending_id)
         ticket = self.store.latest_ticket(approval.conversation_id)
-        customer = ((ticket.evidence if ticket else {}) or {}).get("customer")
+        evidence = dict(approval.evidence) or (dict(ticket.evidence) if ticket else {})
+        customer = evidence.get("customer") or {"id": approval.customer_id, "name": None}
         due = approval.requested_at + rules.decide_within
         item = {
             "id": approval.id, "ref": approval.ref, "status": approval.status, "queue": approval.queue,
@@ -267,19 +269,19 @@ class Desk:
             "amount": format_cents(approval.amount_cents) if approval.amount_cents is not None else None,
             "headline": pending.headline if pending else approval.summary, "summary": approval.summary,
             "reasons": list(approval.reasons),
-            "customer": {"id": customer.get("id"), "name": customer.get("name")} if customer else {"id": approval.customer_id, "name": None},
+            "customer": {"id": customer.get("id"), "name": customer.get("name")},
             "conversation_id": approval.conversation_id, "requested_at": approval.requested_at.isoformat(),
             "raised_by": approval.raised_by, "due_at": due.isoformat(),
             "seconds_left": int((due - self.now).total_seconds()),
             "needs": approval_rules.approvals_needed(approval, rules), "approvals": list(approval.approvers),
-            "recommendation": _recommend(approval, pending),
+            "recommendation": evidence.get("recommendation") or _recommend(approval, pending),
             "decided_by": approval.decided_by, "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
             "decision_reason": approval.decision_reason, "result": approval.result, "version": approval.version,
             "ticket_id": ticket.id if ticket else None,
             **approval_rules.allowed(approval, user, rules, self.store.handled_by(approval.conversation_id)),
         }
         if with_evidence:
-            item["evidence"] = dict(ticket.evidence) if ticket else None
+            item["evidence"] = evidence or None
         return item
 
     def approve(self, user: User, approval_id: str, version: Optional[int]) -> None:

@@ -271,22 +271,20 @@ class InboxStore:
             session.commit()
 
     def due_deliveries(self, now: datetime, limit: int = 50) -> List[Delivery]:
-        """Pending deliveries whose time has come, oldest first; one conversation's stay in order."""
+        """Pending deliveries whose time has come, oldest first; one conversation's stay in order.
+
+        Only the oldest pending delivery of each conversation is a candidate (a later message must
+        not overtake one waiting to be retried), so a conversation with a backlog never fills the
+        round and holds up the others.
+        """
+        heads = (select(func.min(DeliveryRow.id)).where(DeliveryRow.status == "pending")
+                 .group_by(DeliveryRow.conversation_id))
         with Session(self.engine) as session:
-            rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.status == "pending")
-                                     .order_by(DeliveryRow.id).limit(limit)))  # type: ignore[arg-type]
-        due: List[Delivery] = []
-        blocked: Set[str] = set()
-        for row in rows:
-            if row.conversation_id in blocked:
-                continue
-            if row.next_try_at > now:
-                blocked.add(row.conversation_id)  # a later message must not overtake this one
-                continue
-            due.append(Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json),
-                                row.message_id, row.attempts))
-            blocked.add(row.conversation_id)
-        return due
+            rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.id.in_(heads))  # type: ignore[union-attr]
+                                     .order_by(DeliveryRow.id)))  # type: ignore[arg-type]
+        due = [Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json), row.message_id, row.attempts)
+               for row in rows if row.next_try_at <= now]
+        return due[:limit]
 
     def delivery_done(self, delivery: Delivery, status: str, error: Optional[str], at: datetime,
                       retry_at: Optional[datetime] = None) -> None:
@@ -363,5 +361,5 @@ def _approval(row: ApprovalRow) -> Approval:
         requested_at=row.requested_at, status=row.status, queue=row.queue, version=row.version, raised_by=row.raised_by,
         approvers=tuple(json.loads(row.approvers_json)), decided_by=row.decided_by, decided_at=row.decided_at,
         decision_reason=row.decision_reason, new_amount_cents=row.new_amount_cents, result=row.result,
-        escalated=row.escalated,
+        escalated=row.escalated, evidence=json.loads(row.evidence_json),
     )

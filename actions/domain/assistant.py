@@ -297,7 +297,8 @@ class Assistant:
         phone = ctx.customer.phone if ctx.customer else turn.conversation_id
         if reply.kind is ReplyKind.AMOUNT and pending.stage is Stage.CONFIRM and pending.request.kind == "refund":
             return self._change_amount(ctx, pending, reply.amount_cents or 0, details.order_id)
-        return self.signoff.answer(pending, reply, phone)
+        return self.signoff.answer(pending, reply, phone, evidence=lambda: self._evidence(
+            ctx, Decision("approval", pending.tier, _reasons_of(pending), pending.policy_version), pending).to_dict())
 
     def _change_amount(self, ctx: _Context, pending: PendingAction, amount_cents: int,
                        order_id: Optional[str] = None, offer: bool = False) -> List[str]:
@@ -407,3 +408,12 @@ class Assistant:
             request=kind, intent=turn.intent, confidence=turn.confidence, text=turn.text,
             sentiment=ctx.sentiment, consecutive_fallbacks=turn.consecutive_fallbacks, **facts,  # type: ignore[arg-type]
         ), self.s.policy)
+
+
+def _reasons_of(pending: PendingAction) -> Tuple[Reason, ...]:
+    """The policy's reasons as recorded on the action ("code: detail"), back as Reasons."""
+    reasons = []
+    for text in pending.reasons:
+        code, _, detail = text.partition(": ")
+        reasons.append(Reason(code, pending.outcome, detail))
+    return tuple(reasons)

@@ -92,10 +92,8 @@ def build_evidence(
     previous: Sequence[HandoffRequest],
     pending: Optional[PendingAction],
 ) -> EvidencePack:
-    handoff_reasons = [r for r in decision.reasons if r.outcome == "handoff"]
     return EvidencePack(
-        summary=_summary(conversation_id, intent, text, sentiment, handoff_reasons, account, pending,
-                         unconfirmed=decision.topic == "execution_unconfirmed"),
+        summary=_summary(conversation_id, intent, text, sentiment, decision, account, pending, recent_refunds),
         intent=intent,
         confidence=round(confidence, 3),
         entities=dict(entities),
@@ -115,9 +113,18 @@ def build_evidence(
     )
 
 
-def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentReading, reasons: Sequence,
-             account: Optional[Account], pending: Optional[PendingAction], unconfirmed: bool) -> str:
+def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentReading, decision: Decision,
+             account: Optional[Account], pending: Optional[PendingAction], recent_refunds: int) -> str:
     who = f"{account.customer.name} ({account.customer.phone})" if account else f"An unknown customer ({conversation_id})"
+    if decision.outcome == "approval" and pending:
+        why = "; ".join(r.detail for r in decision.reasons if r.outcome == "approval") or "the policy asks for it"
+        return "\n".join([
+            f"{who} asked for: {pending.headline}, and confirmed it in the chat.",
+            f"Needs approval because {why}.",
+            f"Refunds in the last 30 days: {recent_refunds}. Nothing has been done yet.",
+        ])
+    reasons = [r for r in decision.reasons if r.outcome == "handoff"]
+    unconfirmed = decision.topic == "execution_unconfirmed"
     want = WANTS.get(intent)
     lines = [f"{who} wants {want}: \"{_clip(text)}\"." if want else f"{who} wrote: \"{_clip(text)}\"."]
     why = "; ".join(r.detail for r in reasons) or "the dialogue routes this to a person"
@@ -134,6 +141,11 @@ def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentR
 def _recommendation(decision: Decision, intent: str, confidence: float, sentiment: SentimentReading,
                     pending: Optional[PendingAction]) -> str:
     codes = {r.code for r in decision.reasons}
+    if decision.outcome == "approval":
+        flags = sorted(codes - {"action_tier", "amount_above_approval_limit"})
+        if not flags:
+            return "Approve: the only flag is the amount; the order is in the returns window and the refund history is clean."
+        return f"Check before approving: also flagged for {', '.join(flags)}. Look at the order and the refund history."
     advice: List[str] = []
     if decision.topic in RECOMMENDATIONS:
         advice.append(RECOMMENDATIONS[decision.topic])

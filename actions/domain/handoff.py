@@ -42,6 +42,7 @@ class ApprovalRequest:
     new_amount_cents: Optional[int] = None  # a manager's lower amount, for the customer to confirm
     decision_reason: Optional[str] = None  # why it was rejected or modified, told to the customer
     result: Optional[str] = None  # what the business said when it ran
+    evidence: Mapping[str, Any] = field(default_factory=dict)  # EvidencePack.to_dict(), for the approver
 
 
 class HandoffQueue(Protocol):

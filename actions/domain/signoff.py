@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import Any, Callable, List, Mapping, Optional
 
 from actions.domain.handoff import ApprovalRequest
 from actions.domain.messaging import DeliveryFailed
@@ -64,13 +64,15 @@ class SignOff:
 
     # -- answers while an action waits for the customer --------------------------------------
 
-    def answer(self, pending: PendingAction, reply: Reply, phone: str) -> List[str]:
+    def answer(self, pending: PendingAction, reply: Reply, phone: str,
+               evidence: Callable[[], Mapping[str, Any]] = dict) -> List[str]:
+        """Handle the customer's answer; ``evidence`` builds the approver's evidence pack if one is needed."""
         if reply.kind is ReplyKind.NO:
             return self.cancel(pending, "declined", "No problem, I've cancelled that. Nothing was changed.")
         if pending.stage is Stage.CONFIRM and reply.kind is ReplyKind.YES:
             self.s.record("confirmed", pending.conversation_id, actor="customer", pending=pending)
             if pending.outcome == "approval":
-                return self.send_for_approval(pending)
+                return self.send_for_approval(pending, evidence())
             return self.commit(pending.id, pending.digest, actor="customer")
         if pending.stage is Stage.OTP and reply.kind is ReplyKind.CODE and reply.code:
             return self._verify(pending, reply.code)
@@ -85,7 +87,7 @@ class SignOff:
             return f"I'm still waiting for the code to confirm: {pending.headline}. Reply with the code, or NO to cancel."
         return f"I'm still waiting for your answer on: {pending.headline}. Reply YES to confirm or NO to cancel."
 
-    def send_for_approval(self, pending: PendingAction) -> List[str]:
+    def send_for_approval(self, pending: PendingAction, evidence: Mapping[str, Any]) -> List[str]:
         """The customer asked for it; now a manager must sign it off before anything runs."""
         if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.APPROVAL):
             return ["That request is no longer open, so nothing was sent."]
@@ -93,7 +95,7 @@ class SignOff:
             id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
             customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
             summary=pending.summary, reasons=pending.reasons, requested_at=self.s.clock.now(),
-            queue=self.s.policy.approvals.queue_for(pending.amount_cents),
+            queue=self.s.policy.approvals.queue_for(pending.amount_cents), evidence=evidence,
         )
         self.s.approvals.add(approval)
         self.s.record("approval_requested", pending.conversation_id, pending=pending, approval_id=approval.id)

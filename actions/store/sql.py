@@ -302,7 +302,7 @@ class SqlApprovalQueue:
                 customer_id=request.customer_id, kind=request.kind, amount_cents=request.amount_cents,
                 summary=request.summary, reasons_json=json.dumps(list(request.reasons)),
                 requested_at=request.requested_at, status=request.status, queue=request.queue,
-                raised_by=request.raised_by,
+                raised_by=request.raised_by, evidence_json=json.dumps(dict(request.evidence), default=str),
             ))
             publish(session, "approval", request.id, "created", request.requested_at)
             session.commit()
@@ -351,7 +351,7 @@ def _approval(row: ApprovalRow) -> ApprovalRequest:
         customer_id=row.customer_id, kind=row.kind, amount_cents=row.amount_cents, summary=row.summary,
         reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
         queue=row.queue, raised_by=row.raised_by, new_amount_cents=row.new_amount_cents,
-        decision_reason=row.decision_reason, result=row.result,
+        decision_reason=row.decision_reason, result=row.result, evidence=json.loads(row.evidence_json),
     )
 
 

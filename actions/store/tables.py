@@ -149,6 +149,7 @@ class ApprovalRow(StoreTable, table=True):
     result: Optional[str] = None
     escalated: bool = False
     customer_told: bool = False  # the bot has told the customer the decision
+    evidence_json: str = "{}"
 
 
 class TicketMessageRow(StoreTable, table=True):

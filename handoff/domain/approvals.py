@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Collection, Dict, Optional, Tuple
+from typing import Any, Collection, Dict, Mapping, Optional, Tuple
 
 from actions.domain.money import format_cents
 from actions.domain.policy import ApprovalRules
@@ -42,6 +42,7 @@ class Approval:
     new_amount_cents: Optional[int] = None  # a modified refund's amount, back to the customer to confirm
     result: Optional[str] = None  # what the execution said
     escalated: bool = False
+    evidence: Mapping[str, Any] = field(default_factory=dict)  # the pack the bot built when it asked
 
     @property
     def ref(self) -> str:
@@ -68,7 +69,7 @@ def approvals_needed(approval: Approval, rules: ApprovalRules) -> int:
 def refusal(approval: Approval, user: User, rules: ApprovalRules, handled_by: Collection[str]) -> Optional[str]:
     """Why ``user`` may not decide this request, or None if they may."""
     if user.role is Role.ADMIN or user.role.value not in rules.limits_cents:
-        return f"a {user.role.value} can't approve requests"
+        return f"{user.role.with_article} can't approve requests"
     if approval.status != PENDING:
         return f"it is already {approval.status}"
     if approval.raised_by == user.username:

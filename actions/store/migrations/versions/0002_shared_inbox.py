@@ -95,6 +95,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('result', sa.String(), nullable=True))
         batch_op.add_column(sa.Column('escalated', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('customer_told', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('evidence_json', sa.String(), nullable=False, server_default='{}'))
 
     with op.batch_alter_table('handoff_requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('queued_at', sa.DateTime(timezone=True), nullable=True))
@@ -132,6 +133,7 @@ def downgrade() -> None:
         batch_op.drop_column('queued_at')
 
     with op.batch_alter_table('approval_requests', schema=None) as batch_op:
+        batch_op.drop_column('evidence_json')
         batch_op.drop_column('customer_told')
         batch_op.drop_column('escalated')
         batch_op.drop_column('result')
