@@ -41,6 +41,7 @@ class Settings:
     seed_demo: bool
     otp_pepper: bytes
     twilio: Optional[TwilioSettings]
+    identity_secret: str = ""
 
     @property
     def dev_outbox(self) -> Path:
@@ -66,6 +67,7 @@ class Settings:
             business_api_key=env.get("ACME_API_KEY") or None,
             seed_demo=_flag(env, "ACME_SEED_DEMO", default=business == "sqlite"),
             otp_pepper=_pepper(env, data_dir),
+            identity_secret=identity_secret(env),
             twilio=_twilio(env),
         )
 
@@ -96,12 +98,21 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def _pepper(env: Mapping[str, str], data_dir: Path) -> bytes:
     """The secret that keys stored code hashes. Development generates one under the data dir."""
-    value = env.get("OTP_PEPPER")
+    return _secret(env, data_dir, "OTP_PEPPER", "otp_pepper")
+
+
+def identity_secret(env: Mapping[str, str] = os.environ) -> str:
+    """The key of web-chat identity tokens, shared by the page that issues them and the action server."""
+    return _secret(env, _data_dir(env), "HITL_IDENTITY_SECRET", "identity_secret").decode()
+
+
+def _secret(env: Mapping[str, str], data_dir: Path, variable: str, filename: str) -> bytes:
+    value = env.get(variable)
     if value:
         if len(value) < 32:
-            raise SettingsError("OTP_PEPPER must be at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+            raise SettingsError(f"{variable} must be at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
         return value.encode()
-    path = data_dir / "otp_pepper"
+    path = data_dir / filename
     data_dir.mkdir(parents=True, exist_ok=True)
     try:  # created readable by the owner only, and only once even if two processes start together
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
