@@ -12,10 +12,19 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from pprint import pformat
-from typing import Iterator, Set
+from typing import Iterator, List, Set
 
 import pytest
-from sqlalchemy import Column, DateTime, MetaData, String, bindparam, inspect, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    bindparam,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -118,8 +127,23 @@ def test_a_new_install_gets_exactly_the_schema_the_models_describe(url: str) -> 
         assert migrate.current_revision(engine) == migrate.head_revision()
         assert_schema_matches_models(engine)
         assert own_tables(engine) == set(store_metadata().tables)
+        assert "alembic_version" in inspect(engine).get_table_names()  # in this schema, not public
     finally:
         engine.dispose()
+
+
+def test_migrating_creates_each_audit_guard_once(url: str) -> None:
+    """The models' after_create hook belongs to create_all: a migration's tables do not fire it."""
+    engine = create_engine_for(url)
+    statements: List[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+    guards = [s for s in statements if "CREATE TRIGGER" in s.upper() and "audit_log" in s]
+    assert len(guards) == (1 if engine.dialect.name == "postgresql" else 2), guards
 
 
 def test_a_model_changed_without_a_revision_is_reported(url: str) -> None:

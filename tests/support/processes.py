@@ -12,7 +12,8 @@ def _run(barrier: Any, failures: Any, action: Callable[..., Any], args: tuple) -
         barrier.wait(timeout=60)
         action(*args)
     except BaseException:  # reported to the parent, which fails the test with it
-        failures.put(traceback.format_exc())
+        # Kept short: a process cannot exit while what it queued is still in the pipe.
+        failures.put(traceback.format_exc()[-20_000:])
         raise
 
 
