@@ -13,6 +13,11 @@ class Role(str, Enum):
     MANAGER = "manager"
     ADMIN = "admin"
 
+    @property
+    def with_article(self) -> str:
+        """'an agent', 'a senior': the role as a message names it."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.value}"
+
 
 #: The queues each role works in; a ticket outside them is invisible to the role.
 QUEUES_OF: dict = {

@@ -85,7 +85,7 @@ def _who_has(ticket: Ticket) -> str:
 
 def _must_see(ticket: Ticket, user: User) -> None:
     if not user.sees(ticket.queue):
-        raise Forbidden(f"ticket {ticket.ref} is in the {ticket.queue} queue, which a {user.role.value} can't work on")
+        raise Forbidden(f"ticket {ticket.ref} is in the {ticket.queue} queue, which {user.role.with_article} can't work on")
 
 
 def _must_be_active(ticket: Ticket) -> None:
@@ -114,7 +114,7 @@ def assign(ticket: Ticket, by: User, to: User, now: datetime) -> Change:
     _must_see(ticket, by)
     _must_be_active(ticket)
     if not to.sees(ticket.queue):
-        raise InboxError(f"{to.name} is a {to.role.value} and can't work on the {ticket.queue} queue; transfer the ticket first")
+        raise InboxError(f"{to.name} is {to.role.with_article} and can't work on the {ticket.queue} queue; transfer the ticket first")
     return Change(ticket, ticket._next(status=ASSIGNED, assignee=to.username, claimed_at=now, reminded_for=None),
                   "ticket_assigned", {"to": to.username, "from": ticket.assignee})
 
