@@ -2,6 +2,8 @@
 
 Nothing is mocked except time: the business is the real demo backend on a temporary file,
 codes are real (captured from the development outbox as a customer would read them).
+``make_world(tmp_path, sql=True)`` puts the stores on a migrated SQLite file instead and
+keeps its engine, so the shared inbox can work on the same database as the assistant.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from itertools import count
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from actions.acme.models import ExecutionRow
@@ -32,6 +35,7 @@ from actions.store import memory as store_memory
 from actions.store import sql as store_sql
 from actions.store.database import make_engine
 from tests.support.codes import latest_code
+from tests.support.databases import migrated_sqlite_url
 from tests.support.race import race
 
 JANE = "+15550100001"
@@ -72,6 +76,7 @@ class World:
     history: Dict[str, List[str]] = field(default_factory=dict)
     intents: Dict[str, List[str]] = field(default_factory=dict)
     transcripts: Dict[str, List[TranscriptLine]] = field(default_factory=dict)
+    engine: Optional[Engine] = None  # the stores' database, with sql=True
 
     def say(self, who: str, text: str, intent: str, confidence: float = 0.95, **entities: str) -> str:
         texts = self.history.setdefault(who, [])
@@ -89,6 +94,10 @@ class World:
         replies = self.assistant.handle(turn)
         lines.extend(TranscriptLine(self.clock.now(), "bot", reply) for reply in replies)
         return " ".join(replies)
+
+    def news(self, who: str) -> Turn:
+        """The turn an inbox trigger (a hand-back, a decision) runs in, as the Rasa adapter builds it."""
+        return Turn(conversation_id=who, request="news", intent="", confidence=1.0, text="")
 
     def say_at_once(self, who: str, text: str, intent: str, times: int = 2) -> List[str]:
         """The same message handled by ``times`` workers at the same moment (a real race)."""
@@ -130,6 +139,7 @@ def make_world(
     policy: Optional[RiskPolicy] = None,
     stores: Callable[[Path], Stores] = memory_stores,
     sms: Optional[SmsSender] = None,
+    sql: bool = False,
 ) -> World:
     clock = FrozenClock()
     business = SqlBusiness(f"sqlite:///{tmp_path / 'acme.db'}", clock=clock.now)
@@ -138,10 +148,11 @@ def make_world(
     policy = policy or load_policy(PROJECT_ROOT / "bot" / "risk_policy.yml")
     ids = count(1)
     outbox = tmp_path / "outbox.jsonl"
+    engine = make_engine(migrated_sqlite_url(tmp_path / "hitl.db")) if sql else None
     services = Services(
         policy=policy, business=business, sms=sms or DevOutboxSender(outbox), clock=clock,
-        **vars(stores(tmp_path)),
+        **vars(store_sql.sql_stores(engine) if engine else stores(tmp_path)),
         step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
         make_id=lambda: f"id{next(ids):04d}",
     )
-    return World(Assistant(services), services, business, clock, outbox)
+    return World(Assistant(services), services, business, clock, outbox, engine=engine)

@@ -1,0 +1,577 @@
+"""The inbox at work: people take conversations from the bot, answer, hand back, and sign off
+requests, on the same database as the assistant.
+
+Every scenario runs the real assistant (``make_world(sql=True)``: its stores on a migrated
+SQLite file, the demo Acme business on another) and the real inbox (``Desk`` over
+``InboxStore``) with the demo people: Ali (agent), Sofia (senior), Maria and David
+(managers) and Alex (admin). Only time is frozen. What the customer hears is what the Rasa
+adapter would say when the inbox's trigger arrives (``Assistant.handed_back`` /
+``approvals_decided``); what ran is read from the business's own executions table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional, Tuple
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from actions.acme.models import OrderRow
+from actions.domain.audit import AuditEntry
+from actions.domain.pending import Stage
+from handoff import timers
+from handoff.demo_users import DEMO_USERS
+from handoff.desk import Desk
+from handoff.domain.approvals import Approval
+from handoff.domain.errors import Conflict, Forbidden, InboxError
+from handoff.domain.people import User
+from handoff.domain.tickets import Ticket
+from handoff.passwords import hash_password
+from handoff.store import InboxStore
+from tests.support.race import race_between
+from tests.support.world import JANE, World, make_world
+
+ANYTHING_ELSE = "Is there anything else I can help you with?"
+APPROVAL_TRIGGER = ("trigger", {"action": "action_approval_decided"})
+HANDBACK_TRIGGER = ("trigger", {"action": "action_handback"})
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    return hash_password("desk-scenario-password")  # scrypt is slow on purpose: hash once
+
+
+@dataclass
+class Floor:
+    """The assistant's world and the inbox the demo people work in."""
+
+    world: World
+    desk: Desk
+
+    @property
+    def store(self) -> InboxStore:
+        return self.desk.store
+
+    def person(self, username: str) -> User:
+        found = self.store.user(username)
+        assert found is not None, f"no inbox user {username}"
+        return found[0]
+
+    def approval(self) -> Approval:
+        """The one request waiting for a decision."""
+        [waiting] = self.store.approvals(pending=True)
+        return waiting
+
+    def decided(self, approval_id: str) -> Approval:
+        approval = self.store.approval(approval_id)
+        assert approval is not None
+        return approval
+
+    def ticket(self) -> Ticket:
+        ticket = self.store.latest_ticket(JANE)
+        assert ticket is not None
+        return ticket
+
+    def executed(self) -> List[Tuple[str, int]]:
+        """What the business actually ran: (kind, amount in cents) per idempotency key."""
+        return [(row.kind, json.loads(row.params_json).get("amount_cents", 0)) for row in self.world.executions()]
+
+    def stage(self, approval: Approval) -> Stage:
+        pending = self.world.services.pendings.get(approval.pending_id)
+        assert pending is not None
+        return pending.stage
+
+    def queued(self) -> List[Tuple[str, dict]]:
+        return [(d.kind, d.payload) for d in self.store.due_deliveries(self.world.clock.now())]
+
+    def approvals_told(self) -> Tuple[List[str], Optional[str]]:
+        return self.world.assistant.approvals_decided(self.world.news(JANE))
+
+    def handed_back(self) -> Tuple[List[str], Optional[str]]:
+        return self.world.assistant.handed_back(self.world.news(JANE))
+
+    def audit(self, event: str) -> List[AuditEntry]:
+        return [entry for entry in self.world.entries(JANE) if entry.event == event]
+
+
+@pytest.fixture
+def floor(tmp_path: Path) -> Iterator[Floor]:
+    world = make_world(tmp_path, sql=True)
+    assert world.engine is not None
+    store = InboxStore(world.engine)
+    for username, name, role, _ in DEMO_USERS:
+        store.add_user(User(username, name, role), password_hash(), world.clock.now())
+    yield Floor(world, Desk(store, world.services))
+    world.engine.dispose()
+    world.business.dispose()
+
+
+def jane_asks_for(floor: Floor, dollars: str, order: str = "1003") -> Approval:
+    """Jane asks for a refund above the bot's limit and sends it for approval."""
+    prompt = floor.world.say(JANE, f"I'd like a refund of ${dollars} for order {order}", "request_refund")
+    assert "needs a manager's approval" in prompt
+    assert floor.world.say(JANE, "yes", "affirm").startswith("I've sent it to a manager")
+    return floor.approval()
+
+
+def a_big_order(floor: Floor, order_id: str, item: str, dollars: int) -> None:
+    """The demo's largest order is $749; these scenarios need a bigger one, delivered last week."""
+    today = floor.world.clock.now().date()
+    with floor.world.business.session(write=True) as session:
+        session.add(OrderRow(id=order_id, customer_id="C001", item=item, total_cents=dollars * 100, status="delivered",
+                             placed_on=today - timedelta(days=9), delivery_date=today - timedelta(days=6),
+                             address="12 High Street, Springfield"))
+        session.commit()
+
+
+def outcome(action: Callable[[], object]) -> str:
+    try:
+        action()
+    except Conflict:
+        return "conflict"
+    return "done"
+
+
+# -- approvals ------------------------------------------------------------------------------------
+
+
+def test_a_manager_approves_janes_700_refund_it_runs_once_and_she_is_told_once(floor: Floor) -> None:
+    maria = floor.person("maria")
+    request = jane_asks_for(floor, "700")
+    assert (request.amount_cents, request.queue, request.raised_by) == (700_00, "senior", None)
+    assert request.queue == floor.world.services.policy.approvals.queue_for(700_00)  # seniors may decide $700 alone
+    assert [item["id"] for item in floor.desk.approval_list(maria, pending=True)] == [request.id]
+    assert floor.executed() == []
+
+    floor.desk.approve(maria, request.id, request.version)
+
+    assert floor.executed() == [("refund", 700_00)]
+    approved = floor.decided(request.id)
+    assert (approved.status, approved.decided_by, approved.version) == ("approved", "maria", 2)
+    assert approved.result == "Refunded $700.00 for order 1003 to your Visa ending 4242. It will show in 3-5 working days."
+    assert floor.stage(approved) is Stage.DONE
+    assert floor.queued() == [APPROVAL_TRIGGER]
+    [decision] = floor.audit("approval_approved")
+    assert (decision.actor, decision.detail["approval_version"]) == ("manager:maria", 1)
+    assert floor.audit("executed")[0].actor == "manager:maria"
+
+    assert floor.approvals_told() == ([
+        "Good news: a manager approved your request. "
+        "Refunded $700.00 for order 1003 to your Visa ending 4242. It will show in 3-5 working days.",
+        ANYTHING_ELSE,
+    ], "approved")
+    assert floor.approvals_told() == ([], None)  # the trigger delivered twice says nothing new
+
+
+def test_approve_clicked_twice_is_a_conflict_the_second_time_and_runs_once(floor: Floor) -> None:
+    maria = floor.person("maria")
+    request = jane_asks_for(floor, "700")
+    floor.desk.approve(maria, request.id, request.version)
+
+    with pytest.raises(Conflict, match="changed since you opened it \\(now approved\\)"):
+        floor.desk.approve(maria, request.id, request.version)
+
+    assert floor.executed() == [("refund", 700_00)]
+    assert len(floor.audit("approval_approved")) == 1
+
+
+def test_two_managers_approving_at_the_same_moment_run_the_refund_once(floor: Floor) -> None:
+    maria, david = floor.person("maria"), floor.person("david")
+    request = jane_asks_for(floor, "700")
+
+    results = race_between(lambda: outcome(lambda: floor.desk.approve(maria, request.id, 1)),
+                           lambda: outcome(lambda: floor.desk.approve(david, request.id, 1)))
+
+    assert sorted(results) == ["conflict", "done"]
+    winner = "maria" if results[0] == "done" else "david"
+    assert floor.executed() == [("refund", 700_00)]
+    assert floor.decided(request.id).decided_by == winner
+    assert [e.actor for e in floor.audit("approval_approved")] == [f"manager:{winner}"]
+    assert floor.queued() == [APPROVAL_TRIGGER]
+
+
+def test_an_approval_racing_the_expiry_timer_either_runs_once_or_lapses_never_both(floor: Floor) -> None:
+    maria = floor.person("maria")
+    request = jane_asks_for(floor, "700")
+    floor.world.clock.advance(hours=24)  # the decision deadline
+
+    approved, expired = race_between(lambda: outcome(lambda: floor.desk.approve(maria, request.id, 1)),
+                                     lambda: floor.desk.expire(request.id, 1))
+
+    assert [approved == "done", expired].count(True) == 1
+    after = floor.decided(request.id)
+    if approved == "done":
+        assert (after.status, floor.stage(after), floor.executed()) == ("approved", Stage.DONE, [("refund", 700_00)])
+    else:
+        assert (after.status, floor.stage(after), floor.executed()) == ("expired", Stage.EXPIRED, [])
+    assert after.version == 2
+    assert floor.queued() == [APPROVAL_TRIGGER]
+
+
+def test_the_expiry_timer_after_an_approval_changes_nothing(floor: Floor) -> None:
+    request = jane_asks_for(floor, "700")
+    floor.desk.approve(floor.person("maria"), request.id, 1)
+
+    assert floor.desk.expire(request.id, 1) is False
+    assert floor.desk.expire(request.id, 2) is False  # decided: nothing to expire
+
+    assert (floor.decided(request.id).status, floor.executed()) == ("approved", [("refund", 700_00)])
+    assert floor.audit("approval_expired") == []
+
+
+def test_a_request_that_lapses_runs_nothing_and_a_late_approval_is_refused(floor: Floor) -> None:
+    request = jane_asks_for(floor, "700")
+    floor.world.clock.advance(hours=24)
+
+    assert floor.desk.expire(request.id, 1) is True
+    with pytest.raises(Conflict):
+        floor.desk.approve(floor.person("maria"), request.id, 1)
+
+    assert floor.executed() == []
+    assert floor.stage(request) is Stage.EXPIRED
+    assert floor.audit("approval_expired")[0].actor == "timer"
+    told, status = floor.approvals_told()
+    assert status == "expired"
+    assert told[0].startswith("Your request (Refund $700.00 to your Visa ending 4242 for order 1003 (Espresso machine)) "
+                              "wasn't reviewed in time, so it has lapsed and nothing was changed.")
+
+
+def test_an_undecided_request_is_escalated_to_the_managers_once(floor: Floor) -> None:
+    request = jane_asks_for(floor, "700")
+    assert request.queue == "senior"
+    floor.world.clock.advance(hours=4)
+
+    assert floor.desk.escalate_approval(request.id, 1) is True
+    assert floor.desk.escalate_approval(request.id, 1) is False  # fired twice: once is enough
+
+    escalated = floor.decided(request.id)
+    assert (escalated.queue, escalated.escalated, escalated.status, escalated.version) == ("manager", True, "pending", 2)
+    assert [e.actor for e in floor.audit("approval_escalated")] == ["timer"]
+    with pytest.raises(Conflict):  # Sofia's page still shows version 1
+        floor.desk.approve(floor.person("sofia"), request.id, 1)
+    floor.desk.approve(floor.person("maria"), request.id, 2)
+    assert floor.executed() == [("refund", 700_00)]
+
+
+def test_a_senior_cannot_approve_above_their_limit_and_the_refusal_is_on_record(floor: Floor) -> None:
+    sofia = floor.person("sofia")
+    a_big_order(floor, "2001", "Road bike", 2_400)
+    request = jane_asks_for(floor, "1,500", order="2001")
+    assert request.queue == "manager"
+
+    with pytest.raises(Forbidden, match=r"above your \$1,000.00 limit"):
+        floor.desk.approve(sofia, request.id, request.version)
+
+    [refused] = floor.audit("approval_refused")
+    assert refused.actor == "senior:sofia"
+    assert refused.detail == {"approval_id": request.id, "approval_version": 1,
+                              "why": f"you can't decide request {request.ref}: $1,500.00 is above your $1,000.00 limit"}
+    assert (floor.decided(request.id).status, floor.decided(request.id).version) == ("pending", 1)
+    assert floor.executed() == []
+
+
+def test_above_10000_dollars_two_different_managers_must_approve(floor: Floor) -> None:
+    maria, david = floor.person("maria"), floor.person("david")
+    a_big_order(floor, "2002", "Grand piano", 14_500)
+    request = jane_asks_for(floor, "12,000", order="2002")
+    assert request.queue == "manager"
+
+    floor.desk.approve(maria, request.id, 1)
+
+    first = floor.decided(request.id)
+    assert (first.status, first.approvers, first.version) == ("pending", ("maria",), 2)
+    assert floor.executed() == [] and floor.queued() == []
+    with pytest.raises(Forbidden, match="you have already approved it: a second manager must approve too"):
+        floor.desk.approve(maria, request.id, 2)
+
+    floor.desk.approve(david, request.id, 2)
+
+    done = floor.decided(request.id)
+    assert (done.status, done.approvers, done.decided_by) == ("approved", ("maria", "david"), "david")
+    assert floor.executed() == [("refund", 12_000_00)]
+    assert [e.event for e in floor.world.entries(JANE) if e.event.startswith("approval_")] == [
+        "approval_requested", "approval_first_signature", "approval_refused", "approval_approved"]
+    assert floor.approvals_told()[1] == "approved"
+
+
+def test_an_admin_reads_approvals_but_cannot_decide_them(floor: Floor) -> None:
+    admin = floor.person("admin")
+    request = jane_asks_for(floor, "700")
+    [item] = floor.desk.approval_list(admin, pending=True)
+    assert item["can"] == {"approve": False, "reject": False, "modify": False}
+    assert item["cannot_because"] == "an admin can't approve requests"
+
+    with pytest.raises(Forbidden, match="an admin can't approve requests"):
+        floor.desk.approve(admin, request.id, 1)
+    with pytest.raises(Forbidden, match="approvals are for seniors and managers"):
+        floor.desk.approval_list(floor.person("ali"), pending=True)
+    assert floor.executed() == []
+
+
+def test_a_rejected_refund_is_cancelled_and_jane_hears_the_reason(floor: Floor) -> None:
+    request = jane_asks_for(floor, "700")
+
+    with pytest.raises(InboxError, match="give a reason"):
+        floor.desk.reject(floor.person("maria"), request.id, 1, "  ")
+    floor.desk.reject(floor.person("maria"), request.id, 1, "the machine was used for three months")
+
+    assert floor.executed() == []
+    assert floor.stage(request) is Stage.CANCELLED
+    assert floor.queued() == [APPROVAL_TRIGGER]
+    assert floor.approvals_told() == ([
+        "A manager reviewed your request (Refund $700.00 to your Visa ending 4242 for order 1003 (Espresso machine)) "
+        "and couldn't approve it: the machine was used for three months. Nothing was changed.",
+        ANYTHING_ELSE,
+    ], "rejected")
+
+
+def test_a_modified_refund_goes_back_to_jane_to_confirm_the_lower_amount(floor: Floor) -> None:
+    request = jane_asks_for(floor, "700")
+
+    floor.desk.modify(floor.person("maria"), request.id, 1, "450.00", "the milk frother is missing")
+
+    assert floor.executed() == []
+    assert floor.stage(request) is Stage.CANCELLED
+    told, status = floor.approvals_told()
+    assert status == "modified"
+    assert told[0] == ("A manager reviewed your refund and can approve $450.00 instead of $700.00 "
+                       "(the milk frother is missing).")
+    assert told[1].startswith("Refund $450.00 to your Visa ending 4242 for order 1003")
+    assert told[1].endswith("Reply YES to confirm or NO to cancel.")
+
+    assert floor.world.say(JANE, "yes", "affirm") == (
+        "Refunded $450.00 for order 1003 to your Visa ending 4242. It will show in 3-5 working days.")
+    assert floor.executed() == [("refund", 450_00)]
+
+
+def test_an_agent_sends_a_held_refund_for_approval_and_cannot_approve_it_themselves(floor: Floor) -> None:
+    ali, sofia = floor.person("ali"), floor.person("sofia")
+    floor.world.say(JANE, "I'd like a refund of $700 for order 1003", "request_refund")
+    floor.world.say(JANE, "Can I talk to a person about this?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(ali, ticket.id, ticket.version)
+
+    with pytest.raises(InboxError, match="needs someone else's approval"):
+        floor.desk.hand_back(ali, ticket.id, 2, "approved", "")
+    floor.desk.request_approval(ali, ticket.id, 2, "customer is a regular, machine faulty")
+
+    request = floor.approval()
+    assert (request.raised_by, request.queue) == ("ali", "senior")
+    assert request.reasons[-1] == "raised_by_agent: customer is a regular, machine faulty"
+    floor.desk.approve(sofia, request.id, 1)
+    assert floor.executed() == [("refund", 700_00)]
+
+
+# -- hand-back ------------------------------------------------------------------------------------
+
+
+def test_jane_talks_to_ali_and_is_handed_back_to_the_bot(floor: Floor) -> None:
+    ali = floor.person("ali")
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    assert (ticket.queue, ticket.status, ticket.version) == ("agent", "open", 1)
+
+    assert floor.world.say(JANE, "Hello, is anyone there?", "greet") == ""  # people have it: the bot stays quiet
+    floor.desk.claim(ali, ticket.id, 1)
+    floor.desk.reply(ali, ticket.id, "Hi Jane, I'm Ali. How can I help?")
+    assert floor.world.say(JANE, "Just checking when order 1002 arrives", "ask_delivery_date") == ""
+
+    assert [(m.kind, m.author, m.text) for m in floor.store.messages(ticket.id)] == [
+        ("customer", None, "Hello, is anyone there?"),
+        ("agent", "ali", "Hi Jane, I'm Ali. How can I help?"),
+        ("customer", None, "Just checking when order 1002 arrives"),
+    ]
+    assert floor.queued() == [("say", {"text": "Hi Jane, I'm Ali. How can I help?", "agent": "ali", "agent_name": "Ali Khan"})]
+
+    floor.desk.hand_back(ali, ticket.id, floor.ticket().version, "resolved", "told her the delivery date")
+
+    assert (floor.ticket().status, floor.ticket().outcome) == ("closed", "resolved")
+    assert floor.handed_back() == ([
+        f"Thanks for your patience. Your specialist has finished helping you here. {ANYTHING_ELSE}"], "resolved")
+    assert floor.handed_back() == ([], None)
+    assert floor.world.say(JANE, "What's the status of order 1002?", "ask_order_status") == (
+        "Order 1002 (Smart speaker) has shipped and is due Tue 24 Nov in the morning slot.")  # the bot answers again
+    assert len(floor.store.messages(ticket.id)) == 3
+
+
+def test_two_agents_claiming_the_same_ticket_at_once_get_one_winner(floor: Floor) -> None:
+    ali, sofia = floor.person("ali"), floor.person("sofia")
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+
+    results = race_between(lambda: outcome(lambda: floor.desk.claim(ali, ticket.id, 1)),
+                           lambda: outcome(lambda: floor.desk.claim(sofia, ticket.id, 1)))
+
+    assert sorted(results) == ["conflict", "done"]
+    assert floor.ticket().assignee == ("ali" if results[0] == "done" else "sofia")
+    assert len(floor.audit("ticket_claimed")) == 1
+
+
+def test_a_small_refund_approved_by_the_agent_at_hand_back_runs_once(floor: Floor) -> None:
+    ali = floor.person("ali")
+    floor.world.say(JANE, "I'd like a refund of $20 for order 1001", "request_refund")
+    floor.world.say(JANE, "Actually can I talk to a person first?", "request_human")
+    ticket = floor.ticket()
+    assert ticket.pending_id is not None
+    floor.desk.claim(ali, ticket.id, 1)
+
+    floor.desk.hand_back(ali, ticket.id, 2, "approved", "checked the order")
+
+    assert floor.executed() == [("refund", 20_00)]
+    assert floor.audit("executed")[0].actor == "agent:ali"
+    assert floor.queued() == [HANDBACK_TRIGGER]
+    assert floor.handed_back() == ([
+        "Your specialist approved it. Refunded $20.00 for order 1001 to your Visa ending 4242. "
+        f"It will show in 3-5 working days. {ANYTHING_ELSE}"], "approved")
+    with pytest.raises(Conflict):
+        floor.desk.hand_back(ali, ticket.id, 2, "approved", "checked the order")
+    assert floor.executed() == [("refund", 20_00)]
+
+
+def test_handed_back_to_continue_the_bot_asks_jane_to_confirm_the_held_refund_herself(floor: Floor) -> None:
+    ali = floor.person("ali")
+    floor.world.say(JANE, "I'd like a refund of $20 for order 1001", "request_refund")
+    floor.world.say(JANE, "Can I talk to a person?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(ali, ticket.id, 1)
+
+    floor.desk.hand_back(ali, ticket.id, 2, "continue", "")
+
+    assert floor.executed() == []
+    told, status = floor.handed_back()
+    assert status == "continue"
+    assert told[:2] == ["Thanks for bearing with us. You're back with me, the Acme assistant, and I have the whole conversation.",
+                        "Let's pick up your refund."]
+    assert told[2].startswith("Refund $20.00 to your Visa ending 4242 for order 1001")
+    assert floor.world.say(JANE, "yes", "affirm").startswith("Refunded $20.00 for order 1001")
+    assert floor.executed() == [("refund", 20_00)]
+
+
+def test_an_agent_cannot_sign_off_an_action_that_needs_the_customers_code(floor: Floor) -> None:
+    ali = floor.person("ali")
+    assert "6-digit code" in floor.world.say(JANE, "Please cancel my Coffee Club subscription", "cancel_subscription")
+    floor.world.say(JANE, "Can I talk to a person?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(ali, ticket.id, 1)
+
+    with pytest.raises(InboxError, match="needs the customer's one-time code"):
+        floor.desk.hand_back(ali, ticket.id, 2, "approved", "")
+
+    assert floor.executed() == []
+    assert (floor.ticket().status, floor.ticket().version) == ("assigned", 2)
+
+
+def test_an_agent_cannot_sign_off_a_refund_above_their_limit(floor: Floor) -> None:
+    ali = floor.person("ali")
+    floor.world.say(JANE, "I'd like a refund of $300 for order 1003", "request_refund")
+    floor.world.say(JANE, "Can I talk to a person?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(ali, ticket.id, 1)
+
+    with pytest.raises(Forbidden, match=r"\$300.00 is above your \$100.00 limit: use Request approval"):
+        floor.desk.hand_back(ali, ticket.id, 2, "approved", "")
+
+    assert floor.executed() == []
+    assert floor.audit("sign_off_refused")[0].actor == "agent:ali"
+    assert (floor.ticket().status, floor.ticket().version) == ("assigned", 2)
+
+
+def test_a_rejected_hand_back_cancels_the_held_refund_and_jane_hears_why(floor: Floor) -> None:
+    ali = floor.person("ali")
+    floor.world.say(JANE, "I'd like a refund of $20 for order 1001", "request_refund")
+    floor.world.say(JANE, "Can I talk to a person?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(ali, ticket.id, 1)
+
+    floor.desk.hand_back(ali, ticket.id, 2, "rejected", "the headphones were returned already")
+
+    assert floor.executed() == []
+    assert floor.world.services.pendings.get(ticket.pending_id or "").stage is Stage.CANCELLED
+    told, status = floor.handed_back()
+    assert status == "rejected"
+    assert "couldn't approve it: the headphones were returned already. Nothing was changed." in told[0]
+
+
+# -- timers ---------------------------------------------------------------------------------------
+
+
+def test_an_unclaimed_ticket_moves_to_the_senior_queue_when_its_claim_time_is_up(floor: Floor) -> None:
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    scheduler = AsyncIOScheduler(timezone="UTC")  # not started: the test fires the job itself
+    fires_at = timers.Timers(scheduler, floor.desk).schedule_ticket(ticket)
+    assert fires_at == ticket.queued_at + timedelta(hours=1)
+    job = scheduler.get_job(f"ticket:{ticket.id}")
+    assert job is not None and job.args == (ticket.id, 1, "escalate")
+
+    floor.world.clock.current = fires_at
+    assert job.func(*job.args) is True
+
+    moved = floor.ticket()
+    assert (moved.queue, moved.status, moved.queued_at, moved.version) == ("senior", "open", fires_at, 2)
+    assert [(m.kind, m.text) for m in floor.store.messages(ticket.id)] == [
+        ("system", "Not claimed within 1 hour: moved from the agent queue to the senior queue.")]
+    [escalated] = floor.audit("ticket_escalated")
+    assert (escalated.actor, escalated.detail["ticket_version"], escalated.detail["to_queue"]) == ("timer", 1, "senior")
+
+    assert job.func(*job.args) is False  # the same timer firing again: already moved on
+    assert len(floor.audit("ticket_escalated")) == 1
+
+
+def test_a_timer_for_an_old_version_does_nothing(floor: Floor) -> None:
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(floor.person("ali"), ticket.id, 1)  # claimed just in time
+    floor.world.clock.advance(hours=1)
+
+    assert timers.ticket_step(floor.desk, ticket.id, 1, "escalate") is False
+
+    assert (floor.ticket().queue, floor.ticket().assignee, floor.ticket().version) == ("agent", "ali", 2)
+    assert floor.audit("ticket_escalated") == []
+
+
+def test_the_assignee_is_reminded_once_before_the_reply_is_due(floor: Floor) -> None:
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(floor.person("ali"), ticket.id, 1)
+    floor.world.clock.advance(minutes=28)
+
+    assert timers.ticket_step(floor.desk, ticket.id, 2, "remind") is True
+    assert timers.ticket_step(floor.desk, ticket.id, 2, "remind") is False
+
+    assert floor.store.messages(ticket.id)[-1].text == "Reminder for ali: the customer is waiting; reply due by 12:30 UTC."
+    assert [e.detail["ticket_version"] for e in floor.audit("sla_reminder")] == [2]
+
+
+def test_every_human_and_timer_step_is_audited_with_the_ticket_version_it_acted_on(floor: Floor) -> None:
+    ali, sofia = floor.person("ali"), floor.person("sofia")
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket_id = floor.ticket().id
+    floor.world.clock.advance(hours=1)
+    assert timers.ticket_step(floor.desk, ticket_id, 1, "escalate")          # v1 -> v2, senior queue
+    floor.desk.claim(sofia, ticket_id, 2)                                    # v2 -> v3
+    floor.desk.note(sofia, ticket_id, "Simple question, an agent can take it")  # v3, no change
+    with pytest.raises(InboxError, match="Ali Khan is an agent and can't work on the senior queue"):
+        floor.desk.assign(sofia, ticket_id, 3, "ali")                        # refused: nothing written
+    floor.desk.transfer(sofia, ticket_id, 3, "agent", "front line")          # v3 -> v4
+    floor.desk.assign(sofia, ticket_id, 4, "ali")                            # v4 -> v5
+    floor.desk.reply(ali, ticket_id, "Hi Jane, Ali here.")                   # v5 -> v6
+    floor.desk.hand_back(ali, ticket_id, 6, "continue", "")                  # v6 -> v7
+
+    steps = [(e.actor, e.event, e.detail["ticket_version"]) for e in floor.world.entries(JANE)
+             if e.detail.get("ticket_id") == ticket_id]
+    assert steps == [
+        ("timer", "ticket_escalated", 1),
+        ("senior:sofia", "ticket_claimed", 2),
+        ("senior:sofia", "note_added", 3),
+        ("senior:sofia", "ticket_transferred", 3),
+        ("senior:sofia", "ticket_assigned", 4),
+        ("agent:ali", "agent_replied", 5),
+        ("agent:ali", "handed_back", 6),
+    ]
+    assert floor.ticket().version == 7
