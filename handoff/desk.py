@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from actions.domain.audit import AuditEntry
-from actions.domain.handoff import ApprovalRequest
+from actions.domain.evidence import RECOMMENDATIONS
+from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.money import cents, format_cents
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.services import Services
-from actions.domain.signoff import SignOff
+from actions.domain.signoff import OutcomeUnknown, SignOff
 from handoff.domain import approvals as approval_rules
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.approvals import Approval, Decision
@@ -181,11 +182,18 @@ class Desk:
         if outcome == "continue" and pending and pending.stage is Stage.WITH_AGENT and pending.claimed_at:
             raise InboxError("the waiting action may already have run (its outcome was unconfirmed): approve it, which "
                              "re-runs it safely under the same key, or mark the case resolved")
-        self._apply(user, change, outgoing=[bot_runs(HANDBACK_ACTION)])
+        if outcome != "approved":
+            self._apply(user, change, outgoing=[bot_runs(HANDBACK_ACTION)])
+        else:
+            # the bot's news is queued only once the action has run, so it can say how it went
+            self._apply(user, change)
+            try:
+                if pending and pending.stage is Stage.WITH_AGENT:
+                    self._run(pending, actor(user))
+            finally:
+                self.store.enqueue(ticket.conversation_id, bot_runs(HANDBACK_ACTION), self.now)
         if pending and pending.stage is Stage.WITH_AGENT:
-            if outcome == "approved":
-                self.signoff.commit(pending.id, pending.digest, actor=actor(user))
-            elif outcome in ("rejected", "resolved"):
+            if outcome in ("rejected", "resolved"):
                 if self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.CANCELLED):
                     self.s.record(f"pending_{outcome}_by_person", pending.conversation_id, actor=actor(user),
                                   pending=pending, note=note or None)
@@ -348,8 +356,35 @@ class Desk:
         pending = self.s.pendings.get(approval.pending_id)
         if pending is None:
             return
-        messages = self.signoff.commit(pending.id, pending.digest, actor=actor(user))
-        self.store.record_result(approval.id, " ".join(messages), [bot_runs(APPROVAL_ACTION)], self.now)
+        result = self._run(pending, actor(user))
+        self.store.record_result(approval.id, result, [bot_runs(APPROVAL_ACTION)], self.now)
+
+    def _run(self, pending: PendingAction, who: str) -> str:
+        """Execute once through the assistant's executor; an unconfirmed outcome goes to a person."""
+        try:
+            return " ".join(self.signoff.commit(pending.id, pending.digest, actor=who))
+        except OutcomeUnknown as unknown:
+            self._check_by_a_person(unknown)
+            return ("Our account system didn't confirm whether it went through, so a specialist is checking it now. "
+                    "It will not be done twice, and you don't need to ask again.")
+
+    def _check_by_a_person(self, unknown: OutcomeUnknown) -> None:
+        """An urgent ticket under the same idempotency key, as the assistant raises for its own runs."""
+        pending = self.s.pendings.get(unknown.pending.id) or unknown.pending
+        reason = f"execution_unconfirmed: the business did not confirm '{pending.headline}' ({unknown.detail})"
+        topic = "execution_unconfirmed"
+        request = HandoffRequest(
+            id=self.s.make_id(), conversation_id=pending.conversation_id, customer_id=pending.customer_id,
+            topic=topic, priority="urgent", queue=self.s.policy.inbox.queue_for(topic), reasons=(reason,),
+            pending_id=pending.id, created_at=self.now,
+            evidence={"summary": f"Signed off in the inbox, but the business did not confirm it ran: {pending.headline}.\n"
+                                 f"Check the order system; retry only by approving this ticket (same idempotency key "
+                                 f"{pending.idempotency_key}).",
+                      "reasons": [reason], "recommendation": RECOMMENDATIONS[topic]},
+        )
+        self.s.handoffs.add(request)
+        self.s.record("handoff_requested", pending.conversation_id, actor="system", pending=pending,
+                      handoff_id=request.id, priority="urgent", topic=topic)
 
     def _settle_pending(self, decision: Decision, stage: Stage, who: str) -> None:
         pending = self.s.pendings.get(decision.after.pending_id)

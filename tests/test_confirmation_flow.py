@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from actions.domain.business import BusinessUnavailable
 from actions.domain.pending import Stage
+from tests.support.faults import TimesOutOnExecute
 from tests.support.world import JANE, SAM, World, make_world, sql_stores
 
 OPEN_QUESTION = "There's nothing waiting for your confirmation right now. What can I help you with?"
@@ -193,19 +193,6 @@ def test_when_the_backend_does_not_answer_a_person_checks_instead_of_a_second_tr
     assert handoff.evidence["pending"]["idempotency_key"] == pending.idempotency_key
     assert f"Unknown whether this ran: {pending.headline}" in handoff.evidence["summary"]
     assert "execution_unconfirmed" in world.events(JANE)
-
-
-class TimesOutOnExecute:
-    """The real demo business, except that executing times out as a remote API can."""
-
-    def __init__(self, business: object) -> None:
-        self._business = business
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._business, name)
-
-    def execute(self, request: object, key: str) -> None:
-        raise BusinessUnavailable("timed out after 10 s; the action may or may not have run")
 
 
 def test_a_yes_the_bot_is_unsure_about_does_not_confirm(world: World) -> None:

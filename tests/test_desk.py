@@ -33,6 +33,7 @@ from handoff.domain.people import User
 from handoff.domain.tickets import Ticket
 from handoff.passwords import hash_password
 from handoff.store import InboxStore
+from tests.support.faults import TimesOutOnExecute
 from tests.support.race import race_between
 from tests.support.world import JANE, World, make_world
 
@@ -431,6 +432,47 @@ def test_a_small_refund_approved_by_the_agent_at_hand_back_runs_once(floor: Floo
     with pytest.raises(Conflict):
         floor.desk.hand_back(ali, ticket.id, 2, "approved", "checked the order")
     assert floor.executed() == [("refund", 20_00)]
+
+
+def test_when_the_business_times_out_on_an_approved_refund_a_person_checks_it_and_jane_is_told(floor: Floor) -> None:
+    maria = floor.person("maria")
+    request = jane_asks_for(floor, "700")
+    floor.world.services.business = TimesOutOnExecute(floor.world.business)  # type: ignore[assignment]
+
+    floor.desk.approve(maria, request.id, request.version)
+
+    assert floor.stage(request) is Stage.WITH_AGENT  # parked under its key, never "ask again"
+    check = floor.ticket()
+    assert (check.topic, check.priority, check.queue, check.pending_id) == (
+        "execution_unconfirmed", "urgent", "senior", request.pending_id)
+    assert "didn't confirm whether it went through" in (floor.decided(request.id).result or "")
+    assert floor.queued() == [APPROVAL_TRIGGER]
+    messages, status = floor.approvals_told()
+    assert status == "approved" and "a specialist is checking it now" in messages[0]
+
+
+def test_the_hand_back_news_is_queued_only_after_the_signed_off_refund_ran(floor: Floor) -> None:
+    ali = floor.person("ali")
+    floor.world.say(JANE, "I'd like a refund of $20 for order 1001", "request_refund")
+    floor.world.say(JANE, "Actually can I talk to a person first?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(ali, ticket.id, 1)
+    queued_while_running: List[List[Tuple[str, dict]]] = []
+    business = floor.world.services.business
+
+    class Watching:
+        def __getattr__(self, name: str) -> object:
+            return getattr(business, name)
+
+        def execute(self, request: object, key: str) -> object:
+            queued_while_running.append(floor.queued())
+            return business.execute(request, key)  # type: ignore[arg-type]
+
+    floor.world.services.business = Watching()  # type: ignore[assignment]
+    floor.desk.hand_back(ali, ticket.id, 2, "approved", "checked the order")
+
+    assert queued_while_running == [[]]
+    assert floor.queued() == [HANDBACK_TRIGGER]
 
 
 def test_handed_back_to_continue_the_bot_asks_jane_to_confirm_the_held_refund_herself(floor: Floor) -> None:
