@@ -69,6 +69,8 @@ class Stack:
             str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.api_token, "--model", str(self.model),
             "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
             "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+            # the web chat page comes from the inbox's origin; only it may open Rasa's socket
+            "--cors", f"http://127.0.0.1:{self.inbox_port}", f"http://localhost:{self.inbox_port}",
         ], env, logs)
         self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], env, logs)
         try:
