@@ -1,0 +1,106 @@
+"""The customer chat page: who the widget says the customer is, and nothing injected escapes its place."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any, Callable, Dict, Mapping, Tuple
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from channels.webchat import add_webchat_routes
+from channels.webchat.render import WEBCHAT_BUNDLE
+
+RASA = "http://127.0.0.1:5005"
+CUSTOMERS = {"jane": ("Jane Doe", "+15550100001"), "sam": ("Sam Lee", "+15550100002")}
+
+
+def fetch(path: str, customers: Mapping[str, Tuple[str, str]] = CUSTOMERS,
+          issue_token: Callable[[str], str] = lambda phone: f"signed({phone})") -> Tuple[int, Dict[str, str], str]:
+    async def run() -> Tuple[int, Dict[str, str], str]:
+        app = web.Application()
+        add_webchat_routes(app, socket_url=RASA, customers=customers, issue_token=issue_token)
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get(path)
+            return response.status, dict(response.headers), await response.text()
+
+    return asyncio.run(run())
+
+
+def widget_settings(page: str) -> Dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="acme-chat-config">(.*?)</script>', page, re.S)
+    assert match, "the page has no widget settings"
+    return json.loads(match.group(1))
+
+
+def test_without_a_customer_the_page_is_a_demo_sign_in_listing_every_customer_and_a_guest_option() -> None:
+    status, _, page = fetch("/chat")
+    assert status == 200
+    assert '<a href="/chat?as=jane">Jane Doe</a>' in page
+    assert '<a href="/chat?as=sam">Sam Lee</a>' in page
+    assert 'href="/chat?as=guest"' in page
+    assert "acme-chat-config" not in page
+
+
+def test_jane_signed_in_gets_the_widget_with_a_token_issued_for_her_phone_and_pointed_at_rasa() -> None:
+    status, headers, page = fetch("/chat?as=jane")
+    assert status == 200
+    assert "Signed in as <strong>Jane Doe</strong>" in page
+    assert headers["Cache-Control"] == "no-store"
+    settings = widget_settings(page)
+    assert settings["signedInAs"] == "jane"
+    widget = settings["widget"]
+    assert widget["customData"] == {"customer_token": "signed(+15550100001)"}
+    assert widget["socketUrl"] == RASA
+    assert widget["socketPath"] == "/socket.io/"
+    assert widget["params"]["storage"] == "session"
+    assert f'src="/chat/static/{WEBCHAT_BUNDLE}"' in page
+
+
+def test_a_guest_chats_without_any_token() -> None:
+    issued = []
+    status, _, page = fetch("/chat?as=guest", issue_token=lambda phone: issued.append(phone) or "never")
+    assert status == 200
+    assert widget_settings(page)["widget"]["customData"] == {}
+    assert issued == []
+    assert "Not signed in" in page
+
+
+def test_an_unknown_customer_gets_a_400_page_saying_so_with_the_name_escaped() -> None:
+    status, _, page = fetch("/chat?as=<b>mallory</b>")
+    assert status == 400
+    assert "There is no demo customer called &#x27;&lt;b&gt;mallory&lt;/b&gt;&#x27;." in page
+    assert "<b>mallory" not in page
+
+
+def test_markup_in_a_name_or_a_token_cannot_leave_its_place_in_the_page() -> None:
+    hostile = "</script><script>alert(1)</script><!--"
+    customers = {"x&y": (f"Eve {hostile}", "+15550100009")}
+    _, _, sign_in = fetch("/chat", customers=customers)
+    assert '<a href="/chat?as=x%26y">Eve &lt;/script&gt;' in sign_in
+
+    status, _, page = fetch("/chat?as=x%26y", customers=customers, issue_token=lambda phone: hostile)
+    assert status == 200
+    assert page.count("<script") == 3  # the settings, the widget bundle and acme-chat.js: nothing else
+    assert "alert(1)</script>" not in page
+    assert widget_settings(page)["widget"]["customData"]["customer_token"] == hostile
+
+
+def test_the_vendored_widget_and_the_page_script_are_served() -> None:
+    status, headers, body = fetch(f"/chat/static/{WEBCHAT_BUNDLE}")
+    assert status == 200
+    assert "javascript" in headers["Content-Type"]
+    assert body.startswith("!function(e,t)")
+    assert fetch("/chat/static/acme-chat.js")[0] == 200
+
+
+@pytest.mark.parametrize("socket_url, customers, problem", [
+    ("127.0.0.1:5005", CUSTOMERS, "socket_url"),
+    (RASA, {"guest": ("Gus", "+15550100010")}, "guest"),
+])
+def test_bad_settings_are_refused_when_the_routes_are_added(socket_url: str, customers: Mapping, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        add_webchat_routes(web.Application(), socket_url=socket_url, customers=customers, issue_token=str)
