@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.10 || ls $$HOME/.pyenv/versions/3.10*/bin/p
 VENV := .venv
 UV_VERSION := 0.13.9
 
-.PHONY: run test install model clean
+.PHONY: run test install model clean browser
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or pass PYTHON=/path/to/python3.10"; exit 1; }
@@ -21,8 +21,20 @@ model: install
 run: install
 	$(VENV)/bin/python -m bot.stack
 
-test: install
+test: install browser
 	$(VENV)/bin/python -m pytest
+
+# The browser tests drive Debian's chromium, never a browser downloaded by Playwright.
+CHROMIUM := /usr/bin/chromium
+APT_CHROMIUM := DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests ..."; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo env $(APT_CHROMIUM) || { $$sudo apt-get update && $$sudo env $(APT_CHROMIUM); } || { \
+	    echo "could not install chromium: run 'sudo apt-get install -y chromium' and try again" \
+	         "(the browser tests need $(CHROMIUM))"; exit 1; }; }
 
 clean:
 	rm -rf var models results .rasa

@@ -1,11 +1,11 @@
 """Fixtures every test module can use."""
 
-pytest_plugins = ["tests.fake_twilio.fixtures"]
+pytest_plugins = ["tests.fake_twilio.fixtures", "tests.support.model"]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
     """Say whether this run trained the model, and how long it took."""
-    from tests.e2e.conftest import MODEL_REPORT
+    from tests.support.model import MODEL_REPORT
 
     for line in MODEL_REPORT:
         terminalreporter.write_line(line)

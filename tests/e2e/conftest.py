@@ -1,14 +1,14 @@
-"""One trained model and one running stack (Rasa server + action server) for all e2e tests.
+"""One running stack (Rasa server + action server) for all e2e tests.
 
-The model is trained once per test run if the training data changed (and reused
-otherwise); the servers run on free ports with their own data folder, so tests never
-touch a developer's ``var/``. Tests talk to Rasa's REST channel and then look at the real
-SQLite files: the business state, the audit log and the development SMS outbox.
+The model comes from the shared ``trained_model`` fixture (``tests/support/model.py``):
+trained once per test run if the training data changed, reused otherwise. The servers run
+on free ports with their own data folder, so tests never touch a developer's ``var/``.
+Tests talk to Rasa's REST channel and then look at the real SQLite files: the business
+state, the audit log and the development SMS outbox.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Iterator, List
 
@@ -19,25 +19,11 @@ from actions.acme.sqlite_backend import SqlBusiness
 from actions.settings import PROJECT_ROOT
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
-from bot.model import ensure_model, model_path
 from bot.stack import Stack, free_port
 from tests.support.codes import latest_code
 
 #: Short enough for a test to wait it out; everything else is the shipped policy.
 OTP_VALID_FOR = "8s"
-
-
-MODEL_REPORT: List[str] = []
-
-
-@pytest.fixture(scope="session")
-def trained_model() -> Path:
-    started = time.monotonic()
-    fresh = not model_path().exists()
-    path = ensure_model()
-    verb = "trained" if fresh else "reused"
-    MODEL_REPORT.append(f"Rasa model {path.name} {verb} in {time.monotonic() - started:.0f} s")
-    return path
 
 
 class RunningAssistant:

@@ -1,0 +1,98 @@
+"""Customers chat with the Acme assistant from the help page, in a real browser.
+
+The real stack runs on free ports: Rasa with the trained model, the action server, and the
+inbox service, which serves the help page (``channels.webchat.add_webchat_routes``). The
+widget in the page talks to Rasa's socketio channel across origins (the inbox's port is not
+Rasa's), which Rasa allows for the inbox's origin only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from aiohttp import web
+from playwright.sync_api import Locator, Page, expect
+
+from bot.stack import Stack, free_port
+from channels.webchat import add_webchat_routes
+from tests.browser.screenshots import snap
+from tests.browser.serve import serve_in_thread
+
+pytestmark = pytest.mark.e2e
+
+#: A reply takes a moment, and the widget shows each one after a typing delay of up to 3 s.
+REPLY_TIMEOUT_MS = 30_000
+GREETING = "I'm the Acme assistant"
+
+
+@pytest.fixture(scope="module")
+def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(
+        data_dir=tmp_path_factory.mktemp("webchat-stack"), model=trained_model,
+        rasa_port=free_port(), actions_port=free_port(), inbox_port=free_port(), quiet=True,
+    )
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def chat(page: Page) -> Locator:
+    return page.locator("#acme-chat")
+
+
+def say(page: Page, text: str) -> None:
+    chat(page).locator(".rw-new-message").fill(text)
+    chat(page).locator(".rw-send").click()
+    expect(chat(page).locator(".rw-client").last).to_contain_text(text)
+
+
+def expect_bot_says(page: Page, text: str) -> None:
+    expect(chat(page).locator(".rw-response").last).to_contain_text(text, timeout=REPLY_TIMEOUT_MS)
+
+
+def test_jane_signs_in_on_the_help_page_and_the_assistant_answers_her_in_the_chat(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.inbox_url}/chat")
+    snap(page, "1-sign-in")
+    page.get_by_role("link", name="Jane Doe").click()
+
+    expect(page.locator(".account")).to_contain_text("Signed in as Jane Doe")
+    # The widget starts the conversation with "/greet": the greeting proves the socket is up.
+    expect_bot_says(page, GREETING)
+    snap(page, "2-greeted")
+
+    say(page, "what are your opening hours?")
+    expect_bot_says(page, "Monday to Friday 8am-8pm")
+    snap(page, "3-answered")
+
+
+def test_a_reload_continues_the_conversation_and_switching_customer_starts_a_new_one(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.inbox_url}/chat?as=jane")
+    expect_bot_says(page, GREETING)
+    say(page, "what are your opening hours?")
+    expect_bot_says(page, "Monday to Friday 8am-8pm")
+
+    page.reload()
+    expect(chat(page).locator(".rw-client")).to_have_text(["what are your opening hours?"])
+    snap(page, "1-reloaded")
+
+    page.get_by_role("link", name="Switch customer").click()
+    page.get_by_role("link", name="Sam Lee").click()
+    expect_bot_says(page, GREETING)
+    expect(chat(page).locator(".rw-client")).to_have_count(0)
+    snap(page, "2-sam-starts-afresh")
+
+
+def test_a_copy_of_the_page_on_another_site_cannot_open_the_assistants_socket(page: Page, stack: Stack) -> None:
+    app = web.Application()
+    add_webchat_routes(app, socket_url=stack.rasa_url, customers={"jane": ("Jane Doe", "+15550100001")},
+                       issue_token=lambda phone: "not-a-real-token")
+    with serve_in_thread(app) as elsewhere:
+        with page.expect_console_message(lambda message: "blocked by CORS policy" in message.text, timeout=15_000):
+            page.goto(f"{elsewhere}/chat?as=jane")
+        expect(chat(page)).to_contain_text("Connecting you to Acme...")
+        expect(chat(page).locator(".rw-response")).to_have_count(0)
+        snap(page, "refused")
