@@ -65,8 +65,8 @@ def turn_from_tracker(tracker: Tracker, request: str, tokens: Optional[CustomerT
         entities.setdefault(str(entity.get("entity")), str(entity.get("value")))
     texts, fallbacks = _recent_user_messages(tracker.events)
     transcript = tuple(
-        TranscriptLine(_when(e.get("timestamp")), "customer" if e["event"] == "user" else "bot", str(e.get("text") or ""))
-        for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")
+        TranscriptLine(_when(e.get("timestamp")), _speaker(e), str(e.get("text") or ""))
+        for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text") and not _is_payload(e)
     )
     return Turn(
         conversation_id=tracker.sender_id,
@@ -82,6 +82,17 @@ def turn_from_tracker(tracker: Tracker, request: str, tokens: Optional[CustomerT
     )
 
 
+def _speaker(event: Dict[str, Any]) -> str:
+    if event["event"] == "user":
+        return "customer"
+    return "agent" if (event.get("metadata") or {}).get("source") == "inbox" else "bot"
+
+
+def _is_payload(event: Dict[str, Any]) -> bool:
+    """A button or the web chat's opening "/greet": an intent the page sent, not words the customer wrote."""
+    return event["event"] == "user" and str(event.get("text") or "").startswith("/")
+
+
 def _when(timestamp: Any) -> Optional[datetime]:
     return datetime.fromtimestamp(float(timestamp), tz=timezone.utc) if timestamp else None
 
@@ -92,7 +103,7 @@ def _recent_user_messages(events: List[Dict[str, Any]]) -> Tuple[Tuple[str, ...]
     for event in events:
         if event.get("event") == "session_started":
             user_events = []
-        elif event.get("event") == "user":
+        elif event.get("event") == "user" and not _is_payload(event):
             user_events.append(event)
     texts = tuple(str(e.get("text") or "") for e in user_events[-RECENT_MESSAGES:])
     fallbacks = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -11,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import rasa_actions
+from actions.domain.identity import CustomerTokens
 from tests.support.world import JANE, make_world
 
 
@@ -86,3 +88,40 @@ def test_the_transcript_keeps_both_sides_with_their_times() -> None:
         ("customer", "hi"), ("bot", "Hi! I'm the Acme assistant."), ("customer", "agent please"),
     ]
     assert transcript[0].at.isoformat() == "2025-11-21T12:00:00+00:00"
+
+
+def test_the_transcript_leaves_out_page_payloads_and_names_a_persons_words() -> None:
+    events = [
+        dict(user("/greet", "greet"), timestamp=1763726400.0),
+        {"event": "bot", "text": "Hi! I'm the Acme assistant.", "timestamp": 1763726401.0},
+        dict(user("my parcel is broken", "complaint"), timestamp=1763726410.0),
+        {"event": "bot", "text": "Sorry to hear that, I'm on it.", "timestamp": 1763726420.0,
+         "metadata": {"source": "inbox", "agent": "ali"}},
+        dict(user("thanks", "thankyou"), timestamp=1763726430.0),
+    ]
+
+    turn = rasa_actions.turn_from_tracker(tracker(events), "small_talk")
+
+    assert [(line.speaker, line.text) for line in turn.transcript] == [
+        ("bot", "Hi! I'm the Acme assistant."), ("customer", "my parcel is broken"),
+        ("agent", "Sorry to hear that, I'm on it."), ("customer", "thanks"),
+    ]
+    assert turn.recent_texts == ("my parcel is broken", "thanks")
+
+
+def test_a_web_chat_customer_is_known_only_by_a_genuine_token() -> None:
+    tokens = CustomerTokens("s" * 32)
+    now = datetime.now(timezone.utc)
+
+    def signed(token: str) -> Tracker:
+        events = [dict(user("where is my order", "ask_order_status"), metadata={"customer_token": token})]
+        latest = dict(events[-1]["parse_data"], text="where is my order", metadata={"customer_token": token})
+        return Tracker("5f0c9a", {}, latest, events, False, None, None, "action_listen")
+
+    assert rasa_actions.turn_from_tracker(signed(tokens.issue(JANE, now)), "order_status", tokens).customer_phone == JANE
+    forged = tokens.issue(JANE, now)[:-2] + "00"
+    assert rasa_actions.turn_from_tracker(signed(forged), "order_status", tokens).customer_phone is None
+    stale = tokens.issue(JANE, now - timedelta(hours=13))
+    assert rasa_actions.turn_from_tracker(signed(stale), "order_status", tokens).customer_phone is None
+    other_key = CustomerTokens("t" * 32).issue(JANE, now)
+    assert rasa_actions.turn_from_tracker(signed(other_key), "order_status", tokens).customer_phone is None

@@ -161,6 +161,11 @@ def _recommendation(decision: Decision, intent: str, confidence: float, sentimen
 
 
 def _alternatives(decision: Decision, pending: Optional[PendingAction]) -> Tuple[str, ...]:
+    if decision.outcome == "approval":
+        options = [f"Run it on the customer's word alone: ruled out ({r.detail})."
+                   for r in decision.reasons if r.outcome == "approval"]
+        return tuple(options + ["Approve a lower amount: the customer is asked to confirm it again (Modify).",
+                                "Reject it: the customer is told the reason and nothing changes."])
     options = [f"Carry on with the bot: ruled out ({r.detail})." for r in decision.reasons if r.outcome == "handoff"]
     options += [f"Handle it as a {r.outcome} step ({r.detail}): overridden by the handoff."
                 for r in decision.reasons if r.outcome not in ("handoff", "auto")]

@@ -1,0 +1,183 @@
+"""The whole loop in real browsers: a customer in the web chat, people in the shared inbox.
+
+The real stack runs (Rasa with the trained model, the action server, the inbox serving the
+web chat page); each person has their own browser context, so their own cookies, exactly as
+a customer and a manager on two machines. The checks end in the databases: the refund ran
+once in the business backend, and the audit log has every human action.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+from sqlmodel import select
+
+from actions.acme.models import ExecutionRow
+from actions.acme.sqlite_backend import SqlBusiness
+from actions.store.database import make_engine
+from actions.store.sql import SqlAuditLog
+from bot.stack import Stack, free_port
+from handoff.demo_users import DEMO_USERS
+from tests.browser.screenshots import forget, register, snap
+
+pytestmark = pytest.mark.e2e
+
+REPLY_MS = 30_000
+PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
+JANE = "+15550100001"
+SAM = "+15550100002"
+
+
+@pytest.fixture(scope="module")
+def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(data_dir=tmp_path_factory.mktemp("inbox-stack"), model=trained_model, rasa_port=free_port(),
+                  actions_port=free_port(), inbox_port=free_port(), quiet=True)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def person(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Page]]:
+    """Open a browser of its own for each person in the scenario (``person("maria")``)."""
+    contexts = []
+
+    def open_as(who: str) -> Page:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        register(page, f"{request.node.name}-{who}")
+        return page
+
+    try:
+        yield open_as
+    finally:
+        for context in contexts:
+            for page in context.pages:
+                snap(page, "final")
+                forget(page)
+            context.close()
+
+
+def chat_as(page: Page, stack: Stack, customer: str) -> Locator:
+    page.goto(f"{stack.inbox_url}/chat?as={customer}")
+    widget = page.locator("#acme-chat")
+    expect(widget.locator(".rw-response").first).to_be_visible(timeout=REPLY_MS)
+    return widget
+
+
+def say(widget: Locator, text: str) -> None:
+    widget.locator("input.rw-new-message, textarea.rw-new-message").fill(text)
+    widget.locator(".rw-send").click()
+    expect(widget.locator(".rw-client").last).to_contain_text(text)
+
+
+def sign_in(page: Page, stack: Stack, username: str) -> None:
+    page.goto(f"{stack.inbox_url}/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(PASSWORDS[username])
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("live-indicator")).to_contain_text("live", timeout=10_000)
+
+
+def executions(stack: Stack) -> list:
+    business = SqlBusiness(f"sqlite:///{stack.data_dir / 'acme.db'}")
+    try:
+        with business.session() as session:
+            return list(session.exec(select(ExecutionRow)))
+    finally:
+        business.dispose()
+
+
+def audit_events(stack: Stack, conversation_id: str) -> list:
+    return [e.event for e in SqlAuditLog(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).entries(conversation_id)]
+
+
+def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_the_chat(
+    stack: Stack, person: Callable[[str], Page]
+) -> None:
+    jane = person("jane")
+    chat = chat_as(jane, stack, "jane")
+    say(chat, "I want a refund of $700 for order 1003")
+    expect(chat.locator(".rw-response").last).to_contain_text("needs a manager's approval", timeout=REPLY_MS)
+    say(chat, "yes")
+    expect(chat.locator(".rw-response").last).to_contain_text("sent it to a manager", timeout=REPLY_MS)
+    snap(jane, "1-waiting-for-a-manager")
+    assert executions(stack) == []  # nothing runs before the sign-off
+
+    maria = person("maria")
+    sign_in(maria, stack, "maria")
+    maria.get_by_test_id("tab-approvals").click()
+    row = maria.get_by_test_id("approval-row").filter(has_text="$700.00")
+    expect(row).to_have_count(1, timeout=10_000)
+    row.click()
+    expect(maria.get_by_test_id("approval-amount")).to_contain_text("$700.00")
+    expect(maria.get_by_test_id("recommendation")).to_contain_text("Approve")
+    snap(maria, "2-the-approval-card")
+    maria.get_by_test_id("approve").click()
+    expect(maria.get_by_test_id("approval-status")).to_have_text("approved", timeout=10_000)
+    snap(maria, "3-approved")
+
+    expect(chat.locator(".rw-response").filter(has_text="a manager approved your request")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat).to_contain_text("Refunded $700.00 for order 1003")
+    snap(jane, "4-told-in-the-chat")
+
+    refunds = [row for row in executions(stack) if row.kind == "refund"]
+    assert [(row.customer_id, row.ok) for row in refunds] == [("C001", True)], "the approved refund ran exactly once"
+    events = audit_events(stack, chat_sender(jane))
+    assert "approval_approved" in events and "executed" in events and "approval_told" in events
+
+
+def chat_sender(page: Page) -> str:
+    """The web chat's conversation id: the widget's session id, kept in the page's storage."""
+    return page.evaluate(
+        "() => { for (const s of [sessionStorage, localStorage]) { for (const k of Object.keys(s)) {"
+        " try { const v = JSON.parse(s.getItem(k)); if (v && v.session_id) return v.session_id; } catch (e) {} } }"
+        " return null; }"
+    )
+
+
+def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
+    stack: Stack, person: Callable[[str], Page]
+) -> None:
+    sam = person("sam")
+    chat = chat_as(sam, stack, "sam")
+    say(chat, "I want to talk to a person")
+    expect(chat.locator(".rw-response").last).to_contain_text("specialist", timeout=REPLY_MS)
+    say(chat, "my running shoes arrived with a broken sole")
+    snap(sam, "1-handed-over")
+
+    ali = person("ali")
+    sign_in(ali, stack, "ali")
+    row = ali.get_by_test_id("ticket-row").filter(has_text="Sam Lee")
+    expect(row).to_have_count(1, timeout=10_000)
+    row.click()
+    expect(ali.get_by_test_id("summary")).to_contain_text("Sam Lee")
+    expect(ali.get_by_test_id("message").filter(has_text="broken sole")).to_have_count(1, timeout=10_000)
+    snap(ali, "2-the-ticket")
+    ali.get_by_test_id("claim").click()
+    expect(ali.get_by_test_id("ticket-status")).to_contain_text("assigned", timeout=10_000)
+    ali.get_by_test_id("reply-input").fill("Hi Sam, I'm sorry about the shoes. I've sent a replacement pair today.")
+    ali.get_by_test_id("reply-send").click()
+    expect(chat.locator(".rw-response").filter(has_text="sent a replacement pair")).to_have_count(1, timeout=REPLY_MS)
+    expect(ali.get_by_test_id("message").filter(has_text="sent a replacement pair")).to_have_attribute(
+        "data-delivery", "delivered", timeout=10_000)
+    snap(sam, "3-the-agent-answers-in-the-chat")
+
+    ali.get_by_test_id("handback-outcome").select_option("resolved")
+    ali.get_by_test_id("handback-note").fill("replacement sent")
+    ali.get_by_test_id("handback-submit").click()
+    expect(ali.get_by_test_id("ticket-status")).to_contain_text("closed", timeout=10_000)
+    expect(chat.locator(".rw-response").filter(has_text="finished helping you")).to_have_count(1, timeout=REPLY_MS)
+
+    say(chat, "where is my order 1005?")
+    expect(chat.locator(".rw-response").last).to_contain_text("Order 1005", timeout=REPLY_MS)
+    snap(sam, "4-the-bot-is-back")
+    events = audit_events(stack, chat_sender(sam))
+    for event in ("handoff_requested", "ticket_claimed", "agent_replied", "handed_back", "handback_told"):
+        assert event in events, event
