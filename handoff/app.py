@@ -30,7 +30,7 @@ from handoff import auth
 from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
 from handoff.desk import Desk
-from handoff.domain.errors import Forbidden, InboxError
+from handoff.domain.errors import Forbidden, InboxError, NotFound
 from handoff.domain.people import User
 from handoff.rasa_client import RasaConversations
 from handoff.settings import InboxSettings
@@ -48,6 +48,7 @@ READY = web.AppKey("ready", asyncio.Event)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC = ("/login", "/chat", "/static/", "/health")
+MAX_ROW_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
 
 
 def create_app(settings: InboxSettings) -> web.Application:
@@ -325,10 +326,12 @@ async def ticket_action(request: web.Request) -> web.Response:
 
 
 async def retry_message(request: web.Request) -> web.Response:
-    try:
-        message_id = int(request.match_info["id"])
-    except ValueError:
-        raise InboxError("a message id is a number") from None
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit()):
+        raise InboxError("a message id is a number")
+    message_id = int(raw)
+    if message_id > MAX_ROW_ID:  # the database can't even look it up
+        raise NotFound(f"there is no message {message_id}")
     await asyncio.to_thread(request.app[DESK].retry, request["user"], message_id)
     return web.json_response({"status": "pending"})
 

@@ -56,8 +56,14 @@ def set_cookie(response: web.StreamResponse, request: web.Request, name: str, va
                         max_age=max_age, path="/")
 
 
-def csrf_ok(expected: str, given: Optional[str]) -> bool:
-    return bool(given) and hmac.compare_digest(expected, given or "")
+def csrf_ok(expected: str, given: object) -> bool:
+    """True only for the expected token; anything else (absent, not text, not ASCII) is simply wrong.
+
+    ``compare_digest`` raises on non-ASCII text, so both sides are compared as bytes.
+    """
+    if not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
 
 
 def same_origin(request: web.Request) -> bool:

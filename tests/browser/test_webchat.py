@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from bot.stack import Stack, free_port
 from channels.webchat import add_webchat_routes
 from tests.browser.screenshots import snap
-from tests.browser.serve import serve_in_thread
+from tests.support.serve import serve_in_thread
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,8 @@
-"""Serve an aiohttp application from a background thread, for tests that drive it from a browser.
+"""Serve an aiohttp application from a background thread, for tests that drive it over real sockets.
 
-Playwright's sync API owns the test's thread, so the page's server runs its own event loop
-in a daemon thread, on a free port of 127.0.0.1, for as long as the ``with`` block lasts.
+A synchronous test (Playwright's sync API, or plain ``requests``) owns its thread, so the
+server runs its own event loop in a daemon thread, on a free port of 127.0.0.1, for as long
+as the ``with`` block lasts.
 """
 
 from __future__ import annotations

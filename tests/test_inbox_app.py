@@ -1,0 +1,543 @@
+"""The shared inbox as people reach it: real HTTP on a real port, a real websocket.
+
+One inbox runs for the whole module (``HITL_DEMO=1``, so the demo people exist: Ali the agent,
+Sofia the senior, Maria the manager, Alex the admin) on a temporary data directory; Rasa's
+address is a closed port, so replies just wait to be delivered. Tickets and approvals are
+raised the way the action server raises them, through its SQL stores on the same database.
+Each person signs in through the login form and keeps their cookie and CSRF token, exactly as
+a browser would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Set
+
+import aiohttp
+import pytest
+import requests
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.store.database import make_engine
+from actions.store.sql import SqlApprovalQueue, SqlHandoffQueue
+from bot.stack import free_port
+from handoff.app import create_app
+from handoff.demo_users import DEMO_USERS
+from handoff.settings import InboxSettings
+from tests.support.serve import serve_in_thread
+
+PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
+SIGN_IN_FIRST = {"error": "sign in first"}
+THE_FORMS_TOKEN = "<the token the login form carries>"
+
+
+# -- the inbox and the people working in it ----------------------------------------------------
+
+
+@dataclass
+class Inbox:
+    url: str
+    app: web.Application
+    engine: Engine
+    data_dir: Path
+
+    def login_form(self) -> requests.Response:
+        return requests.get(f"{self.url}/login", timeout=10)
+
+    def submit_login(self, username: str, password: str, csrf: Optional[str] = THE_FORMS_TOKEN) -> requests.Response:
+        """Post the login form as a browser would: the form's hidden csrf field and its cookie."""
+        form = self.login_form()
+        fields = {"username": username, "password": password}
+        if csrf is not None:
+            fields["csrf"] = hidden_csrf(form.text) if csrf == THE_FORMS_TOKEN else csrf
+        cookie = {"inbox_login_csrf": form.cookies["inbox_login_csrf"]}  # sent even when marked Secure (TLS ends in front)
+        return requests.post(f"{self.url}/login", data=fields, cookies=cookie, allow_redirects=False, timeout=10)
+
+    def sign_in(self, username: str) -> "Person":
+        answer = self.submit_login(username, PASSWORDS[username])
+        assert answer.status_code == 302, answer.text
+        cookie = answer.cookies["inbox_session"]
+        page = requests.get(f"{self.url}/", cookies={"inbox_session": cookie}, timeout=10)
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
+        assert csrf, "the inbox page carries no CSRF token"
+        return Person(self, username, cookie, csrf.group(1))
+
+    def new_ticket(self, queue: str = "agent") -> str:
+        """The bot hands a conversation to people, as the action server does."""
+        ticket_id = str(uuid.uuid4())
+        SqlHandoffQueue(self.engine).add(HandoffRequest(
+            id=ticket_id, conversation_id=f"+1555{uuid.uuid4().int % 10**7:07d}", customer_id="C001",
+            topic="complaint", priority="normal", reasons=("customer_asked_for_a_person",), pending_id=None,
+            created_at=datetime.now(timezone.utc), queue=queue, evidence={"summary": "Jane wants to talk to a person."},
+        ))
+        return ticket_id
+
+    def new_approval(self, queue: str = "manager", dollars: int = 700) -> str:
+        """The bot asks for a sign-off on a refund above its limit."""
+        approval_id = str(uuid.uuid4())
+        SqlApprovalQueue(self.engine).add(ApprovalRequest(
+            id=approval_id, pending_id=str(uuid.uuid4()), conversation_id="+15550100001", customer_id="C001",
+            kind="refund", amount_cents=dollars * 100, summary=f"Refund ${dollars} for order 1003",
+            reasons=("amount_above_approval_limit: above the $500.00 limit",),
+            requested_at=datetime.now(timezone.utc), queue=queue,
+        ))
+        return approval_id
+
+    def session_rows(self) -> List[Dict[str, Any]]:
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(text("SELECT * FROM inbox_sessions"))]
+
+
+@dataclass
+class Person:
+    inbox: Inbox
+    username: str
+    cookie: str
+    csrf: str
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(f"{self.inbox.url}{path}", cookies={"inbox_session": self.cookie},
+                            allow_redirects=False, timeout=10)
+
+    def post(self, path: str, body: Any = None, *, raw: Optional[bytes] = None,
+             headers: Optional[Dict[str, str]] = None) -> requests.Response:
+        """A JSON call from the inbox page: the CSRF header unless ``headers`` says otherwise."""
+        sent = {"X-CSRF-Token": self.csrf} if headers is None else headers
+        return requests.post(f"{self.inbox.url}{path}", json=body if raw is None else None, data=raw,
+                             cookies={"inbox_session": self.cookie}, headers=sent, allow_redirects=False, timeout=10)
+
+    def ticket(self, ticket_id: str) -> Dict[str, Any]:
+        answer = self.get(f"/api/tickets/{ticket_id}")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+def hidden_csrf(login_page: str) -> str:
+    found = re.search(r'<input type="hidden" name="csrf" value="([^"]*)">', login_page)
+    assert found, "the login form has no csrf field"
+    return found.group(1)
+
+
+def login_error(login_page: str) -> str:
+    found = re.search(r'data-testid="login-error">([^<]*)<', login_page)
+    assert found, "the login page has no error line"
+    return found.group(1)
+
+
+def cookie_flags(response: requests.Response, name: str) -> Set[str]:
+    """The attributes of the Set-Cookie header that sets ``name``, lower-cased: {"httponly", "samesite=strict"}."""
+    for header in response.raw.headers.getlist("Set-Cookie"):
+        first, *attributes = [part.strip() for part in header.split(";")]
+        if first.split("=", 1)[0] == name:
+            return {attribute.lower() for attribute in attributes}
+    raise AssertionError(f"no Set-Cookie for {name}: {response.raw.headers.getlist('Set-Cookie')}")
+
+
+@contextmanager
+def running_inbox(data_dir: Path, **env: str) -> Iterator[Inbox]:
+    """The inbox as ``python -m handoff`` starts it, with Rasa's address on a port nobody listens on."""
+    settings = InboxSettings.from_env({"HITL_DATA_DIR": str(data_dir), "HITL_DEMO": "1",
+                                       "RASA_URL": f"http://127.0.0.1:{free_port()}", **env})
+    app = create_app(settings)
+    with serve_in_thread(app, timeout=60) as url:
+        engine = make_engine(settings.database_url)
+        try:
+            yield Inbox(url, app, engine, data_dir)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inbox]:
+    with running_inbox(tmp_path_factory.mktemp("inbox")) as inbox:
+        yield inbox
+
+
+# -- the websocket, from a test's own event loop -------------------------------------------------
+
+
+class Feed:
+    """A person's open inbox page: the websocket after the hello."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    async def next(self, within: float = 5.0) -> Dict[str, Any]:
+        return await self.ws.receive_json(timeout=within)
+
+    async def about(self, subject_id: str, within: float) -> Optional[Dict[str, Any]]:
+        """The first push about ``subject_id`` within ``within`` seconds (others' changes are skipped), or None."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while (left := deadline - loop.time()) > 0:
+            try:
+                message = await self.ws.receive_json(timeout=left)
+            except asyncio.TimeoutError:
+                return None
+            if message.get("id") == subject_id:
+                return message
+        return None
+
+
+async def connect(session: aiohttp.ClientSession, inbox: Inbox, person: Optional[Person],
+                  **options: Any) -> aiohttp.ClientWebSocketResponse:
+    cookie = {"Cookie": f"inbox_session={person.cookie}"} if person else {}
+    return await session.ws_connect(f"{inbox.url}/ws", headers=cookie, **options)
+
+
+async def open_page(session: aiohttp.ClientSession, person: Person) -> Feed:
+    ws = await connect(session, person.inbox, person)
+    await ws.send_json({"type": "hello", "csrf": person.csrf})
+    assert await ws.receive_json(timeout=5) == {"type": "ready"}
+    return Feed(ws)
+
+
+async def closed_after_hello(inbox: Inbox, person: Person, hello: Any) -> Optional[int]:
+    """Send ``hello`` as the first message; the close code the server answers with."""
+    async with aiohttp.ClientSession() as session:
+        ws = await connect(session, inbox, person)
+        if isinstance(hello, str):
+            await ws.send_str(hello)
+        else:
+            await ws.send_json(hello)
+        message = await ws.receive(timeout=5)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), message
+        return ws.close_code
+
+
+# -- signing in ----------------------------------------------------------------------------------
+
+
+def test_the_login_form_sets_a_csrf_cookie_that_its_hidden_field_repeats(inbox: Inbox) -> None:
+    form = inbox.login_form()
+
+    assert form.status_code == 200
+    assert hidden_csrf(form.text) == form.cookies["inbox_login_csrf"]
+    assert {"httponly", "samesite=strict"} <= cookie_flags(form, "inbox_login_csrf")
+
+
+@pytest.mark.parametrize("csrf", [None, "not-the-forms-token", "é"], ids=["missing", "wrong", "not-ascii"])
+def test_a_sign_in_without_the_forms_csrf_token_is_refused_and_opens_no_session(inbox: Inbox,
+                                                                                 csrf: Optional[str]) -> None:
+    answer = inbox.submit_login("ali", PASSWORDS["ali"], csrf=csrf)
+
+    assert answer.status_code == 403
+    assert login_error(answer.text) == "The form expired; please sign in again."
+    assert "inbox_session" not in answer.cookies
+
+
+def test_a_wrong_password_gets_the_same_answer_as_an_unknown_username(inbox: Inbox) -> None:
+    wrong_password = inbox.submit_login("ali", "guessing-123")
+    nobody = inbox.submit_login("no-such-person", "guessing-123")
+
+    assert wrong_password.status_code == nobody.status_code == 401
+    assert login_error(wrong_password.text) == login_error(nobody.text) == "Wrong username or password."
+    assert "inbox_session" not in wrong_password.cookies
+
+
+def test_the_right_password_opens_the_inbox_with_a_strict_http_only_session_cookie(inbox: Inbox) -> None:
+    answer = inbox.submit_login("ali", PASSWORDS["ali"])
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/"
+    assert {"httponly", "samesite=strict", "path=/"} <= cookie_flags(answer, "inbox_session")
+    assert "secure" not in cookie_flags(answer, "inbox_session")  # plain HTTP here: a Secure cookie would never come back
+    me = requests.get(f"{inbox.url}/api/me", cookies={"inbox_session": answer.cookies["inbox_session"]}, timeout=10)
+    assert me.json() == {"username": "ali", "name": "Ali Khan", "role": "agent"}
+
+
+def test_behind_https_the_cookies_are_marked_secure(tmp_path: Path) -> None:
+    with running_inbox(tmp_path, INBOX_SECURE_COOKIES="1") as inbox:
+        assert "secure" in cookie_flags(inbox.login_form(), "inbox_login_csrf")
+        answer = inbox.submit_login("maria", PASSWORDS["maria"])
+        assert answer.status_code == 302
+        assert {"secure", "httponly", "samesite=strict"} <= cookie_flags(answer, "inbox_session")
+
+
+def test_the_database_keeps_only_a_hash_of_the_session_cookie(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+
+    rows = inbox.session_rows()
+    assert hashlib.sha256(ali.cookie.encode()).hexdigest() in {row["token_hash"] for row in rows}
+    assert not [row for row in rows if any(ali.cookie in str(value) for value in row.values())]
+    files = [path for path in inbox.data_dir.glob("hitl.db*") if path.is_file()]
+    assert files and not [path.name for path in files if ali.cookie.encode() in path.read_bytes()]
+
+
+def test_signing_out_ends_the_session_for_the_old_cookie_too(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+    assert ali.get("/api/me").status_code == 200
+
+    answer = requests.post(f"{inbox.url}/logout", data={"csrf": ali.csrf}, cookies={"inbox_session": ali.cookie},
+                           allow_redirects=False, timeout=10)
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login"
+    assert ali.get("/api/me").status_code == 401
+    assert hashlib.sha256(ali.cookie.encode()).hexdigest() not in {row["token_hash"] for row in inbox.session_rows()}
+
+
+# -- nothing without a session -------------------------------------------------------------------
+
+
+def test_every_api_route_answers_401_json_without_a_session(inbox: Inbox) -> None:
+    routes = {(route.method, route.resource.canonical.replace("{id}", "1")) for route in inbox.app.router.routes()
+              if route.resource and route.resource.canonical.startswith("/api/") and route.method != "HEAD"}
+    assert ("GET", "/api/me") in routes and ("POST", "/api/approvals/1/approve") in routes
+
+    answers = {f"{method} {path}": requests.request(method, f"{inbox.url}{path}", json={}, timeout=10)
+               for method, path in sorted(routes)}
+
+    assert {route: (answer.status_code, answer.json()) for route, answer in answers.items()} == {
+        route: (401, SIGN_IN_FIRST) for route in answers}
+
+
+def test_the_inbox_page_without_a_session_sends_you_to_sign_in(inbox: Inbox) -> None:
+    answer = requests.get(f"{inbox.url}/", allow_redirects=False, timeout=10)
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login"
+
+
+# -- CSRF and cross-site requests ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-CSRF-Token": "a-guess"}, {"X-CSRF-Token": "é"}],
+                         ids=["no-token", "wrong-token", "not-ascii-token"])
+def test_a_claim_without_the_sessions_csrf_token_is_refused_and_changes_nothing(inbox: Inbox,
+                                                                                 headers: Dict[str, str]) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("agent")
+
+    answer = ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}, headers=headers)
+
+    assert answer.status_code == 403
+    assert answer.json() == {"error": "missing or wrong CSRF token; reload the page"}
+    assert ali.ticket(ticket_id)["assignee"] is None
+    assert ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).json()["assignee"] == "ali"
+
+
+def test_a_claim_posted_from_another_site_is_refused_even_with_the_token(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("agent")
+
+    answer = ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1},
+                      headers={"X-CSRF-Token": ali.csrf, "Origin": "https://evil.example"})
+
+    assert answer.status_code == 403
+    assert answer.json() == {"error": "cross-site request refused"}
+    assert ali.ticket(ticket_id)["version"] == 1
+    same_site = ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1},
+                         headers={"X-CSRF-Token": ali.csrf, "Origin": inbox.url})
+    assert same_site.status_code == 200
+
+
+# -- roles ---------------------------------------------------------------------------------------
+
+
+def test_an_agent_sees_neither_the_approvals_nor_a_ticket_in_the_senior_queue(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("senior")
+
+    approvals = ali.get("/api/approvals")
+    ticket = ali.get(f"/api/tickets/{ticket_id}")
+
+    assert approvals.status_code == 403
+    assert approvals.json() == {"error": "approvals are for seniors and managers"}
+    assert ticket.status_code == 403
+    assert "in the senior queue, which an agent can't see" in ticket.json()["error"]
+    assert ticket_id not in [t["id"] for t in ali.get("/api/tickets").json()]
+
+
+def test_a_senior_cannot_assign_a_senior_queue_ticket_to_an_agent(inbox: Inbox) -> None:
+    sofia = inbox.sign_in("sofia")
+    ticket_id = inbox.new_ticket("senior")
+
+    answer = sofia.post(f"/api/tickets/{ticket_id}/assign", {"version": 1, "username": "ali"})
+
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "Ali Khan is an agent and can't work on the senior queue; transfer the ticket first"}
+    assert sofia.ticket(ticket_id)["assignee"] is None
+
+
+def test_an_admin_reads_approvals_but_approving_is_refused_with_the_reason(inbox: Inbox) -> None:
+    admin = inbox.sign_in("admin")
+    approval_id = inbox.new_approval("manager")
+    seen = admin.get(f"/api/approvals/{approval_id}").json()
+    assert seen["can"]["approve"] is False and seen["cannot_because"] == "an admin can't approve requests"
+
+    answer = admin.post(f"/api/approvals/{approval_id}/approve", {"version": seen["version"]})
+
+    assert answer.status_code == 403
+    assert answer.json()["error"].endswith("an admin can't approve requests")
+    assert admin.get(f"/api/approvals/{approval_id}").json()["status"] == "pending"
+
+
+# -- bad input is a 4xx with a message, never a 500 ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{'version': 1", 400, "the request body is not valid JSON"),
+        (b"\xff\xfe not even text", 400, "the request body is not valid JSON"),
+        (b"[1]", 400, "the request body must be a JSON object"),
+        (b'{"version": "1"}', 400, "'version' must be a whole number"),
+        (b'{"version": true}', 400, "'version' must be a whole number"),
+        (b"{}", 400, "say which version of the ticket you are acting on ('version')"),
+    ],
+    ids=["broken-json", "not-utf8", "a-list", "version-as-text", "version-as-bool", "no-version"],
+)
+def test_a_malformed_claim_is_a_400_that_says_what_is_wrong(inbox: Inbox, body: bytes, status: int, error: str) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("agent")
+
+    answer = ali.post(f"/api/tickets/{ticket_id}/claim", raw=body,
+                      headers={"X-CSRF-Token": ali.csrf, "Content-Type": "application/json"})
+
+    assert (answer.status_code, answer.json()) == (status, {"error": error})
+
+
+def test_an_unknown_ticket_is_a_404(inbox: Inbox) -> None:
+    maria = inbox.sign_in("maria")
+
+    assert maria.get("/api/tickets/no-such-ticket").status_code == 404
+    claimed = maria.post("/api/tickets/no-such-ticket/claim", {"version": 1})
+    assert (claimed.status_code, claimed.json()) == (404, {"error": "there is no ticket no-such-ticket"})
+
+
+def test_claiming_with_a_stale_version_is_a_409_that_says_who_was_first(inbox: Inbox) -> None:
+    ali, sofia = inbox.sign_in("ali"), inbox.sign_in("sofia")
+    ticket_id = inbox.new_ticket("agent")
+    seen_by_sofia = sofia.ticket(ticket_id)["version"]
+    assert ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).status_code == 200
+
+    answer = sofia.post(f"/api/tickets/{ticket_id}/claim", {"version": seen_by_sofia})
+
+    assert answer.status_code == 409
+    assert "changed since you opened it (now with ali)" in answer.json()["error"]
+    assert sofia.ticket(ticket_id)["assignee"] == "ali"
+
+
+@pytest.mark.parametrize(
+    ("message_id", "status", "error"),
+    [
+        ("twelve", 400, "a message id is a number"),
+        ("-1", 400, "a message id is a number"),
+        ("١٢", 400, "a message id is a number"),  # Arabic-Indic digits: int() would take them
+        ("99999999999999999999999", 404, "there is no message 99999999999999999999999"),  # beyond any SQL integer
+        ("424242", 404, "there is no message 424242"),
+    ],
+)
+def test_retrying_a_message_that_cannot_exist_is_a_4xx(inbox: Inbox, message_id: str, status: int, error: str) -> None:
+    ali = inbox.sign_in("ali")
+
+    answer = ali.post(f"/api/messages/{message_id}/retry")
+
+    assert (answer.status_code, answer.json()) == (status, {"error": error})
+
+
+# -- the websocket -------------------------------------------------------------------------------
+
+
+def test_the_websocket_refuses_the_upgrade_without_a_session_or_from_another_site(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+
+    async def handshake(person: Optional[Person], **options: Any) -> int:
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await connect(session, inbox, person, **options)
+            return refused.value.status
+
+    assert asyncio.run(handshake(None)) == 401
+    assert asyncio.run(handshake(ali, origin="https://evil.example")) == 403
+
+
+@pytest.mark.parametrize(
+    ("hello", "code"),
+    [
+        ({"type": "hello", "csrf": "a-guess"}, 4403),
+        ({"type": "hello"}, 4403),
+        ({"type": "hello", "csrf": 12345}, 4403),
+        ({"type": "hello", "csrf": "é"}, 4403),
+        ({"type": "ping"}, 4403),
+        ("hello, it's me", 4401),
+    ],
+    ids=["wrong-csrf", "no-csrf", "csrf-a-number", "csrf-not-ascii", "no-hello", "not-json"],
+)
+def test_the_websocket_closes_unless_the_first_message_is_a_hello_with_the_csrf_token(inbox: Inbox, hello: Any,
+                                                                                       code: int) -> None:
+    ali = inbox.sign_in("ali")
+
+    assert asyncio.run(closed_after_hello(inbox, ali, hello)) == code
+
+
+def test_after_the_hello_the_websocket_answers_ping_and_refuses_anything_else(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+
+    async def scenario() -> List[Dict[str, Any]]:
+        async with aiohttp.ClientSession() as session:
+            page = await open_page(session, ali)
+            await page.ws.send_json({"type": "ping"})
+            pong = await page.next()
+            await page.ws.send_json({"type": "claim", "id": "anything"})
+            refused = await page.next()
+            return [pong, refused]
+
+    pong, refused = asyncio.run(scenario())
+    assert pong == {"type": "pong"}
+    assert refused["type"] == "error" and "changes go through the API" in refused["error"]
+
+
+def test_a_new_ticket_in_the_agent_queue_is_pushed_to_the_agents_open_page(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+
+    async def scenario() -> tuple:
+        async with aiohttp.ClientSession() as session:
+            page = await open_page(session, ali)
+            ticket_id = inbox.new_ticket("agent")
+            return ticket_id, await page.about(ticket_id, within=5)
+
+    ticket_id, pushed = asyncio.run(scenario())
+    assert pushed == {"type": "ticket", "id": ticket_id, "change": "created"}
+
+
+def test_a_ticket_in_the_manager_queue_reaches_the_manager_but_not_the_agent(inbox: Inbox) -> None:
+    ali, maria = inbox.sign_in("ali"), inbox.sign_in("maria")
+
+    async def scenario() -> tuple:
+        async with aiohttp.ClientSession() as session:
+            alis_page, marias_page = await open_page(session, ali), await open_page(session, maria)
+            ticket_id = inbox.new_ticket("manager")
+            to_maria = await marias_page.about(ticket_id, within=5)
+            return ticket_id, to_maria, await alis_page.about(ticket_id, within=2)
+
+    ticket_id, to_maria, to_ali = asyncio.run(scenario())
+    assert to_maria == {"type": "ticket", "id": ticket_id, "change": "created"}
+    assert to_ali is None
+
+
+def test_a_new_approval_is_pushed_to_managers_only(inbox: Inbox) -> None:
+    ali, sofia, maria = inbox.sign_in("ali"), inbox.sign_in("sofia"), inbox.sign_in("maria")
+
+    async def scenario() -> tuple:
+        async with aiohttp.ClientSession() as session:
+            pages = {person.username: await open_page(session, person) for person in (ali, sofia, maria)}
+            approval_id = inbox.new_approval("manager")
+            to_maria = await pages["maria"].about(approval_id, within=5)
+            others = {name: await pages[name].about(approval_id, within=1) for name in ("ali", "sofia")}
+            return approval_id, to_maria, others
+
+    approval_id, to_maria, others = asyncio.run(scenario())
+    assert to_maria == {"type": "approval", "id": approval_id, "change": "created"}
+    assert others == {"ali": None, "sofia": None}
