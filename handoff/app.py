@@ -100,6 +100,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         added = await asyncio.to_thread(create_demo_users, store, desk.now)
         if added:
             logger.info("demo users created: %s", ", ".join(added))
+    # read the feed position first: a timer missed while the service was down fires as soon
+    # as the scheduler starts, and the change it makes must still reach the feed
+    last_seen = await asyncio.to_thread(store.last_event_id)
     scheduler = make_scheduler(settings.database_url)
     timers = Timers(scheduler, desk)
     app[TIMERS] = timers
@@ -107,7 +110,6 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(timers.reconcile)
     client = aiohttp.ClientSession()
     worker = DeliveryWorker(store, RasaConversations(client, settings.rasa_url, settings.rasa_token), services.clock)
-    last_seen = await asyncio.to_thread(store.last_event_id)
     loops = [asyncio.create_task(worker.run()), asyncio.create_task(_feed(app, last_seen))]
     app[READY].set()
     try:

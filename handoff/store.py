@@ -318,6 +318,12 @@ class InboxStore:
 
     # -- the feed -------------------------------------------------------------------------------
 
+    def touch(self, subject: str, subject_id: str, at: datetime) -> None:
+        """Put a 'look again' on the feed without changing anything (a stale timer uses it)."""
+        with Session(self.engine) as session:
+            publish(session, subject, subject_id, "updated", at)
+            session.commit()
+
     def last_event_id(self) -> int:
         with Session(self.engine) as session:
             return session.exec(select(func.max(InboxEventRow.id))).one() or 0  # type: ignore[arg-type]

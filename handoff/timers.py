@@ -26,9 +26,9 @@ from handoff.domain.tickets import Change, Ticket
 logger = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
-#: The desk the jobs act on. APScheduler stores a job as a function name and arguments, so the
-#: function finds the live service here; one inbox process runs one scheduler.
-_desk: Optional[Desk] = None
+#: The timers the jobs act through. APScheduler stores a job as a function name and arguments,
+#: so the function finds the live service here; one inbox process runs one scheduler.
+_timers: Optional["Timers"] = None
 
 
 def make_scheduler(database_url: str) -> AsyncIOScheduler:
@@ -41,10 +41,10 @@ def make_scheduler(database_url: str) -> AsyncIOScheduler:
 
 class Timers:
     def __init__(self, scheduler: AsyncIOScheduler, desk: Desk) -> None:
-        global _desk
+        global _timers
         self.scheduler = scheduler
         self.desk = desk
-        _desk = desk
+        _timers = self
 
     def schedule_ticket(self, ticket: Ticket) -> Optional[datetime]:
         step = next_ticket_step(ticket, self.desk.s.policy.inbox) if ticket.active else None
@@ -75,17 +75,31 @@ class Timers:
         return at
 
 
+def _live() -> "Timers":
+    assert _timers is not None, "the inbox's timers fired before the service started"
+    return _timers
+
+
 def fire_ticket(ticket_id: str, version: int, action: str) -> bool:
-    """A ticket's deadline came: escalate, remind or flag it, if nobody changed it meanwhile."""
-    assert _desk is not None, "the inbox's timers fired before the service started"
-    return ticket_step(_desk, ticket_id, version, action)
+    """A ticket's deadline came: escalate, remind or flag it, if nobody changed it meanwhile.
+
+    A timer that finds the ticket moved on does nothing but put a note on the change feed, so
+    the ticket's current timer is scheduled again (by the feed, outside this job: the scheduler
+    removes a fired one-off job while it runs) and a stale job never leaves a ticket without one.
+    """
+    timers = _live()
+    if ticket_step(timers.desk, ticket_id, version, action):
+        return True
+    timers.desk.store.touch("ticket", ticket_id, timers.desk.now)
+    return False
 
 
 def fire_approval(approval_id: str, version: int, action: str) -> bool:
-    assert _desk is not None, "the inbox's timers fired before the service started"
-    if action == "expire":
-        return _desk.expire(approval_id, version)
-    return _desk.escalate_approval(approval_id, version)
+    timers = _live()
+    done = (timers.desk.expire if action == "expire" else timers.desk.escalate_approval)(approval_id, version)
+    if not done:
+        timers.desk.store.touch("approval", approval_id, timers.desk.now)
+    return done
 
 
 def ticket_step(desk: Desk, ticket_id: str, version: int, action: str) -> bool:

@@ -577,6 +577,20 @@ def test_a_timer_for_an_old_version_does_nothing(floor: Floor) -> None:
     assert floor.audit("ticket_escalated") == []
 
 
+def test_a_stale_timer_asks_for_the_tickets_current_timer_to_be_scheduled(floor: Floor) -> None:
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(floor.person("ali"), ticket.id, 1)
+    timers.Timers(AsyncIOScheduler(timezone="UTC"), floor.desk)  # not started: the test fires the job itself
+    seen = floor.store.last_event_id()
+
+    assert timers.fire_ticket(ticket.id, 1, "escalate") is False
+
+    [event] = floor.store.events_after(seen)  # the feed reschedules the ticket from its current state
+    assert (event.subject, event.subject_id, event.change) == ("ticket", ticket.id, "updated")
+    assert floor.audit("ticket_escalated") == []
+
+
 def test_the_assignee_is_reminded_once_before_the_reply_is_due(floor: Floor) -> None:
     floor.world.say(JANE, "I want to talk to a person", "request_human")
     ticket = floor.ticket()

@@ -1,0 +1,90 @@
+"""The inbox process dies while a ticket waits: nothing is lost and its timers fire once.
+
+A real stack with a policy whose claim deadline is seconds, not an hour. The inbox is killed
+with SIGKILL (no clean shutdown), the customer keeps writing while it is gone, the claim
+deadline passes, and the inbox is started again. The persisted timer and the messages must
+all be there, and the escalation must happen exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterator, List
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+from actions.settings import PROJECT_ROOT
+from actions.store.database import make_engine
+from actions.store.sql import SqlAuditLog
+from bot.stack import Stack, free_port
+from handoff.store import InboxStore
+
+pytestmark = pytest.mark.e2e
+
+SAM = "+15550100002"
+CLAIM_WITHIN_SECONDS = 6
+
+
+@pytest.fixture(scope="module")
+def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("fault-stack")
+    policy = yaml.safe_load((PROJECT_ROOT / "bot" / "risk_policy.yml").read_text())
+    policy["inbox"]["sla"]["normal"] = {"claim": f"{CLAIM_WITHIN_SECONDS}s", "reply": "1h"}
+    policy["inbox"]["escalate"] = {"agent": "senior"}  # then overdue in the senior queue, said once
+    (data_dir / "risk_policy.yml").write_text(yaml.safe_dump(policy))
+    stack = Stack(data_dir=data_dir, model=trained_model, rasa_port=free_port(), actions_port=free_port(),
+                  inbox_port=free_port(), env={"RISK_POLICY_PATH": str(data_dir / "risk_policy.yml")}, quiet=True)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds:.0f} s: {what}")
+        time.sleep(0.3)
+
+
+def test_the_inbox_killed_and_restarted_loses_no_message_and_escalates_once(stack: Stack) -> None:
+    engine = make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")
+    store, audit = InboxStore(engine), SqlAuditLog(engine)
+
+    def events(name: str) -> List[str]:
+        return [e.event for e in audit.entries(SAM) if e.event == name]
+
+    def timer_jobs() -> int:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar_one()
+
+    assert "specialist" in " ".join(stack.talk(SAM, "I want to talk to a person"))
+    ticket = store.latest_ticket(SAM)
+    assert ticket is not None and (ticket.queue, ticket.status) == ("agent", "open")
+    eventually(lambda: timer_jobs() == 1, 10, "the inbox scheduled the ticket's claim timer")
+
+    stack.kill_inbox()
+    assert stack.talk(SAM, "hello? my parcel never arrived") == []  # people have it: the bot stays silent
+    assert stack.talk(SAM, "it was order 1004") == []
+    time.sleep(CLAIM_WITHIN_SECONDS + 1)  # the claim deadline passes while the inbox is down
+    assert events("ticket_escalated") == []
+
+    stack.start_inbox()
+    eventually(lambda: events("ticket_escalated") == ["ticket_escalated"], 15, "the missed timer fired after the restart")
+    escalated = store.ticket(ticket.id)
+    assert escalated is not None and (escalated.queue, escalated.status) == ("senior", "open")
+    said = [(m.kind, m.text) for m in store.messages(ticket.id)]
+    assert said[:2] == [("customer", "hello? my parcel never arrived"), ("customer", "it was order 1004")]
+
+    # the senior queue's own deadline passes: flagged overdue once, and nothing fires twice
+    eventually(lambda: events("sla_overdue") == ["sla_overdue"], CLAIM_WITHIN_SECONDS + 10, "overdue in the senior queue")
+    time.sleep(3)
+    assert events("ticket_escalated") == ["ticket_escalated"]
+    assert events("sla_overdue") == ["sla_overdue"]
+    assert timer_jobs() == 0  # nothing left to fire for this ticket
+    engine.dispose()
