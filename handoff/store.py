@@ -30,7 +30,7 @@ from handoff.domain.tickets import ACTIVE, CLOSED, Change, Message, Ticket
 from handoff.tables import DeliveryRow, InboxSessionRow, InboxUserRow
 
 _TICKET_FIELDS = ("queue", "status", "assignee", "claimed_at", "queued_at", "last_agent_at", "reminded_for",
-                  "closed_at", "outcome", "resolution")
+                  "overdue_for", "closed_at", "outcome", "resolution")
 
 
 @dataclass(frozen=True)
@@ -350,7 +350,7 @@ def _ticket(row: HandoffRow) -> Ticket:
         priority=row.priority, queue=row.queue, status=row.status, reasons=tuple(json.loads(row.reasons_json)),
         pending_id=row.pending_id, created_at=row.created_at, queued_at=row.queued_at or row.created_at,
         version=row.version, assignee=row.assignee, claimed_at=row.claimed_at, last_customer_at=row.last_customer_at,
-        last_agent_at=row.last_agent_at, reminded_for=row.reminded_for, closed_at=row.closed_at, outcome=row.outcome,
+        last_agent_at=row.last_agent_at, reminded_for=row.reminded_for, overdue_for=row.overdue_for, closed_at=row.closed_at, outcome=row.outcome,
         resolution=row.resolution, evidence=json.loads(row.evidence_json),
     )
 

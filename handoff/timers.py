@@ -112,20 +112,23 @@ def ticket_step(desk: Desk, ticket_id: str, version: int, action: str) -> bool:
     if due is None:
         return False
     now = desk.now
+    times = rules.sla.get(ticket.priority, rules.sla["normal"])
+    missed = (f"Not claimed within {describe_duration(times.claim)}" if due.kind == "claim"
+              else f"The customer waited over {describe_duration(times.reply)} for a reply from {ticket.assignee}")
     if action == "escalate":
         backup = rules.escalate[ticket.queue]
         after = ticket._next(queue=backup, status="open", assignee=None, claimed_at=None, queued_at=now, reminded_for=None)
-        text = (f"Not claimed within {describe_duration(rules.sla[ticket.priority].claim)}: "
-                f"moved from the {ticket.queue} queue to the {backup} queue.")
-        change = Change(ticket, after, "ticket_escalated", {"from_queue": ticket.queue, "to_queue": backup})
+        text = f"{missed}: moved from the {ticket.queue} queue to the {backup} queue for someone to pick up."
+        change = Change(ticket, after, "ticket_escalated", {"from_queue": ticket.queue, "to_queue": backup,
+                                                            "missed": due.kind, "assignee": ticket.assignee})
     elif action == "remind":
         after = ticket._next(reminded_for=due.due_at)
         text = f"Reminder for {ticket.assignee}: the customer is waiting; reply due by {due.due_at:%H:%M} UTC."
         change = Change(ticket, after, "sla_reminder", {"assignee": ticket.assignee, "due_at": due.due_at.isoformat()})
     else:  # overdue at the top of the escalation chain: say so once
-        after = ticket._next(reminded_for=due.due_at)
-        text = f"Overdue: not claimed by {due.due_at:%H:%M} UTC and there is no queue above {ticket.queue}."
-        change = Change(ticket, after, "sla_overdue", {"due_at": due.due_at.isoformat()})
+        after = ticket._next(overdue_for=due.due_at)
+        text = f"Overdue: {missed[0].lower()}{missed[1:]} (due {due.due_at:%H:%M} UTC), and there is no queue above {ticket.queue}."
+        change = Change(ticket, after, "sla_overdue", {"due_at": due.due_at.isoformat(), "missed": due.kind})
     audit = AuditEntry(at=now, actor="timer", event=change.event, conversation_id=ticket.conversation_id,
                        customer_id=ticket.customer_id, pending_id=ticket.pending_id,
                        policy_version=desk.s.policy.version,

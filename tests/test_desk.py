@@ -557,7 +557,7 @@ def test_an_unclaimed_ticket_moves_to_the_senior_queue_when_its_claim_time_is_up
     moved = floor.ticket()
     assert (moved.queue, moved.status, moved.queued_at, moved.version) == ("senior", "open", fires_at, 2)
     assert [(m.kind, m.text) for m in floor.store.messages(ticket.id)] == [
-        ("system", "Not claimed within 1 hour: moved from the agent queue to the senior queue.")]
+        ("system", "Not claimed within 1 hour: moved from the agent queue to the senior queue for someone to pick up.")]
     [escalated] = floor.audit("ticket_escalated")
     assert (escalated.actor, escalated.detail["ticket_version"], escalated.detail["to_queue"]) == ("timer", 1, "senior")
 
@@ -602,6 +602,25 @@ def test_the_assignee_is_reminded_once_before_the_reply_is_due(floor: Floor) -> 
 
     assert floor.store.messages(ticket.id)[-1].text == "Reminder for ali: the customer is waiting; reply due by 12:30 UTC."
     assert [e.detail["ticket_version"] for e in floor.audit("sla_reminder")] == [2]
+
+
+def test_a_customer_left_unanswered_past_the_reply_time_goes_to_the_senior_queue(floor: Floor) -> None:
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(floor.person("ali"), ticket.id, 1)
+    floor.world.clock.advance(minutes=28)
+    assert timers.ticket_step(floor.desk, ticket.id, 2, "remind") is True
+    floor.world.clock.advance(minutes=2)
+
+    assert timers.ticket_step(floor.desk, ticket.id, 3, "escalate") is True
+
+    moved = floor.ticket()
+    assert (moved.queue, moved.status, moved.assignee) == ("senior", "open", None)
+    assert floor.store.messages(ticket.id)[-1].text == (
+        "The customer waited over 30 minutes for a reply from ali: moved from the agent queue to the senior queue "
+        "for someone to pick up.")
+    [escalated] = floor.audit("ticket_escalated")
+    assert (escalated.detail["missed"], escalated.detail["assignee"], escalated.detail["ticket_version"]) == ("reply", "ali", 3)
 
 
 def test_every_human_and_timer_step_is_audited_with_the_ticket_version_it_acted_on(floor: Floor) -> None:

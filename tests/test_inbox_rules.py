@@ -472,12 +472,15 @@ def test_an_unclaimed_ticket_escalates_up_the_queues_and_is_flagged_overdue_once
     assert next_ticket_step(a_ticket(queue="agent"), inbox) == TimerStep("escalate", due)
     assert next_ticket_step(a_ticket(queue="senior"), inbox) == TimerStep("escalate", due)
     assert next_ticket_step(a_ticket(queue="manager"), inbox) == TimerStep("overdue", due)
-    assert next_ticket_step(a_ticket(queue="manager", reminded_for=due), inbox) is None
+    assert next_ticket_step(a_ticket(queue="manager", overdue_for=due), inbox) is None
 
 
-def test_the_assignee_is_reminded_before_a_reply_is_due_and_only_once(inbox: InboxRules) -> None:
+def test_the_assignee_is_reminded_once_then_an_unanswered_customer_goes_to_the_backup_queue(inbox: InboxRules) -> None:
     due = T0 + timedelta(minutes=30)
     assert next_ticket_step(held_by(ALI), inbox) == TimerStep("remind", due - timedelta(minutes=2))
-    assert next_ticket_step(held_by(ALI, reminded_for=due), inbox) is None
+    assert next_ticket_step(held_by(ALI, reminded_for=due), inbox) == TimerStep("escalate", due)
+    at_the_top = held_by(MARIA, queue="manager", reminded_for=due)
+    assert next_ticket_step(at_the_top, inbox) == TimerStep("overdue", due)
+    assert next_ticket_step(replace(at_the_top, overdue_for=due), inbox) is None
     answered = held_by(ALI, last_agent_at=LATER)
     assert next_ticket_step(answered, inbox) is None

@@ -120,6 +120,7 @@ class HandoffRow(StoreTable, table=True):
     last_customer_at: Optional[datetime] = _utc(nullable=True)
     last_agent_at: Optional[datetime] = _utc(nullable=True)
     reminded_for: Optional[datetime] = _utc(nullable=True)
+    overdue_for: Optional[datetime] = _utc(nullable=True)
     closed_at: Optional[datetime] = _utc(nullable=True)
     outcome: Optional[str] = None
     resolution: Optional[str] = None

@@ -53,14 +53,12 @@ def next_ticket_step(ticket: Ticket, rules: InboxRules) -> Optional[TimerStep]:
     due = deadline(ticket, rules)
     if due is None:
         return None
-    if due.kind == "claim":
-        # nobody took it in time: move it to the backup queue (or, at the top, flag it overdue once)
-        if ticket.queue in rules.escalate:
-            return TimerStep("escalate", due.due_at)
-        return None if ticket.reminded_for == due.due_at else TimerStep("overdue", due.due_at)
-    if ticket.reminded_for != due.due_at:
+    if due.kind == "reply" and ticket.reminded_for != due.due_at:
         return TimerStep("remind", due.due_at - rules.remind_before)
-    return None
+    # not claimed, or not answered, in time: to the backup queue, or flagged overdue once at the top
+    if ticket.queue in rules.escalate:
+        return TimerStep("escalate", due.due_at)
+    return None if ticket.overdue_for == due.due_at else TimerStep("overdue", due.due_at)
 
 
 def next_approval_step(requested_at: datetime, escalated: bool, rules: ApprovalRules) -> TimerStep:

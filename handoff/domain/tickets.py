@@ -43,6 +43,7 @@ class Ticket:
     last_customer_at: Optional[datetime] = None  # the customer's latest message since the handoff
     last_agent_at: Optional[datetime] = None  # the latest reply a person sent
     reminded_for: Optional[datetime] = None  # the reply deadline the assignee was reminded of
+    overdue_for: Optional[datetime] = None  # the deadline flagged overdue where no queue is above
     closed_at: Optional[datetime] = None
     outcome: Optional[str] = None
     resolution: Optional[str] = None
