@@ -8,6 +8,8 @@ once in the business backend, and the audit log has every human action.
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -133,6 +135,12 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     assert "approval_approved" in events and "executed" in events and "approval_told" in events
 
 
+def slots(stack: Stack, conversation_id: str) -> dict:
+    url = f"{stack.rasa_url}/conversations/{conversation_id}/tracker?token={stack.api_token}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())["slots"]
+
+
 def chat_sender(page: Page) -> str:
     """The web chat's conversation id: the widget's session id, kept in the page's storage."""
     return page.evaluate(
@@ -162,6 +170,10 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     snap(ali, "2-the-ticket")
     ali.get_by_test_id("claim").click()
     expect(ali.get_by_test_id("ticket-status")).to_contain_text("assigned", timeout=10_000)
+    ali.evaluate("() => { window.loadedOnce = true; }")  # gone if the page reloads
+    say(chat, "are you still there?")
+    expect(ali.get_by_test_id("message").filter(has_text="are you still there?")).to_have_count(1, timeout=10_000)
+    assert ali.evaluate("() => window.loadedOnce === true"), "the new message arrived without a page reload"
     ali.get_by_test_id("reply-input").fill("Hi Sam, I'm sorry about the shoes. I've sent a replacement pair today.")
     ali.get_by_test_id("reply-send").click()
     expect(chat.locator(".rw-response").filter(has_text="sent a replacement pair")).to_have_count(1, timeout=REPLY_MS)
@@ -178,6 +190,7 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     say(chat, "where is my order 1005?")
     expect(chat.locator(".rw-response").last).to_contain_text("Order 1005", timeout=REPLY_MS)
     snap(sam, "4-the-bot-is-back")
+    assert slots(stack, chat_sender(sam))["handback_outcome"] == "resolved"  # the bot knows how it ended
     events = audit_events(stack, chat_sender(sam))
     for event in ("handoff_requested", "ticket_claimed", "agent_replied", "handed_back", "handback_told"):
         assert event in events, event
