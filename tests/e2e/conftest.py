@@ -56,7 +56,7 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     policy_path.write_text(yaml.safe_dump(policy))
     stack = Stack(
         data_dir=data_dir, model=trained_model, rasa_port=free_port(), actions_port=free_port(),
-        env={"RISK_POLICY_PATH": str(policy_path)}, quiet=True,
+        inbox_port=free_port(), env={"RISK_POLICY_PATH": str(policy_path)}, quiet=True,
     )
     stack.start()
     try:
