@@ -1,8 +1,8 @@
 """A real browser for the tests in this folder: Debian's chromium driven by Playwright's sync API.
 
-One browser per test run; each test gets a fresh context (no cookies or storage carried
-over) and page. The page may only reach this machine: anything else (the widget's web font,
-say) is refused at once instead of waiting on the closed network. On teardown the page's
+One browser for this folder's tests; each test gets a fresh context (no cookies or storage
+carried over) and page. The page may only reach this machine: anything else (the widget's
+web font, say) is refused at once instead of waiting on the closed network. On teardown the page's
 last state is saved as ``artifacts/screenshots/<test>-final.png`` and its console as
 ``<test>-console.txt``.
 """
@@ -21,8 +21,13 @@ from tests.browser.screenshots import forget, register, snap
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One chromium for the tests of this folder, closed when they are done.
+
+    Not session-wide: while Playwright's sync API is up, its event loop counts as running in
+    the main thread, and every later test that calls ``asyncio.run`` would fail.
+    """
     missing = ensure_chromium()
     if missing:
         pytest.skip(f"browser tests need Debian's chromium: {missing}")
