@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List
+from typing import Iterator, List
 
 import pytest
 import yaml
@@ -21,6 +21,7 @@ from actions.store.database import make_engine
 from actions.store.sql import SqlAuditLog
 from bot.stack import Stack, free_port
 from handoff.store import InboxStore
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -42,14 +43,6 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield stack
     finally:
         stack.stop()
-
-
-def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds:.0f} s: {what}")
-        time.sleep(0.3)
 
 
 def test_the_inbox_killed_and_restarted_loses_no_message_and_escalates_once(stack: Stack) -> None:
