@@ -78,8 +78,12 @@ class SqlBusiness:
         self._write_engine: Engine = self._engine.execution_options(acme_write=True)
 
     def create_all(self) -> None:
-        """Create the Acme tables if they are missing (existing tables are left alone)."""
-        SQLModel.metadata.create_all(self._engine, tables=acme_tables())
+        """Create the Acme tables if they are missing (existing tables are left alone).
+
+        Under the write lock: the action server and the inbox both do this at start, and on
+        SQLite a plain transaction that finds the other one writing fails instead of waiting.
+        """
+        SQLModel.metadata.create_all(self._write_engine, tables=acme_tables())
 
     def dispose(self) -> None:
         """Close pooled connections (tests, and before a process forks)."""
