@@ -2,7 +2,9 @@
 
 An agent's reply is retried a few times, then marked failed so the agent sees it was not
 delivered and can send it again. News for the bot (a hand-back, a decision) is retried until
-Rasa takes it: the customer must hear it even if Rasa was down for an hour.
+Rasa takes it: the customer must hear it even if Rasa was down for an hour. A request Rasa
+refuses outright (a 4xx: a bad request, a conversation it can't act on) would be refused
+again, so it fails at once and no longer holds back the conversation's later deliveries.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from actions.domain.clock import Clock
-from handoff.rasa_client import RasaConversations, RasaUnavailable
+from handoff.rasa_client import RasaConversations, RasaRefused, RasaUnavailable
 from handoff.store import Delivery, InboxStore
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,11 @@ class DeliveryWorker:
 
     async def deliver_due(self) -> int:
         due = await asyncio.to_thread(self.store.due_deliveries, self.clock.now())
-        await asyncio.gather(*(self._deliver(item) for item in due))
+        results = await asyncio.gather(*(self._deliver(item) for item in due), return_exceptions=True)
+        for item, result in zip(due, results):
+            if isinstance(result, Exception):  # recording the outcome failed: the row is tried again
+                logger.error("delivery %s to %s: its outcome was not recorded", item.id, item.conversation_id,
+                             exc_info=result)
         return len(due)
 
     async def _deliver(self, item: Delivery) -> None:
@@ -56,12 +62,22 @@ class DeliveryWorker:
             else:
                 await self.rasa.run_action(item.conversation_id, item.payload["action"])
                 status = "delivered"
-        except RasaUnavailable as exc:
-            now = self.clock.now()
-            gives_up = item.kind == "say" and item.attempts + 1 >= REPLY_ATTEMPTS
-            retry_at = None if gives_up else now + backoff(item.attempts)
-            logger.warning("delivery %s to %s not taken (%s)%s", item.id, item.conversation_id, exc,
-                           "; giving up" if gives_up else "; will retry")
-            await asyncio.to_thread(self.store.delivery_done, item, "failed", str(exc), now, retry_at)
+        except RasaRefused as refused:
+            logger.error("delivery %s (%s) to %s refused by Rasa, not retried: %s", item.id, item.kind,
+                         item.conversation_id, refused)
+            await asyncio.to_thread(self.store.delivery_done, item, "failed", str(refused), self.clock.now())
+            return
+        except Exception as exc:  # noqa: BLE001 - Rasa down or hung, or anything else: one failed attempt
+            await self._failed_attempt(item, exc)
             return
         await asyncio.to_thread(self.store.delivery_done, item, status, None, self.clock.now())
+
+    async def _failed_attempt(self, item: Delivery, exc: Exception) -> None:
+        now = self.clock.now()
+        gives_up = item.kind == "say" and item.attempts + 1 >= REPLY_ATTEMPTS
+        retry_at = None if gives_up else now + backoff(item.attempts)
+        expected = isinstance(exc, RasaUnavailable)
+        error = str(exc) if expected else f"the delivery failed ({type(exc).__name__}: {exc})"
+        logger.warning("delivery %s to %s not taken (%s)%s", item.id, item.conversation_id, error,
+                       "; giving up" if gives_up else "; will retry", exc_info=None if expected else exc)
+        await asyncio.to_thread(self.store.delivery_done, item, "failed", error, now, retry_at)

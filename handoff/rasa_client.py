@@ -7,6 +7,7 @@ bot's own follow-up (after a hand-back or a decision) is an action Rasa runs in 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, Dict, Optional
 from urllib.parse import quote
@@ -17,15 +18,25 @@ import aiohttp
 PUSH_CHANNELS = ("socketio",)
 
 
+#: 4xx answers that say nothing about the request itself: the same request may be taken later.
+TRANSIENT_4XX = (401, 403, 408, 429)
+
+
 class RasaUnavailable(Exception):
-    """Rasa did not take the request; it is tried again later."""
+    """Rasa did not take the request (down, hung, a 5xx); it is tried again later."""
+
+
+class RasaRefused(Exception):
+    """Rasa answered that this request is wrong (a 4xx): sending it again would get the same answer."""
 
 
 class RasaConversations:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: Optional[str]) -> None:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: Optional[str],
+                 timeout: float = 20.0) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.timeout = timeout
 
     async def latest_channel(self, conversation_id: str) -> Optional[str]:
         tracker = await self._call("GET", conversation_id, "tracker", {"include_events": "NONE"})
@@ -61,9 +72,13 @@ class RasaConversations:
             params = {**params, "token": self.token}
         try:
             async with self.session.request(method, url, params=params, json=body,
-                                            timeout=aiohttp.ClientTimeout(total=20)) as response:
+                                            timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
                 if response.status >= 400:
-                    raise RasaUnavailable(f"Rasa answered {response.status}: {(await response.text())[:200]}")
+                    answer = f"Rasa answered {response.status}: {(await response.text())[:200]}"
+                    if response.status < 500 and response.status not in TRANSIENT_4XX:
+                        raise RasaRefused(answer)
+                    raise RasaUnavailable(answer)
                 return await response.json(content_type=None) or {}
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        # on Python 3.10 aiohttp's timeouts are asyncio.TimeoutError, which is not the built-in one
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaUnavailable(f"Rasa is not reachable at {self.base_url} ({type(exc).__name__})") from exc
