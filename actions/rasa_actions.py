@@ -79,6 +79,7 @@ def turn_from_tracker(tracker: Tracker, request: str, tokens: Optional[CustomerT
         consecutive_fallbacks=fallbacks,
         transcript=transcript,
         customer_phone=signed_in_phone(tracker, tokens),
+        channel=tracker.get_latest_input_channel() or "",
     )
 
 
@@ -122,8 +123,8 @@ class AssistantAction(Action):
         return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        turn = turn_from_tracker(tracker, self.request)
         try:
+            turn = turn_from_tracker(tracker, self.request)
             messages = await asyncio.to_thread(get_assistant().handle, turn)
         except Exception:  # the customer gets a clear answer; the operator gets the traceback
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)
@@ -150,9 +151,9 @@ class NewsAction(Action):
         return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        turn = Turn(conversation_id=tracker.sender_id, request="news", intent="", confidence=1.0, text="",
-                    customer_phone=signed_in_phone(tracker))
         try:
+            turn = Turn(conversation_id=tracker.sender_id, request="news", intent="", confidence=1.0, text="",
+                        customer_phone=signed_in_phone(tracker), channel=tracker.get_latest_input_channel() or "")
             messages, outcome = await asyncio.to_thread(self.news, get_assistant(), turn)
         except Exception:
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)

@@ -73,12 +73,13 @@ class Settings:
 
 
 def hitl_database_url(env: Mapping[str, str] = os.environ) -> str:
-    """The assistant's database: HITL_DATABASE_URL, else ``hitl.db`` in the data directory.
+    """The assistant's database: HITL_DATABASE_URL, else DATABASE_URL (the one the inbox reads,
+    so setting it alone moves both), else ``hitl.db`` in the data directory.
 
     Apart from Settings so that tools (the migration command) find the same database
     without needing the rest of the configuration.
     """
-    return env.get("HITL_DATABASE_URL") or f"sqlite:///{_data_dir(env) / 'hitl.db'}"
+    return env.get("HITL_DATABASE_URL") or env.get("DATABASE_URL") or f"sqlite:///{_data_dir(env) / 'hitl.db'}"
 
 
 def _data_dir(env: Mapping[str, str]) -> Path:

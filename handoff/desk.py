@@ -9,6 +9,7 @@ click and whatever timer fires at the same moment.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from actions.domain.audit import AuditEntry
@@ -148,6 +149,9 @@ class Desk:
         ticket = self.ticket(user, message.ticket_id)
         if message.kind != "agent" or message.author != user.username:
             raise Forbidden("only the person who wrote a reply can send it again")
+        if not ticket.active:
+            raise InboxError(f"ticket {ticket.ref} is closed and the bot has the conversation again; "
+                             "the reply is not sent any more")
         if not self.store.retry_message(message_id, self.now):
             raise InboxError("only a reply that failed to deliver can be sent again")
         self.s.audit.append(self._audit(user, "reply_retried", ticket, message_id=message_id))
@@ -179,9 +183,8 @@ class Desk:
         pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
         if outcome == "approved":
             self._may_sign_off(user, self._waiting_action(ticket))
-        if outcome == "continue" and pending and pending.stage is Stage.WITH_AGENT and pending.claimed_at:
-            raise InboxError("the waiting action may already have run (its outcome was unconfirmed): approve it, which "
-                             "re-runs it safely under the same key, or mark the case resolved")
+        else:
+            _not_while_unconfirmed(pending, outcome)
         if outcome != "approved":
             self._apply(user, change, outgoing=[bot_runs(HANDBACK_ACTION)])
         else:
@@ -201,8 +204,9 @@ class Desk:
     def close(self, user: User, ticket_id: str, version: Optional[int], resolution: str) -> None:
         ticket = self.ticket(user, ticket_id)
         ticket_rules.expect_version(ticket, version)
-        self._apply(user, ticket_rules.close(ticket, user, resolution, self.now))
         pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+        _not_while_unconfirmed(pending, "close")
+        self._apply(user, ticket_rules.close(ticket, user, resolution, self.now))
         if pending and self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.CANCELLED):
             self.s.record("pending_closed_by_person", pending.conversation_id, actor=actor(user), pending=pending)
 
@@ -213,7 +217,13 @@ class Desk:
         return pending
 
     def _may_sign_off(self, user: User, pending: PendingAction) -> None:
-        """A person handling the case may sign off what the customer could have confirmed, within their limit."""
+        """A person handling the case may sign off what the customer could have confirmed, within their limit.
+
+        An action whose run was not confirmed was signed off already: re-running it under its
+        own key is always allowed, and tells whether the first run went through.
+        """
+        if pending.claimed_at is not None:
+            return
         tier = self.s.policy.actions.get(pending.request.kind)
         if tier == "otp":
             raise InboxError("this action needs the customer's one-time code: hand back with 'continue' and the bot will send it")
@@ -251,6 +261,8 @@ class Desk:
         approval = self.store.approval(approval_id)
         if approval is None:
             raise NotFound(f"there is no approval request {approval_id}")
+        if not user.sees(approval.queue):
+            raise Forbidden(f"request {approval.ref} is in the {approval.queue} approvals, which a {user.role.value} can't see")
         return approval
 
     def approval_list(self, user: User, pending: bool) -> List[Dict[str, Any]]:
@@ -292,22 +304,40 @@ class Desk:
             item["evidence"] = evidence or None
         return item
 
+    def _deciding(self, user: User, approval_id: str) -> Approval:
+        """The request a person is about to decide; an attempt outside their queues is refused on record."""
+        try:
+            return self.approval(user, approval_id)
+        except Forbidden as refused:
+            approval = self.store.approval(approval_id)
+            if approval is not None:
+                self._refused(user, approval, refused)
+            raise
+
+    def _refused(self, user: User, approval: Approval, refused: Forbidden) -> None:
+        self.s.audit.append(AuditEntry(
+            at=self.now, actor=actor(user), event="approval_refused", conversation_id=approval.conversation_id,
+            customer_id=approval.customer_id, pending_id=approval.pending_id, request=approval.kind,
+            policy_version=self.s.policy.version,
+            detail={"approval_id": approval.id, "approval_version": approval.version, "why": refused.message}))
+
     def approve(self, user: User, approval_id: str, version: Optional[int]) -> None:
-        approval = self.approval(user, approval_id)
+        approval = self._deciding(user, approval_id)
         decision = self._decide(user, approval, lambda handled: approval_rules.approve(
             approval, user, self.s.policy.approvals, handled, version, self.now))
         if decision.final:
             self._execute(user, decision.after)
 
     def reject(self, user: User, approval_id: str, version: Optional[int], reason: str) -> None:
-        approval = self.approval(user, approval_id)
+        approval = self._deciding(user, approval_id)
         decision = self._decide(user, approval, lambda handled: approval_rules.reject(
             approval, user, self.s.policy.approvals, handled, version, reason, self.now),
             outgoing=[bot_runs(APPROVAL_ACTION)])
         self._settle_pending(decision, Stage.CANCELLED, actor(user))
+        self._tell_people(decision.after, f"Request {approval.ref} rejected by {user.username}: {decision.after.decision_reason}")
 
     def modify(self, user: User, approval_id: str, version: Optional[int], amount: str, reason: str) -> None:
-        approval = self.approval(user, approval_id)
+        approval = self._deciding(user, approval_id)
         try:
             new_cents = cents(str(amount).strip().lstrip("$")) if str(amount or "").strip() else None
         except ValueError:
@@ -316,6 +346,8 @@ class Desk:
             approval, user, self.s.policy.approvals, handled, version, new_cents, reason, self.now),
             outgoing=[bot_runs(APPROVAL_ACTION)])
         self._settle_pending(decision, Stage.CANCELLED, actor(user))
+        self._tell_people(decision.after, f"Request {approval.ref} modified by {user.username} to "
+                                          f"{format_cents(decision.after.new_amount_cents or 0)}: the customer confirms it again")
 
     def expire(self, approval_id: str, seen_version: int) -> bool:
         """The decision deadline passed: nothing runs, the customer is told. A no-op if it moved on."""
@@ -327,6 +359,7 @@ class Desk:
                                                      outgoing=[bot_runs(APPROVAL_ACTION)]):
             return False
         self._settle_pending(decision, Stage.EXPIRED, "timer")
+        self._tell_people(decision.after, f"Request {approval.ref} lapsed undecided: nothing was done")
         return True
 
     def escalate_approval(self, approval_id: str, seen_version: int) -> bool:
@@ -340,11 +373,7 @@ class Desk:
         try:
             decision = rule(self.store.handled_by(approval.conversation_id))
         except Forbidden as refused:
-            self.s.audit.append(AuditEntry(
-                at=self.now, actor=actor(user), event="approval_refused", conversation_id=approval.conversation_id,
-                customer_id=approval.customer_id, pending_id=approval.pending_id, request=approval.kind,
-                policy_version=self.s.policy.version,
-                detail={"approval_id": approval.id, "approval_version": approval.version, "why": refused.message}))
+            self._refused(user, approval, refused)
             raise
         if not self.store.decide(decision, self._approval_audit(actor(user), decision), outgoing=outgoing):
             current = self.store.approval(approval.id)
@@ -354,10 +383,47 @@ class Desk:
 
     def _execute(self, user: User, approval: Approval) -> None:
         pending = self.s.pendings.get(approval.pending_id)
-        if pending is None:
-            return
-        result = self._run(pending, actor(user))
+        if pending is not None:
+            self._execute_as(actor(user), approval, pending)
+
+    def _execute_as(self, who: str, approval: Approval, pending: PendingAction) -> None:
+        result = self._run(pending, who)
         self.store.record_result(approval.id, result, [bot_runs(APPROVAL_ACTION)], self.now)
+        self._tell_people(approval, f"Request {approval.ref} approved by {approval.decided_by}: {result}")
+
+    def _tell_people(self, approval: Approval, text: str) -> None:
+        """If people have the conversation, the decision goes on their ticket (the bot stays silent)."""
+        open_ticket = self.s.handoffs.open_for(approval.conversation_id)
+        ticket = self.store.ticket(open_ticket.id) if open_ticket else None
+        if ticket is not None:
+            self.store.add_note(ticket, "system", None, text, AuditEntry(
+                at=self.now, actor="system", event="decision_passed_to_ticket", conversation_id=ticket.conversation_id,
+                customer_id=ticket.customer_id, pending_id=approval.pending_id, policy_version=self.s.policy.version,
+                detail={"approval_id": approval.id, "ticket_id": ticket.id, "ticket_version": ticket.version}))
+
+    def resume(self, settle_for: timedelta = timedelta(minutes=1)) -> int:
+        """Finish sign-offs a crash or an error interrupted; returns how many were picked up.
+
+        An approval recorded as approved with no result, and a ticket handed back as approved
+        whose customer was never told, are older than ``settle_for`` only if the click that
+        made them did not finish. Running them again is safe: the executor claims the action by
+        compare-and-set and the business runs it under its idempotency key.
+        """
+        before = self.now - settle_for
+        picked = 0
+        for approval in self.store.approved_without_result(before):
+            pending = self.s.pendings.get(approval.pending_id)
+            if pending is not None:
+                self._execute_as("system", approval, pending)
+                picked += 1
+        for ticket in self.store.approved_handbacks_untold(before):
+            pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+            if pending is not None and pending.stage is Stage.WITH_AGENT:
+                self._run(pending, "system")
+            if not self.store.delivery_waiting(ticket.conversation_id):
+                self.store.enqueue(ticket.conversation_id, bot_runs(HANDBACK_ACTION), self.now)
+            picked += 1
+        return picked
 
     def _run(self, pending: PendingAction, who: str) -> str:
         """Execute once through the assistant's executor; an unconfirmed outcome goes to a person."""
@@ -369,9 +435,20 @@ class Desk:
                     "It will not be done twice, and you don't need to ask again.")
 
     def _check_by_a_person(self, unknown: OutcomeUnknown) -> None:
-        """An urgent ticket under the same idempotency key, as the assistant raises for its own runs."""
+        """An urgent ticket under the same idempotency key, as the assistant raises for its own runs.
+
+        If people already have the conversation it is noted on their ticket too; the customer
+        keeps talking to them (their ticket is the conversation's oldest open one).
+        """
         pending = self.s.pendings.get(unknown.pending.id) or unknown.pending
         reason = f"execution_unconfirmed: the business did not confirm '{pending.headline}' ({unknown.detail})"
+        talking = self.s.handoffs.open_for(pending.conversation_id)
+        ticket = self.store.ticket(talking.id) if talking else None
+        if ticket is not None:
+            self.store.add_note(ticket, "system", None, f"URGENT: {reason}. A separate urgent ticket checks it.", AuditEntry(
+                at=self.now, actor="system", event="execution_unconfirmed_noted", conversation_id=ticket.conversation_id,
+                customer_id=ticket.customer_id, pending_id=pending.id, policy_version=self.s.policy.version,
+                detail={"ticket_id": ticket.id, "ticket_version": ticket.version}))
         topic = "execution_unconfirmed"
         request = HandoffRequest(
             id=self.s.make_id(), conversation_id=pending.conversation_id, customer_id=pending.customer_id,
@@ -401,6 +478,15 @@ class Desk:
             detail={"approval_id": approval.id, "approval_version": approval.version,
                     "amount_cents": approval.amount_cents, **decision.detail},
         )
+
+
+def _not_while_unconfirmed(pending: Optional[PendingAction], doing: str) -> None:
+    """An action whose run the business did not confirm may have happened: only a re-run under
+    its own key (approve) tells, so nothing may cancel it or hand it back to the customer."""
+    if pending is not None and pending.stage is Stage.WITH_AGENT and pending.claimed_at is not None:
+        raise InboxError(f"can't {doing} while the waiting action may already have run (its outcome was never "
+                         "confirmed): hand back with 'approved', which re-runs it safely under the same key "
+                         "and says whether it had gone through")
 
 
 def _pending_view(pending: PendingAction) -> Dict[str, Any]:

@@ -159,6 +159,28 @@ class InboxStore:
                                    .where(TicketMessageRow.kind == "agent"))
             return {name for name in list(assignees) + list(authors) if name}
 
+    def approved_without_result(self, before: datetime) -> List[Approval]:
+        """Approved before ``before`` but never run to a result: a crash between the two."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(ApprovalRow).where(ApprovalRow.status == "approved")
+                                .where(ApprovalRow.result.is_(None))  # type: ignore[union-attr]
+                                .where(ApprovalRow.decided_at < before))  # type: ignore[operator]
+            return [_approval(row) for row in rows]
+
+    def approved_handbacks_untold(self, before: datetime) -> List[Ticket]:
+        """Handed back as approved before ``before`` and the customer never told."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(HandoffRow).where(HandoffRow.status == CLOSED)
+                                .where(HandoffRow.outcome == "approved")
+                                .where(HandoffRow.customer_told == False)  # noqa: E712
+                                .where(HandoffRow.closed_at < before))  # type: ignore[operator]
+            return [_ticket(row) for row in rows]
+
+    def delivery_waiting(self, conversation_id: str) -> bool:
+        with Session(self.engine) as session:
+            return session.exec(select(DeliveryRow.id).where(DeliveryRow.conversation_id == conversation_id)
+                                .where(DeliveryRow.status == "pending")).first() is not None
+
     def latest_ticket(self, conversation_id: str) -> Optional[Ticket]:
         with Session(self.engine) as session:
             row = session.exec(select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)

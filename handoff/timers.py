@@ -58,7 +58,9 @@ class Timers:
         return self._put(f"approval:{approval.id}", fire_approval, step.at, [approval.id, approval.version, step.action])
 
     def reconcile(self) -> None:
-        """Make sure every live ticket and approval has its timer (e.g. after the first start)."""
+        """Make sure every live ticket and approval has its timer (e.g. after the first start),
+        and that interrupted sign-offs are finished (every minute, from a minute after start)."""
+        self.scheduler.add_job(resume_unfinished, "interval", minutes=1, id="resume-unfinished", replace_existing=True)
         for ticket in self.desk.store.active_tickets():
             self.schedule_ticket(ticket)
         for approval in self.desk.store.approvals(pending=True):
@@ -100,6 +102,10 @@ def fire_approval(approval_id: str, version: int, action: str) -> bool:
     if not done:
         timers.desk.store.touch("approval", approval_id, timers.desk.now)
     return done
+
+
+def resume_unfinished() -> int:
+    return _live().desk.resume()
 
 
 def ticket_step(desk: Desk, ticket_id: str, version: int, action: str) -> bool:

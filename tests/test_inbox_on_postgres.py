@@ -58,7 +58,9 @@ class Schema:
                                                                      params)]
 
     def timers(self) -> List[Timer]:
-        rows = self.rows(f"SELECT id, next_run_time, job_state FROM {{schema}}.{JOBS_TABLE} ORDER BY id")
+        """The tickets' and approvals' timers (not the inbox's own minute-by-minute sweep)."""
+        rows = self.rows(f"SELECT id, next_run_time, job_state FROM {{schema}}.{JOBS_TABLE} "
+                         "WHERE id LIKE 'ticket:%' OR id LIKE 'approval:%' ORDER BY id")
         return [_timer(row) for row in rows]
 
     def timers_of(self, ticket_id: str) -> List[Timer]:

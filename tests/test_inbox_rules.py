@@ -415,8 +415,8 @@ def test_an_undecided_request_is_escalated_to_managers_once_then_expires(limits:
 
     escalated = approval_rules.escalate(request)
     assert escalated is not None
-    assert (escalated.after.queue, escalated.after.escalated, escalated.after.version) == ("manager", True, 2)
-    assert escalated.detail == {"from_queue": "senior"}
+    assert (escalated.after.queue, escalated.after.escalated, escalated.after.version) == (request.queue, True, 2)
+    assert escalated.detail == {"queue": "senior"}
     assert approval_rules.escalate(escalated.after) is None
     assert next_approval_step(T0, True, limits) == TimerStep("expire", T0 + timedelta(hours=24))
 

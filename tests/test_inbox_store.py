@@ -8,19 +8,22 @@ audit record, its feed event and its deliveries, or not at all. Races are real t
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from actions.domain.audit import AuditEntry
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.policy import load_policy
 from actions.settings import PROJECT_ROOT
 from actions.store.database import make_engine
-from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
+from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue, publish
 from handoff.domain import approvals as approval_rules
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.approvals import Approval, Decision
@@ -239,9 +242,8 @@ def test_the_reply_clock_starts_at_the_oldest_message_nobody_answered(store: Inb
     assert current(store).last_customer_at == minutes(4)
 
 
-def test_a_customer_message_for_a_ticket_that_does_not_exist_is_an_error(handoffs: SqlHandoffQueue) -> None:
-    with pytest.raises(KeyError, match="no ticket t404"):
-        handoffs.customer_said("t404", "hello", NOW)
+def test_a_customer_message_for_a_ticket_that_is_not_open_is_not_taken(handoffs: SqlHandoffQueue) -> None:
+    assert handoffs.customer_said("t404", "hello", NOW) is False  # the bot answers it instead
 
 
 # -- deliveries -----------------------------------------------------------------------------------
@@ -489,3 +491,36 @@ def test_a_rejection_is_told_at_once_and_only_once_when_two_workers_take_it(stor
     assert sorted(len(t) for t in taken) == [0, 1]
     [told] = [t for t in taken if t][0]
     assert (told.status, told.decision_reason) == ("rejected", "used for months")
+
+
+def test_feed_events_become_visible_in_id_order_even_when_an_earlier_writer_commits_last(engine: Engine) -> None:
+    """The inbox follows the feed by id: a lower id committed after a higher one would never be seen."""
+    first_has_its_id = threading.Event()
+    committed: List[str] = []
+
+    def slow_writer() -> None:
+        with Session(engine) as session:
+            publish(session, "ticket", "slow", "created", NOW)
+            session.flush()  # its id is taken now...
+            first_has_its_id.set()
+            time.sleep(0.5)  # ...and committed only later
+            session.commit()
+            committed.append("slow")
+
+    def quick_writer() -> None:
+        first_has_its_id.wait(5)
+        with Session(engine) as session:
+            publish(session, "ticket", "quick", "created", NOW)
+            session.commit()
+            committed.append("quick")
+
+    store = InboxStore(engine)
+    seen = store.last_event_id()
+    threads = [threading.Thread(target=slow_writer), threading.Thread(target=quick_writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    events = store.events_after(seen)
+    assert [e.subject_id for e in events] == committed == ["slow", "quick"]

@@ -125,3 +125,18 @@ def test_a_web_chat_customer_is_known_only_by_a_genuine_token() -> None:
     assert rasa_actions.turn_from_tracker(signed(stale), "order_status", tokens).customer_phone is None
     other_key = CustomerTokens("t" * 32).issue(JANE, now)
     assert rasa_actions.turn_from_tracker(signed(other_key), "order_status", tokens).customer_phone is None
+
+
+def test_a_web_chat_session_named_like_a_phone_number_is_nobody_without_a_token() -> None:
+    events = [dict(user("what's my balance?", "ask_balance"), input_channel="socketio")]
+    web = rasa_actions.turn_from_tracker(tracker(events), "account_balance")  # sender id JANE, chosen by a browser
+    assert (web.channel, web.phone) == ("socketio", None)
+
+    sms = rasa_actions.turn_from_tracker(tracker([dict(events[0], input_channel="rest")]), "account_balance")
+    assert sms.phone == JANE  # where the channel vouches for the number, the sender id is the phone
+
+
+def test_a_token_with_characters_no_signature_has_is_refused_not_a_crash() -> None:
+    tokens = CustomerTokens("s" * 32)
+    assert tokens.verify("Ω.Ω", datetime.now(timezone.utc)) is None
+    assert tokens.verify("abc.é" + "0" * 31, datetime.now(timezone.utc)) is None

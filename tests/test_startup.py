@@ -13,6 +13,7 @@ import yaml
 from actions.runtime import build_sms
 from actions.settings import PROJECT_ROOT, Settings, SettingsError
 from actions.sms import DevOutboxSender, TwilioSmsSender
+from handoff.settings import InboxSettings
 
 
 def start_action_server(env: dict) -> subprocess.CompletedProcess:
@@ -82,3 +83,11 @@ def test_an_intent_name_typo_in_the_policy_stops_start_up(tmp_path: Path) -> Non
 
     assert result.returncode == 2
     assert "'human_intents.ask_lgeal' is not an intent of the Rasa domain" in result.stderr
+
+
+def test_database_url_alone_moves_the_action_server_and_the_inbox_together(tmp_path: Path) -> None:
+    env = {"HITL_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://db.internal/hitl"}
+    assert Settings.from_env(env).database_url == InboxSettings.from_env(env).database_url == env["DATABASE_URL"]
+    split = {**env, "HITL_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
+    with pytest.raises(SettingsError, match="must share one database"):
+        InboxSettings.from_env(split)

@@ -42,6 +42,7 @@ from actions.domain.stores import Draft
 from actions.domain.turn import Turn
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
+ANYTHING_ELSE = "Is there anything else I can help you with?"
 
 
 @dataclass(frozen=True)
@@ -58,74 +59,91 @@ class Assistant:
 
     def handle(self, turn: Turn) -> List[str]:
         ticket = self.s.handoffs.open_for(turn.conversation_id)
-        if ticket is not None:
-            # people have this conversation: the bot stays silent and passes the message on
-            self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now())
-            return []
+        if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
+            return []  # people have this conversation: the bot stays silent and passes the message on
         ctx = self._context(turn)
         try:
             return self._handle(ctx)
         except OutcomeUnknown as unknown:
             return self._check_by_a_person(ctx, unknown)
 
-    def _context(self, turn: Turn) -> _Context:
-        customer = self.s.business.find_customer_by_phone(turn.customer_phone or turn.conversation_id)
+    def _context(self, turn: Turn, customer_id: Optional[str] = None) -> _Context:
+        """The turn with its customer: ``customer_id`` when the news is about a known customer's case."""
+        if customer_id:
+            customer = self.s.business.get_customer(customer_id)
+        else:
+            customer = self.s.business.find_customer_by_phone(turn.phone) if turn.phone else None
         return _Context(turn, customer, read_sentiment(turn.recent_texts or (turn.text,), self.s.policy.sentiment_window))
 
     # -- news from people -----------------------------------------------------------------------
 
     def handed_back(self, turn: Turn) -> Tuple[List[str], Optional[str]]:
-        """People handed the conversation back: say how it ended and carry on. Returns the outcome too."""
+        """People handed the conversation back: say how it ended and carry on. Returns the outcome too.
+
+        Decisions on approvals taken while people had the conversation are told now as well.
+        """
         ticket = self.s.handoffs.take_untold(turn.conversation_id)
         if ticket is None:
             return [], None
         pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
         self.s.record("handback_told", turn.conversation_id, customer_id=ticket.customer_id, pending=pending,
                       handoff_id=ticket.id, handback_outcome=ticket.outcome)
-        anything_else = "Is there anything else I can help you with?"
+        decisions = self._approval_news(turn)
         if ticket.outcome == "approved" and pending:
             if pending.stage in (Stage.DONE, Stage.FAILED):
-                return [f"Your specialist approved it. {pending.result_message} {anything_else}"], ticket.outcome
-            return [f"Your specialist approved it ({pending.headline}); I'll confirm here as soon as it's done."], ticket.outcome
+                return [f"Your specialist approved it. {pending.result_message}", *decisions, ANYTHING_ELSE], ticket.outcome
+            return [f"Your specialist approved it ({pending.headline}); I'll confirm here as soon as it's done.",
+                    *decisions], ticket.outcome
         if ticket.outcome == "rejected" and pending:
             return [f"Your specialist looked at your request ({pending.headline}) and couldn't approve it: "
-                    f"{ticket.resolution}. Nothing was changed. {anything_else}"], ticket.outcome
+                    f"{ticket.resolution}. Nothing was changed.", *decisions, ANYTHING_ELSE], ticket.outcome
         if ticket.outcome == "continue":
-            messages = ["Thanks for bearing with us. You're back with me, the Acme assistant, and I have the whole conversation."]
+            messages = ["Thanks for bearing with us. You're back with me, the Acme assistant, and I have the whole conversation.",
+                        *decisions]
             if pending and pending.stage is Stage.WITH_AGENT and pending.claimed_at is None:
-                messages += self._propose_again(self._context(turn), pending)
+                messages += self._propose_again(self._context(turn, ticket.customer_id), pending)
             else:
                 messages.append("What would you like to do next?")
             return messages, ticket.outcome
-        return [f"Thanks for your patience. Your specialist has finished helping you here. {anything_else}"], ticket.outcome
+        return ["Thanks for your patience. Your specialist has finished helping you here.", *decisions,
+                ANYTHING_ELSE], ticket.outcome
 
     def approvals_decided(self, turn: Turn) -> Tuple[List[str], Optional[str]]:
-        """Tell the customer what became of requests a manager decided (or that lapsed)."""
+        """Tell the customer what became of requests that were decided (or lapsed).
+
+        Not while people have the conversation: the bot stays silent then, and the news is
+        told when they hand it back.
+        """
+        if self.s.handoffs.open_for(turn.conversation_id) is not None:
+            return [], None
+        statuses: List[str] = []
+        messages = self._approval_news(turn, statuses)
+        return (messages + [ANYTHING_ELSE], statuses[-1]) if messages else ([], None)
+
+    def _approval_news(self, turn: Turn, statuses: Optional[List[str]] = None) -> List[str]:
         messages: List[str] = []
-        status: Optional[str] = None
         for approval in self.s.approvals.take_untold(turn.conversation_id):
             pending = self.s.pendings.get(approval.pending_id)
             what = pending.headline if pending else "your request"
-            status = approval.status
+            if statuses is not None:
+                statuses.append(approval.status)
             self.s.record("approval_told", turn.conversation_id, customer_id=approval.customer_id, pending=pending,
                           approval_id=approval.id, approval_status=approval.status)
             if approval.status == "approved":
-                messages.append(f"Good news: a manager approved your request. {approval.result or ''}".strip())
+                messages.append(f"Good news: your request was approved. {approval.result or ''}".strip())
             elif approval.status == "rejected":
-                messages.append(f"A manager reviewed your request ({what}) and couldn't approve it: "
+                messages.append(f"Your request ({what}) was reviewed and couldn't be approved: "
                                 f"{approval.decision_reason}. Nothing was changed.")
             elif approval.status == "expired":
                 messages.append(f"Your request ({what}) wasn't reviewed in time, so it has lapsed and nothing was changed. "
                                 "Just ask again and I'll send it once more, or say 'agent' to talk to a person.")
             elif approval.status == "modified" and pending and approval.new_amount_cents:
                 why = f" ({approval.decision_reason})" if approval.decision_reason else ""
-                messages.append(f"A manager reviewed your refund and can approve {format_cents(approval.new_amount_cents)} "
+                messages.append(f"Your refund was reviewed: we can approve {format_cents(approval.new_amount_cents)} "
                                 f"instead of {format_cents(approval.amount_cents or 0)}{why}.")
-                messages += self._change_amount(self._context(turn), replace(pending, stage=Stage.CONFIRM),
-                                                approval.new_amount_cents, offer=True)
-        if messages:
-            messages.append("Is there anything else I can help you with?")
-        return messages, status
+                messages += self._change_amount(self._context(turn, approval.customer_id),
+                                                replace(pending, stage=Stage.CONFIRM), approval.new_amount_cents, offer=True)
+        return messages
 
     def _propose_again(self, ctx: _Context, pending: PendingAction) -> List[str]:
         """The action people held goes back to the customer for their own sign-off, as new."""

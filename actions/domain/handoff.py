@@ -49,11 +49,15 @@ class HandoffQueue(Protocol):
     def add(self, request: HandoffRequest) -> None: ...
 
     def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
-        """The conversation's ticket while people have it (waiting in a queue or assigned)."""
+        """The conversation's ticket while people have it (waiting in a queue or assigned); the
+        oldest if there are two (an urgent check opened beside the one people talk through)."""
         ...
 
-    def customer_said(self, ticket_id: str, text: str, at: datetime) -> None:
-        """Pass a customer's message to the people who have the conversation, in order."""
+    def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
+        """Pass a customer's message to the people who have the conversation, in order.
+
+        False if the ticket was closed meanwhile (handed back): then the bot answers it.
+        """
         ...
 
     def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:

@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 VALID_FOR = timedelta(hours=12)
+#: The page's server and the action server may disagree on the time by this much.
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 class CustomerTokens:
     def __init__(self, secret: str) -> None:
-        if len(secret) < 16:
-            raise ValueError("the identity secret must be at least 16 characters (set HITL_IDENTITY_SECRET)")
+        if len(secret) < 32:
+            raise ValueError("the identity secret must be at least 32 characters (set HITL_IDENTITY_SECRET)")
         self._key = secret.encode()
 
     def issue(self, phone: str, now: datetime) -> str:
@@ -30,14 +32,15 @@ class CustomerTokens:
     def verify(self, token: str, now: datetime) -> Optional[str]:
         """The phone number the token was issued for, or None if it is not genuine and fresh."""
         body, _, signature = (token or "").partition(".")
-        if not body or not hmac.compare_digest(signature, self._sign(body)):
+        # bytes: compare_digest refuses non-ASCII text, and a token is whatever the browser sent
+        if not body or not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
             return None
         try:
             phone, _, issued = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().rpartition("|")
             age = now.timestamp() - int(issued)
         except (ValueError, UnicodeDecodeError):
             return None
-        return phone if phone and 0 <= age <= VALID_FOR.total_seconds() else None
+        return phone if phone and -CLOCK_SKEW.total_seconds() <= age <= VALID_FOR.total_seconds() else None
 
     def _sign(self, body: str) -> str:
         return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:32]

@@ -127,11 +127,16 @@ class ApprovalRules:
         return max(self.limits_cents.values(), default=0)
 
     def queue_for(self, amount_cents: Optional[int]) -> str:
-        """The least senior queue whose approvers may decide alone (managers above every limit)."""
-        if amount_cents is not None:
-            for role in ("senior", "manager"):
-                if role in self.limits_cents and amount_cents <= self.limits_cents[role]:
-                    return role
+        """The least senior queue whose approvers may decide alone (managers above every limit).
+
+        A request with no amount (a destructive action the policy sends to approval) goes to
+        the seniors, who may approve it.
+        """
+        if amount_cents is None:
+            return "senior"
+        for role in ("senior", "manager"):
+            if role in self.limits_cents and amount_cents <= self.limits_cents[role]:
+                return role
         return "manager"
 
 

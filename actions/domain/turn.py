@@ -7,6 +7,10 @@ from typing import Mapping, Optional, Tuple
 
 from actions.domain.evidence import TranscriptLine
 
+#: Channels whose sender id is a browser session, not a phone number: the customer is known
+#: only through a signed identity token, never through the id a browser chose for itself.
+SESSION_CHANNELS = ("socketio",)
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -18,5 +22,13 @@ class Turn:
     entities: Mapping[str, str] = field(default_factory=dict)
     recent_texts: Tuple[str, ...] = ()  # this conversation's customer messages, oldest first, this one last
     consecutive_fallbacks: int = 0
-    customer_phone: Optional[str] = None  # who signed in to the web chat (else the sender id is the phone)
+    customer_phone: Optional[str] = None  # who the web chat's signed token says the customer is
+    channel: str = ""  # the channel the message came in on (Rasa's input channel name)
     transcript: Tuple["TranscriptLine", ...] = ()  # the whole conversation so far, for a person taking over
+
+    @property
+    def phone(self) -> Optional[str]:
+        """The customer's phone number: from the signed token, or the sender id where that is a phone."""
+        if self.customer_phone:
+            return self.customer_phone
+        return None if self.channel in SESSION_CHANNELS else self.conversation_id

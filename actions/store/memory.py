@@ -118,7 +118,7 @@ class MemoryHandoffQueue:
         self.requests = [request if r.id == request.id else r for r in self.requests]
 
     def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
-        return next((r for r in reversed(self.requests)
+        return next((r for r in self.requests
                      if r.conversation_id == conversation_id and r.status in ("open", "assigned")), None)
 
     def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
@@ -128,8 +128,11 @@ class MemoryHandoffQueue:
             self.told.add(found.id)
         return found
 
-    def customer_said(self, ticket_id: str, text: str, at: datetime) -> None:
+    def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
+        if not any(r.id == ticket_id and r.status in ("open", "assigned") for r in self.requests):
+            return False
         self.messages.append((ticket_id, text, at))
+        return True
 
     def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
         return sorted((r for r in self.requests if r.customer_id == customer_id), key=lambda r: r.created_at)

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Optional, Sequence
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -213,8 +213,20 @@ class SqlAuditLog:
             ]
 
 
+#: Held while a transaction writes to the change feed, on PostgreSQL (see ``publish``).
+FEED_LOCK = 0x1E_ED_F00D
+
+
 def publish(session: Session, subject: str, subject_id: str, change: str, at: datetime) -> None:
-    """Tell open inbox pages that something changed (in the same transaction as the change)."""
+    """Tell open inbox pages that something changed (in the same transaction as the change).
+
+    The inbox follows the feed by id. PostgreSQL hands out ids at insert and makes them
+    visible at commit, so a slower transaction could commit a lower id after the reader has
+    moved past it. Writers to the feed therefore take one transaction-scoped lock, which
+    makes ids visible in order. SQLite already serialises writers.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
     session.add(InboxEventRow(at=at, subject=subject, subject_id=subject_id, change=change))
 
 
@@ -239,7 +251,7 @@ class SqlHandoffQueue:
             row = session.exec(
                 select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
                 .where(HandoffRow.status.in_(ACTIVE_TICKET))  # type: ignore[attr-defined]
-                .order_by(HandoffRow.created_at.desc())  # type: ignore[attr-defined]
+                .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
             ).first()
             return _handoff(row) if row else None
 
@@ -257,13 +269,21 @@ class SqlHandoffQueue:
             session.commit()
             return _handoff(row) if told.rowcount == 1 else None
 
-    def customer_said(self, ticket_id: str, text: str, at: datetime) -> None:
+    def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
         with Session(self.engine) as session:
+            # a write on the ticket row first: it waits for (and then sees) a hand-back in progress
+            still_open = session.execute(
+                update(HandoffRow).where(HandoffRow.id == ticket_id)
+                .where(HandoffRow.status.in_(ACTIVE_TICKET))  # type: ignore[attr-defined]
+                .values(version=HandoffRow.version)
+            ).rowcount == 1
+            if not still_open:
+                session.rollback()
+                return False
             row = session.get(HandoffRow, ticket_id)
-            if row is None:
-                raise KeyError(f"no ticket {ticket_id}")
+            assert row is not None
             session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
-                                         kind="customer", text=text))
+                                         kind="customer", text=text.replace("\x00", "")))
             # the reply clock starts at the oldest message nobody has answered yet
             session.execute(
                 update(HandoffRow).where(HandoffRow.id == ticket_id)
@@ -272,6 +292,7 @@ class SqlHandoffQueue:
             )
             publish(session, "ticket", ticket_id, "message", at)
             session.commit()
+            return True
 
     def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
         with Session(self.engine) as session:
@@ -314,7 +335,8 @@ class SqlApprovalQueue:
 
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
         with Session(self.engine) as session:
-            row = session.exec(select(ApprovalRow).where(ApprovalRow.pending_id == pending_id)).first()
+            row = session.exec(select(ApprovalRow).where(ApprovalRow.pending_id == pending_id)
+                               .order_by(ApprovalRow.requested_at.desc())).first()  # type: ignore[attr-defined]
             return _approval(row) if row else None
 
     def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:

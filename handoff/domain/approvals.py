@@ -149,8 +149,9 @@ def expire(approval: Approval, now: datetime) -> Optional[Decision]:
 def escalate(approval: Approval) -> Optional[Decision]:
     if approval.status != PENDING or approval.escalated:
         return None
-    after = replace(approval, escalated=True, queue="manager", version=approval.version + 1)
-    return Decision(approval, after, "approval_escalated", {"from_queue": approval.queue})
+    # managers see every queue: the flag puts it at the top of theirs, the deciders stay the same
+    after = replace(approval, escalated=True, version=approval.version + 1)
+    return Decision(approval, after, "approval_escalated", {"queue": approval.queue})
 
 
 def allowed(approval: Approval, user: User, rules: ApprovalRules, handled_by: Collection[str]) -> Dict[str, Any]:

@@ -95,9 +95,9 @@ class World:
         lines.extend(TranscriptLine(self.clock.now(), "bot", reply) for reply in replies)
         return " ".join(replies)
 
-    def news(self, who: str) -> Turn:
+    def news(self, who: str, channel: str = "") -> Turn:
         """The turn an inbox trigger (a hand-back, a decision) runs in, as the Rasa adapter builds it."""
-        return Turn(conversation_id=who, request="news", intent="", confidence=1.0, text="")
+        return Turn(conversation_id=who, request="news", intent="", confidence=1.0, text="", channel=channel)
 
     def say_at_once(self, who: str, text: str, intent: str, times: int = 2) -> List[str]:
         """The same message handled by ``times`` workers at the same moment (a real race)."""
