@@ -17,6 +17,7 @@ from actions.domain.evidence import RECOMMENDATIONS
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.money import cents, format_cents
 from actions.domain.pending import PendingAction, Stage
+from actions.domain.policy import QUEUES
 from actions.domain.services import Services
 from actions.domain.signoff import OutcomeUnknown, SignOff
 from handoff.domain import approvals as approval_rules
@@ -30,6 +31,8 @@ from handoff.store import InboxStore, Outgoing
 
 #: What the bot runs when people hand a conversation back, or a manager decides.
 HANDBACK_ACTION = "action_handback"
+#: For a request raised before the bot kept evidence with approvals.
+NO_RECOMMENDATION = "No recommendation on file: decide on the request, the reasons and the customer's history."
 APPROVAL_ACTION = "action_approval_decided"
 
 
@@ -122,7 +125,7 @@ class Desk:
     def transfer(self, user: User, ticket_id: str, version: Optional[int], queue: str, note: str) -> None:
         ticket = self.ticket(user, ticket_id)
         ticket_rules.expect_version(ticket, version)
-        change = ticket_rules.transfer(ticket, user, queue, note, self.now, tuple(("agent", "senior", "manager")))
+        change = ticket_rules.transfer(ticket, user, queue, note, self.now, QUEUES)
         self._apply(user, change, message=("system", user.username, f"Transferred to the {queue} queue" + (f": {note}" if note else "")))
 
     def note(self, user: User, ticket_id: str, text: str) -> None:
@@ -294,7 +297,7 @@ class Desk:
             "raised_by": approval.raised_by, "due_at": due.isoformat(),
             "seconds_left": int((due - self.now).total_seconds()),
             "needs": approval_rules.approvals_needed(approval, rules), "approvals": list(approval.approvers),
-            "recommendation": evidence.get("recommendation") or _recommend(approval, pending),
+            "recommendation": evidence.get("recommendation") or NO_RECOMMENDATION,
             "decided_by": approval.decided_by, "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
             "decision_reason": approval.decision_reason, "result": approval.result, "version": approval.version,
             "ticket_id": ticket.id if ticket else None,
@@ -494,14 +497,3 @@ def _pending_view(pending: PendingAction) -> Dict[str, Any]:
             "kind": pending.request.kind, "amount_cents": pending.amount_cents,
             "amount": format_cents(pending.amount_cents) if pending.amount_cents is not None else None,
             "result": pending.result_message}
-
-
-def _recommend(approval: Approval, pending: Optional[PendingAction]) -> str:
-    """The bot's view, from the reasons it recorded: approve when the only flag is the amount."""
-    codes = {reason.split(":", 1)[0] for reason in approval.reasons}
-    if pending is None:
-        return "The request is no longer on file; reject it and ask the customer to ask again."
-    if codes <= {"amount_above_approval_limit", "action_tier"}:
-        return "Approve: the only flag is the amount; the order is within the returns window and the refund history is clean."
-    flags = ", ".join(sorted(codes - {"action_tier"}))
-    return f"Check before approving: flagged for {flags}. Look at the order and the refund history in the evidence."

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple
 
+#: Ticket states while people have the conversation: waiting in a queue, or with someone.
+ACTIVE_STATUSES = ("open", "assigned")
+
 
 @dataclass(frozen=True)
 class HandoffRequest:
@@ -72,8 +75,6 @@ class HandoffQueue(Protocol):
 
 class ApprovalQueue(Protocol):
     def add(self, request: ApprovalRequest) -> None: ...
-
-    def get(self, approval_id: str) -> Optional[ApprovalRequest]: ...
 
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]: ...
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from actions.domain.audit import AuditEntry
-from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.handoff import ACTIVE_STATUSES, ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.step_up import OtpChallenge
 from actions.domain.stores import Draft, Stores
@@ -113,13 +113,9 @@ class MemoryHandoffQueue:
     def add(self, request: HandoffRequest) -> None:
         self.requests.append(request)
 
-    def replace(self, request: HandoffRequest) -> None:
-        """Stand in for the inbox: put a changed ticket (claimed, handed back) in place of the old one."""
-        self.requests = [request if r.id == request.id else r for r in self.requests]
-
     def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
         return next((r for r in self.requests
-                     if r.conversation_id == conversation_id and r.status in ("open", "assigned")), None)
+                     if r.conversation_id == conversation_id and r.status in ACTIVE_STATUSES), None)
 
     def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
         found = next((r for r in reversed(self.requests) if r.conversation_id == conversation_id
@@ -129,7 +125,7 @@ class MemoryHandoffQueue:
         return found
 
     def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
-        if not any(r.id == ticket_id and r.status in ("open", "assigned") for r in self.requests):
+        if not any(r.id == ticket_id and r.status in ACTIVE_STATUSES for r in self.requests):
             return False
         self.messages.append((ticket_id, text, at))
         return True
@@ -146,19 +142,12 @@ class MemoryApprovalQueue:
     def add(self, request: ApprovalRequest) -> None:
         self.requests.append(request)
 
-    def get(self, approval_id: str) -> Optional[ApprovalRequest]:
-        return next((r for r in self.requests if r.id == approval_id), None)
-
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
         return next((r for r in self.requests if r.pending_id == pending_id), None)
 
     def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
         mine = [r for r in self.requests if r.customer_id == customer_id and r.status == "pending"]
         return sorted(mine, key=lambda r: r.requested_at)
-
-    def replace(self, request: ApprovalRequest) -> None:
-        """Stand in for the inbox: put a decided request in place of the pending one."""
-        self.requests = [request if r.id == request.id else r for r in self.requests]
 
     def take_untold(self, conversation_id: str) -> Sequence[ApprovalRequest]:
         taken = [r for r in self.requests if r.conversation_id == conversation_id and r.status != "pending"

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from actions.domain.audit import AuditEntry
 from actions.domain.business import ActionRequest
-from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.handoff import ACTIVE_STATUSES, ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
@@ -30,8 +30,6 @@ from actions.store.tables import (
     PendingRow,
     TicketMessageRow,
 )
-
-ACTIVE_TICKET = ("open", "assigned")
 
 
 class SqlPendingStore:
@@ -250,7 +248,7 @@ class SqlHandoffQueue:
         with Session(self.engine) as session:
             row = session.exec(
                 select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
-                .where(HandoffRow.status.in_(ACTIVE_TICKET))  # type: ignore[attr-defined]
+                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
                 .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
             ).first()
             return _handoff(row) if row else None
@@ -274,7 +272,7 @@ class SqlHandoffQueue:
             # a write on the ticket row first: it waits for (and then sees) a hand-back in progress
             still_open = session.execute(
                 update(HandoffRow).where(HandoffRow.id == ticket_id)
-                .where(HandoffRow.status.in_(ACTIVE_TICKET))  # type: ignore[attr-defined]
+                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
                 .values(version=HandoffRow.version)
             ).rowcount == 1
             if not still_open:
@@ -327,11 +325,6 @@ class SqlApprovalQueue:
             ))
             publish(session, "approval", request.id, "created", request.requested_at)
             session.commit()
-
-    def get(self, approval_id: str) -> Optional[ApprovalRequest]:
-        with Session(self.engine) as session:
-            row = session.get(ApprovalRow, approval_id)
-            return _approval(row) if row else None
 
     def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
         with Session(self.engine) as session:

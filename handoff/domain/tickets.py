@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from actions.domain.handoff import ACTIVE_STATUSES
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from handoff.domain.people import User
 
 OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
-ACTIVE = (OPEN, ASSIGNED)
+ACTIVE = ACTIVE_STATUSES
 
 #: How a person ends their part. The bot takes the conversation back for each of them.
 OUTCOMES = ("resolved", "continue", "approved", "rejected")
