@@ -92,3 +92,31 @@ def test_a_stranger_is_described_by_their_number(world: World) -> None:
 
     assert pack["summary"].startswith('An unknown customer (+15550109999) wants to talk to a person')
     assert pack["customer"] is None and list(pack["orders"]) == []
+
+
+def test_an_approval_request_carries_what_the_customer_confirmed_and_the_bots_advice(world: World) -> None:
+    world.say(JANE, "I'd like a refund of $700 for order 1003", "request_refund")
+    world.say(JANE, "yes", "affirm")
+
+    [approval] = world.services.approvals.open_for_customer("C001")
+    pack = approval.evidence
+
+    assert pack["summary"].splitlines() == [
+        "Jane Doe (+15550100001) asked for: Refund $700.00 to your Visa ending 4242 for order 1003 (Espresso machine), "
+        "and confirmed it in the chat.",
+        "Needs approval because $700.00 is above $500.00.",
+        "Refunds in the last 30 days: 0. Nothing has been done yet.",
+    ]
+    assert pack["recommendation"].startswith("Approve: the only flag is the amount")
+    assert pack["alternatives"][0] == "Run it on the customer's word alone: ruled out ($700.00 is above $500.00)."
+    assert pack["transcript"][-1]["text"] == "yes"
+
+
+def test_a_second_refund_in_the_window_is_flagged_to_the_approver(world: World) -> None:
+    world.say(PRIYA, "I'd like a refund of $30 for order 1006", "request_refund")
+    world.say(PRIYA, "yes", "affirm")
+
+    [approval] = world.services.approvals.open_for_customer("C003")
+
+    assert approval.evidence["recommendation"].startswith("Check before approving: also flagged for")
+    assert "Refunds in the last 30 days: 2." in approval.evidence["summary"]

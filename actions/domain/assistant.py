@@ -411,6 +411,7 @@ class Assistant:
             entities=turn.entities, transcript=turn.transcript,
             sentiment=ctx.sentiment, decision=decision, account=account,
             recent_refunds=self._recent_refunds(ctx.customer.id) if ctx.customer else 0,
+            refund_window_days=self.s.policy.refunds.history_window_days, channel=turn.channel,
             previous=self.s.handoffs.for_customer(ctx.customer.id) if ctx.customer else (),
             pending=pending,
         )

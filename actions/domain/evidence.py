@@ -64,6 +64,7 @@ class EvidencePack:
     pending: Optional[Mapping[str, Any]]
     recommendation: str
     alternatives: Tuple[str, ...] = field(default_factory=tuple)
+    channel: str = ""  # where the customer was talking when it was handed over (Rasa's channel name)
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready: datetimes as ISO 8601 text."""
@@ -89,11 +90,15 @@ def build_evidence(
     decision: Decision,
     account: Optional[Account],
     recent_refunds: int,
+    refund_window_days: int = 30,
+    channel: str = "",
     previous: Sequence[HandoffRequest],
     pending: Optional[PendingAction],
 ) -> EvidencePack:
     return EvidencePack(
-        summary=_summary(conversation_id, intent, text, sentiment, decision, account, pending, recent_refunds),
+        summary=_summary(conversation_id, intent, text, sentiment, decision, account, pending, recent_refunds,
+                         refund_window_days),
+        channel=channel,
         intent=intent,
         confidence=round(confidence, 3),
         entities=dict(entities),
@@ -114,14 +119,15 @@ def build_evidence(
 
 
 def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentReading, decision: Decision,
-             account: Optional[Account], pending: Optional[PendingAction], recent_refunds: int) -> str:
+             account: Optional[Account], pending: Optional[PendingAction], recent_refunds: int,
+             refund_window_days: int) -> str:
     who = f"{account.customer.name} ({account.customer.phone})" if account else f"An unknown customer ({conversation_id})"
     if decision.outcome == "approval" and pending:
         why = "; ".join(r.detail for r in decision.reasons if r.outcome == "approval") or "the policy asks for it"
         return "\n".join([
             f"{who} asked for: {pending.headline}, and confirmed it in the chat.",
             f"Needs approval because {why}.",
-            f"Refunds in the last 30 days: {recent_refunds}. Nothing has been done yet.",
+            f"Refunds in the last {refund_window_days} days: {recent_refunds}. Nothing has been done yet.",
         ])
     reasons = [r for r in decision.reasons if r.outcome == "handoff"]
     unconfirmed = decision.topic == "execution_unconfirmed"
