@@ -82,7 +82,9 @@ class Desk:
             "evidence": dict(ticket.evidence),
             "messages": [m.to_dict() for m in messages],
             "pending_action": _pending_view(pending) if pending else None,
-            "approval": self.approval_view(user, approval.id, check=False) if approval else None,
+            # the request's card, for those who may decide it; others see the pending action only
+            "approval": self._approval_item(user, self._approval_of(approval.id), with_evidence=True)
+            if approval and user.sees_approvals and user.sees(approval.queue) else None,
             "outcome": ticket.outcome,
             "resolution": ticket.resolution,
             "can": ticket_rules.allowed(ticket, user),
@@ -273,11 +275,13 @@ class Desk:
             raise Forbidden("approvals are for seniors and managers")
         return [self._approval_item(user, a) for a in self.store.approvals(pending) if user.sees(a.queue)]
 
-    def approval_view(self, user: User, approval_id: str, check: bool = True) -> Optional[Dict[str, Any]]:
-        if not check and not user.sees_approvals:
-            return None
-        approval = self.approval(user, approval_id)
-        return self._approval_item(user, approval, with_evidence=True)
+    def approval_view(self, user: User, approval_id: str) -> Dict[str, Any]:
+        return self._approval_item(user, self.approval(user, approval_id), with_evidence=True)
+
+    def _approval_of(self, approval_id: str) -> Approval:
+        approval = self.store.approval(approval_id)
+        assert approval is not None, f"approval {approval_id} vanished"
+        return approval
 
     def _approval_item(self, user: User, approval: Approval, with_evidence: bool = False) -> Dict[str, Any]:
         rules = self.s.policy.approvals

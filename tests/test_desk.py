@@ -703,3 +703,20 @@ def test_every_human_and_timer_step_is_audited_with_the_ticket_version_it_acted_
         ("agent:ali", "handed_back", 6),
     ]
     assert floor.ticket().version == 7
+
+
+def test_the_ticket_shows_the_approval_card_only_to_those_who_may_decide_it(floor: Floor) -> None:
+    ali = floor.person("ali")
+    a_big_order(floor, "2001", "Road bike", 2_400)
+    floor.world.say(JANE, "I'd like a refund of $1,500 for order 2001", "request_refund")
+    floor.world.say(JANE, "Can I talk to a person about this?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(ali, ticket.id, 1)
+    floor.desk.request_approval(ali, ticket.id, 2, "frame cracked on delivery")
+    assert floor.approval().queue == "manager"
+
+    assert floor.desk.ticket_view(ali, ticket.id)["approval"] is None
+    floor.desk.transfer(ali, ticket.id, floor.ticket().version, "senior", "needs a senior")
+    assert floor.desk.ticket_view(floor.person("sofia"), ticket.id)["approval"] is None  # above her limit
+    card = floor.desk.ticket_view(floor.person("maria"), ticket.id)["approval"]
+    assert (card["amount"], card["raised_by"], card["can"]["approve"]) == ("$1,500.00", "ali", True)
