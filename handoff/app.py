@@ -12,9 +12,20 @@ import asyncio
 import html
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Set, Tuple
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Set,
+    Tuple,
+)
 
 import aiohttp
 import yaml
@@ -43,19 +54,41 @@ HERE = Path(__file__).parent
 SETTINGS = web.AppKey("settings", InboxSettings)
 DESK = web.AppKey("desk", Desk)
 TIMERS = web.AppKey("timers", Timers)
-SOCKETS = web.AppKey("sockets", Set)  # (websocket, user) pairs of open pages
-READY = web.AppKey("ready", asyncio.Event)
+SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
+TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
+CANNED = web.AppKey("canned", list)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC = ("/login", "/chat", "/static/", "/health")
 MAX_ROW_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
+NUL_REFUSED = "text must not contain NUL characters"
+SURROGATE_REFUSED = "text must be valid Unicode (a lone surrogate escape such as \\ud800 is not)"
+#: A page gets this long to take each push; one that doesn't is dropped (it reconnects and catches up).
+PUSH_TIMEOUT = 2.0
+#: How often an open page's session is checked again when the page itself sends nothing.
+SESSION_CHECK_EVERY = 60.0
+SESSION_ENDED = 4401
+
+
+@dataclass(eq=False)
+class Page:
+    """An open inbox page: its websocket, who signed in, and the session (cookie hash) it belongs to."""
+
+    ws: web.WebSocketResponse
+    user: User
+    session: str
+    transport: Optional[asyncio.BaseTransport] = None
+    closing: bool = False  # ``_close`` started: the handler waits for it before it returns
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def create_app(settings: InboxSettings) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, session_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[SOCKETS] = set()
-    app[READY] = asyncio.Event()
+    app[TEMPLATES] = {name: Template((HERE / "templates" / name).read_text(encoding="utf-8"))
+                      for name in ("login.html", "inbox.html")}
+    app[CANNED] = yaml.safe_load((HERE / "canned_replies.yml").read_text(encoding="utf-8")) or []
     app.cleanup_ctx.append(_resources)
     app.router.add_get("/health", health)
     app.router.add_get("/login", login_page)
@@ -76,12 +109,13 @@ def create_app(settings: InboxSettings) -> web.Application:
     for verb in ("approve", "reject", "modify"):
         app.router.add_post(f"/api/approvals/{{id}}/{verb}", approval_action)
     app.router.add_static("/static/", HERE / "static")
-    tokens = CustomerTokens(settings.assistant.identity_secret)
-    add_webchat_routes(
-        app, socket_url=settings.public_rasa_url,
-        customers={key: (name, phone) for key, name, phone in DEMO_CUSTOMERS},
-        issue_token=lambda phone: tokens.issue(phone, _now(app)),
-    )
+    if settings.demo:  # the page signs anyone in as a demo customer: never outside the demo
+        tokens = CustomerTokens(settings.assistant.identity_secret)
+        add_webchat_routes(
+            app, socket_url=settings.public_rasa_url,
+            customers={key: (name, phone) for key, name, phone in DEMO_CUSTOMERS},
+            issue_token=lambda phone: tokens.issue(phone, _now(app)),
+        )
     return app
 
 
@@ -111,56 +145,96 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     client = aiohttp.ClientSession()
     worker = DeliveryWorker(store, RasaConversations(client, settings.rasa_url, settings.rasa_token), services.clock)
     loops = [asyncio.create_task(worker.run()), asyncio.create_task(_feed(app, last_seen))]
-    app[READY].set()
     try:
         yield
     finally:
         for task in loops:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
-        for ws, _ in list(app[SOCKETS]):
-            await ws.close(code=1001, message=b"inbox shutting down")
+        await asyncio.gather(*(_close(app, page, 1001, b"inbox shutting down") for page in list(app[SOCKETS])))
         await client.close()
         scheduler.shutdown(wait=False)
         engine.dispose()
 
 
+Push = Tuple[Dict[str, str], Callable[[User], bool]]  # a message, and who may see it
+
+
 async def _feed(app: web.Application, last_seen: int, interval: float = 0.25) -> None:
-    """Follow the change feed (written by this service and the action server alike)."""
+    """Follow the change feed (written by this service and the action server alike).
+
+    Each round first reschedules the timers of everything that changed, then pushes the
+    changes to the open pages, all pages at once: a page that stops reading holds up no one.
+    """
     desk, timers = app[DESK], app[TIMERS]
     while True:
+        pushes: List[Push] = []
         try:
             events = await asyncio.to_thread(desk.store.events_after, last_seen)
             for event in events:
                 last_seen = event.id
-                await _on_change(app, desk, timers, event)
+                push = await _on_change(desk, timers, event)
+                if push is not None:
+                    pushes.append(push)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - keep following the feed
             logger.exception("inbox feed round failed; trying again")
+        if pushes:
+            await _push(app, pushes)
         await asyncio.sleep(interval)
 
 
-async def _on_change(app: web.Application, desk: Desk, timers: Timers, event: FeedEvent) -> None:
+async def _on_change(desk: Desk, timers: Timers, event: FeedEvent) -> Optional[Push]:
+    """Reschedule the timer of what changed; the push that tells the pages about it."""
     if event.subject == "ticket":
         ticket = await asyncio.to_thread(desk.store.ticket, event.subject_id)
         if ticket is None:
-            return
+            return None
         await asyncio.to_thread(timers.schedule_ticket, ticket)
         visible: Callable[[User], bool] = lambda user: user.sees(ticket.queue)  # noqa: E731
     else:
         approval = await asyncio.to_thread(desk.store.approval, event.subject_id)
         if approval is None:
-            return
+            return None
         await asyncio.to_thread(timers.schedule_approval, approval)
         visible = lambda user: user.sees_approvals and user.sees(approval.queue)  # noqa: E731
-    message = {"type": event.subject, "id": event.subject_id, "change": event.change}
-    for ws, user in list(app[SOCKETS]):
-        if visible(user) and not ws.closed:
-            try:
-                await ws.send_json(message)
-            except (ConnectionResetError, RuntimeError):
-                app[SOCKETS].discard((ws, user))
+    return {"type": event.subject, "id": event.subject_id, "change": event.change}, visible
+
+
+async def _push(app: web.Application, pushes: List[Push]) -> None:
+    pages = [page for page in list(app[SOCKETS]) if not page.ws.closed]
+    await asyncio.gather(*(_push_to(app, page, [message for message, visible in pushes if visible(page.user)])
+                           for page in pages))
+
+
+async def _push_to(app: web.Application, page: Page, messages: List[Dict[str, str]]) -> None:
+    """Send one page its messages in order; drop the page if it does not take them in time."""
+    try:
+        for message in messages:
+            await asyncio.wait_for(page.ws.send_json(message), PUSH_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - timed out, reset, closed: the page is gone either way
+        logger.info("dropping a page of %s that did not take a push (%s)", page.user.username, type(exc).__name__)
+        app[SOCKETS].discard(page)
+        if page.transport is not None:  # it does not read: a close frame would wait behind the pushes
+            page.transport.abort()
+
+
+async def _close(app: web.Application, page: Page, code: int, message: bytes) -> None:
+    """Close a page's websocket with ``code``; a page that does not answer in time is cut off.
+
+    Closing from another task ends the handler's receive loop first; the handler then waits
+    for this close (``page.closed``), or aiohttp would close the socket with its own code.
+    """
+    app[SOCKETS].discard(page)
+    page.closing = True
+    try:
+        await asyncio.wait_for(page.ws.close(code=code, message=message), PUSH_TIMEOUT)
+    except Exception:  # noqa: BLE001 - cut it off instead
+        if page.transport is not None:
+            page.transport.abort()
+    finally:
+        page.closed.set()
 
 
 # -- middleware -----------------------------------------------------------------------------------
@@ -183,9 +257,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith(PUBLIC) and request.path != "/":
+    if request.path.startswith(PUBLIC):
         return await handler(request)
-    await request.app[READY].wait()
     desk = request.app[DESK]
     found = await asyncio.to_thread(auth.current, desk.store, request, desk.now)
     if found is None:
@@ -193,6 +266,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             return web.json_response({"error": "sign in first"}, status=401)
         raise web.HTTPFound("/login")
     request["user"], request["csrf"] = found
+    request["session"] = auth.token_hash(request.cookies[auth.SESSION_COOKIE])
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         if not auth.same_origin(request):
             return web.json_response({"error": "cross-site request refused"}, status=403)
@@ -207,25 +281,20 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
 # -- pages ----------------------------------------------------------------------------------------
 
 
-def _template(name: str) -> Template:
-    return Template((HERE / "templates" / name).read_text(encoding="utf-8"))
-
-
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok" if request.app[READY].is_set() else "starting"})
+    return web.json_response({"status": "ok"})  # served only once the start-up is done
 
 
 async def login_page(request: web.Request, error: str = "", username: str = "", status: int = 200) -> web.Response:
     token = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24)
-    body = _template("login.html").safe_substitute(csrf=html.escape(token), error=html.escape(error),
-                                                   username=html.escape(username))
+    body = request.app[TEMPLATES]["login.html"].safe_substitute(csrf=html.escape(token), error=html.escape(error),
+                                                                username=html.escape(username))
     response = web.Response(text=body, content_type="text/html", status=status)
     auth.set_cookie(response, request, auth.LOGIN_CSRF_COOKIE, token, request.app[SETTINGS].secure_cookies, 3600)
     return response
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    await request.app[READY].wait()
     form = await request.post()
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     if not auth.same_origin(request) or not auth.csrf_ok(request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""), str(form.get("csrf") or "")):
@@ -235,7 +304,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if result is None:
         return await login_page(request, "Wrong username or password.", username, status=401)
     user, token, _ = result
-    desk.s.audit.append(_login_audit(desk, user))
+    await asyncio.to_thread(desk.s.audit.append, _login_audit(desk, user))
     response = web.HTTPFound("/")
     auth.set_cookie(response, request, auth.SESSION_COOKIE, token, request.app[SETTINGS].secure_cookies,
                     int(auth.SESSION_LENGTH.total_seconds()))
@@ -249,9 +318,10 @@ def _login_audit(desk: Desk, user: User) -> AuditEntry:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    token = request.cookies.get(auth.SESSION_COOKIE)
-    if token:
-        await asyncio.to_thread(request.app[DESK].store.close_session, auth.token_hash(token))
+    session = request["session"]
+    await asyncio.to_thread(request.app[DESK].store.close_session, session)
+    await asyncio.gather(*(_close(request.app, page, SESSION_ENDED, b"signed out")
+                           for page in list(request.app[SOCKETS]) if page.session == session))
     response = web.HTTPFound("/login")
     response.del_cookie(auth.SESSION_COOKIE, path="/")
     raise response
@@ -259,7 +329,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def inbox_page(request: web.Request) -> web.Response:
     user: User = request["user"]
-    body = _template("inbox.html").safe_substitute(
+    body = request.app[TEMPLATES]["inbox.html"].safe_substitute(
         csrf=html.escape(request["csrf"]),
         user_json=json.dumps(user.to_dict()).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"),
     )
@@ -281,7 +351,51 @@ async def _body(request: web.Request) -> Dict[str, Any]:
         raise InboxError("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InboxError("the request body must be a JSON object")
+    problem = _unstorable(body)
+    if problem:
+        raise InboxError(problem)
     return body
+
+
+def _unstorable(value: Any) -> Optional[str]:
+    """What makes text in ``value`` impossible to store: a NUL (PostgreSQL), a lone surrogate (any database)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return NUL_REFUSED
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_REFUSED
+        return None
+    if isinstance(value, dict):
+        children: List[Any] = [part for pair in value.items() for part in pair]
+    elif isinstance(value, list):
+        children = value
+    else:
+        return None
+    for child in children:
+        problem = _unstorable(child)
+        if problem:
+            return problem
+    return None
+
+
+def _text(body: Dict[str, Any], key: str) -> str:
+    """A text field of the body; absent or null is empty, anything but text is refused."""
+    value = body.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InboxError(f"'{key}' must be text")
+    return value
+
+
+def _id(request: web.Request, kind: str) -> str:
+    """The id in the path; with a NUL it can't name anything stored."""
+    value = request.match_info["id"]
+    if "\x00" in value:
+        raise NotFound(f"there is no {kind} with that id")
+    return value
 
 
 def _version(body: Dict[str, Any]) -> Optional[int]:
@@ -305,14 +419,14 @@ async def tickets(request: web.Request) -> web.Response:
 
 async def ticket(request: web.Request) -> web.Response:
     desk = request.app[DESK]
-    return web.json_response(await asyncio.to_thread(desk.ticket_view, request["user"], request.match_info["id"]))
+    return web.json_response(await asyncio.to_thread(desk.ticket_view, request["user"], _id(request, "ticket")))
 
 
 async def ticket_action(request: web.Request) -> web.Response:
-    desk, user, ticket_id = request.app[DESK], request["user"], request.match_info["id"]
+    desk, user, ticket_id = request.app[DESK], request["user"], _id(request, "ticket")
     verb = request.path.rsplit("/", 1)[-1]
     body = await _body(request)
-    text = lambda key: str(body.get(key) or "")  # noqa: E731
+    text = lambda key: _text(body, key)  # noqa: E731
     calls: Dict[str, Callable[[], None]] = {
         "claim": lambda: desk.claim(user, ticket_id, _version(body)),
         "assign": lambda: desk.assign(user, ticket_id, _version(body), text("username")),
@@ -339,11 +453,13 @@ async def retry_message(request: web.Request) -> web.Response:
 
 
 async def canned(request: web.Request) -> web.Response:
-    replies = yaml.safe_load((HERE / "canned_replies.yml").read_text(encoding="utf-8")) or []
-    return web.json_response(replies)
+    return web.json_response(request.app[CANNED])
 
 
 async def users(request: web.Request) -> web.Response:
+    """Who can be given a ticket: for the people who assign work."""
+    if not request["user"].supervises:
+        raise Forbidden("the list of people is for seniors, managers and admins")
     return web.json_response([u.to_dict() for u in await asyncio.to_thread(request.app[DESK].store.users)])
 
 
@@ -357,28 +473,39 @@ async def approvals(request: web.Request) -> web.Response:
 
 async def approval(request: web.Request) -> web.Response:
     desk = request.app[DESK]
-    return web.json_response(await asyncio.to_thread(desk.approval_view, request["user"], request.match_info["id"]))
+    return web.json_response(await asyncio.to_thread(desk.approval_view, request["user"], _id(request, "approval")))
 
 
 async def approval_action(request: web.Request) -> web.Response:
-    desk, user, approval_id = request.app[DESK], request["user"], request.match_info["id"]
+    desk, user, approval_id = request.app[DESK], request["user"], _id(request, "approval")
     verb = request.path.rsplit("/", 1)[-1]
     body = await _body(request)
     if verb == "approve":
         await asyncio.to_thread(desk.approve, user, approval_id, _version(body))
     elif verb == "reject":
-        await asyncio.to_thread(desk.reject, user, approval_id, _version(body), str(body.get("reason") or ""))
+        await asyncio.to_thread(desk.reject, user, approval_id, _version(body), _text(body, "reason"))
     else:
-        await asyncio.to_thread(desk.modify, user, approval_id, _version(body), str(body.get("amount") or ""),
-                                str(body.get("reason") or ""))
+        await asyncio.to_thread(desk.modify, user, approval_id, _version(body), _amount(body),
+                                _text(body, "reason"))
     return web.json_response(await asyncio.to_thread(desk.approval_view, user, approval_id))
+
+
+def _amount(body: Dict[str, Any]) -> str:
+    value = body.get("amount")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value) if value else ""
+    return _text(body, "amount")
 
 
 # -- websocket ------------------------------------------------------------------------------------
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    """Live updates. Signed in by the cookie, same origin only, then the CSRF token as a hello."""
+    """Live updates. Signed in by the cookie, same origin only, then the CSRF token as a hello.
+
+    The session is checked again on every message from the page and every minute besides: a
+    page whose session ended (signed out, expired, the person disabled) is closed with 4401.
+    """
     user: User = request["user"]
     if not auth.same_origin(request):
         raise Forbidden("the websocket only accepts the inbox's own pages")
@@ -392,13 +519,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if not isinstance(hello, dict) or hello.get("type") != "hello" or not auth.csrf_ok(request["csrf"], hello.get("csrf")):
         await ws.close(code=4403, message=b"wrong CSRF token")
         return ws
-    entry: Tuple[web.WebSocketResponse, User] = (ws, user)
-    request.app[SOCKETS].add(entry)
-    await ws.send_json({"type": "ready"})
+    page = Page(ws, user, request["session"], request.transport)
+    request.app[SOCKETS].add(page)
+    watch = asyncio.create_task(_watch_session(request.app, page))
     try:
+        await ws.send_json({"type": "ready"})
         async for message in ws:
             if message.type != WSMsgType.TEXT:
                 continue
+            if not await _signed_in(request.app, page):
+                await _close(request.app, page, SESSION_ENDED, b"the session ended; sign in again")
+                break
             try:
                 data = json.loads(message.data)
             except json.JSONDecodeError:
@@ -408,5 +539,25 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             else:
                 await ws.send_json({"type": "error", "error": "only ping is accepted; changes go through the API"})
     finally:
-        request.app[SOCKETS].discard(entry)
+        request.app[SOCKETS].discard(page)
+        if page.closing:  # signed out or session ended: let that close send its code
+            await page.closed.wait()
+        watch.cancel()
     return ws
+
+
+async def _signed_in(app: web.Application, page: Page) -> bool:
+    desk = app[DESK]
+    try:
+        return await asyncio.to_thread(desk.store.session, page.session, desk.now) is not None
+    except Exception:  # noqa: BLE001 - a database hiccup ends no session; it is checked again later
+        logger.exception("checking the session of an open page failed")
+        return True
+
+
+async def _watch_session(app: web.Application, page: Page) -> None:
+    while not page.ws.closed:
+        await asyncio.sleep(SESSION_CHECK_EVERY)
+        if not await _signed_in(app, page):
+            await _close(app, page, SESSION_ENDED, b"the session ended; sign in again")
+            return

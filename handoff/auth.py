@@ -33,6 +33,9 @@ def token_hash(token: str) -> str:
 
 def log_in(store: InboxStore, username: str, password: str, now: datetime) -> Optional[Tuple[User, str, str]]:
     """Check the password; on success open a session and return (user, cookie token, csrf token)."""
+    if "\x00" in username or "\x00" in password:  # matches no one, and PostgreSQL can't even look it up
+        check_password(password, _DUMMY_HASH)
+        return None
     found = store.user(username.strip().lower())
     if found is None:
         check_password(password, _DUMMY_HASH)

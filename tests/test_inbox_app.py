@@ -13,16 +13,27 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import threading
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set
 
 import aiohttp
 import pytest
 import requests
+from sqlalchemy import update
+from sqlmodel import Session
 
+from handoff import app as inbox_app
+from handoff.app import DESK, PUSH_TIMEOUT, SOCKETS, Page
+from handoff.auth import token_hash
+from handoff.domain.people import Role, User
+from handoff.tables import InboxSessionRow
 from tests.support.inbox import PASSWORDS, Inbox, Person, hidden_csrf, running_inbox
+from tests.support.waiting import eventually
 
 SIGN_IN_FIRST = {"error": "sign in first"}
+SERVER_THREAD = "aiohttp-test-server"  # where tests.support.serve runs the inbox's event loop
 
 
 # -- the inbox and the people working in it ----------------------------------------------------
@@ -427,3 +438,220 @@ def test_a_new_approval_is_pushed_to_managers_only(inbox: Inbox) -> None:
     approval_id, to_maria, others = asyncio.run(scenario())
     assert to_maria == {"type": "approval", "id": approval_id, "change": "created"}
     assert others == {"ali": None, "sofia": None}
+
+
+# -- a page that stops reading, sessions that end -----------------------------------------------
+
+
+class NeverReads:
+    """A page's websocket whose reader is gone: pushes and the close frame wait forever."""
+
+    closed = False
+
+    async def send_json(self, data: Any) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, **_: Any) -> bool:
+        await asyncio.Event().wait()
+        return True
+
+
+class Connection:
+    aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_a_page_that_stops_reading_is_dropped_and_holds_up_no_one_elses_pushes(inbox: Inbox) -> None:
+    maria = inbox.sign_in("maria")
+    connection = Connection()
+    stuck = Page(NeverReads(), User("maria", "Maria Lopez", Role.MANAGER), "a-session", connection)  # type: ignore[arg-type]
+
+    async def scenario() -> tuple:
+        async with aiohttp.ClientSession() as session:
+            page = await open_page(session, maria)
+            inbox.app[SOCKETS].add(stuck)
+            inbox.new_ticket("manager")  # the stuck page can't take this one
+            second = inbox.new_ticket("manager")
+            return second, await page.about(second, within=2 * PUSH_TIMEOUT + 3)
+
+    try:
+        second, pushed = asyncio.run(scenario())
+        eventually(lambda: stuck not in inbox.app[SOCKETS], 2 * PUSH_TIMEOUT + 3, "the stuck page was dropped")
+    finally:
+        inbox.app[SOCKETS].discard(stuck)
+    assert pushed == {"type": "ticket", "id": second, "change": "created"}
+    assert connection.aborted  # cut off: a close frame would never be read
+
+
+def close_code_within(ws: aiohttp.ClientWebSocketResponse, seconds: float) -> Callable[[], Awaitable[Optional[int]]]:
+    """The code of the server's close frame (``ws.close_code`` may say 1006: its reply found the socket gone)."""
+    async def wait() -> Optional[int]:
+        while True:
+            message = await ws.receive(timeout=seconds)
+            if message.type == aiohttp.WSMsgType.CLOSE:
+                return message.data
+            if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+                return ws.close_code
+    return wait
+
+
+def test_signing_out_closes_the_sessions_open_pages_and_no_others(inbox: Inbox) -> None:
+    ali, sofia = inbox.sign_in("ali"), inbox.sign_in("sofia")
+
+    async def scenario() -> tuple:
+        async with aiohttp.ClientSession() as session:
+            alis, sofias = await open_page(session, ali), await open_page(session, sofia)
+            answer = await asyncio.to_thread(requests.post, f"{inbox.url}/logout", data={"csrf": ali.csrf},
+                                             cookies={"inbox_session": ali.cookie}, allow_redirects=False, timeout=10)
+            assert answer.status_code == 302
+            code = await close_code_within(alis.ws, 5)()
+            await sofias.ws.send_json({"type": "ping"})
+            return code, await sofias.next()
+
+    code, sofia_hears = asyncio.run(scenario())
+    assert code == 4401
+    assert sofia_hears == {"type": "pong"}
+
+
+def expire(inbox: Inbox, person: Person) -> None:
+    with Session(inbox.engine) as session:
+        session.execute(update(InboxSessionRow).where(InboxSessionRow.token_hash == token_hash(person.cookie))
+                        .values(expires_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+        session.commit()
+
+
+def test_a_page_whose_session_expired_is_closed_at_its_next_message(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+
+    async def scenario() -> Optional[int]:
+        async with aiohttp.ClientSession() as session:
+            page = await open_page(session, ali)
+            expire(inbox, ali)
+            await page.ws.send_json({"type": "ping"})
+            return await close_code_within(page.ws, 5)()
+
+    assert asyncio.run(scenario()) == 4401
+
+
+def test_a_quiet_page_whose_session_ended_is_closed_by_the_periodic_check(inbox: Inbox,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inbox_app, "SESSION_CHECK_EVERY", 0.2)
+    ali = inbox.sign_in("ali")
+
+    async def scenario() -> Optional[int]:
+        async with aiohttp.ClientSession() as session:
+            page = await open_page(session, ali)
+            expire(inbox, ali)
+            return await close_code_within(page.ws, 5)()  # the page says nothing
+
+    assert asyncio.run(scenario()) == 4401
+
+
+# -- who may read what, and what a field may hold -----------------------------------------------
+
+
+def test_the_list_of_people_is_for_those_who_assign_work(inbox: Inbox) -> None:
+    ali, sofia = inbox.sign_in("ali"), inbox.sign_in("sofia")
+
+    refused = ali.get("/api/users")
+
+    assert (refused.status_code, refused.json()) == (403, {"error": "the list of people is for seniors, managers and admins"})
+    assert {"username": "ali", "name": "Ali Khan", "role": "agent"} in sofia.get("/api/users").json()
+
+
+@pytest.mark.parametrize(("verb", "body", "field"), [
+    ("notes", {"text": {"a": 1}}, "text"),
+    ("reply", {"text": ["Hi"]}, "text"),
+    ("reply", {"text": 42}, "text"),
+    ("transfer", {"version": 2, "queue": True, "note": "over to seniors"}, "queue"),
+    ("close", {"version": 2, "resolution": {"done": True}}, "resolution"),
+])
+def test_a_field_that_should_be_text_but_is_not_is_refused_with_its_name(inbox: Inbox, verb: str, body: Dict[str, Any],
+                                                                         field: str) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("agent")
+    assert ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).status_code == 200
+
+    answer = ali.post(f"/api/tickets/{ticket_id}/{verb}", body)
+
+    assert (answer.status_code, answer.json()) == (400, {"error": f"'{field}' must be text"})
+    assert [m for m in ali.ticket(ticket_id)["messages"] if m["kind"] in ("agent", "note")] == []
+
+
+@pytest.mark.parametrize("body", [{"text": "a\x00b"}, {"text": "fine", "extra": [{"deep": "\x00"}]},
+                                  {"te\x00xt": "fine"}], ids=["value", "nested", "key"])
+def test_text_with_a_nul_character_is_a_400(inbox: Inbox, body: Dict[str, Any]) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("agent")
+    assert ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).status_code == 200
+
+    answer = ali.post(f"/api/tickets/{ticket_id}/notes", body)
+
+    assert (answer.status_code, answer.json()) == (400, {"error": "text must not contain NUL characters"})
+
+
+def test_text_with_a_lone_surrogate_is_a_400_not_a_500(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("agent")
+    assert ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).status_code == 200
+
+    answer = ali.post(f"/api/tickets/{ticket_id}/notes", raw=b'{"text": "half an emoji \\ud83d"}',
+                      headers={"X-CSRF-Token": ali.csrf, "Content-Type": "application/json"})
+
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith("text must be valid Unicode")
+
+
+# -- start-up and what is read once --------------------------------------------------------------
+
+
+def test_health_answers_ok(inbox: Inbox) -> None:
+    answer = requests.get(f"{inbox.url}/health", timeout=10)
+
+    assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+
+
+def test_the_sign_in_is_audited_off_the_event_loop(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    audit = inbox.app[DESK].s.audit
+    threads: List[str] = []
+    append = audit.append
+
+    def recording(entry: Any) -> None:
+        threads.append(threading.current_thread().name)
+        append(entry)
+
+    monkeypatch.setattr(audit, "append", recording)
+    inbox.sign_in("sofia")
+
+    assert len(threads) == 1
+    assert threads[0] != SERVER_THREAD  # the event loop's thread: a slow database would stall every page
+
+
+def test_pages_and_canned_replies_are_read_at_start_not_per_request(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    ali = inbox.sign_in("ali")
+    read: List[str] = []
+    read_text = Path.read_text
+
+    def recording(self: Path, *args: Any, **kwargs: Any) -> str:
+        read.append(self.name)
+        return read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", recording)
+    pages = [inbox.login_form(), ali.get("/"), ali.get("/api/canned")]
+
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert pages[2].json() and read == []
+
+
+def test_without_the_demo_there_is_no_chat_page_and_no_demo_login(tmp_path: Path) -> None:
+    with running_inbox(tmp_path, HITL_DEMO="") as inbox:
+        assert requests.get(f"{inbox.url}/chat", timeout=10).status_code == 404
+        assert requests.get(f"{inbox.url}/chat?as=jane", timeout=10).status_code == 404
+        assert inbox.submit_login("ali", PASSWORDS["ali"]).status_code == 401
+        assert inbox.login_form().status_code == 200
+
+
+def test_the_demo_serves_the_chat_page(inbox: Inbox) -> None:
+    assert requests.get(f"{inbox.url}/chat", timeout=10).status_code == 200

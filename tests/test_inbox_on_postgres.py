@@ -25,7 +25,7 @@ from actions.store import migrate
 from actions.store.schema import store_metadata
 from handoff.demo_users import DEMO_USERS
 from handoff.timers import JOBS_TABLE
-from tests.support.inbox import Inbox, Person, running_inbox
+from tests.support.inbox import PASSWORDS, Inbox, Person, running_inbox
 from tests.support.postgres import POSTGRES_URL, postgres_schema_url
 from tests.support.waiting import eventually
 
@@ -196,3 +196,28 @@ def test_a_restarted_inbox_finds_the_timer_in_postgres_and_keeps_exactly_one(tmp
             assert answer.status_code == 200, answer.text
             eventually(lambda: [t.args[2] for t in restart.timers()] == ["remind"], 10,
                        "the restarted inbox's scheduler moved the timer it found")
+
+
+def test_a_nul_character_anywhere_a_person_can_type_is_a_4xx_never_a_500(inbox: Inbox) -> None:
+    """PostgreSQL refuses NUL in text (psycopg2 raises ValueError): it must never get that far."""
+    for username, password in (("ali\x00", PASSWORDS["ali"]), ("\x00", "guessing-123"), ("ali", PASSWORDS["ali"] + "\x00")):
+        answer = inbox.submit_login(username, password)
+        assert answer.status_code == 401, answer.text
+        assert 'data-testid="login-error">Wrong username or password.<' in answer.text
+        assert "inbox_session" not in answer.cookies
+    maria = inbox.sign_in("maria")
+    ticket_id = inbox.new_ticket()
+    version = maria.ticket(ticket_id)["version"]
+
+    answers = {
+        "ticket": maria.get("/api/tickets/%00"),
+        "claim": maria.post(f"/api/tickets/{ticket_id[:8]}%00/claim", {"version": 1}),
+        "approval": maria.get("/api/approvals/a%00b"),
+        "assign": maria.post(f"/api/tickets/{ticket_id}/assign", {"version": version, "username": "ali\x00"}),
+    }
+
+    assert {name: answer.status_code for name, answer in answers.items()} == {
+        "ticket": 404, "claim": 404, "approval": 404, "assign": 400}
+    assert answers["ticket"].json() == {"error": "there is no ticket with that id"}
+    assert answers["assign"].json() == {"error": "text must not contain NUL characters"}
+    assert maria.ticket(ticket_id)["version"] == version
