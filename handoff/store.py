@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -279,6 +279,21 @@ class InboxStore:
             if row:
                 session.delete(row)
                 session.commit()
+
+    def set_active(self, username: str, active: bool) -> bool:
+        """Let a person sign in again, or stop them (their rows stay); False if there is no such person."""
+        with Session(self.engine) as session:
+            found = session.execute(update(InboxUserRow).where(InboxUserRow.username == username)
+                                    .values(active=active)).rowcount == 1
+            session.commit()
+            return found
+
+    def close_sessions_of(self, username: str) -> int:
+        """End every session of ``username``; how many there were."""
+        with Session(self.engine) as session:
+            closed = session.execute(delete(InboxSessionRow).where(InboxSessionRow.username == username)).rowcount
+            session.commit()
+            return closed
 
     # -- deliveries -----------------------------------------------------------------------------
 
