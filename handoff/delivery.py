@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 
 from actions.domain.clock import Clock
+from handoff.customer_channels import CustomerChannels
 from handoff.rasa_client import RasaConversations, RasaRefused, RasaUnavailable
 from handoff.store import Delivery, InboxStore
 
@@ -28,9 +29,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 class DeliveryWorker:
-    def __init__(self, store: InboxStore, rasa: RasaConversations, clock: Clock, interval: float = 0.3) -> None:
+    def __init__(self, store: InboxStore, rasa: RasaConversations, clock: Clock, interval: float = 0.3,
+                 channels: CustomerChannels | None = None) -> None:
         self.store = store
         self.rasa = rasa
+        self.channels = channels or CustomerChannels.for_rasa(rasa)
         self.clock = clock
         self.interval = interval
 
@@ -56,7 +59,7 @@ class DeliveryWorker:
     async def _deliver(self, item: Delivery) -> None:
         try:
             if item.kind == "say":
-                status = await self.rasa.say(item.conversation_id, item.payload["text"],
+                status = await self.channels.send(item.conversation_id, item.payload["text"],
                                              {"source": "inbox", "agent": item.payload.get("agent"),
                                               "agent_name": item.payload.get("agent_name")})
             else:

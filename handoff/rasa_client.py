@@ -14,10 +14,6 @@ from urllib.parse import quote
 
 import aiohttp
 
-#: Channels Rasa can push to without the customer asking: their latest channel gets the words.
-PUSH_CHANNELS = ("socketio",)
-
-
 #: 4xx answers that say nothing about the request itself: the same request may be taken later.
 TRANSIENT_4XX = (401, 403, 408, 429)
 
@@ -42,17 +38,12 @@ class RasaConversations:
         tracker = await self._call("GET", conversation_id, "tracker", {"include_events": "NONE"})
         return tracker.get("latest_input_channel")
 
-    async def say(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
-        """Record the words in the tracker and send them on the customer's latest channel.
-
-        Returns ``delivered`` when that channel pushes messages to the customer, ``recorded`` when
-        it cannot (the REST channel only answers requests): then the words are only on record.
-        """
-        channel = await self.latest_channel(conversation_id)
+    async def record(self, conversation_id: str, text: str, metadata: Dict[str, Any], push: bool) -> None:
+        """Add a person's words to the tracker; with ``push``, Rasa also sends them on the
+        customer's latest channel (its output channel, as if the bot had said them)."""
         event = {"event": "bot", "text": text, "timestamp": time.time(), "metadata": metadata}
-        await self._call("POST", conversation_id, "tracker/events",
-                         {"execute_side_effects": "true", "output_channel": "latest"}, event)
-        return "delivered" if channel in PUSH_CHANNELS else "recorded"
+        params = {"execute_side_effects": "true", "output_channel": "latest"} if push else {}
+        await self._call("POST", conversation_id, "tracker/events", params, event)
 
     async def run_action(self, conversation_id: str, action: str) -> None:
         """Run the bot's action now, then leave the bot listening for the customer's next message.

@@ -26,6 +26,7 @@ from actions.domain.audit import AuditEntry
 from actions.domain.handoff import HandoffRequest
 from actions.store.database import make_engine
 from actions.store.sql import SqlHandoffQueue
+from handoff.customer_channels import CustomerChannels
 from handoff.delivery import REPLY_ATTEMPTS, DeliveryWorker
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.people import Role, User
@@ -259,3 +260,67 @@ def test_answers_that_may_change_on_their_own_are_retried(engine: Engine, status
     assert asyncio.run(scenario()) == 1
     [row] = deliveries(engine)
     assert (row.status, row.attempts, row.next_try_at) == ("pending", 1, START + timedelta(seconds=1))
+
+
+# -- one delivery per channel --------------------------------------------------------------------
+
+
+class RasaRecording:
+    """Answers like Rasa for a customer whose latest channel is ``channel``, and keeps what it was sent."""
+
+    def __init__(self, channel: Optional[str]) -> None:
+        self.channel = channel
+        self.appended: List[dict] = []
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "GET":
+            return web.json_response({"latest_input_channel": self.channel})
+        self.appended.append({"query": dict(request.query), "event": await request.json()})
+        return web.json_response({})
+
+
+@pytest.mark.parametrize(("channel", "pushed", "status"), [
+    ("socketio", True, "delivered"),  # the web chat: Rasa pushes it through its socket
+    ("rest", False, "recorded"),  # the REST channel cannot push: on record only
+    ("whatsapp", False, "recorded"),  # no delivery registered for it (yet): on record, not claimed as sent
+])
+def test_a_reply_goes_out_the_way_the_customers_current_channel_allows(
+    engine: Engine, channel: str, pushed: bool, status: str
+) -> None:
+    store = ali_replies_to_jane(engine, "Hi Jane, Ali here.")
+    rasa = RasaRecording(channel)
+
+    async def scenario() -> None:
+        async with worker_against(store, rasa, FrozenClock()) as worker:
+            await worker.deliver_due()
+
+    asyncio.run(scenario())
+
+    [sent] = rasa.appended
+    assert sent["event"]["text"] == "Hi Jane, Ali here."
+    assert sent["event"]["metadata"] == {"source": "inbox", "agent": "ali", "agent_name": "Ali Khan"}
+    assert (sent["query"].get("execute_side_effects") == "true") is pushed
+    assert [(row.status, row.kind) for row in deliveries(engine)] == [(status, "say")]
+    assert store.messages("t1")[-1].delivery == status
+
+
+def test_a_channel_can_bring_its_own_delivery(engine: Engine) -> None:
+    store = ali_replies_to_jane(engine, "On its way.")
+    rasa = RasaRecording("sms")
+    texted: List[str] = []
+
+    class TextMessage:
+        async def send(self, conversation_id: str, text: str, metadata: dict) -> str:
+            texted.append(f"{conversation_id}: {text}")
+            return "delivered"
+
+    async def scenario() -> None:
+        async with fake_rasa(rasa) as url, aiohttp.ClientSession() as client:
+            conversations = RasaConversations(client, url, None, timeout=0.3)
+            channels = CustomerChannels(conversations, {"sms": TextMessage()})
+            await DeliveryWorker(store, conversations, FrozenClock(), channels=channels).deliver_due()
+
+    asyncio.run(scenario())
+
+    assert texted == [f"{JANE}: On its way."]
+    assert store.messages("t1")[-1].delivery == "delivered"
