@@ -22,7 +22,6 @@ from actions.domain.audit import AuditEntry
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.policy import load_policy
 from actions.settings import PROJECT_ROOT
-from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue, publish
 from handoff.domain import approvals as approval_rules
 from handoff.domain import tickets as ticket_rules
@@ -30,8 +29,7 @@ from handoff.domain.approvals import Approval, Decision
 from handoff.domain.people import Role, User
 from handoff.domain.tickets import Change, Ticket
 from handoff.store import Delivery, InboxStore, Outgoing
-from tests.support.databases import migrated_sqlite_url
-from tests.support.postgres import postgres_schema_url
+from tests.support.databases import migrated_engine
 from tests.support.race import race
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
@@ -49,17 +47,8 @@ def minutes(n: float) -> datetime:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(migrated_sqlite_url(tmp_path / "hitl.db"))
+    with migrated_engine(request.param, tmp_path, "inbox_test") as engine:
         yield engine
-        engine.dispose()
-        return
-    with postgres_schema_url("inbox_test") as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ from actions.store.database import make_engine
 from handoff import users
 from handoff.domain.people import Role, User
 from handoff.store import InboxStore
-from tests.support.databases import migrated_sqlite_url
+from tests.support.databases import migrated_engine
 from tests.support.inbox import running_inbox
-from tests.support.postgres import postgres_schema_url
 
 PASSWORD = "carol-long-passphrase"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
@@ -149,17 +148,8 @@ def test_two_different_passwords_add_no_one(tmp_path: Path, monkeypatch: pytest.
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(migrated_sqlite_url(tmp_path / "hitl.db"))
+    with migrated_engine(request.param, tmp_path, "inbox_users") as engine:
         yield engine
-        engine.dispose()
-        return
-    with postgres_schema_url("inbox_users") as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def test_a_disabled_person_is_no_longer_found_and_their_sessions_end(engine: Engine) -> None:

@@ -11,10 +11,14 @@ import atexit
 import shutil
 import tempfile
 import threading
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
+
+from sqlalchemy.engine import Engine
 
 from actions.store.database import make_engine
+from tests.support.postgres import postgres_schema_url
 
 _template: Optional[Path] = None
 _lock = threading.Lock()
@@ -33,3 +37,14 @@ def migrated_sqlite_url(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_template, path)
     return f"sqlite:///{path}"
+
+
+@contextmanager
+def migrated_engine(kind: str, folder: Path, prefix: str) -> Iterator[Engine]:
+    """An engine on a fresh migrated database: a SQLite file in ``folder``, or a PostgreSQL schema."""
+    with ExitStack() as stack:
+        sqlite = kind == "sqlite"
+        url = migrated_sqlite_url(folder / "hitl.db") if sqlite else stack.enter_context(postgres_schema_url(prefix))
+        engine = make_engine(url)
+        stack.callback(engine.dispose)  # before the schema is dropped
+        yield engine

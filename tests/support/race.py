@@ -10,25 +10,7 @@ T = TypeVar("T")
 
 def race(times: int, action: Callable[[], T]) -> List[T]:
     """Run ``action`` in ``times`` threads at once; return what each got, re-raising any error."""
-    barrier = threading.Barrier(times)
-    results: List[T] = []
-    errors: List[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(action())
-        except BaseException as exc:  # re-raised below: a thread's exception would otherwise vanish
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
+    return race_between(*[action] * times)
 
 
 def race_between(*actions: Callable[[], T]) -> List[T]:
