@@ -125,7 +125,7 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     expect(maria.get_by_test_id("approval-status")).to_have_text("approved", timeout=10_000)
     snap(maria, "3-approved")
 
-    expect(chat.locator(".rw-response").filter(has_text="a manager approved your request")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat.locator(".rw-response").filter(has_text="your request was approved")).to_have_count(1, timeout=REPLY_MS)
     expect(chat).to_contain_text("Refunded $700.00 for order 1003")
     snap(jane, "4-told-in-the-chat")
 
