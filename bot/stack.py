@@ -46,6 +46,8 @@ class Stack:
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     #: Rasa's HTTP API (trackers, model) answers only requests carrying this token.
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    #: The REST channel speaks as any customer, so it answers only callers holding this token.
+    rest_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def rasa_url(self) -> str:
@@ -92,6 +94,8 @@ class Stack:
             "RASA_URL": self.rasa_url,
             "RASA_TOKEN": self.api_token,
             "HITL_DEMO": "1",
+            "HITL_REST_TOKEN": self.rest_token,
+            "PYTHONPATH": str(ROOT),  # Rasa loads the project's own channels (channels/)
             **self.env,
         }
 
@@ -109,7 +113,8 @@ class Stack:
         """Send one message over the REST channel; return the bot's text replies."""
         body = json.dumps({"sender": sender, "message": message, "metadata": metadata or {}}).encode()
         request = urllib.request.Request(
-            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.rest_token}"}
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return [m["text"] for m in json.loads(response.read()) if "text" in m]
@@ -169,6 +174,7 @@ def main() -> int:
         actions_port=int(os.environ.get("ACTIONS_PORT", 5055)),
         inbox_port=int(os.environ.get("INBOX_PORT", 8080)),
         quiet=True,
+        **({"rest_token": os.environ["HITL_REST_TOKEN"]} if os.environ.get("HITL_REST_TOKEN") else {}),
     )
     sms_line = (
         "One-time codes are texted through Twilio."
@@ -192,6 +198,7 @@ Inbox demo logins (username / password, role):
 
 Talk to it as Jane Doe (a demo customer):
   curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -H 'Authorization: Bearer {stack.rest_token}' \\
        -d '{{"sender": "+15550100001", "message": "where is my order 1002?"}}'
 
 Press Ctrl-C to stop.""", flush=True)

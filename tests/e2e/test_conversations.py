@@ -8,7 +8,10 @@ the scenarios do not depend on each other's order.
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -113,3 +116,24 @@ def test_asking_for_a_person_records_a_handoff(assistant: RunningAssistant) -> N
     assert pack["transcript"][-1]["speaker"] == "customer" and pack["transcript"][-1]["at"]
     assert pack["transcript"][-1]["text"] == "I want to talk to a real person"
     assert "handoff_requested" in assistant.events("+15550104444")
+
+
+def test_the_rest_channel_speaks_as_a_customer_only_for_callers_holding_its_token(assistant: RunningAssistant) -> None:
+    stack = assistant.stack
+    body = json.dumps({"sender": "+15550100001", "message": "what's my balance?"}).encode()
+
+    def post(headers: dict) -> int:
+        request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", data=body,
+                                         headers={"Content-Type": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    before = len(assistant.events("+15550100001"))
+    assert post({}) == 401
+    assert post({"Authorization": "Bearer not-the-token"}) == 401
+    assert len(assistant.events("+15550100001")) == before  # the refused requests never reached the bot
+    assert post({"Authorization": f"Bearer {stack.rest_token}"}) == 200
+    assert len(assistant.events("+15550100001")) == before + 1
