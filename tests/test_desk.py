@@ -35,7 +35,7 @@ from handoff.passwords import hash_password
 from handoff.store import InboxStore
 from tests.support.faults import TimesOutOnExecute
 from tests.support.race import race_between
-from tests.support.world import JANE, World, make_world
+from tests.support.world import JANE, PRIYA, World, make_world
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 APPROVAL_TRIGGER = ("trigger", {"action": "action_approval_decided"})
@@ -344,10 +344,27 @@ def test_a_modified_refund_goes_back_to_jane_to_confirm_the_lower_amount(floor: 
                        "(the milk frother is missing).")
     assert told[1].startswith("Refund $450.00 to your Visa ending 4242 for order 1003")
     assert told[1].endswith("Reply YES to confirm or NO to cancel.")
+    assert len(told) == 2  # nothing said over the open question
 
     assert floor.world.say(JANE, "yes", "affirm") == (
         "Refunded $450.00 for order 1003 to your Visa ending 4242. It will show in 3-5 working days.")
     assert floor.executed() == [("refund", 450_00)]
+
+
+def test_a_modified_amount_is_not_sent_for_approval_again_when_the_customer_confirms_it(floor: Floor) -> None:
+    prompt = floor.world.say(PRIYA, "I'd like a refund of $200 for order 1006", "request_refund")
+    assert "needs a manager's approval (2 refunds in the last 30 days)" in prompt  # her history, not the amount
+    floor.world.say(PRIYA, "yes", "affirm")
+    [request] = floor.store.approvals(pending=True)
+
+    floor.desk.modify(floor.person("maria"), request.id, 1, "120.00", "partial: the stand was assembled")
+    told, _ = floor.world.assistant.approvals_decided(floor.world.news(PRIYA))
+    assert told[1].startswith("Refund $120.00 to your Visa ending")
+
+    assert floor.world.say(PRIYA, "yes", "affirm").startswith("Refunded $120.00 for order 1006")
+    assert floor.store.approvals(pending=True) == []
+    [offered] = [e for e in floor.world.entries(PRIYA) if e.event == "confirmation_requested"][-1:]
+    assert offered.reasons == ("approved_by_person: maria approved $120.00 (request " + request.ref + ")",)
 
 
 def test_an_agent_sends_a_held_refund_for_approval_and_cannot_approve_it_themselves(floor: Floor) -> None:

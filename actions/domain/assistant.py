@@ -118,7 +118,10 @@ class Assistant:
             return [], None
         statuses: List[str] = []
         messages = self._approval_news(turn, statuses)
-        return (messages + [ANYTHING_ELSE], statuses[-1]) if messages else ([], None)
+        if not messages:
+            return [], None
+        waiting = self.s.pendings.awaiting_customer(turn.conversation_id)  # a question is open: don't talk over it
+        return (messages if waiting else messages + [ANYTHING_ELSE]), statuses[-1]
 
     def _approval_news(self, turn: Turn, statuses: Optional[List[str]] = None) -> List[str]:
         messages: List[str] = []
@@ -141,9 +144,26 @@ class Assistant:
                 why = f" ({approval.decision_reason})" if approval.decision_reason else ""
                 messages.append(f"Your refund was reviewed: we can approve {format_cents(approval.new_amount_cents)} "
                                 f"instead of {format_cents(approval.amount_cents or 0)}{why}.")
-                messages += self._change_amount(self._context(turn, approval.customer_id),
-                                                replace(pending, stage=Stage.CONFIRM), approval.new_amount_cents, offer=True)
+                messages += self._offer_approved_amount(self._context(turn, approval.customer_id), pending, approval)
         return messages
+
+    def _offer_approved_amount(self, ctx: _Context, pending: PendingAction, approval: ApprovalRequest) -> List[str]:
+        """The approver's lower amount, for the customer's own YES: approved already, so it is not
+        sent for approval again (the refund history that sent the first one would send it back)."""
+        if ctx.customer is None:
+            return []
+        amount = approval.new_amount_cents or 0
+        details = Details(order_id=str(pending.request.params["order_id"]), amount_cents=amount)
+        outcome = propose("refund", Account.load(self.s.business, ctx.customer), details, self.s.clock.now().date(),
+                          returns_window_days=self.s.policy.refunds.returns_window_days)
+        if not isinstance(outcome, Proposal):
+            return [outcome.text]
+        approved = Reason("approved_by_person", "confirm",
+                          f"{approval.decided_by} approved {format_cents(amount)} (request {approval.id[:8].upper()})")
+        decision = Decision("confirm", pending.tier, (approved,), self.s.policy.version)
+        offer = self._new_pending(ctx, outcome, decision, Stage.CONFIRM)
+        self.s.record("confirmation_requested", ctx.turn.conversation_id, pending=offer, approval_id=approval.id)
+        return [confirm_prompt(offer)]
 
     def _propose_again(self, ctx: _Context, pending: PendingAction) -> List[str]:
         """The action people held goes back to the customer for their own sign-off, as new."""

@@ -44,6 +44,7 @@ class ApprovalRequest:
     raised_by: Optional[str] = None  # the person who sent it for approval; None when the bot did
     new_amount_cents: Optional[int] = None  # a manager's lower amount, for the customer to confirm
     decision_reason: Optional[str] = None  # why it was rejected or modified, told to the customer
+    decided_by: Optional[str] = None
     result: Optional[str] = None  # what the business said when it ran
     evidence: Mapping[str, Any] = field(default_factory=dict)  # EvidencePack.to_dict(), for the approver
 

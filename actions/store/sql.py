@@ -367,6 +367,7 @@ def _approval(row: ApprovalRow) -> ApprovalRequest:
         reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
         queue=row.queue, raised_by=row.raised_by, new_amount_cents=row.new_amount_cents,
         decision_reason=row.decision_reason, result=row.result, evidence=json.loads(row.evidence_json),
+        decided_by=row.decided_by,
     )
 
 
