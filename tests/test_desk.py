@@ -577,6 +577,27 @@ def test_an_agent_cannot_sign_off_an_action_that_needs_the_customers_code(floor:
     assert floor.executed() == []
     assert (floor.ticket().status, floor.ticket().version) == ("assigned", 2)
 
+    # as the refusal says: handed back to continue, the bot sends Jane a new code
+    floor.desk.hand_back(ali, ticket.id, 2, "continue", "")
+    told, _ = floor.handed_back()
+    assert "I've sent a 6-digit code to your phone ending 0001" in told[-1]
+    assert floor.world.say(JANE, floor.world.last_code(JANE), "inform").startswith("Your Coffee Club")
+    assert [kind for kind, _ in floor.executed()] == ["cancel_subscription"]
+
+
+def test_a_held_address_change_comes_back_to_the_customer_to_confirm(floor: Floor) -> None:
+    floor.world.say(JANE, "Please send order 1002 to 5 Pine Road, Springfield", "change_address")
+    floor.world.say(JANE, "Can a person check this first?", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(floor.person("ali"), ticket.id, 1)
+
+    floor.desk.hand_back(floor.person("ali"), ticket.id, 2, "continue", "")
+
+    told, _ = floor.handed_back()
+    assert told[-1].endswith("Reply YES to confirm or NO to cancel.") and "5 Pine Road" in told[-1]
+    assert "5 Pine Road" in floor.world.say(JANE, "yes", "affirm")
+    assert [kind for kind, _ in floor.executed()] == ["change_address"]
+
 
 def test_an_agent_cannot_sign_off_a_refund_above_their_limit(floor: Floor) -> None:
     ali = floor.person("ali")

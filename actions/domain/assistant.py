@@ -174,7 +174,26 @@ class Assistant:
         if pending.request.kind == "refund" and amount is not None:
             return ["Let's pick up your refund."] + self._change_amount(ctx, replace(pending, stage=Stage.CONFIRM),
                                                                         amount, offer=True)
-        return [f"Your earlier request ({pending.headline}) isn't done yet: just ask again and I'll set it up."]
+        return self._offer_again(ctx, pending)
+
+    def _offer_again(self, ctx: _Context, held: PendingAction) -> List[str]:
+        """The same request, as new, with the sign-off its kind needs (a code is sent for a destructive one)."""
+        if ctx.customer is None:
+            return [f"Your earlier request ({held.headline}) isn't done yet: just ask again and I'll set it up."]
+        outcome = {"otp": "otp", "approval": "approval"}.get(self.s.policy.actions.get(held.request.kind, ""), "confirm")
+        now = self.s.clock.now()
+        offer = replace(held, id=self.s.make_id(), idempotency_key=self.s.make_id(), outcome=outcome,
+                        stage=Stage.OTP if outcome == "otp" else Stage.CONFIRM, created_at=now,
+                        expires_at=now + self.s.policy.confirmation_expiry, unclear_replies=0, claimed_at=None,
+                        result_message=None)
+        self.s.pendings.add(offer)
+        self.s.record("confirmation_requested", offer.conversation_id, pending=offer, offered_again=held.id)
+        if outcome == "otp":
+            problem = self.signoff.send_code(offer, ctx.customer.phone)
+            return [problem] if problem else [otp_prompt(offer, ctx.customer.phone, describe_duration(self.s.policy.otp.valid_for))]
+        if outcome == "approval":
+            return [approval_prompt(offer, "the policy asks for it")]
+        return [confirm_prompt(offer)]
 
     def _handle(self, ctx: _Context) -> List[str]:
         turn = ctx.turn
