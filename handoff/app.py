@@ -438,6 +438,9 @@ async def ticket_action(request: web.Request) -> web.Response:
         "close": lambda: desk.close(user, ticket_id, _version(body), text("resolution")),
     }
     await asyncio.to_thread(calls[verb])
+    moved = await asyncio.to_thread(desk.store.ticket, ticket_id)
+    if moved is not None and not user.sees(moved.queue):  # e.g. an agent transferred it to the seniors
+        return web.json_response({"id": ticket_id, "gone": True, "queue": moved.queue, "status": moved.status})
     return web.json_response(await asyncio.to_thread(desk.ticket_view, user, ticket_id))
 
 

@@ -655,3 +655,15 @@ def test_without_the_demo_there_is_no_chat_page_and_no_demo_login(tmp_path: Path
 
 def test_the_demo_serves_the_chat_page(inbox: Inbox) -> None:
     assert requests.get(f"{inbox.url}/chat", timeout=10).status_code == 200
+
+
+def test_an_agent_who_transfers_a_ticket_to_the_seniors_is_told_it_left_their_queue(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+    ticket_id = inbox.new_ticket("agent")
+    assert ali.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).status_code == 200
+
+    moved = ali.post(f"/api/tickets/{ticket_id}/transfer", {"version": 2, "queue": "senior", "note": "refund dispute"})
+
+    assert (moved.status_code, moved.json()) == (200, {"id": ticket_id, "gone": True, "queue": "senior", "status": "open"})
+    assert ali.get(f"/api/tickets/{ticket_id}").status_code == 403
+    assert inbox.sign_in("sofia").ticket(ticket_id)["messages"][-1]["text"] == "Transferred to the senior queue: refund dispute"

@@ -149,7 +149,7 @@ def test_the_assignee_transfers_a_ticket_and_it_waits_unassigned_in_the_new_queu
 def test_only_the_assignee_or_a_supervisor_transfers_a_ticket() -> None:
     with pytest.raises(Forbidden, match="only the person who has ticket"):
         ticket_rules.transfer(held_by(ALI), NOOR, "senior", "", LATER, QUEUES)
-    assert ticket_rules.transfer(held_by(ALI), SOFIA, "manager", "", LATER, QUEUES).after.queue == "manager"
+    assert ticket_rules.transfer(held_by(ALI), SOFIA, "manager", "over my head", LATER, QUEUES).after.queue == "manager"
 
 
 def test_a_transfer_names_a_real_queue_other_than_the_one_it_waits_in() -> None:
@@ -157,6 +157,8 @@ def test_a_transfer_names_a_real_queue_other_than_the_one_it_waits_in() -> None:
         ticket_rules.transfer(held_by(ALI), ALI, "billing", "", LATER, QUEUES)
     with pytest.raises(InboxError, match="already waiting in the agent queue"):
         ticket_rules.transfer(a_ticket(), SOFIA, "agent", "", LATER, QUEUES)
+    with pytest.raises(InboxError, match="say why you transfer it"):
+        ticket_rules.transfer(held_by(ALI), ALI, "senior", "  ", LATER, QUEUES)
 
 
 # -- tickets: replies and notes -------------------------------------------------------------------
@@ -441,7 +443,7 @@ def test_a_waiting_ticket_must_be_claimed_within_its_prioritys_time(inbox: Inbox
 
 
 def test_the_claim_clock_restarts_when_a_ticket_enters_a_new_queue(inbox: InboxRules) -> None:
-    transferred = ticket_rules.transfer(held_by(ALI), ALI, "senior", "", LATER, QUEUES).after
+    transferred = ticket_rules.transfer(held_by(ALI), ALI, "senior", "needs a senior", LATER, QUEUES).after
     assert deadline(transferred, inbox) == Deadline("claim", LATER + timedelta(hours=1))
 
 

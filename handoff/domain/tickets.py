@@ -130,6 +130,8 @@ def transfer(ticket: Ticket, by: User, queue: str, note: str, now: datetime, que
         raise InboxError(f"there is no {queue!r} queue; choose one of {', '.join(queues)}")
     if queue == ticket.queue and ticket.status == OPEN:
         raise InboxError(f"ticket {ticket.ref} is already waiting in the {queue} queue")
+    if not (note or "").strip():
+        raise InboxError("say why you transfer it: the next person reads it")
     return Change(ticket, ticket._next(queue=queue, status=OPEN, assignee=None, claimed_at=None, queued_at=now,
                                        reminded_for=None),
                   "ticket_transferred", {"from_queue": ticket.queue, "to_queue": queue, "note": note or None})

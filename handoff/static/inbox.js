@@ -1095,7 +1095,14 @@
       const data = await api('POST', '/api/tickets/' + enc(t.id) + '/' + path, { version: t.version, ...extra });
       clears.forEach(dropDraft);
       toast(done, 'success');
-      await takeItem(data, 'ticket');
+      if (data && data.gone) {
+        // moved to a queue this person doesn't work on: it leaves their screen
+        state.selected = null;
+        state.item = null;
+        renderItem();
+      } else {
+        await takeItem(data, 'ticket');
+      }
       scheduleRefresh({ tickets: true });
     } catch (err) {
       if (err.status === 409) {
