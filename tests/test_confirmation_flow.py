@@ -303,7 +303,9 @@ def test_asking_again_for_a_refund_already_with_a_manager_does_not_file_it_twice
 
     reply = world.say(JANE, "refund $650 for order 1003", "request_refund")
 
-    assert reply.startswith("You already have this waiting for a manager (reference")
+    # the customer hears which request is waiting: a different amount is not silently the same thing
+    assert reply.startswith("You already have a request waiting for approval for this (Refund $700.00 to your Visa "
+                            "ending 4242 for order 1003 (Espresso machine), reference")
     assert len(world.services.approvals.open_for_customer("C001")) == 1
 
 
@@ -407,3 +409,14 @@ def test_an_action_left_half_done_by_a_crashed_worker_is_finished_once(world: Wo
     assert world.services.pendings.get(stuck).stage is Stage.DONE
     assert len(world.executions()) == 1 and refunded(world, "1001") == 2000
     assert "execution_resumed" in world.events(JANE)
+
+
+def test_a_web_chat_visitor_is_known_only_by_the_sites_sign_in(world: World) -> None:
+    session = "5f0c9a4e8d2b4c1e9a7f3b2d1c0e8f6a"  # the widget's own session id
+
+    assert world.say(session, "what's my balance?", "ask_balance", channel="socketio").startswith(
+        "I can't see which Acme account is yours in this chat")
+    assert world.say(JANE, "what's my balance?", "ask_balance", channel="socketio").startswith(
+        "I can't see which Acme account is yours")  # a session id that looks like Jane's number is not Jane
+    assert world.say(session, "what's my balance?", "ask_balance", channel="socketio", signed_in_as=JANE) == (
+        "Your Acme account balance is $0.00: nothing owed and no credit.")

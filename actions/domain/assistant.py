@@ -39,7 +39,7 @@ from actions.domain.signoff import (
     otp_prompt,
 )
 from actions.domain.stores import Draft
-from actions.domain.turn import Turn
+from actions.domain.turn import SESSION_CHANNELS, Turn
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
@@ -240,6 +240,11 @@ class Assistant:
             return [answers.faq(turn.intent) if kind == "faq" else answers.small_talk(turn.intent)]
         if ctx.customer is None:
             self.s.record("unknown_customer", turn.conversation_id, request=kind)
+            if turn.channel in SESSION_CHANNELS:
+                return [
+                    "I can't see which Acme account is yours in this chat, so I can't look into account details here. "
+                    "Sign in on our website and chat from there, or say 'agent' and a person will help you."
+                ]
             return [
                 "I couldn't find an Acme account linked to this number, so I can't look into account details here. "
                 "I'm happy to answer general questions, or say 'agent' and a person will help you."
@@ -292,8 +297,9 @@ class Assistant:
                 self.s.record("approval_already_open", turn.conversation_id, customer_id=ctx.customer.id,
                               request=kind, approval_id=waiting.id)
                 return [
-                    f"You already have this waiting for a manager (reference {waiting.id[:8].upper()}), so I haven't "
-                    "sent it again. You'll get a message here as soon as it's decided."
+                    f"You already have a request waiting for approval for this ({waiting.summary.split('. ')[0].split(', ')[0]}, "
+                    f"reference {waiting.id[:8].upper()}), so I haven't sent another. You'll get a message here as soon "
+                    "as it's decided; if you'd like something different, say 'agent' and a person will help."
                 ]
         stage = Stage.OTP if decision.outcome == "otp" else Stage.CONFIRM
         pending = self._new_pending(ctx, proposal, decision, stage)

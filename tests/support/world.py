@@ -78,7 +78,9 @@ class World:
     transcripts: Dict[str, List[TranscriptLine]] = field(default_factory=dict)
     engine: Optional[Engine] = None  # the stores' database, with sql=True
 
-    def say(self, who: str, text: str, intent: str, confidence: float = 0.95, **entities: str) -> str:
+    def say(self, who: str, text: str, intent: str, confidence: float = 0.95, *, channel: str = "",
+            signed_in_as: Optional[str] = None, **entities: str) -> str:
+        """One customer message; ``channel``/``signed_in_as`` play a web chat session and its identity token."""
         texts = self.history.setdefault(who, [])
         texts.append(text)
         intents = self.intents.setdefault(who, [])
@@ -89,7 +91,7 @@ class World:
         turn = Turn(
             conversation_id=who, request=REQUEST_OF_INTENT.get(intent, "reply"), intent=intent,
             confidence=confidence, text=text, entities=entities, recent_texts=tuple(texts),
-            consecutive_fallbacks=fallbacks, transcript=tuple(lines),
+            consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel, customer_phone=signed_in_as,
         )
         replies = self.assistant.handle(turn)
         lines.extend(TranscriptLine(self.clock.now(), "bot", reply) for reply in replies)
