@@ -43,6 +43,7 @@ from handoff.demo_users import create_demo_users
 from handoff.desk import Desk
 from handoff.domain.errors import Forbidden, InboxError, NotFound
 from handoff.domain.people import User
+from handoff.login_throttle import LoginThrottle
 from handoff.rasa_client import RasaConversations
 from handoff.settings import InboxSettings
 from handoff.store import FeedEvent, InboxStore
@@ -52,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SETTINGS = web.AppKey("settings", InboxSettings)
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 DESK = web.AppKey("desk", Desk)
 TIMERS = web.AppKey("timers", Timers)
 SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
@@ -85,6 +87,7 @@ class Page:
 def create_app(settings: InboxSettings) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, session_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
+    app[THROTTLE] = LoginThrottle()
     app[SOCKETS] = set()
     app[TEMPLATES] = {name: Template((HERE / "templates" / name).read_text(encoding="utf-8"))
                       for name in ("login.html", "inbox.html")}
@@ -299,10 +302,17 @@ async def login(request: web.Request) -> web.StreamResponse:
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     if not auth.same_origin(request) or not auth.csrf_ok(request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""), str(form.get("csrf") or "")):
         return await login_page(request, "The form expired; please sign in again.", username, status=403)
-    desk = request.app[DESK]
+    desk, throttle = request.app[DESK], request.app[THROTTLE]
+    who = username.strip().lower()
+    wait = throttle.wait_seconds(who, desk.now)
+    if wait:
+        return await login_page(request, f"Too many wrong passwords for this username: try again in "
+                                         f"{(wait + 59) // 60} minute{'s' if wait > 60 else ''}.", username, status=429)
     result = await asyncio.to_thread(auth.log_in, desk.store, username, password, desk.now)
     if result is None:
+        throttle.failed(who, desk.now)
         return await login_page(request, "Wrong username or password.", username, status=401)
+    throttle.succeeded(who)
     user, token, _ = result
     await asyncio.to_thread(desk.s.audit.append, _login_audit(desk, user))
     response = web.HTTPFound("/")

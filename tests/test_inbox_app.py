@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set
 
@@ -28,6 +28,7 @@ from handoff import app as inbox_app
 from handoff.app import DESK, PUSH_TIMEOUT, SOCKETS, Page
 from handoff.auth import token_hash
 from handoff.domain.people import Role, User
+from handoff.login_throttle import LoginThrottle
 from handoff.tables import InboxSessionRow
 from tests.support.inbox import PASSWORDS, Inbox, Person, hidden_csrf, running_inbox
 from tests.support.waiting import eventually
@@ -667,3 +668,26 @@ def test_an_agent_who_transfers_a_ticket_to_the_seniors_is_told_it_left_their_qu
     assert (moved.status_code, moved.json()) == (200, {"id": ticket_id, "gone": True, "queue": "senior", "status": "open"})
     assert ali.get(f"/api/tickets/{ticket_id}").status_code == 403
     assert inbox.sign_in("sofia").ticket(ticket_id)["messages"][-1]["text"] == "Transferred to the senior queue: refund dispute"
+
+
+def test_after_five_wrong_passwords_a_username_waits_even_with_the_right_one(inbox: Inbox) -> None:
+    for _ in range(5):
+        assert inbox.submit_login("david", "guessing-123").status_code == 401
+
+    blocked = inbox.submit_login("david", PASSWORDS["david"])
+
+    assert blocked.status_code == 429
+    assert login_error(blocked.text) == "Too many wrong passwords for this username: try again in 15 minutes."
+    assert "inbox_session" not in blocked.cookies
+    assert inbox.submit_login("maria", PASSWORDS["maria"]).status_code == 302  # other people are not held up
+
+
+def test_the_throttle_forgets_old_failures_and_a_success_clears_them() -> None:
+    throttle = LoginThrottle(max_failures=2, window=timedelta(minutes=10))
+    start = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+    throttle.failed("ali", start)
+    throttle.failed("ali", start + timedelta(minutes=1))
+    assert throttle.wait_seconds("ali", start + timedelta(minutes=2)) == 8 * 60
+    assert throttle.wait_seconds("ali", start + timedelta(minutes=10, seconds=1)) == 0  # the first one aged out
+    throttle.succeeded("ali")
+    assert throttle.wait_seconds("ali", start + timedelta(minutes=2)) == 0
