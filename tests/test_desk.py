@@ -758,3 +758,22 @@ def test_the_ticket_shows_the_approval_card_only_to_those_who_may_decide_it(floo
     assert floor.desk.ticket_view(floor.person("sofia"), ticket.id)["approval"] is None  # above her limit
     card = floor.desk.ticket_view(floor.person("maria"), ticket.id)["approval"]
     assert (card["amount"], card["raised_by"], card["can"]["approve"]) == ("$1,500.00", "ali", True)
+
+
+def test_a_message_that_makes_a_waiting_case_urgent_raises_its_priority_not_the_bots_voice(floor: Floor) -> None:
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    assert (ticket.priority, floor.desk.ticket_view(floor.person("ali"), ticket.id)["sla"]["seconds_left"]) == ("normal", 3600)
+
+    assert floor.world.say(JANE, "my card was stolen and there's a fraud charge on it", "complaint") == ""
+
+    raised = floor.ticket()
+    assert (raised.priority, raised.queue, raised.version) == ("urgent", "agent", ticket.version)  # no one's click goes stale
+    view = floor.desk.ticket_view(floor.person("ali"), ticket.id)
+    assert view["sla"]["seconds_left"] == 300  # the urgent claim time, from when it was queued
+    assert "payment_security: mentions fraud" in view["messages"][-1]["text"]
+    assert view["messages"][-1]["text"].startswith("Priority raised to urgent: ")
+    assert [e.detail["priority"] for e in floor.audit("ticket_priority_raised")] == ["urgent"]
+
+    floor.world.say(JANE, "hello?", "greet")  # a calmer message never lowers it
+    assert floor.ticket().priority == "urgent"

@@ -513,3 +513,23 @@ def test_feed_events_become_visible_in_id_order_even_when_an_earlier_writer_comm
 
     events = store.events_after(seen)
     assert [e.subject_id for e in events] == committed == ["slow", "quick"]
+
+
+def test_a_tickets_priority_only_ever_rises_and_only_while_people_have_it(store: InboxStore, handoffs: SqlHandoffQueue) -> None:
+    ticket = open_ticket(store, handoffs)
+    seen = store.last_event_id()
+
+    assert handoffs.raise_priority(ticket.id, "high", "complaint", minutes(1)) is True
+    assert handoffs.raise_priority(ticket.id, "normal", "calmer now", minutes(2)) is False
+    assert handoffs.raise_priority(ticket.id, "high", "again", minutes(3)) is False
+    assert handoffs.raise_priority(ticket.id, "urgent", "mentions fraud", minutes(4)) is True
+
+    raised = store.ticket(ticket.id)
+    assert raised is not None and (raised.priority, raised.version) == ("urgent", ticket.version)
+    assert [m.text for m in store.messages(ticket.id)] == ["Priority raised to high: complaint",
+                                                           "Priority raised to urgent: mentions fraud"]
+    assert [e.change for e in store.events_after(seen)] == ["updated", "updated"]
+    closed = open_ticket(store, handoffs, id="t2", conversation=SAM)
+    assert store.apply(ticket_rules.close(closed, SOFIA, "sorted", minutes(5)),
+                       AuditEntry(at=minutes(5), actor="senior:sofia", event="ticket_closed", conversation_id=SAM))
+    assert handoffs.raise_priority("t2", "urgent", "too late", minutes(6)) is False

@@ -25,7 +25,7 @@ from actions.domain.pending import (
     Stage,
     action_digest,
 )
-from actions.domain.policy import describe_duration
+from actions.domain.policy import PRIORITIES, describe_duration
 from actions.domain.proposals import Proposal, Question, Refusal, propose
 from actions.domain.replies import ReplyKind, classify_reply
 from actions.domain.risk import Decision, Reason, Signals, assess
@@ -60,12 +60,23 @@ class Assistant:
     def handle(self, turn: Turn) -> List[str]:
         ticket = self.s.handoffs.open_for(turn.conversation_id)
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
+            self._more_urgent(turn, ticket)
             return []  # people have this conversation: the bot stays silent and passes the message on
         ctx = self._context(turn)
         try:
             return self._handle(ctx)
         except OutcomeUnknown as unknown:
             return self._check_by_a_person(ctx, unknown)
+
+    def _more_urgent(self, turn: Turn, ticket: HandoffRequest) -> None:
+        """A message to people who haven't answered yet may change how urgent it is ("my card was stolen")."""
+        decision = self._assess(self._context(turn), "conversation")
+        if decision.outcome != "handoff" or decision.priority not in PRIORITIES:
+            return
+        why = "; ".join(r.detail for r in decision.reasons if r.outcome == "handoff")
+        if self.s.handoffs.raise_priority(ticket.id, decision.priority, why, self.s.clock.now()):
+            self.s.record("ticket_priority_raised", turn.conversation_id, customer_id=ticket.customer_id,
+                          decision=decision, handoff_id=ticket.id, priority=decision.priority)
 
     def _context(self, turn: Turn, customer_id: Optional[str] = None) -> _Context:
         """The turn with its customer: ``customer_id`` when the news is about a known customer's case."""

@@ -64,6 +64,10 @@ class HandoffQueue(Protocol):
         """
         ...
 
+    def raise_priority(self, ticket_id: str, priority: str, why: str, at: datetime) -> bool:
+        """Make a waiting ticket more urgent (never less), noting why on it; True if it changed."""
+        ...
+
     def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
         """The conversation's latest handed-back ticket the customer has not yet heard about, marked
         as told (a compare-and-set: told once even if the news is delivered twice)."""

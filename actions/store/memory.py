@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from actions.domain.audit import AuditEntry
 from actions.domain.handoff import ACTIVE_STATUSES, ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
+from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import OtpChallenge
 from actions.domain.stores import Draft, Stores
 
@@ -128,6 +129,13 @@ class MemoryHandoffQueue:
         if not any(r.id == ticket_id and r.status in ACTIVE_STATUSES for r in self.requests):
             return False
         self.messages.append((ticket_id, text, at))
+        return True
+
+    def raise_priority(self, ticket_id: str, priority: str, why: str, at: datetime) -> bool:
+        found = next((r for r in self.requests if r.id == ticket_id and r.status in ACTIVE_STATUSES), None)
+        if found is None or PRIORITIES.index(found.priority) <= PRIORITIES.index(priority):
+            return False
+        self.requests = [replace(r, priority=priority) if r.id == ticket_id else r for r in self.requests]
         return True
 
     def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:

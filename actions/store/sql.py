@@ -18,6 +18,7 @@ from actions.domain.audit import AuditEntry
 from actions.domain.business import ActionRequest
 from actions.domain.handoff import ACTIVE_STATUSES, ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
+from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
 from actions.store.tables import (
@@ -289,6 +290,26 @@ class SqlHandoffQueue:
                 .values(last_customer_at=at)
             )
             publish(session, "ticket", ticket_id, "message", at)
+            session.commit()
+            return True
+
+    def raise_priority(self, ticket_id: str, priority: str, why: str, at: datetime) -> bool:
+        less_urgent = list(PRIORITIES[PRIORITIES.index(priority) + 1:])
+        with Session(self.engine) as session:
+            raised = session.execute(
+                update(HandoffRow).where(HandoffRow.id == ticket_id)
+                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
+                .where(HandoffRow.priority.in_(less_urgent))  # type: ignore[attr-defined]
+                .values(priority=priority)
+            ).rowcount == 1
+            if not raised:
+                session.rollback()
+                return False
+            row = session.get(HandoffRow, ticket_id)
+            assert row is not None
+            session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
+                                         kind="system", text=f"Priority raised to {priority}: {why}"))
+            publish(session, "ticket", ticket_id, "updated", at)
             session.commit()
             return True
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from actions.domain.handoff import ACTIVE_STATUSES
+from actions.domain.policy import PRIORITIES
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from handoff.domain.people import User
 
@@ -22,7 +23,7 @@ ACTIVE = ACTIVE_STATUSES
 #: How a person ends their part. The bot takes the conversation back for each of them.
 OUTCOMES = ("resolved", "continue", "approved", "rejected")
 #: Ordering of the queues by urgency of the trigger.
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+PRIORITY_RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
 
 
 @dataclass(frozen=True)
