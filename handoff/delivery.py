@@ -24,6 +24,15 @@ REPLY_ATTEMPTS = 4
 MAX_BACKOFF = timedelta(seconds=60)
 
 
+def as_spoken(payload: dict) -> str:
+    """What the customer sees: who is speaking (a person has joined, not the bot), and the words as
+    plain text: the chat widget renders Markdown, so brackets are escaped and no link or image an
+    agent typed (or pasted) turns into something clickable that hides where it goes."""
+    text = str(payload["text"]).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    name = str(payload.get("agent_name") or "").split(" ")[0]
+    return f"{name} from Acme customer care: {text}" if name else text
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** attempts), MAX_BACKOFF)
 
@@ -59,7 +68,7 @@ class DeliveryWorker:
     async def _deliver(self, item: Delivery) -> None:
         try:
             if item.kind == "say":
-                status = await self.channels.send(item.conversation_id, item.payload["text"],
+                status = await self.channels.send(item.conversation_id, as_spoken(item.payload),
                                              {"source": "inbox", "agent": item.payload.get("agent"),
                                               "agent_name": item.payload.get("agent_name")})
             else:

@@ -27,7 +27,7 @@ from actions.domain.handoff import HandoffRequest
 from actions.store.database import make_engine
 from actions.store.sql import SqlHandoffQueue
 from handoff.customer_channels import CustomerChannels
-from handoff.delivery import REPLY_ATTEMPTS, DeliveryWorker
+from handoff.delivery import REPLY_ATTEMPTS, DeliveryWorker, as_spoken
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.people import Role, User
 from handoff.rasa_client import RasaConversations
@@ -297,7 +297,7 @@ def test_a_reply_goes_out_the_way_the_customers_current_channel_allows(
     asyncio.run(scenario())
 
     [sent] = rasa.appended
-    assert sent["event"]["text"] == "Hi Jane, Ali here."
+    assert sent["event"]["text"] == "Ali from Acme customer care: Hi Jane, Ali here."  # a person has joined
     assert sent["event"]["metadata"] == {"source": "inbox", "agent": "ali", "agent_name": "Ali Khan"}
     assert (sent["query"].get("execute_side_effects") == "true") is pushed
     assert [(row.status, row.kind) for row in deliveries(engine)] == [(status, "say")]
@@ -322,5 +322,14 @@ def test_a_channel_can_bring_its_own_delivery(engine: Engine) -> None:
 
     asyncio.run(scenario())
 
-    assert texted == [f"{JANE}: On its way."]
+    assert texted == [f"{JANE}: Ali from Acme customer care: On its way."]
     assert store.messages("t1")[-1].delivery == "delivered"
+
+
+def test_an_agents_words_reach_the_customer_as_plain_text_never_a_disguised_link() -> None:
+    spoken = as_spoken({"text": "Reset it [here](javascript:steal()) ![logo](http://tracker.example/p.png)",
+                        "agent_name": "Ali Khan"})
+
+    assert spoken == ("Ali from Acme customer care: Reset it \\[here\\](javascript:steal()) "
+                      "!\\[logo\\](http://tracker.example/p.png)")
+    assert as_spoken({"text": "plain", "agent_name": ""}) == "plain"
