@@ -717,6 +717,8 @@
       h('div', { class: 'keycard-main' },
         pending.amount ? h('span', { class: 'keycard-amount' }, pending.amount) : null,
         h('span', { class: 'keycard-headline' }, pending.headline || humanize(pending.kind))),
+      // what the business said when it ran (e.g. why it failed), so nobody has to dig for it
+      pending.result ? h('div', { class: 'keycard-foot', testid: 'pending-result' }, 'Result: ', pending.result) : null,
       approval ? h('div', { class: 'keycard-foot' },
         'Approval ', statusPill(approval.status), ' ', (approval.approvals || []).length + ' of ' + (approval.needs || 1),
         approval.status === 'pending' ? [' \u00b7 ', dueBadge(approval.due_at, approval.seconds_left, 'due in ')] : null,
