@@ -491,7 +491,9 @@ def _not_while_unconfirmed(pending: Optional[PendingAction], doing: str) -> None
     """An action whose run the business did not confirm may have happened: only a re-run under
     its own key (approve) tells, so nothing may cancel it or hand it back to the customer."""
     if pending is not None and pending.stage is Stage.WITH_AGENT and pending.claimed_at is not None:
-        raise InboxError(f"can't {doing} while the waiting action may already have run (its outcome was never "
+        what = {"resolved": "mark it resolved", "rejected": "reject it", "continue": "hand it back to continue",
+                "close": "close the ticket"}.get(doing, doing)
+        raise InboxError(f"can't {what} while the waiting action may already have run (its outcome was never "
                          "confirmed): hand back with 'approved', which re-runs it safely under the same key "
                          "and says whether it had gone through")
 
