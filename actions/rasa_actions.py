@@ -18,15 +18,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
-from actions.domain.identity import CustomerTokens
 from actions.domain.turn import Turn
 from actions.runtime import build_assistant
-from actions.settings import Settings, identity_secret
+from actions.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 _assistant: Optional[Assistant] = None
-_tokens: Optional[CustomerTokens] = None
 RECENT_MESSAGES = 10  # enough for any sentiment window the policy may ask for
 SORRY = (
     "Sorry, something went wrong on our side. Please try again in a moment, "
@@ -42,22 +40,9 @@ def get_assistant() -> Assistant:
     return _assistant
 
 
-def get_tokens() -> CustomerTokens:
-    global _tokens
-    if _tokens is None:
-        _tokens = CustomerTokens(identity_secret())
-    return _tokens
-
-
-def signed_in_phone(tracker: Tracker, tokens: Optional[CustomerTokens] = None) -> Optional[str]:
-    """The customer the web chat page signed in (its token rides in the message metadata)."""
-    token = ((tracker.latest_message or {}).get("metadata") or {}).get("customer_token")
-    if not token:
-        return None
-    return (tokens or get_tokens()).verify(str(token), datetime.now(timezone.utc))
-
-
-def turn_from_tracker(tracker: Tracker, request: str, tokens: Optional[CustomerTokens] = None) -> Turn:
+def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
+    """The message as the assistant sees it. Who the customer is follows from the sender id
+    alone, which the channel's identity resolver chose (``actions.domain.sessions``)."""
     latest = tracker.latest_message or {}
     intent = latest.get("intent") or {}
     entities: Dict[str, str] = {}
@@ -78,7 +63,6 @@ def turn_from_tracker(tracker: Tracker, request: str, tokens: Optional[CustomerT
         recent_texts=texts,
         consecutive_fallbacks=fallbacks,
         transcript=transcript,
-        customer_phone=signed_in_phone(tracker, tokens),
         channel=tracker.get_latest_input_channel() or "",
     )
 
@@ -153,7 +137,7 @@ class NewsAction(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
             turn = Turn(conversation_id=tracker.sender_id, request="news", intent="", confidence=1.0, text="",
-                        customer_phone=signed_in_phone(tracker), channel=tracker.get_latest_input_channel() or "")
+                        channel=tracker.get_latest_input_channel() or "")
             messages, outcome = await asyncio.to_thread(self.news, get_assistant(), turn)
         except Exception:
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)

@@ -27,14 +27,22 @@ logger = logging.getLogger(__name__)
 
 
 def build_business(settings: Settings) -> Business:
-    if settings.business == "http":
-        assert settings.business_url is not None
-        return HttpBusiness(settings.business_url, settings.business_api_key)
-    business = SqlBusiness(settings.business_database_url)
+    business = build_directory(settings)
+    if not isinstance(business, SqlBusiness):
+        return business
     business.create_all()
     if settings.seed_demo:
         seed_demo(business, datetime.now(timezone.utc).date())
     return business
+
+
+def build_directory(settings: Settings) -> Business:
+    """The business as the channels' identity resolvers read it (who has this phone number):
+    the same backend as the assistant's, without creating or seeding anything."""
+    if settings.business == "http":
+        assert settings.business_url is not None
+        return HttpBusiness(settings.business_url, settings.business_api_key)
+    return SqlBusiness(settings.business_database_url)
 
 
 def build_sms(settings: Settings) -> SmsSender:

@@ -1,15 +1,22 @@
 """Rasa's REST channel, for trusted callers only.
 
-On REST the sender id is taken as the customer's phone number, so whoever can post to the
-webhook can speak as any customer. The channel therefore answers only requests carrying
-``Authorization: Bearer <HITL_REST_TOKEN>``: a back-office system, the tests, a developer's
-curl. Customers' browsers use the web chat (socket.io), where identity is a signed token.
-Without a token configured the channel refuses everything.
+The caller names the customer (``sender``: their phone number on file, or their
+conversation key), so whoever can post to the webhook can speak as any customer. The
+channel therefore answers only requests carrying ``Authorization: Bearer <HITL_REST_TOKEN>``:
+a back-office system, the tests, a developer's curl. Customers' browsers use the web chat,
+where identity is a signed token. Without a token configured the channel refuses everything.
+
+The conversation is the customer's one conversation (``customer-<id>``), chosen by the REST
+identity resolver (``actions.domain.sessions.RestResolver``), never the ``sender`` text
+itself; a sender that is no customer is refused with a 400.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
+import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -19,18 +26,31 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.domain.sessions import Refused, RestResolver
+
+logger = logging.getLogger(__name__)
 TOKEN_VARIABLE = "HITL_REST_TOKEN"
 
 
 class TrustedRestInput(RestInput):
     """The REST channel (same name, same URL: /webhooks/rest/webhook) behind a bearer token."""
 
-    def __init__(self, token: Optional[str] = None) -> None:
+    def __init__(self, resolver: RestResolver, token: Optional[str] = None) -> None:
+        self.resolver = resolver
         self.token = token if token is not None else os.environ.get(TOKEN_VARIABLE, "")
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TrustedRestInput":
-        return cls((credentials or {}).get("token"))
+        from actions.runtime import build_directory
+        from actions.settings import Settings
+
+        return cls(RestResolver(build_directory(Settings.from_env())), (credentials or {}).get("token"))
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        return req.ctx.conversation_id
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()  # a caller can't make its messages look as if they came from another channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
@@ -43,6 +63,26 @@ class TrustedRestInput(RestInput):
             if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
                 return response.json({"error": "send 'Authorization: Bearer <token>' with the REST channel's token"},
                                      status=401)
+            if request.method != "POST":
+                return None
+            body = _json_object(request)
+            if body is None or not isinstance(body.get("sender"), str):
+                return response.json({"error": "send a JSON object with 'sender' (the customer's phone number "
+                                               "on file) and 'message'"}, status=400)
+            resolution = await asyncio.to_thread(self.resolver.resolve, {"sender": body["sender"]})
+            if isinstance(resolution, Refused):
+                logger.warning("REST message refused: %s", resolution.reason)
+                return response.json({"error": resolution.reason}, status=400)
+            request.ctx.conversation_id = resolution.conversation_id
             return None
 
         return webhook
+
+
+def _json_object(request: Request) -> Optional[Dict[str, Any]]:
+    """The body as a JSON object, or None for anything else (malformed, nested too deep, too big a number)."""
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None

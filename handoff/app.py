@@ -33,7 +33,9 @@ from aiohttp import WSMsgType, web
 
 from actions.acme.seed import DEMO_CUSTOMERS
 from actions.domain.audit import AuditEntry
-from actions.domain.identity import CustomerTokens
+from actions.domain.services import new_id
+from actions.domain.session_tokens import SessionTokens
+from actions.domain.sessions import customer_key
 from actions.runtime import build_services
 from actions.store.database import make_engine
 from channels.webchat.page import add_webchat_routes
@@ -113,11 +115,11 @@ def create_app(settings: InboxSettings) -> web.Application:
         app.router.add_post(f"/api/approvals/{{id}}/{verb}", approval_action)
     app.router.add_static("/static/", HERE / "static")
     if settings.demo:  # the page signs anyone in as a demo customer: never outside the demo
-        tokens = CustomerTokens(settings.assistant.identity_secret)
+        tokens = SessionTokens(settings.assistant.identity_secret, new_id)
         add_webchat_routes(
             app, socket_url=settings.public_rasa_url,
-            customers={key: (name, phone) for key, name, phone in DEMO_CUSTOMERS},
-            issue_token=lambda phone: tokens.issue(phone, _now(app)),
+            customers={c.key: c for c in DEMO_CUSTOMERS},
+            issue_token=lambda customer_id: tokens.issue(customer_key(customer_id), _now(app)),
         )
     return app
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Protocol
 
+from handoff.domain.deliveries import RECORDED, SENT
 from handoff.rasa_client import RasaConversations
-
-DELIVERED, RECORDED = "delivered", "recorded"
 
 
 class CustomerChannel(Protocol):
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
-        """Put the words in front of the customer; returns ``delivered`` or ``recorded``.
+        """Put the words in front of the customer; returns ``sent``, ``delivered`` or ``recorded``
+        (see ``handoff.domain.deliveries``).
 
         Raises (``RasaUnavailable``, ``RasaRefused``, a provider's error) when they could not be sent.
         """
@@ -26,14 +26,18 @@ class CustomerChannel(Protocol):
 
 
 class PushedByRasa:
-    """Channels Rasa can push to on its own (socket.io): record and send in one call."""
+    """Channels Rasa can push to on its own (the web chat): record and send in one call.
+
+    The reply is ``sent``: it becomes ``delivered`` when a page of the conversation shows it
+    and acknowledges it (``channels/webchat``), now or when the customer comes back.
+    """
 
     def __init__(self, rasa: RasaConversations) -> None:
         self.rasa = rasa
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
         await self.rasa.record(conversation_id, text, metadata, push=True)
-        return DELIVERED
+        return SENT
 
 
 class RecordedOnly:
@@ -58,7 +62,7 @@ class CustomerChannels:
 
     @classmethod
     def for_rasa(cls, rasa: RasaConversations) -> "CustomerChannels":
-        return cls(rasa, {"socketio": PushedByRasa(rasa), "rest": RecordedOnly(rasa)})
+        return cls(rasa, {"webchat": PushedByRasa(rasa), "rest": RecordedOnly(rasa)})
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
         channel = await self.rasa.latest_channel(conversation_id)

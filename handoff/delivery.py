@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Optional
 
 from actions.domain.clock import Clock
 from handoff.customer_channels import CustomerChannels
@@ -31,6 +32,17 @@ def as_spoken(payload: dict) -> str:
     text = str(payload["text"]).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
     name = str(payload.get("agent_name") or "").split(" ")[0]
     return f"{name} from Acme customer care: {text}" if name else text
+
+
+def delivery_message_id(delivery_id: int) -> str:
+    """The id a reply carries to the customer's page, which acknowledges it by that id."""
+    return f"d-{delivery_id}"
+
+
+def delivery_of(message_id: str) -> Optional[int]:
+    """The delivery a page acknowledged, or None for any other message id."""
+    prefix, _, number = message_id.partition("-")
+    return int(number) if prefix == "d" and number.isdigit() and len(number) < 18 else None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -69,8 +81,9 @@ class DeliveryWorker:
         try:
             if item.kind == "say":
                 status = await self.channels.send(item.conversation_id, as_spoken(item.payload),
-                                             {"source": "inbox", "agent": item.payload.get("agent"),
-                                              "agent_name": item.payload.get("agent_name")})
+                                                  {"source": "inbox", "agent": item.payload.get("agent"),
+                                                   "agent_name": item.payload.get("agent_name"),
+                                                   "message_id": delivery_message_id(item.id)})
             else:
                 await self.rasa.run_action(item.conversation_id, item.payload["action"])
                 status = "delivered"

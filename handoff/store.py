@@ -25,6 +25,7 @@ from actions.store.tables import (
     TicketMessageRow,
 )
 from handoff.domain.approvals import Approval, Decision
+from handoff.domain.deliveries import DELIVERED, SENT
 from handoff.domain.people import Role, User
 from handoff.domain.tickets import ACTIVE, CLOSED, Change, Message, Ticket
 from handoff.tables import DeliveryRow, InboxSessionRow, InboxUserRow
@@ -337,6 +338,26 @@ class InboxStore:
                                     .values(delivery="pending" if retry_at else status, error=error))
                     publish(session, "ticket", message.ticket_id, "message", at)
             session.commit()
+
+    def delivery_seen(self, delivery_id: int, conversation_id: str, at: datetime) -> bool:
+        """The customer's screen showed a reply that was sent: now it counts as delivered.
+
+        Only a delivery of that conversation, and only once: a page can't mark another
+        customer's replies, and a repeated acknowledgement changes nothing.
+        """
+        with Session(self.engine) as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is None or row.conversation_id != conversation_id or row.status != SENT:
+                return False
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status=DELIVERED))
+            if row.message_id is not None:
+                message = session.get(TicketMessageRow, row.message_id)
+                if message is not None:
+                    session.execute(update(TicketMessageRow).where(TicketMessageRow.id == row.message_id)
+                                    .values(delivery=DELIVERED))
+                    publish(session, "ticket", message.ticket_id, "message", at)
+            session.commit()
+            return True
 
     def retry_message(self, message_id: int, at: datetime) -> bool:
         """Send a failed reply again; False if it is not a failed reply."""

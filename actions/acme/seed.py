@@ -8,6 +8,7 @@ so restarting the demo never duplicates or resets data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import List
 
@@ -27,11 +28,20 @@ SAM_ADDRESS = "7 Oak Avenue, Shelbyville"
 PRIYA_ADDRESS = "3 Elm Court, Capital City"
 
 
-#: The demo customers a web chat page can sign in as: (key, name, phone).
+@dataclass(frozen=True)
+class DemoCustomer:
+    """A demo customer a web chat page can sign in as (``/chat?as=<key>``)."""
+
+    key: str
+    name: str
+    phone: str
+    customer_id: str
+
+
 DEMO_CUSTOMERS = (
-    ("jane", "Jane Doe", "+15550100001"),
-    ("sam", "Sam Lee", "+15550100002"),
-    ("priya", "Priya Patel", "+15550100003"),
+    DemoCustomer("jane", "Jane Doe", "+15550100001", "C001"),
+    DemoCustomer("sam", "Sam Lee", "+15550100002", "C002"),
+    DemoCustomer("priya", "Priya Patel", "+15550100003", "C003"),
 )
 
 

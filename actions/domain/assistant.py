@@ -39,7 +39,7 @@ from actions.domain.signoff import (
     otp_prompt,
 )
 from actions.domain.stores import Draft
-from actions.domain.turn import SESSION_CHANNELS, Turn
+from actions.domain.turn import Turn
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
@@ -83,7 +83,7 @@ class Assistant:
         if customer_id:
             customer = self.s.business.get_customer(customer_id)
         else:
-            customer = self.s.business.find_customer_by_phone(turn.phone) if turn.phone else None
+            customer = self.s.business.get_customer(turn.customer_id) if turn.customer_id else None
         return _Context(turn, customer, read_sentiment(turn.recent_texts or (turn.text,), self.s.policy.sentiment_window))
 
     # -- news from people -----------------------------------------------------------------------
@@ -251,7 +251,7 @@ class Assistant:
             return [answers.faq(turn.intent) if kind == "faq" else answers.small_talk(turn.intent)]
         if ctx.customer is None:
             self.s.record("unknown_customer", turn.conversation_id, request=kind)
-            if turn.channel in SESSION_CHANNELS:
+            if turn.from_visitor:
                 return [
                     "I can't see which Acme account is yours in this chat, so I can't look into account details here. "
                     "Sign in on our website and chat from there, or say 'agent' and a person will help you."
@@ -368,7 +368,7 @@ class Assistant:
         details = read_details(turn.text, turn.entities, expecting_amount=turn.intent == "change_amount")
         confident = turn.confidence >= self.s.policy.default_confidence and turn.request != "fallback"
         reply = classify_reply(turn.intent, turn.text, details, confident)
-        phone = ctx.customer.phone if ctx.customer else turn.conversation_id
+        phone = ctx.customer.phone if ctx.customer else ""
         if reply.kind is ReplyKind.AMOUNT and pending.stage is Stage.CONFIRM and pending.request.kind == "refund":
             return self._change_amount(ctx, pending, reply.amount_cents or 0, details.order_id)
         return self.signoff.answer(pending, reply, phone, evidence=lambda: self._evidence(

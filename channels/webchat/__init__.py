@@ -1,9 +1,9 @@
-"""The customer web chat: an "Acme help" page with the rasa-webchat widget, talking to Rasa's socketio channel.
+"""The customers' web chat: the "Acme help" page and its chat, and the Rasa channel it talks to.
 
-``add_webchat_routes(app, ...)`` mounts the page and the vendored widget on any aiohttp
-application, so whichever service serves customers' pages (today a test server, later the
-inbox service) mounts it with one call. Nothing here imports Rasa: the widget speaks to
-Rasa directly over socket.io from the browser.
+``add_webchat_routes(app, ...)`` mounts the page and the chat's static files on any aiohttp
+application (the inbox service serves it in the demo). The chat in the browser speaks
+socket.io to the Rasa server's web chat channel (``socket_channel.WebChatInput``), which
+decides whose conversation it is from the page's signed token.
 """
 
 from channels.webchat.page import add_webchat_routes

@@ -1,25 +1,20 @@
-"""The customer chat page on an aiohttp app: ``GET /chat`` and the widget's static files.
+"""The customer chat page on an aiohttp app: ``GET /chat`` and the chat's static files.
 
-The browser talks to Rasa's socketio channel directly; this page only hands the widget its
-settings. Who the customer is travels as ``customData.customer_token``: an opaque, signed
-token from ``issue_token(phone)``, which the widget sends with every message and Rasa turns
-into the message metadata (``metadata_key: customData`` in ``bot/credentials.yml``). The
-page never puts the phone number itself where the bot would trust it.
-
-Conversation state is kept in the tab's ``sessionStorage`` (``params.storage: "session"``),
-not ``localStorage``: a reload continues the conversation, but closing the tab ends it, so a
-shared computer does not reopen the last customer's chat, and two demo customers in two tabs
-never share one conversation. ``acme-chat.js`` also drops the stored conversation when the
-signed-in customer changes within a tab.
+The browser talks to the Rasa server's web chat channel (``channels/webchat/socket_channel.py``)
+directly; this page only hands the chat its settings. Who the customer is travels as a
+short-lived token naming the customer's conversation, made by ``issue_token(customer_id)``
+and good for one connection; the chat server renews it while the page is open. A guest
+gets no token: the chat server gives the page a visitor conversation of its own.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from aiohttp import web
 
+from actions.acme.seed import DemoCustomer
 from channels.webchat.render import (
     GUEST,
     STATIC_PREFIX,
@@ -37,13 +32,14 @@ def add_webchat_routes(
     app: web.Application,
     *,
     socket_url: str,
-    customers: Mapping[str, Tuple[str, str]],
+    customers: Mapping[str, DemoCustomer],
     issue_token: Callable[[str], str],
 ) -> None:
     """Mount ``GET /chat`` (sign-in or chat page) and ``/chat/static/`` on ``app``.
 
     ``socket_url`` is the Rasa server's base URL as the customer's browser reaches it;
-    ``customers`` maps a demo customer key (``/chat?as=jane``) to (display name, phone).
+    ``customers`` maps a demo customer key (``/chat?as=jane``) to who that is;
+    ``issue_token`` makes a token for a customer id.
     """
     if not socket_url.startswith(("http://", "https://")):
         raise ValueError(f"socket_url must be the Rasa server's http(s) URL, got {socket_url!r}")
@@ -54,31 +50,22 @@ def add_webchat_routes(
     app.router.add_static(STATIC_PREFIX, STATIC_DIR)
 
 
-def widget_config(socket_url: str, signed_in_as: str, customer_token: Optional[str]) -> Dict[str, Any]:
-    """What ``acme-chat.js`` reads: the rasa-webchat props and who the page was opened for."""
+def widget_config(socket_url: str, signed_in_as: str, token: Optional[str]) -> Dict[str, Any]:
+    """What ``chat.js`` reads: where the chat server is, who the page was opened for, and the token."""
     return {
         "signedInAs": signed_in_as,
-        "widget": {
-            "socketUrl": socket_url,
-            "socketPath": "/socket.io/",
-            "customData": {"customer_token": customer_token} if customer_token else {},
-            "initPayload": INIT_PAYLOAD,
-            "title": "Acme help",
-            "subtitle": "Our assistant, with a person when you need one",
-            "inputTextFieldHint": "Type your question...",
-            "connectingText": "Connecting you to Acme...",
-            # Always open, in the page's chat panel; shown (as "connecting") before the socket is up.
-            "embedded": True,
-            "hideWhenNotConnected": False,
-            # Botfront's server-side display rules: Rasa's socketio channel has none to send.
-            "withRules": False,
-            "params": {"storage": "session"},
-        },
+        "token": token,
+        "socketUrl": socket_url,
+        "socketPath": "/socket.io/",
+        # Sent when a conversation has no history yet, so the assistant greets first.
+        "initPayload": INIT_PAYLOAD,
+        "title": "Acme help",
+        "subtitle": "Our assistant, with a person when you need one",
     }
 
 
 class _ChatPage:
-    def __init__(self, socket_url: str, customers: Dict[str, Tuple[str, str]], issue_token: Callable[[str], str]) -> None:
+    def __init__(self, socket_url: str, customers: Dict[str, DemoCustomer], issue_token: Callable[[str], str]) -> None:
         self._socket_url = socket_url
         self._customers = customers
         self._issue_token = issue_token
@@ -91,9 +78,9 @@ class _ChatPage:
             return _html(chat_page(widget_config(self._socket_url, GUEST, None), None), private=True)
         if key not in self._customers:
             return _html(error_page(f"There is no demo customer called {key!r}."), status=400)
-        name, phone = self._customers[key]
-        config = widget_config(self._socket_url, key, self._issue_token(phone))
-        return _html(chat_page(config, name), private=True)
+        customer = self._customers[key]
+        config = widget_config(self._socket_url, key, self._issue_token(customer.customer_id))
+        return _html(chat_page(config, customer.name), private=True)
 
 
 def _html(text: str, status: int = 200, private: bool = False) -> web.Response:

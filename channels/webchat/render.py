@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
 #: Where ``add_webchat_routes`` serves ``channels/webchat/static``.
 STATIC_PREFIX = "/chat/static"
-#: The vendored widget; its version is in the file name so browsers never run a stale copy.
-WEBCHAT_VERSION = "1.0.1"
-WEBCHAT_BUNDLE = f"rasa-webchat-{WEBCHAT_VERSION}.js"
 #: The ``as`` value of the not-signed-in option on the sign-in page.
 GUEST = "guest"
 
@@ -55,17 +52,16 @@ def chat_page(config: Mapping[str, Any], signed_in_name: Optional[str]) -> str:
   <aside class="chat-panel" aria-label="Chat with Acme"><div id="acme-chat"></div></aside>
 </main>
 <script type="application/json" id="acme-chat-config">{script_json(dict(config))}</script>
-<script src="{STATIC_PREFIX}/{WEBCHAT_BUNDLE}"></script>
-<script src="{STATIC_PREFIX}/acme-chat.js"></script>"""
+<script type="module" src="{STATIC_PREFIX}/chat.js"></script>"""
     return _layout("Acme help", account, body)
 
 
-def sign_in_page(customers: Mapping[str, Tuple[str, str]]) -> str:
+def sign_in_page(customers: Mapping[str, Any]) -> str:
     """The demo stand-in for the shop's sign-in: pick a demo customer, or chat as a guest."""
     items = "\n".join(
-        f'      <li><a href="/chat?as={html.escape(quote(key, safe=""))}">{html.escape(name)}</a>'
-        f' <span class="phone">{html.escape(phone)}</span></li>'
-        for key, (name, phone) in customers.items()
+        f'      <li><a href="/chat?as={html.escape(quote(key, safe=""))}">{html.escape(c.name)}</a>'
+        f' <span class="phone">{html.escape(c.phone)}</span></li>'
+        for key, c in customers.items()
     )
     body = f"""
 <main class="narrow">

@@ -1,0 +1,222 @@
+"""The customers' web chat: a socket.io channel whose conversation id the server decides.
+
+Rasa's own socketio channel uses whatever session id the browser asks for as the sender id,
+so any page could become any customer's conversation. Here the browser only presents the
+signed token its page was given (``auth.token`` when the socket connects); the web chat's
+identity resolver (``actions.domain.session_tokens.WebChatResolver``) turns it into a
+customer's conversation key or a visitor id, and every socket of that conversation joins
+one room. So:
+
+- two tabs of one customer are one conversation: each tab's messages are echoed to the
+  others, and the bot's and people's words reach every tab;
+- a socket that asks for an id of its own (``session_request`` with ``session_id``, or a
+  ``session_id`` beside a message) is given its own conversation, and the attempt is logged;
+- on connecting, the page gets the conversation's history from the tracker, so a reload or
+  a new tab shows the whole conversation; each message has a stable id, so nothing shows twice;
+- the page acknowledges what it has put on screen (``delivered``), which is when a person's
+  reply counts as delivered;
+- the page gets a renewed token on connecting and on asking (``renew``), for its next connection.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from actions.domain.session_tokens import WebChatResolver
+from actions.domain.sessions import Identity, Refused
+from channels.webchat.history import history_of, message_id, speaker_of
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
+#: Longest message a customer can send in one go (a page that sends more gets told, nothing is lost silently).
+MAX_MESSAGE = 4000
+#: Called with (conversation id, acknowledged message ids) when a page has shown messages.
+OnDelivered = Callable[[str, List[str]], Awaitable[None]]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _problem_with(text: Any) -> Optional[str]:
+    """What is wrong with a message a page sent, in words for the customer; None if nothing."""
+    if not isinstance(text, str) or not text.strip():
+        return "Type a message before sending."
+    if len(text) > MAX_MESSAGE:
+        return f"That message is too long: please keep it under {MAX_MESSAGE} characters, or send it in parts."
+    if "\x00" in text:
+        return "That message contains characters we can't read: please type it again."
+    return None
+
+
+class WebChatOutput(OutputChannel):
+    """Sends to every socket of the conversation (its room), with ids the page acknowledges."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    def __init__(self, sio: AsyncServer) -> None:
+        self.sio = sio
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.sio.emit("bot_uttered", _bot_message(text, kwargs), room=recipient_id)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        message = _bot_message(text, kwargs)
+        message["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
+        await self.sio.emit("bot_uttered", message, room=recipient_id)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        """Status lines ("you're in the queue", "Ali joined") travel as custom messages."""
+        await self.sio.emit("bot_uttered", {**_bot_message("", kwargs), "custom": json_message}, room=recipient_id)
+
+
+def _bot_message(text: str, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    timestamp = float(kwargs.get("timestamp") or _now().timestamp())
+    return {
+        "id": message_id("bot", timestamp, kwargs),
+        "text": text,
+        "ts": timestamp,
+        "from": speaker_of(kwargs),
+    }
+
+
+class WebChatInput(InputChannel):
+    """Registered in ``bot/credentials.yml`` as ``channels.webchat.socket_channel.WebChatInput``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
+        from channels.webchat.wiring import on_delivered_from_env, resolver_from_env
+
+        return cls(resolver_from_env(), on_delivered_from_env(), (credentials or {}).get("socketio_path", "/socket.io"))
+
+    def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
+                 socketio_path: str = "/socket.io") -> None:
+        self.resolver = resolver
+        self.on_delivered = on_delivered
+        self.socketio_path = socketio_path
+        self.sio: Optional[AsyncServer] = None
+        self._app: Optional[Sanic] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WebChatOutput(self.sio) if self.sio is not None else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # CORS for the first (long-polling) requests comes from `rasa run --cors`; who the
+        # customer is never rests on the page's origin, only on the token.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        webhook = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+        self.sio = sio
+
+        @webhook.listener("after_server_start")
+        async def remember_app(app: Sanic, _: Any) -> None:
+            self._app = app
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
+            token = auth.get("token") if isinstance(auth, dict) else None
+            identity = self._identify(sid, token if isinstance(token, str) else "")
+            await sio.save_session(sid, {"conversation_id": identity.conversation_id})
+            joined = sio.enter_room(sid, identity.conversation_id)
+            if inspect.isawaitable(joined):  # a coroutine from python-socketio 5.10 on
+                await joined
+            await sio.emit("session_confirm", self._confirmation(identity), to=sid)
+            await sio.emit("history", {"messages": await self._history(identity.conversation_id)}, to=sid)
+            return True
+
+        @sio.on("session_request")
+        async def session_request(sid: str, data: Any) -> None:
+            conversation_id = await self._conversation_of(sid)
+            self._note_requested_id(sid, data, conversation_id)
+
+        @sio.on("user_uttered")
+        async def user_uttered(sid: str, data: Any) -> Dict[str, str]:
+            """Returns the message's id to the page (its acknowledgement), or what was wrong."""
+            conversation_id = await self._conversation_of(sid)
+            if conversation_id is None:
+                return {"error": "This chat is not connected: reload the page."}
+            self._note_requested_id(sid, data, conversation_id)
+            text = data.get("message") if isinstance(data, dict) else None
+            problem = _problem_with(text)
+            if problem:
+                await sio.emit("chat_error", {"message": problem}, to=sid)
+                return {"error": problem}
+            message_id = f"u-{uuid.uuid4().hex}"
+            await sio.emit("user_echo", {"id": message_id, "text": text, "ts": _now().timestamp()},
+                           room=conversation_id, skip_sid=sid)
+            await on_new_message(UserMessage(text, WebChatOutput(sio), conversation_id, input_channel=CHANNEL,
+                                             metadata={"message_id": message_id}))
+            return {"id": message_id}
+
+        @sio.on("delivered")
+        async def delivered(sid: str, data: Any) -> None:
+            conversation_id = await self._conversation_of(sid)
+            ids = data.get("ids") if isinstance(data, dict) else None
+            if conversation_id is None or not isinstance(ids, list) or self.on_delivered is None:
+                return
+            wanted = [i for i in ids[:200] if isinstance(i, str) and len(i) <= 80]
+            if wanted:
+                await self.on_delivered(conversation_id, wanted)
+
+        @sio.on("renew")
+        async def renew(sid: str, _: Any = None) -> None:
+            conversation_id = await self._conversation_of(sid)
+            if conversation_id is not None:
+                await sio.emit("token", {"token": self.resolver.tokens.issue(conversation_id, _now())}, to=sid)
+
+        return webhook
+
+    def _identify(self, sid: str, token: str) -> Identity:
+        resolution = self.resolver.resolve({"token": token, "socket": sid})
+        if isinstance(resolution, Refused):
+            logger.warning("web chat connection %s: %s; it is given a new visitor conversation", sid, resolution.reason)
+            return self.resolver.new_visitor()
+        return resolution
+
+    def _confirmation(self, identity: Identity) -> Dict[str, Any]:
+        return {"signed_in": identity.customer_id is not None,
+                "token": self.resolver.tokens.issue(identity.conversation_id, _now())}
+
+    async def _conversation_of(self, sid: str) -> Optional[str]:
+        assert self.sio is not None
+        try:
+            session = await self.sio.get_session(sid)
+        except KeyError:
+            return None
+        return session.get("conversation_id")
+
+    @staticmethod
+    def _note_requested_id(sid: str, data: Any, conversation_id: Optional[str]) -> None:
+        asked = data.get("session_id") if isinstance(data, dict) else None
+        if asked and asked != conversation_id:
+            logger.warning("web chat connection %s asked for conversation %r; it keeps its own", sid, str(asked)[:80])
+
+    async def _history(self, conversation_id: str) -> List[Dict[str, Any]]:
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return []
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        return history_of(e.as_dict() for e in tracker.events) if tracker else []
+

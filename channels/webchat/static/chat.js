@@ -1,0 +1,141 @@
+// The Acme web chat: a native ES module on the vendored socket.io client, no build step.
+//
+// The page's server puts the settings in #acme-chat-config (channels/webchat/page.py). Who the
+// customer is travels only as the signed token the socket presents when it connects; the server
+// decides the conversation from it (channels/webchat/socket_channel.py). What this page does:
+// - shows the conversation's history from the server on every connection (a reload or a new tab
+//   sees everything), keeping one element per message id, so nothing shows twice;
+// - acknowledges each message once it is on screen ("delivered" means the customer saw it);
+// - keeps the renewed token the server hands it, for its next connection (a reconnect or a reload);
+// - shows people's words apart from the assistant's, with their name, and the time of every message.
+import { io } from "./vendor/socket.io-4.7.5.esm.min.js";
+
+const config = JSON.parse(document.getElementById("acme-chat-config").textContent);
+const root = document.getElementById("acme-chat");
+const tokenKey = "acme_chat_token:" + config.signedInAs;
+// A signed-in page brings a fresh token from its server; a guest continues with the one the chat
+// server renewed last in this tab (sessionStorage: closing the tab ends a guest's conversation).
+let token = config.token || sessionStorage.getItem(tokenKey) || "";
+const RENEW_MS = 4 * 60 * 1000;
+
+const el = (tag, className, text) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text; // always text: nothing anyone types becomes markup
+  return node;
+};
+
+const header = el("header", "chat-header");
+header.append(el("strong", "chat-title", config.title), el("span", "chat-subtitle", config.subtitle));
+const state = el("div", "chat-state", "Connecting you to Acme...");
+const list = el("ol", "chat-messages");
+list.setAttribute("aria-live", "polite");
+const form = el("form", "chat-form");
+const input = el("input", "chat-input");
+input.placeholder = "Type your question...";
+input.maxLength = 4000;
+input.setAttribute("aria-label", "Your message");
+const send = el("button", "chat-send", "Send");
+send.type = "submit";
+form.append(input, send);
+root.replaceChildren(header, state, list, form);
+
+const shown = new Map(); // message id -> element
+
+function timeOf(ts) {
+  return new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function render(message) {
+  const kind = message.from ? message.from.kind : "bot";
+  const item = el("li", "msg " + (kind === "customer" ? "msg-customer" : "msg-reply msg-" + kind));
+  item.dataset.id = message.id;
+  if (kind === "agent") item.append(el("span", "msg-name", message.from.name + " · Acme customer care"));
+  if (message.text) item.append(el("p", "msg-text", message.text));
+  if (message.custom && message.custom.status_line) item.append(el("p", "msg-status", message.custom.status_line));
+  (message.buttons || []).forEach((b) => {
+    const button = el("button", "msg-button", b.title);
+    button.type = "button";
+    button.addEventListener("click", () => say(b.payload, b.title));
+    item.append(button);
+  });
+  item.append(el("time", "msg-time", timeOf(message.ts)));
+  return item;
+}
+
+function show(message) {
+  if (!message || !message.id || shown.has(message.id)) return false;
+  const item = render(message);
+  shown.set(message.id, item);
+  list.append(item);
+  list.scrollTop = list.scrollHeight;
+  return true;
+}
+
+const socket = io(config.socketUrl, {
+  path: config.socketPath,
+  // called on every (re)connection, so a reconnect presents the latest renewed token
+  auth: (cb) => cb({ token }),
+});
+
+function keep(newToken) {
+  if (typeof newToken !== "string" || !newToken) return;
+  token = newToken;
+  sessionStorage.setItem(tokenKey, newToken);
+}
+
+function acknowledge(ids) {
+  if (ids.length) socket.emit("delivered", { ids });
+}
+
+socket.on("connect", () => {
+  state.textContent = "";
+  state.hidden = true;
+});
+socket.on("disconnect", () => {
+  state.hidden = false;
+  state.textContent = "Reconnecting...";
+});
+socket.on("session_confirm", (data) => keep(data && data.token));
+socket.on("token", (data) => keep(data && data.token));
+socket.on("history", (data) => {
+  // the server's record is the conversation: show it whole, in its order
+  shown.clear();
+  list.replaceChildren();
+  const messages = (data && data.messages) || [];
+  messages.forEach(show);
+  acknowledge(messages.filter((m) => m.from && m.from.kind !== "customer").map((m) => m.id));
+  if (!messages.length && config.initPayload) socket.emit("user_uttered", { message: config.initPayload });
+});
+socket.on("bot_uttered", (message) => {
+  if (show(message)) acknowledge([message.id]);
+});
+socket.on("user_echo", (message) => show({ ...message, from: { kind: "customer" } }));
+socket.on("chat_error", (data) => {
+  const note = el("li", "msg msg-error", (data && data.message) || "That message could not be sent.");
+  list.append(note);
+});
+setInterval(() => socket.connected && socket.emit("renew"), RENEW_MS);
+
+function say(text, shownAs) {
+  const words = text.trim();
+  if (!words) return;
+  const pending = { id: "local-" + Math.random().toString(16).slice(2), text: shownAs || words,
+    ts: Date.now() / 1000, from: { kind: "customer" } };
+  show(pending);
+  socket.emit("user_uttered", { message: words }, (reply) => {
+    // the server's id for it, so the history on the next connection doesn't show it again
+    const item = shown.get(pending.id);
+    if (reply && reply.id && item) {
+      shown.delete(pending.id);
+      shown.set(reply.id, item);
+      item.dataset.id = reply.id;
+    }
+  });
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  say(input.value);
+  input.value = "";
+});

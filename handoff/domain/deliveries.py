@@ -1,0 +1,11 @@
+"""Where a message to the customer stands, the same words for every channel.
+
+- ``pending``: queued, not yet taken by the channel (or waiting to be tried again);
+- ``sent``: the channel took it, but the customer's screen has not confirmed it yet (a web
+  chat page that is closed gets it when it comes back);
+- ``delivered``: the customer's screen (or the provider's delivery report) confirmed it;
+- ``recorded``: the channel cannot push (REST): the words are only in the conversation record;
+- ``failed``: it could not be sent; the agent sees why and can try again.
+"""
+
+PENDING, SENT, DELIVERED, RECORDED, FAILED = "pending", "sent", "delivered", "recorded", "failed"
