@@ -204,6 +204,7 @@ Talk to it as Jane Doe (a demo customer):
        -H 'Authorization: Bearer {stack.rest_token}' \\
        -d '{{"sender": "+15550100001", "message": "where is my order 1002?"}}'
 
+Start the demo again from its first data (logins kept): make reset-demo
 Press Ctrl-C to stop.""", flush=True)
     stopping = False
 
