@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.10 || ls $$HOME/.pyenv/versions/3.10*/bin/p
 VENV := .venv
 UV_VERSION := 0.13.9
 
-.PHONY: run test install model clean browser
+.PHONY: run test install model clean browser reset-demo
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or pass PYTHON=/path/to/python3.10"; exit 1; }
@@ -20,6 +20,11 @@ model: install
 
 run: install
 	$(VENV)/bin/python -m bot.stack
+
+# The demo's data back to its first state (orders dated from today, no tickets, no chats);
+# the inbox logins and the audit log stay. `make run` may keep running.
+reset-demo: install
+	$(VENV)/bin/python -m bot.reset_demo --yes-this-is-a-demo
 
 test: install browser
 	$(VENV)/bin/python -m pytest

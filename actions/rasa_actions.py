@@ -32,11 +32,11 @@ SORRY = (
 )
 
 
-def get_assistant() -> Assistant:
-    """The process-wide assistant, built from the environment on first use."""
+def get_assistant(settings: Optional[Settings] = None) -> Assistant:
+    """The process-wide assistant, built on first use from ``settings`` (else the environment)."""
     global _assistant
     if _assistant is None:
-        _assistant = build_assistant(Settings.from_env())
+        _assistant = build_assistant(settings or Settings.from_env())
     return _assistant
 
 

@@ -42,6 +42,10 @@ class Settings:
     otp_pepper: bytes
     twilio: Optional[TwilioSettings]
     identity_secret: str = ""
+    #: Rasa sends it with every action call (endpoints.yml); the action server refuses calls without it.
+    actions_secret: str = ""
+    #: Where the action server listens: loopback unless the Rasa server runs on another machine.
+    actions_host: str = "127.0.0.1"
 
     @property
     def dev_outbox(self) -> Path:
@@ -68,6 +72,8 @@ class Settings:
             seed_demo=_flag(env, "ACME_SEED_DEMO", default=business == "sqlite"),
             otp_pepper=_pepper(env, data_dir),
             identity_secret=identity_secret(env),
+            actions_secret=_secret(env, data_dir, "HITL_ACTIONS_SECRET", "actions_secret").decode(),
+            actions_host=env.get("ACTIONS_HOST") or "127.0.0.1",
             twilio=_twilio(env),
         )
 

@@ -48,6 +48,8 @@ class Stack:
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     #: The REST channel speaks as any customer, so it answers only callers holding this token.
     rest_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    #: Rasa sends it with every action call (endpoints.yml); the action server refuses calls without it.
+    actions_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property
     def rasa_url(self) -> str:
@@ -89,7 +91,7 @@ class Stack:
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
             "RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db"),
             "PYTHONUNBUFFERED": "1",
-            "SANIC_HOST": "127.0.0.1",
+            "HITL_ACTIONS_SECRET": self.actions_secret,
             "INBOX_PORT": str(self.inbox_port),
             "RASA_URL": self.rasa_url,
             "RASA_TOKEN": self.api_token,
@@ -175,6 +177,7 @@ def main() -> int:
         inbox_port=int(os.environ.get("INBOX_PORT", 8080)),
         quiet=True,
         **({"rest_token": os.environ["HITL_REST_TOKEN"]} if os.environ.get("HITL_REST_TOKEN") else {}),
+        **({"actions_secret": os.environ["HITL_ACTIONS_SECRET"]} if os.environ.get("HITL_ACTIONS_SECRET") else {}),
     )
     sms_line = (
         "One-time codes are texted through Twilio."
@@ -201,6 +204,7 @@ Talk to it as Jane Doe (a demo customer):
        -H 'Authorization: Bearer {stack.rest_token}' \\
        -d '{{"sender": "+15550100001", "message": "where is my order 1002?"}}'
 
+Start the demo again from its first data (logins kept): make reset-demo
 Press Ctrl-C to stop.""", flush=True)
     stopping = False
 

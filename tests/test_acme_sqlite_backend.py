@@ -16,7 +16,7 @@ from typing import Any, Iterator, List
 import pytest
 
 from actions.acme.formatting import normalize_phone
-from actions.acme.seed import seed_demo
+from actions.acme.seed import restore_demo, seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.business import ActionRequest, Business, ExecutionResult
 from actions.domain.money import format_cents
@@ -95,6 +95,32 @@ def test_seeding_again_changes_nothing(acme: SqlBusiness) -> None:
     seed_demo(acme, TODAY + timedelta(days=100))
     assert [o.placed_on for o in acme.orders("C001")][0] == TODAY - timedelta(days=12)
     assert len(acme.refunds_since("C003", NOW - timedelta(days=365))) == 2
+
+
+def test_the_large_orders_reach_every_approval_band_within_the_returns_window(acme: SqlBusiness) -> None:
+    large = {o.id: o for c in ("C004", "C005") for o in acme.orders(c)}
+    assert {o.id: (o.customer_id, o.item, o.refundable_cents, o.status) for o in large.values()} == {
+        "1009": ("C004", "Laptop", 899_00, "delivered"),
+        "1010": ("C004", "Home gym", 4_150_00, "delivered"),
+        "1011": ("C005", "Commercial espresso bar", 15_000_00, "delivered"),
+    }
+    assert all(TODAY - o.delivery_date <= timedelta(days=14) for o in large.values() if o.delivery_date)
+    assert [p.is_default for c in ("C004", "C005") for p in acme.payment_methods(c)] == [True, True]
+
+
+def test_restoring_the_demo_takes_back_everything_the_assistant_did(acme: SqlBusiness) -> None:
+    acme.execute(refund("C001", "1001", 4250), "refund-headphones")
+    acme.execute(ActionRequest("close_account", "C002", {}), "close-sam")
+
+    restore_demo(acme, TODAY + timedelta(days=1))
+
+    assert {o.id: o.refunded_cents for o in acme.orders("C001")}["1001"] == 0
+    assert acme.get_customer("C001").balance_cents == 0  # type: ignore[union-attr]
+    assert acme.get_customer("C002").status == "active"  # type: ignore[union-attr]
+    assert acme.orders("C001")[0].placed_on == TODAY + timedelta(days=1) - timedelta(days=12)  # dated anew
+    assert [r.order_id for r in acme.refunds_since("C003", NOW - timedelta(days=365))] == ["1007", "1008"]
+    again = acme.execute(refund("C001", "1001", 4250), "refund-headphones")
+    assert again.ok and not again.replayed  # the execution records went too: the same key runs anew
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,7 @@ def jane_asks_for(floor: Floor, dollars: str, order: str = "1003") -> Approval:
 
 
 def a_big_order(floor: Floor, order_id: str, item: str, dollars: int) -> None:
-    """The demo's largest order is $749; these scenarios need a bigger one, delivered last week."""
+    """Jane's own orders stop at $749; these scenarios need her to have a bigger one, delivered last week."""
     today = floor.world.clock.now().date()
     with floor.world.business.session(write=True) as session:
         session.add(OrderRow(id=order_id, customer_id="C001", item=item, total_cents=dollars * 100, status="delivered",

@@ -654,8 +654,12 @@ def test_without_the_demo_there_is_no_chat_page_and_no_demo_login(tmp_path: Path
         assert inbox.login_form().status_code == 200
 
 
-def test_the_demo_serves_the_chat_page(inbox: Inbox) -> None:
-    assert requests.get(f"{inbox.url}/chat", timeout=10).status_code == 200
+def test_the_demo_serves_the_chat_page_where_every_demo_customer_can_be_picked(inbox: Inbox) -> None:
+    page = requests.get(f"{inbox.url}/chat", timeout=10)
+    assert page.status_code == 200
+    for key, name in [("jane", "Jane Doe"), ("sam", "Sam Lee"), ("priya", "Priya Patel"), ("leo", "Leo Martin"),
+                      ("bistro", "Harbor Bistro Ltd")]:
+        assert f'<a href="/chat?as={key}">{name}</a>' in page.text
 
 
 def test_an_agent_who_transfers_a_ticket_to_the_seniors_is_told_it_left_their_queue(inbox: Inbox) -> None:

@@ -49,6 +49,7 @@ def test_half_configured_twilio_stops_start_up_saying_what_is_missing(tmp_path: 
         ({"ACME_BACKEND": "http"}, "needs ACME_BACKEND_URL"),
         ({"ACME_SEED_DEMO": "perhaps"}, "ACME_SEED_DEMO must be true or false"),
         ({"OTP_PEPPER": "short"}, "OTP_PEPPER must be at least 32 characters"),
+        ({"HITL_ACTIONS_SECRET": "letmein"}, "HITL_ACTIONS_SECRET must be at least 32 characters"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, env: dict, message: str) -> None:
@@ -64,6 +65,17 @@ def test_the_embedded_default_needs_no_settings_and_keeps_codes_in_a_dev_outbox(
     assert len(settings.otp_pepper) == 64
     assert Settings.from_env({"HITL_DATA_DIR": str(tmp_path)}).otp_pepper == settings.otp_pepper  # kept across restarts
     assert oct((tmp_path / "otp_pepper").stat().st_mode)[-3:] == "600"
+    assert len(settings.actions_secret) == 64 and oct((tmp_path / "actions_secret").stat().st_mode)[-3:] == "600"
+    assert settings.actions_host == "127.0.0.1"
+
+
+def test_without_a_secret_shared_with_rasa_the_action_server_does_not_start(tmp_path: Path) -> None:
+    (tmp_path / "actions_secret").write_text("")  # the development secret emptied, none set
+
+    result = start_action_server({"HITL_DATA_DIR": str(tmp_path), "HITL_ACTIONS_SECRET": ""})
+
+    assert result.returncode == 2
+    assert "action server not started" in result.stderr and "set HITL_ACTIONS_SECRET" in result.stderr
 
 
 def test_twilio_credentials_switch_codes_to_real_sms(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 from tests.e2e.conftest import OTP_VALID_FOR, RunningAssistant
+from tests.support.action_calls import action_call
 
 pytestmark = pytest.mark.e2e
 
@@ -137,3 +138,24 @@ def test_the_rest_channel_speaks_as_a_customer_only_for_callers_holding_its_toke
     assert len(assistant.events("+15550100001")) == before  # the refused requests never reached the bot
     assert post({"Authorization": f"Bearer {stack.rest_token}"}) == 200
     assert len(assistant.events("+15550100001")) == before + 1
+
+
+def test_the_action_server_answers_only_the_rasa_server(assistant: RunningAssistant) -> None:
+    stack = assistant.stack
+    body = json.dumps(action_call("action_account_balance", JANE, "what's my balance?", "ask_balance")).encode()
+
+    def post(headers: dict) -> int:
+        request = urllib.request.Request(f"{stack.actions_url}/webhook", data=body,
+                                         headers={"Content-Type": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    before = len(assistant.events(JANE))
+    assert post({}) == 401
+    assert post({"Authorization": "Bearer not-the-secret"}) == 401
+    assert len(assistant.events(JANE)) == before  # the made-up calls ran nothing
+    assert "Acme account" in assistant.say(JANE, "what's my account balance?")  # Rasa holds the secret and gets through
+    assert len(assistant.events(JANE)) == before + 1
