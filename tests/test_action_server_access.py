@@ -28,7 +28,7 @@ from bot.stack import free_port
 from tests.support.action_calls import action_call
 from tests.support.waiting import eventually
 
-JANE = "+15550100001"
+JANE = "customer-C001"  # her conversation, as the channels key it
 SECRET = "rasa-and-the-action-server-share-this-0123456789"
 
 

@@ -330,12 +330,12 @@ def test_a_customer_with_one_refundable_order_is_not_asked_which(world: World) -
     assert prompt.startswith("Refund $35.00 to your Amex ending 0005 for order 1005 (Yoga mat)")
 
 
-def test_an_unknown_number_gets_a_polite_answer_and_nothing_is_looked_up(world: World) -> None:
-    stranger = "+15559990000"
+def test_a_customer_key_with_no_account_behind_it_gets_a_polite_answer_and_nothing_is_looked_up(world: World) -> None:
+    stranger = "customer-C999"  # e.g. an account removed since the conversation began
 
     reply = world.say(stranger, "refund $20 for order 1001", "request_refund")
 
-    assert reply.startswith("I couldn't find an Acme account linked to this number")
+    assert reply.startswith("I couldn't find your Acme account")
     assert "say 'agent' and a person will help you" in reply
     assert world.say(stranger, "yes", "affirm") == OPEN_QUESTION
     assert world.events(stranger) == ["unknown_customer", "reply_without_pending"]
@@ -411,12 +411,13 @@ def test_an_action_left_half_done_by_a_crashed_worker_is_finished_once(world: Wo
     assert "execution_resumed" in world.events(JANE)
 
 
-def test_a_web_chat_visitor_is_known_only_by_the_sites_sign_in(world: World) -> None:
-    session = "5f0c9a4e8d2b4c1e9a7f3b2d1c0e8f6a"  # the widget's own session id
+def test_the_customer_is_who_the_server_chose_for_the_conversation_never_a_number_in_its_id(world: World) -> None:
+    visitor = "visitor-5f0c9a4e8d2b4c1e9a7f3b2d1c0e8f6a"  # a web chat visitor the server gave an id
 
-    assert world.say(session, "what's my balance?", "ask_balance", channel="socketio").startswith(
+    assert world.say(visitor, "what's my balance?", "ask_balance", channel="webchat").startswith(
         "I can't see which Acme account is yours in this chat")
-    assert world.say(JANE, "what's my balance?", "ask_balance", channel="socketio").startswith(
-        "I can't see which Acme account is yours")  # a session id that looks like Jane's number is not Jane
-    assert world.say(session, "what's my balance?", "ask_balance", channel="socketio", signed_in_as=JANE) == (
+    assert world.say("+15550100001", "what's my balance?", "ask_balance").startswith(
+        "I couldn't find your Acme account")  # an id that looks like Jane's number is not Jane
+    assert world.say(JANE, "what's my balance?", "ask_balance", channel="webchat") == (
         "Your Acme account balance is $0.00: nothing owed and no credit.")
+    assert world.services.pendings.awaiting_customer("+15550100001") is None

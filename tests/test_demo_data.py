@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from actions.acme.models import CustomerRow, acme_tables
 from actions.acme.seed import DEMO_CUSTOMERS, seed_demo
+from actions.domain.sessions import customer_key
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.store.schema import store_metadata
 from bot import reset_demo
@@ -37,8 +38,8 @@ from handoff.passwords import hash_password
 from handoff.store import InboxStore
 from tests.support.world import JANE, World, make_world
 
-LEO = "+15550100004"
-BISTRO = "+15550100005"
+LEO = customer_key("C004")
+BISTRO = customer_key("C005")
 
 
 @dataclass
@@ -86,7 +87,7 @@ def test_every_seeded_customer_can_be_picked_on_the_chat_page(demo: Demo) -> Non
     with demo.world.business.session() as session:
         seeded = {(row.name, row.phone) for row in session.scalars(select(CustomerRow))}
     assert {(c.name, c.phone) for c in DEMO_CUSTOMERS} == seeded
-    assert ("Harbor Bistro Ltd", BISTRO) in seeded and ("Leo Martin", LEO) in seeded
+    assert ("Harbor Bistro Ltd", "+15550100005") in seeded and ("Leo Martin", "+15550100004") in seeded
 
 
 # -- a refund in every band -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from actions.domain.handoff import HandoffRequest
 from actions.store.database import make_engine
 from actions.store.sql import SqlHandoffQueue
 from handoff.customer_channels import CustomerChannels
-from handoff.delivery import REPLY_ATTEMPTS, DeliveryWorker, as_spoken
+from handoff.delivery import REPLY_ATTEMPTS, DeliveryWorker, as_spoken, delivery_message_id, delivery_of
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.people import Role, User
 from handoff.rasa_client import RasaConversations
@@ -54,6 +54,11 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(migrated_sqlite_url(tmp_path / "hitl.db"))
     yield engine
     engine.dispose()
+
+
+def delivery_ids(engine: Engine) -> List[int]:
+    with Session(engine) as session:
+        return [row.id for row in session.exec(select(DeliveryRow).order_by(DeliveryRow.id))]  # type: ignore[arg-type]
 
 
 def deliveries(engine: Engine) -> List[Row]:
@@ -126,7 +131,7 @@ async def answers_500(request: web.Request) -> web.StreamResponse:
 
 async def takes_everything(request: web.Request) -> web.StreamResponse:
     if request.path.endswith("/tracker"):
-        return web.json_response({"latest_input_channel": "socketio"})
+        return web.json_response({"latest_input_channel": "webchat"})
     return web.json_response({})
 
 
@@ -280,7 +285,7 @@ class RasaRecording:
 
 
 @pytest.mark.parametrize(("channel", "pushed", "status"), [
-    ("socketio", True, "delivered"),  # the web chat: Rasa pushes it through its socket
+    ("webchat", True, "sent"),  # the web chat: Rasa pushes it; delivered once a page acknowledges it
     ("rest", False, "recorded"),  # the REST channel cannot push: on record only
     ("whatsapp", False, "recorded"),  # no delivery registered for it (yet): on record, not claimed as sent
 ])
@@ -298,10 +303,32 @@ def test_a_reply_goes_out_the_way_the_customers_current_channel_allows(
 
     [sent] = rasa.appended
     assert sent["event"]["text"] == "Ali from Acme customer care: Hi Jane, Ali here."  # a person has joined
-    assert sent["event"]["metadata"] == {"source": "inbox", "agent": "ali", "agent_name": "Ali Khan"}
+    [delivery_id] = delivery_ids(engine)
+    assert sent["event"]["metadata"] == {"source": "inbox", "agent": "ali", "agent_name": "Ali Khan",
+                                         "message_id": f"d-{delivery_id}"}  # the id the customer's page acknowledges
     assert (sent["query"].get("execute_side_effects") == "true") is pushed
     assert [(row.status, row.kind) for row in deliveries(engine)] == [(status, "say")]
     assert store.messages("t1")[-1].delivery == status
+
+
+def test_a_web_chat_reply_counts_as_delivered_only_when_a_page_of_that_conversation_acknowledges_it(
+    engine: Engine,
+) -> None:
+    store = ali_replies_to_jane(engine, "Hi Jane, Ali here.")
+
+    async def scenario() -> None:
+        async with worker_against(store, RasaRecording("webchat"), FrozenClock()) as worker:
+            await worker.deliver_due()
+
+    asyncio.run(scenario())
+    [delivery_id] = delivery_ids(engine)
+    assert (deliveries(engine)[0].status, store.messages("t1")[-1].delivery) == ("sent", "sent")  # nobody saw it yet
+
+    assert not store.delivery_seen(delivery_id, SAM, START)  # Sam's page can't mark Jane's reply
+    assert deliveries(engine)[0].status == "sent"
+    assert store.delivery_seen(delivery_of(delivery_message_id(delivery_id)), JANE, START)
+    assert (deliveries(engine)[0].status, store.messages("t1")[-1].delivery) == ("delivered", "delivered")
+    assert not store.delivery_seen(delivery_id, JANE, START)  # a second acknowledgement changes nothing
 
 
 def test_a_channel_can_bring_its_own_delivery(engine: Engine) -> None:

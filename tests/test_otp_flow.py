@@ -18,7 +18,7 @@ from actions.domain.policy import load_policy
 from actions.domain.step_up import ChallengeStatus
 from actions.settings import PROJECT_ROOT
 from actions.sms import read_outbox
-from tests.support.world import JANE, SAM, World, make_world, sql_stores
+from tests.support.world import JANE, PHONES, SAM, World, make_world, sql_stores
 
 CANCELLED = "Your Snack Box weekly subscription is cancelled. You won't be charged $12.50 on Wednesday 25 November."
 NO_REQUEST = "There's no request waiting for a code right now, so that code wasn't used. What would you like to do?"
@@ -83,7 +83,7 @@ def test_the_code_text_says_what_it_confirms_and_warns_against_sharing(world: Wo
     world.say(SAM, code, "provide_otp")
 
     (message,) = read_outbox(world.outbox)
-    assert message["to"] == SAM
+    assert message["to"] == PHONES[SAM]
     assert message["body"] == (
         f"Acme security code: {code}. It confirms: Cancel your Snack Box weekly subscription ($12.50 per period). "
         "Valid 5 minutes. Never share it: we will never call you to ask for it."

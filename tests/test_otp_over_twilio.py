@@ -7,7 +7,7 @@ from pathlib import Path
 
 from actions.sms import TwilioSmsSender
 from tests.fake_twilio import FakeTwilio
-from tests.support.world import SAM, make_world
+from tests.support.world import PHONES, SAM, make_world
 
 SHOP_NUMBER = "+15005550006"
 
@@ -20,7 +20,7 @@ def test_a_cancellation_code_is_texted_through_twilio_and_confirms_the_cancellat
 
     assert "6-digit code to your phone ending 0002" in prompt
     [message] = fake_twilio.messages
-    assert (message["to"], message["from"]) == (SAM, SHOP_NUMBER)
+    assert (message["to"], message["from"]) == (PHONES[SAM], SHOP_NUMBER)
     code = re.search(r"\b(\d{6})\b", message["body"]).group(1)
     assert "Snack Box weekly" in message["body"]
     sent = [e for e in world.entries(SAM) if e.event == "otp_sent"][0]
@@ -31,7 +31,7 @@ def test_a_cancellation_code_is_texted_through_twilio_and_confirms_the_cancellat
 
 
 def test_when_twilio_refuses_the_number_nothing_is_cancelled_and_the_customer_is_told(tmp_path: Path, fake_twilio: FakeTwilio) -> None:
-    fake_twilio.refuse(SAM, code=21610)
+    fake_twilio.refuse(PHONES[SAM], code=21610)
     sender = TwilioSmsSender(fake_twilio.account_sid, fake_twilio.auth_token, SHOP_NUMBER, base_url=fake_twilio.base_url)
     world = make_world(tmp_path, sms=sender)
 

@@ -1,4 +1,4 @@
-"""The customer chat page: who the widget says the customer is, and nothing injected escapes its place."""
+"""The customer chat page: the token it hands the chat for the signed-in customer, and nothing injected escapes its place."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from actions.acme.seed import DemoCustomer
 from channels.webchat import add_webchat_routes
-from channels.webchat.render import WEBCHAT_BUNDLE
 
 RASA = "http://127.0.0.1:5005"
-CUSTOMERS = {"jane": ("Jane Doe", "+15550100001"), "sam": ("Sam Lee", "+15550100002")}
+CUSTOMERS = {"jane": DemoCustomer("jane", "Jane Doe", "+15550100001", "C001"),
+             "sam": DemoCustomer("sam", "Sam Lee", "+15550100002", "C002")}
 
 
-def fetch(path: str, customers: Mapping[str, Tuple[str, str]] = CUSTOMERS,
-          issue_token: Callable[[str], str] = lambda phone: f"signed({phone})") -> Tuple[int, Dict[str, str], str]:
+def fetch(path: str, customers: Mapping[str, DemoCustomer] = CUSTOMERS,
+          issue_token: Callable[[str], str] = lambda customer_id: f"signed({customer_id})") -> Tuple[int, Dict[str, str], str]:
     async def run() -> Tuple[int, Dict[str, str], str]:
         app = web.Application()
         add_webchat_routes(app, socket_url=RASA, customers=customers, issue_token=issue_token)
@@ -45,26 +46,24 @@ def test_without_a_customer_the_page_is_a_demo_sign_in_listing_every_customer_an
     assert "acme-chat-config" not in page
 
 
-def test_jane_signed_in_gets_the_widget_with_a_token_issued_for_her_phone_and_pointed_at_rasa() -> None:
+def test_jane_signed_in_gets_the_chat_with_a_token_issued_for_her_account_and_pointed_at_rasa() -> None:
     status, headers, page = fetch("/chat?as=jane")
     assert status == 200
     assert "Signed in as <strong>Jane Doe</strong>" in page
     assert headers["Cache-Control"] == "no-store"
     settings = widget_settings(page)
     assert settings["signedInAs"] == "jane"
-    widget = settings["widget"]
-    assert widget["customData"] == {"customer_token": "signed(+15550100001)"}
-    assert widget["socketUrl"] == RASA
-    assert widget["socketPath"] == "/socket.io/"
-    assert widget["params"]["storage"] == "session"
-    assert f'src="/chat/static/{WEBCHAT_BUNDLE}"' in page
+    assert settings["token"] == "signed(C001)"
+    assert settings["socketUrl"] == RASA
+    assert settings["socketPath"] == "/socket.io/"
+    assert '<script type="module" src="/chat/static/chat.js"></script>' in page
 
 
 def test_a_guest_chats_without_any_token() -> None:
     issued = []
-    status, _, page = fetch("/chat?as=guest", issue_token=lambda phone: issued.append(phone) or "never")
+    status, _, page = fetch("/chat?as=guest", issue_token=lambda customer_id: issued.append(customer_id) or "never")
     assert status == 200
-    assert widget_settings(page)["widget"]["customData"] == {}
+    assert widget_settings(page)["token"] is None  # the chat server gives a guest a visitor conversation
     assert issued == []
     assert "Not signed in" in page
 
@@ -78,28 +77,29 @@ def test_an_unknown_customer_gets_a_400_page_saying_so_with_the_name_escaped() -
 
 def test_markup_in_a_name_or_a_token_cannot_leave_its_place_in_the_page() -> None:
     hostile = "</script><script>alert(1)</script><!--"
-    customers = {"x&y": (f"Eve {hostile}", "+15550100009")}
+    customers = {"x&y": DemoCustomer("x&y", f"Eve {hostile}", "+15550100009", "C009")}
     _, _, sign_in = fetch("/chat", customers=customers)
     assert '<a href="/chat?as=x%26y">Eve &lt;/script&gt;' in sign_in
 
-    status, _, page = fetch("/chat?as=x%26y", customers=customers, issue_token=lambda phone: hostile)
+    status, _, page = fetch("/chat?as=x%26y", customers=customers, issue_token=lambda customer_id: hostile)
     assert status == 200
-    assert page.count("<script") == 3  # the settings, the widget bundle and acme-chat.js: nothing else
+    assert page.count("<script") == 2  # the settings and chat.js: nothing else
     assert "alert(1)</script>" not in page
-    assert widget_settings(page)["widget"]["customData"]["customer_token"] == hostile
+    assert widget_settings(page)["token"] == hostile
 
 
-def test_the_vendored_widget_and_the_page_script_are_served() -> None:
-    status, headers, body = fetch(f"/chat/static/{WEBCHAT_BUNDLE}")
+def test_the_chat_module_and_its_vendored_socket_client_are_served() -> None:
+    status, headers, body = fetch("/chat/static/chat.js")
     assert status == 200
     assert "javascript" in headers["Content-Type"]
-    assert body.startswith("!function(e,t)")
-    assert fetch("/chat/static/acme-chat.js")[0] == 200
+    assert 'import { io } from "./vendor/socket.io-4.7.5.esm.min.js";' in body
+    status, _, vendored = fetch("/chat/static/vendor/socket.io-4.7.5.esm.min.js")
+    assert status == 200 and vendored.startswith("/*!\n * Socket.IO v4.7.5")
 
 
 @pytest.mark.parametrize("socket_url, customers, problem", [
     ("127.0.0.1:5005", CUSTOMERS, "socket_url"),
-    (RASA, {"guest": ("Gus", "+15550100010")}, "guest"),
+    (RASA, {"guest": DemoCustomer("guest", "Gus", "+15550100010", "C010")}, "guest"),
 ])
 def test_bad_settings_are_refused_when_the_routes_are_added(socket_url: str, customers: Mapping, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):

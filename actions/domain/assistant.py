@@ -257,7 +257,7 @@ class Assistant:
                     "Sign in on our website and chat from there, or say 'agent' and a person will help you."
                 ]
             return [
-                "I couldn't find an Acme account linked to this number, so I can't look into account details here. "
+                "I couldn't find your Acme account, so I can't look into account details here. "
                 "I'm happy to answer general questions, or say 'agent' and a person will help you."
             ]
         if ctx.customer.status == "closed":

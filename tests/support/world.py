@@ -26,6 +26,7 @@ from actions.domain.evidence import TranscriptLine
 from actions.domain.messaging import SmsSender
 from actions.domain.policy import RiskPolicy, load_policy
 from actions.domain.services import Services
+from actions.domain.sessions import customer_key
 from actions.domain.step_up import StepUp
 from actions.domain.stores import Stores
 from actions.domain.turn import Turn
@@ -38,9 +39,12 @@ from tests.support.codes import latest_code
 from tests.support.databases import migrated_sqlite_url
 from tests.support.race import race
 
-JANE = "+15550100001"
-SAM = "+15550100002"
-PRIYA = "+15550100003"
+#: The demo customers' conversations, as the channels' identity resolvers key them.
+JANE = customer_key("C001")
+SAM = customer_key("C002")
+PRIYA = customer_key("C003")
+#: Their phones on file, where codes are texted.
+PHONES = {JANE: "+15550100001", SAM: "+15550100002", PRIYA: "+15550100003"}
 START = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 
 #: The request each intent stands for, as the Rasa rules route them.
@@ -79,8 +83,8 @@ class World:
     engine: Optional[Engine] = None  # the stores' database, with sql=True
 
     def say(self, who: str, text: str, intent: str, confidence: float = 0.95, *, channel: str = "",
-            signed_in_as: Optional[str] = None, **entities: str) -> str:
-        """One customer message; ``channel``/``signed_in_as`` play a web chat session and its identity token."""
+            **entities: str) -> str:
+        """One customer message in conversation ``who`` (a customer's key or a visitor id)."""
         texts = self.history.setdefault(who, [])
         texts.append(text)
         intents = self.intents.setdefault(who, [])
@@ -91,7 +95,7 @@ class World:
         turn = Turn(
             conversation_id=who, request=REQUEST_OF_INTENT.get(intent, "reply"), intent=intent,
             confidence=confidence, text=text, entities=entities, recent_texts=tuple(texts),
-            consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel, customer_phone=signed_in_as,
+            consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel,
         )
         replies = self.assistant.handle(turn)
         lines.extend(TranscriptLine(self.clock.now(), "bot", reply) for reply in replies)
@@ -105,17 +109,18 @@ class World:
         """The same message handled by ``times`` workers at the same moment (a real race)."""
         return race(times, lambda: self.say(who, text, intent))
 
-    def last_code(self, phone: str) -> str:
-        return latest_code(self.outbox, phone)
+    def last_code(self, who: str) -> str:
+        """The latest code texted to the phone on file of ``who`` (a conversation, or a phone)."""
+        return latest_code(self.outbox, PHONES.get(who, who))
 
-    def codes_sent(self, phone: str) -> int:
-        return sum(1 for m in read_outbox(self.outbox) if m["to"] == phone)
+    def codes_sent(self, who: str) -> int:
+        return sum(1 for m in read_outbox(self.outbox) if m["to"] == PHONES.get(who, who))
 
     def events(self, who: str) -> List[str]:
         return [entry.event for entry in self.services.audit.entries(who)]
 
-    def customer(self, phone: str):
-        return self.business.find_customer_by_phone(phone)
+    def customer(self, who: str):
+        return self.business.find_customer_by_phone(PHONES.get(who, who))
 
     def executions(self) -> List[ExecutionRow]:
         """Every action the business actually ran, one row per idempotency key."""
