@@ -42,8 +42,9 @@ from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
 from handoff.desk import Desk
 from handoff.domain.errors import Forbidden, InboxError, NotFound
+from handoff.domain.login_throttle import LoginThrottle
 from handoff.domain.people import User
-from handoff.login_throttle import LoginThrottle
+from handoff.login_throttle import SqlLoginThrottle
 from handoff.rasa_client import RasaConversations
 from handoff.settings import InboxSettings
 from handoff.store import FeedEvent, InboxStore
@@ -87,7 +88,6 @@ class Page:
 def create_app(settings: InboxSettings) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, session_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
-    app[THROTTLE] = LoginThrottle()
     app[SOCKETS] = set()
     app[TEMPLATES] = {name: Template((HERE / "templates" / name).read_text(encoding="utf-8"))
                       for name in ("login.html", "inbox.html")}
@@ -133,6 +133,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     store = InboxStore(engine)
     desk = Desk(store, services)
     app[DESK] = desk
+    app[THROTTLE] = SqlLoginThrottle(engine, services.clock)
     if settings.demo:
         added = await asyncio.to_thread(create_demo_users, store, desk.now)
         if added:
@@ -304,15 +305,15 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await login_page(request, "The form expired; please sign in again.", username, status=403)
     desk, throttle = request.app[DESK], request.app[THROTTLE]
     who = username.strip().lower()
-    wait = throttle.wait_seconds(who, desk.now)
+    # counted before the password is checked, in one step with the decision: parallel guesses can't all get in
+    wait = await asyncio.to_thread(throttle.try_now, who)
     if wait:
         return await login_page(request, f"Too many wrong passwords for this username: try again in "
                                          f"{(wait + 59) // 60} minute{'s' if wait > 60 else ''}.", username, status=429)
     result = await asyncio.to_thread(auth.log_in, desk.store, username, password, desk.now)
     if result is None:
-        throttle.failed(who, desk.now)
         return await login_page(request, "Wrong username or password.", username, status=401)
-    throttle.succeeded(who)
+    await asyncio.to_thread(throttle.succeeded, who)
     user, token, _ = result
     await asyncio.to_thread(desk.s.audit.append, _login_audit(desk, user))
     response = web.HTTPFound("/")

@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set
 
@@ -28,7 +28,6 @@ from handoff import app as inbox_app
 from handoff.app import DESK, PUSH_TIMEOUT, SOCKETS, Page
 from handoff.auth import token_hash
 from handoff.domain.people import Role, User
-from handoff.login_throttle import LoginThrottle
 from handoff.tables import InboxSessionRow
 from tests.support.inbox import PASSWORDS, Inbox, Person, hidden_csrf, running_inbox
 from tests.support.waiting import eventually
@@ -684,14 +683,3 @@ def test_after_five_wrong_passwords_a_username_waits_even_with_the_right_one(inb
     assert login_error(blocked.text) == "Too many wrong passwords for this username: try again in 15 minutes."
     assert "inbox_session" not in blocked.cookies
     assert inbox.submit_login("maria", PASSWORDS["maria"]).status_code == 302  # other people are not held up
-
-
-def test_the_throttle_forgets_old_failures_and_a_success_clears_them() -> None:
-    throttle = LoginThrottle(max_failures=2, window=timedelta(minutes=10))
-    start = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
-    throttle.failed("ali", start)
-    throttle.failed("ali", start + timedelta(minutes=1))
-    assert throttle.wait_seconds("ali", start + timedelta(minutes=2)) == 8 * 60
-    assert throttle.wait_seconds("ali", start + timedelta(minutes=10, seconds=1)) == 0  # the first one aged out
-    throttle.succeeded("ali")
-    assert throttle.wait_seconds("ali", start + timedelta(minutes=2)) == 0

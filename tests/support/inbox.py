@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import requests
 from aiohttp import web
@@ -47,12 +47,17 @@ class Inbox:
 
     def submit_login(self, username: str, password: str, csrf: Optional[str] = THE_FORMS_TOKEN) -> requests.Response:
         """Post the login form as a browser would: the form's hidden csrf field and its cookie."""
+        return self.filled_login(username, password, csrf)()
+
+    def filled_login(self, username: str, password: str,
+                     csrf: Optional[str] = THE_FORMS_TOKEN) -> Callable[[], requests.Response]:
+        """A login form fetched and filled in; calling the result submits it (so many can be sent at once)."""
         form = self.login_form()
         fields = {"username": username, "password": password}
         if csrf is not None:
             fields["csrf"] = hidden_csrf(form.text) if csrf == THE_FORMS_TOKEN else csrf
         cookie = {"inbox_login_csrf": form.cookies["inbox_login_csrf"]}  # sent even when marked Secure (TLS ends in front)
-        return requests.post(f"{self.url}/login", data=fields, cookies=cookie, allow_redirects=False, timeout=10)
+        return lambda: requests.post(f"{self.url}/login", data=fields, cookies=cookie, allow_redirects=False, timeout=30)
 
     def sign_in(self, username: str) -> "Person":
         answer = self.submit_login(username, PASSWORDS[username])
