@@ -375,6 +375,12 @@ def test_naming_only_managers_for_account_closures_keeps_seniors_out(limits: App
     assert managers_only.queue_for("close_account", None) == "manager"
 
 
+def test_a_role_the_limits_leave_out_approves_no_amount(limits: ApprovalRules) -> None:
+    no_agents = replace(limits, limits_cents={"senior": 1_000_00, "manager": 10_000_00})
+    assert approval_rules.refusal(a_request(50), ALI, no_agents, ()) == (
+        "an agent has no approval limit: a senior or a manager may approve $50.00")
+
+
 def test_deciding_an_old_version_is_a_conflict(limits: ApprovalRules) -> None:
     decided = approval_rules.approve(a_request(700), MARIA, limits, (), 1, LATER).after
 
