@@ -21,6 +21,7 @@ from actions.domain.policy import QUEUES
 from actions.domain.services import Services
 from actions.domain.signoff import OutcomeUnknown, SignOff
 from handoff.domain import approvals as approval_rules
+from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.approvals import Approval, Decision
 from handoff.domain.errors import Conflict, Forbidden, InboxError, NotFound
@@ -77,6 +78,9 @@ class Desk:
         counts = self.store.unanswered([ticket.id])
         pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
         approval = self.s.approvals.for_pending(ticket.pending_id) if ticket.pending_id else None
+        can = ticket_rules.allowed(ticket, user)
+        waiting = pending if can["handback"] and pending and pending.stage is Stage.WITH_AGENT else None
+        refused = sign_off.hand_back_refusal(user, waiting, self.s.policy) if waiting else None
         return {
             **self._item(ticket, counts.get(ticket.id, (0, None))),
             "evidence": dict(ticket.evidence),
@@ -87,7 +91,9 @@ class Desk:
             if approval and user.sees_approvals and user.sees(approval.queue) else None,
             "outcome": ticket.outcome,
             "resolution": ticket.resolution,
-            "can": ticket_rules.allowed(ticket, user),
+            # the hand-back offers "approved" only to someone who may sign the waiting action off
+            "can": {**can, "handback_approved": bool(waiting) and refused is None},
+            "cannot_approve_because": refused.message if refused else None,
         }
 
     def _item(self, ticket: Ticket, unanswered: tuple) -> Dict[str, Any]:
@@ -174,8 +180,8 @@ class Desk:
             id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
             customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
             summary=pending.summary, reasons=pending.reasons + ((f"raised_by_agent: {note.strip()}",) if note.strip() else ()),
-            requested_at=self.now, queue=self.s.policy.approvals.queue_for(pending.amount_cents), raised_by=user.username,
-            evidence=ticket.evidence,
+            requested_at=self.now, queue=self.s.policy.approvals.queue_for(pending.request.kind, pending.amount_cents),
+            raised_by=user.username, evidence=ticket.evidence,
         )
         self.s.approvals.add(request)
         self.store.add_note(ticket, "system", user.username, f"Sent for approval ({request.queue} queue): {pending.headline}",
@@ -222,23 +228,14 @@ class Desk:
         return pending
 
     def _may_sign_off(self, user: User, pending: PendingAction) -> None:
-        """A person handling the case may sign off what the customer could have confirmed, within their limit.
-
-        An action whose run was not confirmed was signed off already: re-running it under its
-        own key is always allowed, and tells whether the first run went through.
-        """
-        if pending.claimed_at is not None:
-            return
-        tier = self.s.policy.actions.get(pending.request.kind)
-        if tier == "otp":
-            raise InboxError("this action needs the customer's one-time code: hand back with 'continue' and the bot will send it")
-        if pending.outcome == "approval":
-            raise InboxError("this action needs someone else's approval (four eyes): use Request approval")
-        limit = self.s.policy.approvals.limit_of(user.role.value)
-        if pending.amount_cents is not None and pending.amount_cents > limit:
+        """A person handling the case may sign off what the customer could have confirmed, if the
+        policy lets their role sign off that action (see ``sign_off``); a refusal is on record."""
+        refused = sign_off.hand_back_refusal(user, pending, self.s.policy)
+        if isinstance(refused, Forbidden):
             self.s.record("sign_off_refused", pending.conversation_id, actor=actor(user), pending=pending,
-                          why=f"above the {format_cents(limit)} limit")
-            raise Forbidden(f"{format_cents(pending.amount_cents)} is above your {format_cents(limit)} limit: use Request approval")
+                          why=refused.message)
+        if refused:
+            raise refused
 
     def _apply(self, user: User, change: Change, message: Optional[tuple] = None,
                outgoing: tuple | list = (), feed: str = "updated") -> None:

@@ -24,6 +24,8 @@ import requests
 from sqlalchemy import update
 from sqlmodel import Session
 
+from actions.acme.models import ExecutionRow
+from actions.domain.pending import Stage
 from handoff import app as inbox_app
 from handoff.app import DESK, PUSH_TIMEOUT, SOCKETS, Page
 from handoff.auth import token_hash
@@ -271,13 +273,42 @@ def test_an_admin_reads_approvals_but_approving_is_refused_with_the_reason(inbox
     admin = inbox.sign_in("admin")
     approval_id = inbox.new_approval("manager")
     seen = admin.get(f"/api/approvals/{approval_id}").json()
-    assert seen["can"]["approve"] is False and seen["cannot_because"] == "an admin can't approve requests"
+    why = "an admin approves nothing: a senior or a manager may approve $700.00"
+    assert seen["can"]["approve"] is False and seen["cannot_because"] == why
 
     answer = admin.post(f"/api/approvals/{approval_id}/approve", {"version": seen["version"]})
 
     assert answer.status_code == 403
-    assert answer.json()["error"].endswith("an admin can't approve requests")
+    assert answer.json()["error"].endswith(why)
     assert admin.get(f"/api/approvals/{approval_id}").json()["status"] == "pending"
+
+
+def test_an_admin_handing_back_approved_is_a_403_that_says_who_may_and_nothing_runs(inbox: Inbox) -> None:
+    admin, ali = inbox.sign_in("admin"), inbox.sign_in("ali")
+    ticket_id, pending_id = inbox.new_ticket_holding_an_address_change()
+    assert admin.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).status_code == 200
+    seen = admin.ticket(ticket_id)
+    why = ("an admin approves nothing: an agent, a senior or a manager may sign off an address change; "
+           "use Request approval")
+    assert (seen["can"]["handback"], seen["can"]["handback_approved"], seen["cannot_approve_because"]) == (True, False, why)
+
+    answer = admin.post(f"/api/tickets/{ticket_id}/handback", {"version": seen["version"], "outcome": "approved", "note": ""})
+
+    assert (answer.status_code, answer.json()) == (403, {"error": why})
+    after = admin.ticket(ticket_id)
+    assert (after["status"], after["assignee"], after["version"]) == ("assigned", "admin", seen["version"])
+    services = inbox.app[DESK].s
+    pending = services.pendings.get(pending_id)
+    assert pending is not None and pending.stage is Stage.WITH_AGENT and pending.claimed_at is None
+    with services.business.session() as session:  # the business ran nothing under its key
+        assert session.get(ExecutionRow, pending.idempotency_key) is None
+    [refused] = [e for e in services.audit.entries(after["conversation_id"]) if e.event == "sign_off_refused"]
+    assert (refused.actor, refused.detail["why"]) == ("admin:admin", why)
+
+    # handed to an agent the policy names, "approved" is on offer again
+    assert admin.post(f"/api/tickets/{ticket_id}/assign", {"version": seen["version"], "username": "ali"}).status_code == 200
+    offered = ali.ticket(ticket_id)
+    assert (offered["can"]["handback_approved"], offered["cannot_approve_because"]) == (True, None)
 
 
 # -- bad input is a 4xx with a message, never a 500 ----------------------------------------------

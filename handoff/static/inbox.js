@@ -1045,10 +1045,15 @@
         h('button', { type: 'button', class: 'button', testid: 'request-approval-submit', on: { click: (e) => ticketAction('request-approval', { note: note.value.trim() }, 'Approval requested', e.currentTarget, ['approval-note']) } }, 'Request')));
     }
     if (can.handback) {
+      // "approved" is offered only to someone who may sign the waiting action off; the server says why not
+      const outcomes = OUTCOMES.filter(([value]) => value !== 'approved' || can.handback_approved);
       const outcome = field('select', 'handback-outcome', { class: 'input', testid: 'handback-outcome', 'aria-label': 'Outcome' },
-        OUTCOMES.map(([value, label]) => h('option', { value }, label)));
+        outcomes.map(([value, label]) => h('option', { value }, label)));
       const note = field('textarea', 'handback-note', { class: 'input', rows: 2, testid: 'handback-note' });
       const hint = h('div', { class: 'action-hint' });
+      const cannotApprove = t.cannot_approve_because
+        ? h('div', { class: 'action-hint', testid: 'cannot-approve' }, 'You can\u2019t approve the waiting action: ' + t.cannot_approve_because + '.')
+        : null;
       const syncHint = () => {
         const found = OUTCOMES.find(([value]) => value === outcome.value);
         hint.textContent = found ? found[2] : '';
@@ -1056,7 +1061,7 @@
       };
       outcome.addEventListener('change', syncHint);
       syncHint();
-      forms.push(actionForm('Hand back to the bot', [outcome, hint, note],
+      forms.push(actionForm('Hand back to the bot', [outcome, hint, cannotApprove, note],
         h('button', { type: 'button', class: 'button button-primary', testid: 'handback-submit', on: { click: (e) => {
           const text = note.value.trim();
           if (outcome.value === 'rejected' && !text) return invalid(note, 'Give the reason for rejecting: the customer hears it.');
