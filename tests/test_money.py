@@ -87,6 +87,9 @@ def test_an_amount_written_the_ways_people_write_it_is_read_in_cents(written: st
         ("twenty twenty dollars", f'I can\'t be sure what amount "twenty twenty dollars" is. {IN_DIGITS}'),
         ("a fifty", f'I can\'t be sure what amount "a fifty" is. {IN_DIGITS}'),
         ("one hundred and", f'I can\'t be sure what amount "one hundred and" is. {IN_DIGITS}'),
+        ("zero five dollars", f'I can\'t be sure what amount "zero five dollars" is. {IN_DIGITS}'),
+        ("one two", f'I can\'t be sure what amount "one two" is. {IN_DIGITS}'),
+        ("a", f'I couldn\'t read "a" as an amount. {TRY_AGAIN}'),
     ],
 )
 def test_an_amount_that_cant_be_taken_as_written_is_refused_with_what_to_write(written: str, message: str) -> None:

@@ -43,13 +43,13 @@ _AFTER = rf"{_CURRENCY}\b"
 
 # the whole of one field or phrase
 _PHRASE = re.compile(rf"(?P<sign>[{_MINUS}]|(?:minus|negative)\s)?\s*(?:us\$|\$|usd\b)?\s*(?P<sign2>[{_MINUS}])?\s*"
-                     rf"(?P<number>.+?)\s*{_CURRENCY}?", re.IGNORECASE)
+                     rf"(?P<number>.+?)\s*(?P<currency>{_CURRENCY})?", re.IGNORECASE)
 _EXACT = re.compile(r"(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)?(?:\.\d{1,2})?")
 _TOO_PRECISE = re.compile(r"(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)?\.\d{3,}")
 
 # amounts inside a message: marked as money, in cents, or (when an amount was asked for) bare
-_MARKED = re.compile(rf"{_SIGN}?{_BEFORE}\s?[{_MINUS}]?\s?{_NUMBER}(?:\s?{_AFTER})?|{_SIGN}?(?<![\w.,]){_NUMBER}\s?{_AFTER}",
-                     re.IGNORECASE)
+_MARKED = re.compile(rf"{_SIGN}?{_BEFORE}\s?[{_MINUS}]?\s?{_NUMBER}(?:\s?{_AFTER})?"
+                     rf"|{_SIGN}?(?<![\w.,]){_NUMBER}\s?{_AFTER}", re.IGNORECASE)
 _IN_CENTS = re.compile(rf"(?<![\w.,]){_NUMBER}\s?(?:cents?\b|¢)", re.IGNORECASE)
 # a lone "one" is too often "this one" to be a dollar
 _BARE = re.compile(rf"{_SIGN}?(?<![\w.,$])(?!one\b(?![\s-]+{_NUMBER_WORD})){_NUMBER}", re.IGNORECASE)
@@ -60,9 +60,9 @@ def parse_amount(text: str) -> int:
 
     Thousands separators only in groups of three, at most two decimals, more than zero.
     """
-    written = " ".join(str(text).split())
+    written = " ".join(text.split())
     match = _PHRASE.fullmatch(written) if len(written) <= 60 else None
-    if not match:
+    if not match or (match.group("number").lower() in ("a", "an") and not match.group("currency")):
         raise AmountError(f"I couldn't read \"{written}\" as an amount. {HOW}")
     number = match.group("number")
     if re.search(r"\d", number):
@@ -110,7 +110,8 @@ def _digits_to_cents(number: str, written: str) -> int:
     if _EXACT.fullmatch(number) and number != ".":
         whole, _, fraction = number.replace(",", "").partition(".")
         if len(whole) > MAX_DOLLAR_DIGITS:
-            raise AmountError(f"\"{written}\" is more than $9,999,999.99, the most an amount can be. {HOW}")
+            most = format_cents(10 ** (MAX_DOLLAR_DIGITS + 2) - 1)
+            raise AmountError(f"\"{written}\" is more than {most}, the most an amount can be. {HOW}")
         return int(whole or "0") * 100 + int((fraction + "00")[:2])
     if _TOO_PRECISE.fullmatch(number):
         raise AmountError(f"\"{written}\" has more than two decimals: amounts are in dollars and cents. {HOW}")
@@ -134,7 +135,7 @@ def _words_to_dollars(phrase: str, written: str) -> int:
         elif value is not None and value < 20 and last in ("start", "tens", "hundred", "thousand", "and") \
                 and not (token == "zero" and len(tokens) > 1) and not (last == "tens" and value >= 10):
             group, last = group + value, "unit"
-        elif value is not None and last in ("start", "hundred", "thousand", "and"):
+        elif value is not None and value >= 20 and last in ("start", "hundred", "thousand", "and"):
             group, last = group + value, "tens"
         elif token == "hundred" and (last == "start" or (last in ("unit", "a") and group < 20)):
             group, last = max(group, 1) * 100, "hundred"
@@ -144,6 +145,6 @@ def _words_to_dollars(phrase: str, written: str) -> int:
             last = "and"
         else:
             raise unsure
-    if last in ("start", "and") or (last == "a" and len(tokens) > 1):
+    if last in ("start", "and"):
         raise unsure
     return total + group
