@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 from actions.domain.audit import AuditEntry
 from actions.domain.evidence import RECOMMENDATIONS
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
-from actions.domain.money import cents, format_cents
+from actions.domain.money import AmountError, format_cents, parse_amount
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.policy import QUEUES
 from actions.domain.services import Services
@@ -343,9 +343,9 @@ class Desk:
     def modify(self, user: User, approval_id: str, version: Optional[int], amount: str, reason: str) -> None:
         approval = self._deciding(user, approval_id)
         try:
-            new_cents = cents(str(amount).strip().lstrip("$")) if str(amount or "").strip() else None
-        except ValueError:
-            raise InboxError(f"{amount!r} is not an amount; write it like 450.00") from None
+            new_cents = parse_amount(amount) if (amount or "").strip() else None
+        except AmountError as refused:
+            raise InboxError(refused.message) from None
         decision = self._decide(user, approval, lambda handled: approval_rules.modify(
             approval, user, self.s.policy.approvals, handled, version, new_cents, reason, self.now),
             outgoing=[bot_runs(APPROVAL_ACTION)])

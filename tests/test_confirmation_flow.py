@@ -370,7 +370,8 @@ def test_only_a_clear_yes_signs_off_even_when_the_classifier_is_sure(world: Worl
 def test_a_zero_dollar_refund_is_refused_not_turned_into_a_full_one(world: World) -> None:
     reply = world.say(JANE, "refund $0 for order 1001", "request_refund")
 
-    assert reply == "A refund needs an amount above $0.00. How much would you like back?"
+    assert reply == ('"$0" is zero: an amount must be more than $0.00. Write it like 12.50. '
+                     "How much would you like back?")
     assert world.services.pendings.awaiting_customer(JANE) is None
 
 

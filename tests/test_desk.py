@@ -389,6 +389,40 @@ def test_a_modified_refund_goes_back_to_jane_to_confirm_the_lower_amount(floor: 
     assert floor.executed() == [("refund", 450_00)]
 
 
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("0,0,1", 'I couldn\'t read "0,0,1": commas only separate thousands, as in 1,250.00. Write it like 12.50.'),
+        ("$-5", '"$-5" is below zero: an amount must be more than $0.00. Write it like 12.50.'),
+        ("$12.345", '"$12.345" has more than two decimals: amounts are in dollars and cents. Write it like 12.50.'),
+        ("$0", '"$0" is zero: an amount must be more than $0.00. Write it like 12.50.'),
+        ("450 or so", 'I couldn\'t read "450 or so" as an amount. Write it like 12.50.'),
+    ],
+)
+def test_a_manager_who_types_an_amount_that_cant_be_taken_is_told_what_to_write_and_nothing_changes(
+        floor: Floor, typed: str, error: str) -> None:
+    request = jane_asks_for(floor, "700")
+
+    with pytest.raises(InboxError) as refused:
+        floor.desk.modify(floor.person("maria"), request.id, 1, typed, "the milk frother is missing")
+
+    assert (refused.value.status, refused.value.message) == (400, error)
+    assert floor.decided(request.id) == request
+    assert floor.stage(request) is Stage.APPROVAL
+    assert floor.queued() == [] and floor.executed() == []
+    assert floor.audit("approval_modified") == []
+
+
+@pytest.mark.parametrize(("typed", "cents"), [("$450", 450_00), ("1,250.00", 1250_00), ("fifty dollars", 50_00)])
+def test_a_manager_may_type_the_lower_amount_the_way_people_write_money(floor: Floor, typed: str, cents: int) -> None:
+    a_big_order(floor, "2005", "Sofa", 2_000)
+    request = jane_asks_for(floor, "1500", order="2005")
+
+    floor.desk.modify(floor.person("maria"), request.id, 1, typed, "")
+
+    assert floor.decided(request.id).new_amount_cents == cents
+
+
 def test_a_modified_amount_is_not_sent_for_approval_again_when_the_customer_confirms_it(floor: Floor) -> None:
     prompt = floor.world.say(PRIYA, "I'd like a refund of $200 for order 1006", "request_refund")
     assert "needs a manager's approval (2 refunds in the last 30 days)" in prompt  # her history, not the amount

@@ -336,6 +336,30 @@ def test_a_malformed_claim_is_a_400_that_says_what_is_wrong(inbox: Inbox, body: 
     assert (answer.status_code, answer.json()) == (status, {"error": error})
 
 
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("0,0,1", 'I couldn\'t read "0,0,1": commas only separate thousands, as in 1,250.00. Write it like 12.50.'),
+        ("$-5", '"$-5" is below zero: an amount must be more than $0.00. Write it like 12.50.'),
+        (12.345, '"12.345" has more than two decimals: amounts are in dollars and cents. Write it like 12.50.'),
+        (-5, '"-5" is below zero: an amount must be more than $0.00. Write it like 12.50.'),
+    ],
+    ids=["bad-thousands", "negative", "three-decimals-as-a-number", "negative-number"],
+)
+def test_a_modify_with_an_amount_that_cant_be_taken_is_a_400_that_says_what_to_write(inbox: Inbox, amount: Any,
+                                                                                      error: str) -> None:
+    maria = inbox.sign_in("maria")
+    approval_id = inbox.new_approval("manager")
+    seen = maria.get(f"/api/approvals/{approval_id}").json()
+
+    answer = maria.post(f"/api/approvals/{approval_id}/modify",
+                        {"version": seen["version"], "amount": amount, "reason": "box missing"})
+
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+    after = maria.get(f"/api/approvals/{approval_id}").json()
+    assert (after["status"], after["version"], after["amount"]) == ("pending", seen["version"], "$700.00")
+
+
 def test_an_unknown_ticket_is_a_404(inbox: Inbox) -> None:
     maria = inbox.sign_in("maria")
 

@@ -8,7 +8,7 @@ request, which is answered, clarified, refused, or proposed for sign-off as the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import List, Optional, Tuple
 
@@ -270,7 +270,7 @@ class Assistant:
         details = read_details(turn.text, turn.entities, expecting_amount=bool(draft and draft.missing == "amount"))
         if draft:
             known = {key: value for key, value in draft.fields.items() if key in Details.__dataclass_fields__}
-            details = replace(Details(**known), **{k: v for k, v in asdict(details).items() if v is not None})
+            details = replace(Details(**known), **details.remembered(), amount_problem=details.amount_problem)
         if kind in ANSWERS:
             decision = self._assess(ctx, kind)
             self.s.record("answered", turn.conversation_id, customer_id=ctx.customer.id, request=kind, decision=decision)
@@ -283,8 +283,7 @@ class Assistant:
         outcome = propose(kind, account, details, self.s.clock.now().date(), turn.text,
                           self.s.policy.refunds.returns_window_days)
         if isinstance(outcome, Question):
-            known = {k: v for k, v in asdict(details).items() if v is not None}
-            self.s.drafts.put(turn.conversation_id, Draft(kind, {**known, **outcome.known}, outcome.missing))
+            self.s.drafts.put(turn.conversation_id, Draft(kind, {**details.remembered(), **outcome.known}, outcome.missing))
             self.s.record("asked_for_detail", turn.conversation_id, customer_id=ctx.customer.id, request=kind, missing=outcome.missing)
             return [outcome.text]
         self.s.drafts.clear(turn.conversation_id)
@@ -370,6 +369,10 @@ class Assistant:
         reply = classify_reply(turn.intent, turn.text, details, confident)
         phone = ctx.customer.phone if ctx.customer else turn.conversation_id
         if reply.kind is ReplyKind.AMOUNT and pending.stage is Stage.CONFIRM and pending.request.kind == "refund":
+            if details.amount_problem:  # "make it $-5": say what was wrong; the waiting refund stays as it was
+                self.s.record("amount_refused", pending.conversation_id, actor="customer", pending=pending,
+                              why=details.amount_problem)
+                return [details.amount_problem, self.signoff.reminder(pending)]
             return self._change_amount(ctx, pending, reply.amount_cents or 0, details.order_id)
         return self.signoff.answer(pending, reply, phone, evidence=lambda: self._evidence(
             ctx, Decision("approval", pending.tier, _reasons_of(pending), pending.policy_version), pending).to_dict())

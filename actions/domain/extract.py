@@ -7,10 +7,10 @@ entity costs a clarifying question at worst, never a wrong action.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Mapping, Optional
+from dataclasses import asdict, dataclass
+from typing import Dict, Mapping, Optional, Union
 
-from actions.domain.money import parse_amount
+from actions.domain.money import AmountError, find_amount
 
 SLOTS = ("morning", "afternoon", "evening")
 _ORDER = re.compile(r"(?<![\d$.,])#?(\d{4})(?![\d.,]|\s?(?:dollars?|usd|bucks))", re.IGNORECASE)
@@ -25,6 +25,7 @@ _BRANDS = ("visa", "mastercard", "amex", "american express", "discover")
 class Details:
     order_id: Optional[str] = None
     amount_cents: Optional[int] = None
+    amount_problem: Optional[str] = None  # an amount was named but can't be taken: what to tell the customer
     email: Optional[str] = None
     address: Optional[str] = None
     slot: Optional[str] = None
@@ -32,12 +33,23 @@ class Details:
     card_last4: Optional[str] = None
     card_brand: Optional[str] = None
 
+    def remembered(self) -> Dict[str, Union[str, int]]:
+        """What is worth keeping for the customer's next message: what they said, not what was wrong with it."""
+        return {key: value for key, value in asdict(self).items() if value is not None and key != "amount_problem"}
+
 
 def read_details(text: str, entities: Mapping[str, str], *, expecting_amount: bool = False) -> Details:
+    """The amount comes from the text through the one money parser, not from Rasa's ``amount``
+    entity: that regex stops at two decimals ("$12.345" -> "$12.34") and knows no words."""
     lowered = text.lower()
+    try:
+        amount, problem = find_amount(text, bare_number_ok=expecting_amount), None
+    except AmountError as refused:
+        amount, problem = None, refused.message
     return Details(
         order_id=_order_id(text, entities),
-        amount_cents=_amount(text, entities, expecting_amount),
+        amount_cents=amount,
+        amount_problem=problem,
         email=(entities.get("email") or _first(_EMAIL, text)),
         address=_address(text),
         slot=_slot(lowered, entities),
@@ -52,15 +64,6 @@ def _order_id(text: str, entities: Mapping[str, str]) -> Optional[str]:
         return None  # "the card ending 5555" is a card, not an order
     value = (entities.get("order_id") or "").strip("#")
     return value if value.isdigit() else _first(_ORDER, text)
-
-
-def _amount(text: str, entities: Mapping[str, str], expecting_amount: bool) -> Optional[int]:
-    value = entities.get("amount")
-    if value:
-        parsed = parse_amount(value, bare_number_ok=True)
-        if parsed is not None:
-            return parsed
-    return parse_amount(text, bare_number_ok=expecting_amount)
 
 
 def _address(text: str) -> Optional[str]:

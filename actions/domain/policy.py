@@ -16,7 +16,6 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
-from actions.domain.money import cents
 
 OUTCOMES = ("auto", "confirm", "otp", "approval", "handoff")
 #: Tiers an action kind may be mapped to. ``by_amount`` is for refunds (see RefundRules).
@@ -370,7 +369,7 @@ class _Reader:
     def money(self, value: Any, key: str) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise self.error(key, f"must be a positive amount in dollars, got {value!r}")
-        return cents(f"{value:.2f}")
+        return round(value * 100)
 
     def keyword_topic(self, topic: str, value: Any, key: str) -> KeywordTopic:
         fields = self.mapping(value, key, required=("priority", "words"))

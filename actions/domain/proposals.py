@@ -57,6 +57,8 @@ def propose(kind: str, account: Account, details: Details, today: date, text: st
 
 
 def _refund(account: Account, details: Details, today: date, window_days: int) -> Outcome:
+    if details.amount_problem:  # asked again before anything else: never read as "no amount", the whole order
+        return Question("amount", f"{details.amount_problem} How much would you like back?")
     picked = _pick_order(account, details, lambda o: o.refundable_cents > 0 and o.status == "delivered", "refund")
     if not isinstance(picked, Order):
         return picked

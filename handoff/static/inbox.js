@@ -1259,12 +1259,10 @@
         h('span', { class: 'money-field' }, h('span', { class: 'money-sign' }, '$'), amount),
         modifyReason,
         h('button', { type: 'button', class: 'button', testid: 'modify-submit', on: { click: (e) => {
-          const value = amount.value.replace(/[$,\s]/g, '');
-          if (!/^\d+(\.\d{1,2})?$/.test(value) || Number(value) <= 0) return invalid(amount, 'Enter the new amount, e.g. 450.00.');
-          if (typeof a.amount_cents === 'number' && Math.round(Number(value) * 100) >= a.amount_cents) {
-            return invalid(amount, 'The new amount must be lower than the ' + (a.amount || 'amount asked for') + '.');
-          }
-          approvalAction('modify', { amount: Number(value).toFixed(2), reason: modifyReason.value.trim() }, 'Amount changed', e.currentTarget, ['modify-amount', 'modify-reason']);
+          // sent as typed: the server's one money parser says what is wrong with it ("0,0,1" is not $1.00)
+          const value = amount.value.trim();
+          if (!value) return invalid(amount, 'Enter the new amount, e.g. 450.00.');
+          approvalAction('modify', { amount: value, reason: modifyReason.value.trim() }, 'Amount changed', e.currentTarget, ['modify-amount', 'modify-reason']);
         } } }, 'Modify')) : null);
   }
 
