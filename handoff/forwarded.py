@@ -18,7 +18,6 @@ from aiohttp.typedefs import Handler, Middleware
 from handoff.settings import Network
 
 
-
 def scheme_from_trusted_proxies(proxies: Sequence[Network]) -> Middleware:
     """A middleware that hands on the request with the scheme a trusted proxy reports."""
 

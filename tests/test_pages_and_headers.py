@@ -7,11 +7,13 @@ from 127.0.0.1, like anyone who reaches the inbox around the proxy.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
-from typing import Dict, Iterator, List, Set
+from typing import Any, Dict, Iterator, List, Set
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
 import pytest
 import requests
 
@@ -24,10 +26,10 @@ from tests.test_inbox_app import cookie_flags
 #: The references by which a page makes the browser fetch something (links to other pages are not).
 PAGE_ASSET = re.compile(r"<(?:script|img|iframe|frame|audio|video|source|embed|track|input)\b[^>]*?\ssrc=[\"']([^\"']*)"
                         r"|<(?:link)\b[^>]*?\shref=[\"']([^\"']*)"
-                        r"|<object\b[^>]*?\sdata=[\"']([^\"']*)", re.I)
+                        r"|<object\b[^>]*?\sdata=[\"']([^\"']*)", re.IGNORECASE)
 #: CSS's own fetches, in a stylesheet or in CSS a script injects (the widget does).
-CSS_FETCH = re.compile(r"@import\s+(?:url\()?\s*[\"']?([^\"')\s;]+)|url\(\s*[\"']?([^\"')\s]+)", re.I)
-ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+CSS_FETCH = re.compile(r"@import\s+(?:url\()?\s*[\"']?([^\"')\s;]+)|url\(\s*[\"']?([^\"')\s]+)", re.IGNORECASE)
+ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -142,12 +144,22 @@ def test_behind_a_trusted_proxy_that_says_https_the_cookies_are_secure_and_the_s
         page = requests.get(f"{inbox.url}/", headers=over_tls, timeout=10,
                             cookies={"inbox_session": signed_in.cookies["inbox_session"]})
         over_plain_http = requests.get(f"{inbox.url}/login", headers={"X-Forwarded-Proto": "http"}, timeout=10)
+        csrf_of_page = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
+        assert csrf_of_page
+
+        async def live_updates() -> Any:
+            async with aiohttp.ClientSession() as session:
+                ws = await session.ws_connect(f"{inbox.url}/ws", headers={
+                    **over_tls, "Cookie": f"inbox_session={signed_in.cookies['inbox_session']}"})
+                await ws.send_json({"type": "hello", "csrf": csrf_of_page.group(1)})
+                return await ws.receive_json(timeout=5)
 
         assert "secure" in cookie_flags(form, "inbox_login_csrf")
         assert signed_in.status_code == 302
         assert {"secure", "httponly", "samesite=strict"} <= cookie_flags(signed_in, "inbox_session")
         assert directives(page)["connect-src"] == f"'self' wss://{urlsplit(inbox.url).netloc}"
         assert "secure" not in cookie_flags(over_plain_http, "inbox_login_csrf")
+        assert asyncio.run(live_updates()) == {"type": "ready"}
 
 
 @pytest.mark.parametrize("proxies", ["10.0.0.300", "proxy.internal", "10.0.0.0/33"])
