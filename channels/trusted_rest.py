@@ -5,6 +5,12 @@ webhook can speak as any customer. The channel therefore answers only requests c
 ``Authorization: Bearer <HITL_REST_TOKEN>``: a back-office system, the tests, a developer's
 curl. Customers' browsers use the web chat (socket.io), where identity is a signed token.
 Without a token configured the channel refuses everything.
+
+Rasa's REST channel reads the body as it comes: a JSON list, a string, ``null`` or an empty
+body crash it (500), and a sender or message of the wrong type goes on into the tracker. Here
+the body must be a JSON object with the sender and the message as text (``actions.json_input``
+refuses malformed, deeply nested or unstorable JSON); anything else is a 400 that says what to
+fix, before Rasa sees it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from actions.json_input import BadJson, json_object
 
 TOKEN_VARIABLE = "HITL_REST_TOKEN"
 
@@ -43,6 +51,24 @@ class TrustedRestInput(RestInput):
             if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
                 return response.json({"error": "send 'Authorization: Bearer <token>' with the REST channel's token"},
                                      status=401)
+            if request.method == "POST":
+                try:
+                    request.parsed_json = message_body(request.body)  # what Rasa's handler then reads
+                except BadJson as unusable:
+                    return response.json({"error": unusable.message}, status=400)
             return None
 
         return webhook
+
+
+def message_body(raw: bytes) -> Dict[str, Any]:
+    """A customer's message as the REST channel takes it: who, what, and optionally metadata."""
+    body = json_object(raw)
+    for key, what in (("sender", "the customer's phone number"), ("message", "what the customer wrote")):
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise BadJson(f"'{key}' must be {what}, as text")
+    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+        raise BadJson("'metadata', when given, must be a JSON object")
+    if body.get("input_channel") is not None and not isinstance(body["input_channel"], str):
+        raise BadJson("'input_channel', when given, must be text")
+    return body

@@ -323,8 +323,14 @@ def test_an_admin_handing_back_approved_is_a_403_that_says_who_may_and_nothing_r
         (b'{"version": "1"}', 400, "'version' must be a whole number"),
         (b'{"version": true}', 400, "'version' must be a whole number"),
         (b"{}", 400, "say which version of the ticket you are acting on ('version')"),
+        (b"[" * 100_000, 400, "the request body is nested too deeply (at most 32 levels)"),
+        (b'{"version": 1, "x": ' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"}", 400,
+         "the request body is nested too deeply (at most 32 levels)"),
+        (b'{"version": ' + b"9" * 5000 + b"}", 400, "the request body has a number with too many digits"),
+        (b'{"version": NaN}', 400, "the request body is not valid JSON"),
     ],
-    ids=["broken-json", "not-utf8", "a-list", "version-as-text", "version-as-bool", "no-version"],
+    ids=["broken-json", "not-utf8", "a-list", "version-as-text", "version-as-bool", "no-version",
+         "nested-past-the-parser", "nested-deeper-than-anything-we-read", "a-5000-digit-number", "nan"],
 )
 def test_a_malformed_claim_is_a_400_that_says_what_is_wrong(inbox: Inbox, body: bytes, status: int, error: str) -> None:
     ali = inbox.sign_in("ali")
@@ -424,8 +430,11 @@ def test_the_websocket_refuses_the_upgrade_without_a_session_or_from_another_sit
         ({"type": "hello", "csrf": "é"}, 4403),
         ({"type": "ping"}, 4403),
         ("hello, it's me", 4401),
+        ("[" * 100_000, 4401),
+        ('{"type": "hello", "csrf": ' + "9" * 5000 + "}", 4401),
     ],
-    ids=["wrong-csrf", "no-csrf", "csrf-a-number", "csrf-not-ascii", "no-hello", "not-json"],
+    ids=["wrong-csrf", "no-csrf", "csrf-a-number", "csrf-not-ascii", "no-hello", "not-json", "nested-deeply",
+         "a-5000-digit-number"],
 )
 def test_the_websocket_closes_unless_the_first_message_is_a_hello_with_the_csrf_token(inbox: Inbox, hello: Any,
                                                                                        code: int) -> None:
@@ -449,6 +458,25 @@ def test_after_the_hello_the_websocket_answers_ping_and_refuses_anything_else(in
     pong, refused = asyncio.run(scenario())
     assert pong == {"type": "pong"}
     assert refused["type"] == "error" and "changes go through the API" in refused["error"]
+
+
+def test_a_deeply_nested_or_5000_digit_message_on_the_websocket_is_refused_and_the_page_stays_open(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+
+    async def scenario() -> List[Dict[str, Any]]:
+        async with aiohttp.ClientSession() as session:
+            page = await open_page(session, ali)
+            answers = []
+            for message in ("[" * 100_000, '{"type": "ping", "n": ' + "9" * 5000 + "}", '{"type": "ping"}'):
+                await page.ws.send_str(message)
+                answers.append(await page.next())
+            return answers
+
+    assert asyncio.run(scenario()) == [
+        {"type": "error", "error": "the message is nested too deeply (at most 32 levels)"},
+        {"type": "error", "error": "the message has a number with too many digits"},
+        {"type": "pong"},
+    ]
 
 
 def test_a_new_ticket_in_the_agent_queue_is_pushed_to_the_agents_open_page(inbox: Inbox) -> None:

@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 #: Where ``add_webchat_routes`` serves ``channels/webchat/static``.
 STATIC_PREFIX = "/chat/static"
-#: The vendored widget; its version is in the file name so browsers never run a stale copy.
+#: The vendored widget; its version (and our one change to it, see static/README.md) is in the
+#: file name so browsers never run a stale copy.
 WEBCHAT_VERSION = "1.0.1"
-WEBCHAT_BUNDLE = f"rasa-webchat-{WEBCHAT_VERSION}.js"
+WEBCHAT_BUNDLE = f"rasa-webchat-{WEBCHAT_VERSION}-no-font-cdn.js"
 #: The ``as`` value of the not-signed-in option on the sign-in page.
 GUEST = "guest"
 
