@@ -8,13 +8,14 @@ request, which is answered, clarified, refused, or proposed for sign-off as the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import List, Optional, Tuple
 
 from actions.domain import answers
 from actions.domain.account import Account
-from actions.domain.business import Customer
+from actions.domain.business import STORE_CREDIT, Customer
 from actions.domain.evidence import EvidencePack, build_evidence
 from actions.domain.extract import Details, read_details
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
@@ -42,6 +43,7 @@ from actions.domain.stores import Draft
 from actions.domain.turn import SESSION_CHANNELS, Turn
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
+_QUESTION = re.compile(r"\s*(?:how|what|what's|whats|is|do|does)\b", re.IGNORECASE)
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 
 
@@ -58,6 +60,7 @@ class Assistant:
         self.signoff = SignOff(services)
 
     def handle(self, turn: Turn) -> List[str]:
+        turn = _store_credit_wanted(turn)
         ticket = self.s.handoffs.open_for(turn.conversation_id)
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
             self._more_urgent(turn, ticket)
@@ -164,8 +167,8 @@ class Assistant:
         if ctx.customer is None:
             return []
         amount = approval.new_amount_cents or 0
-        details = Details(order_id=str(pending.request.params["order_id"]), amount_cents=amount)
-        outcome = propose("refund", Account.load(self.s.business, ctx.customer), details, self.s.clock.now().date(),
+        outcome = propose("refund", Account.load(self.s.business, ctx.customer), _same_refund(pending, amount),
+                          self.s.clock.now().date(),
                           returns_window_days=self.s.policy.refunds.returns_window_days)
         if not isinstance(outcome, Proposal):
             return [outcome.text]
@@ -384,8 +387,7 @@ class Assistant:
         assert ctx.customer is not None
         account = Account.load(self.s.business, ctx.customer)
         # "sorry, I meant $30 for order 1003": the order the customer names now wins over the pending one
-        details = Details(order_id=order_id or str(pending.request.params["order_id"]), amount_cents=amount_cents)
-        outcome = propose("refund", account, details, self.s.clock.now().date(),
+        outcome = propose("refund", account, _same_refund(pending, amount_cents, order_id), self.s.clock.now().date(),
                           returns_window_days=self.s.policy.refunds.returns_window_days)
         if not isinstance(outcome, Proposal):  # the earlier request stays open
             return [outcome.text] if offer else [outcome.text, self.signoff.reminder(pending)]
@@ -483,6 +485,25 @@ class Assistant:
             request=kind, intent=turn.intent, confidence=turn.confidence, text=turn.text,
             sentiment=ctx.sentiment, consecutive_fallbacks=turn.consecutive_fallbacks, **facts,  # type: ignore[arg-type]
         ), self.s.policy)
+
+
+def _store_credit_wanted(turn: Turn) -> Turn:
+    """ "I'd like store credit for order 1003" reads to the NLU like a balance question, but it
+    names an order and asks for store credit: it is a request to refund that order as store credit."""
+    if turn.request != "account_balance" or _QUESTION.match(turn.text):
+        return turn
+    details = read_details(turn.text, turn.entities)
+    if details.refund_to == STORE_CREDIT and details.order_id:
+        return replace(turn, request="refund")
+    return turn
+
+
+def _same_refund(pending: PendingAction, amount_cents: int, order_id: Optional[str] = None) -> Details:
+    """The waiting refund with a new amount (or order), still going where the customer chose."""
+    params = pending.request.params
+    destination = params.get("destination")
+    return Details(order_id=order_id or str(params["order_id"]), amount_cents=amount_cents,
+                   refund_to=str(destination) if destination else None)
 
 
 def _reasons_of(pending: PendingAction) -> Tuple[Reason, ...]:
