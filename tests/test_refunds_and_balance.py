@@ -134,3 +134,24 @@ def test_a_new_amount_for_store_credit_is_still_store_credit(world: World) -> No
     assert prompt.startswith("Add $20.00 of store credit to your Acme account for order 1001")
     world.say(JANE, "yes", "affirm")
     assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+
+
+def test_jane_switches_a_waiting_card_refund_to_store_credit_and_back(world: World) -> None:
+    world.say(JANE, "I want a refund for order 1001", "request_refund")
+
+    # what the trained model makes of these: change_amount (0.55), then ask_balance (0.64)
+    switched = world.say(JANE, "actually, can I have it as store credit instead?", "change_amount", confidence=0.55)
+    assert switched == STORE_CREDIT_1001
+    back = world.say(JANE, "actually put it on my card, not store credit", "ask_balance", confidence=0.64)
+    assert back.startswith("Refund $42.50 to your Visa ending 4242 for order 1001")
+
+    world.say(JANE, "yes", "affirm")
+    assert (balance(world), refunded(world, "1001")) == (0, 4250)
+    changes = [(e.detail["old_destination"], e.detail["new_destination"])
+               for e in world.entries(JANE) if e.event == "refund_destination_changed"]
+    assert changes == [("original_payment_method", "store_credit"), ("store_credit", "original_payment_method")]
+
+
+def test_the_returns_policy_says_where_refunds_go_and_that_store_credit_is_a_choice(world: World) -> None:
+    reply = world.say(JANE, "what's your returns policy?", "ask_returns_policy")
+    assert "Refunds go back to the card you paid with" in reply and "rather have store credit" in reply
