@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from actions.acme.models import PaymentMethodRow
+from actions.domain.business import ActionRequest
 from actions.domain.pending import Stage
 from tests.support.world import JANE, World, make_world
 
@@ -70,6 +71,17 @@ def test_the_refund_is_offered_to_the_card_that_paid_even_after_jane_changed_her
 
     assert prompt.startswith("Refund $42.50 to your Visa ending 4242 for order 1001 (Wireless headphones)")
     assert world.say(JANE, "yes", "affirm").endswith("to your Visa ending 4242. It will show in 3-5 working days.")
+
+
+def test_a_card_removed_since_still_gets_the_refund_not_the_card_that_replaced_it(world: World) -> None:
+    removed = world.business.execute(ActionRequest("remove_payment_method", "C001", {"payment_method_id": "P001"}), "rm")
+    assert removed.message.endswith("Your Mastercard ending 5555 is now your default card.")
+
+    prompt = world.say(JANE, "I want a refund for order 1001", "request_refund")
+
+    assert prompt.startswith("Refund $42.50 to the card you paid with for order 1001 (Wireless headphones)")
+    assert world.say(JANE, "yes", "affirm").startswith("Refunded $42.50 for order 1001 to the card you paid with.")
+    assert balance(world) == 0
 
 
 def test_saying_no_to_store_credit_keeps_the_refund_on_the_card(world: World) -> None:
@@ -155,3 +167,10 @@ def test_jane_switches_a_waiting_card_refund_to_store_credit_and_back(world: Wor
 def test_the_returns_policy_says_where_refunds_go_and_that_store_credit_is_a_choice(world: World) -> None:
     reply = world.say(JANE, "what's your returns policy?", "ask_returns_policy")
     assert "Refunds go back to the card you paid with" in reply and "rather have store credit" in reply
+
+
+def test_store_credit_without_an_order_asks_which_and_stays_store_credit(world: World) -> None:
+    question = world.say(JANE, "I'd like a refund as store credit", "request_refund")
+    assert question.startswith("Which order is this about?")
+
+    assert world.say(JANE, "order 1001", "inform") == STORE_CREDIT_1001
