@@ -439,6 +439,21 @@ def test_a_modified_amount_is_not_sent_for_approval_again_when_the_customer_conf
     assert offered.reasons == ("approved_by_person: maria approved $120.00 (request " + request.ref + ")",)
 
 
+def test_a_manager_lowers_priyas_store_credit_and_it_stays_store_credit(floor: Floor) -> None:
+    prompt = floor.world.say(PRIYA, "I'd like $200 back for order 1006 as store credit", "request_refund")
+    assert prompt.startswith("Add $200.00 of store credit to your Acme account for order 1006 (TV stand)")
+    floor.world.say(PRIYA, "yes", "affirm")
+    [request] = floor.store.approvals(pending=True)
+
+    floor.desk.modify(floor.person("maria"), request.id, 1, "120.00", "partial: the stand was assembled")
+    told, _ = floor.world.assistant.approvals_decided(floor.world.news(PRIYA))
+    assert told[1].startswith("Add $120.00 of store credit to your Acme account for order 1006")
+
+    assert floor.world.say(PRIYA, "yes", "affirm") == (
+        "Added $120.00 of store credit to your Acme account for order 1006. Your balance is now $158.00, ready to spend.")
+    assert floor.world.customer(PRIYA).balance_cents == 38_00 + 120_00
+
+
 def test_an_agent_sends_a_held_refund_for_approval_and_cannot_approve_it_themselves(floor: Floor) -> None:
     ali, sofia = floor.person("ali"), floor.person("sofia")
     floor.world.say(JANE, "I'd like a refund of $700 for order 1003", "request_refund")

@@ -1,4 +1,5 @@
-"""Details a customer gives in free text: order numbers, amounts, emails, addresses, slots, codes.
+"""Details a customer gives in free text: order numbers, amounts, emails, addresses, slots, codes,
+and whether a refund should be store credit.
 
 Rasa's entity extractors find most of them; these fallbacks read the raw text so a missed
 entity costs a clarifying question at worst, never a wrong action.
@@ -10,6 +11,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Dict, Mapping, Optional, Union
 
+from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT
 from actions.domain.money import AmountError, find_amount
 
 SLOTS = ("morning", "afternoon", "evening")
@@ -19,6 +21,11 @@ _CODE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})(?!\d)")
 _ADDRESS = re.compile(r"\b(?:to|is|at)\s*:?\s+(\d+[\w\s,.'-]*[A-Za-z][\w\s,.'-]*)$", re.IGNORECASE)
 _LAST4 = re.compile(r"(?:ending|ends|last four|last 4|\*+)\s*(?:in|with)?\s*(\d{4})\b", re.IGNORECASE)
 _BRANDS = ("visa", "mastercard", "amex", "american express", "discover")
+_STORE_CREDIT = re.compile(
+    r"\b(?:store|account|acme|shop) credit\b|\bas (?:a )?credit\b|\b(?:to|on|onto|into) my (?:acme )?(?:account )?balance\b",
+    re.IGNORECASE,
+)
+_NOT = re.compile(r"\b(?:not|no|don'?t|do not|never|without|instead of|rather than)\b[\w\s']{0,20}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,9 @@ class Details:
     code: Optional[str] = None
     card_last4: Optional[str] = None
     card_brand: Optional[str] = None
+    #: Where a refund goes when the customer said so: STORE_CREDIT only when they asked for it in
+    #: words, ORIGINAL_PAYMENT_METHOD when they said they don't want it ("not store credit").
+    refund_to: Optional[str] = None
 
     def remembered(self) -> Dict[str, Union[str, int]]:
         """What is worth keeping for the customer's next message: what they said, not what was wrong with it."""
@@ -56,7 +66,15 @@ def read_details(text: str, entities: Mapping[str, str], *, expecting_amount: bo
         code=_code(text, entities),
         card_last4=_first(_LAST4, text),
         card_brand=next((brand for brand in _BRANDS if brand in lowered), None),
+        refund_to=_refund_to(text),
     )
+
+
+def _refund_to(text: str) -> Optional[str]:
+    match = _STORE_CREDIT.search(text)
+    if not match:
+        return None
+    return ORIGINAL_PAYMENT_METHOD if _NOT.search(text[:match.start()]) else STORE_CREDIT
 
 
 def _order_id(text: str, entities: Mapping[str, str]) -> Optional[str]:
