@@ -13,13 +13,14 @@ from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from actions.domain.audit import AuditEntry
-from actions.domain.evidence import RECOMMENDATIONS
+from actions.domain.evidence import RECOMMENDATIONS, approval_flags, recommend_approval
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.money import cents, format_cents
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.policy import QUEUES
 from actions.domain.services import Services
 from actions.domain.signoff import OutcomeUnknown, SignOff
+from actions.domain.staff_words import stage_words, why_in_words
 from handoff.domain import approvals as approval_rules
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.approvals import Approval, Decision
@@ -28,6 +29,7 @@ from handoff.domain.people import User
 from handoff.domain.sla import deadline
 from handoff.domain.tickets import Change, Ticket
 from handoff.store import InboxStore, Outgoing
+from handoff.views import account_view, context_of, earlier_on_order, evidence_view, row_words
 
 #: What the bot runs when people hand a conversation back, or a manager decides.
 HANDBACK_ACTION = "action_handback"
@@ -77,9 +79,11 @@ class Desk:
         counts = self.store.unanswered([ticket.id])
         pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
         approval = self.s.approvals.for_pending(ticket.pending_id) if ticket.pending_id else None
+        evidence = ticket.evidence or {}
         return {
             **self._item(ticket, counts.get(ticket.id, (0, None))),
-            "evidence": dict(ticket.evidence),
+            "evidence": evidence_view(evidence, evidence.get("reasons") or ticket.reasons, ticket.topic),
+            "account": self._account(ticket.customer_id, evidence, ticket.created_at),
             "messages": [m.to_dict() for m in messages],
             "pending_action": _pending_view(pending) if pending else None,
             # the request's card, for those who may decide it; others see the pending action only
@@ -104,6 +108,7 @@ class Desk:
             "waiting_seconds": int(((ticket.closed_at or now) - ticket.created_at).total_seconds()),
             "sla": sla.to_dict(now) if sla and ticket.active else None,
             "summary": (ticket.evidence or {}).get("summary", ""),
+            **row_words(ticket.evidence or {}, ticket.reasons, ticket.topic),
             "last_customer_message": {"text": latest.text, "at": latest.at.isoformat()} if latest else None,
             "unanswered": count,
             "version": ticket.version,
@@ -295,21 +300,59 @@ class Desk:
             "kind": approval.kind, "amount_cents": approval.amount_cents,
             "amount": format_cents(approval.amount_cents) if approval.amount_cents is not None else None,
             "headline": pending.headline if pending else approval.summary, "summary": approval.summary,
-            "reasons": list(approval.reasons),
+            "why": why_in_words(approval.reasons, context_of(evidence, None)),
             "customer": {"id": customer.get("id"), "name": customer.get("name")},
             "conversation_id": approval.conversation_id, "requested_at": approval.requested_at.isoformat(),
             "raised_by": approval.raised_by, "due_at": due.isoformat(),
             "seconds_left": int((due - self.now).total_seconds()),
             "needs": approval_rules.approvals_needed(approval, rules), "approvals": list(approval.approvers),
-            "recommendation": evidence.get("recommendation") or NO_RECOMMENDATION,
             "decided_by": approval.decided_by, "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
             "decision_reason": approval.decision_reason, "result": approval.result, "version": approval.version,
             "ticket_id": ticket.id if ticket else None,
             **approval_rules.allowed(approval, user, rules, self.store.handled_by(approval.conversation_id)),
         }
         if with_evidence:
-            item["evidence"] = evidence or None
+            item.update(self._approval_card(approval, pending, evidence))
         return item
+
+    def _approval_card(self, approval: Approval, pending: Optional[PendingAction],
+                       evidence: Dict[str, Any]) -> Dict[str, Any]:
+        """The card's evidence: the account read live, earlier requests and refunds on the same order,
+        and the recommendation made from exactly those facts."""
+        account = self._account(approval.customer_id, evidence, approval.requested_at)
+        order_id = pending.request.params.get("order_id") if pending else None
+        history = earlier_on_order(str(order_id) if order_id else None, self._earlier_requests(approval, order_id),
+                                   account["refunds"])
+        if approval.kind == "refund":
+            flags = approval_flags(approval.reasons, context_of(evidence, None))
+            recommendation = recommend_approval(flags, account["recent_refunds"], account["refund_window_days"],
+                                                len(history["refunds"]) if history else 0)
+        else:
+            recommendation = evidence.get("recommendation") or NO_RECOMMENDATION
+        return {"recommendation": recommendation, "account": account, "same_order": history,
+                "evidence": evidence_view(evidence, evidence.get("reasons") or approval.reasons, None)}
+
+    def _earlier_requests(self, approval: Approval, order_id: object) -> List[Dict[str, Any]]:
+        """The customer's requests before this one on the same order, with how each was decided."""
+        earlier = []
+        for other in self.store.approvals_of_customer(approval.customer_id):
+            if other.id == approval.id or other.requested_at > approval.requested_at or order_id is None:
+                continue
+            other_pending = self.s.pendings.get(other.pending_id)
+            if other_pending is None or other_pending.request.params.get("order_id") != order_id:
+                continue
+            earlier.append({
+                "ref": other.ref, "amount": format_cents(other.amount_cents) if other.amount_cents is not None else None,
+                "headline": other_pending.headline, "status": other.status, "requested_at": other.requested_at.isoformat(),
+                "decided_by": other.decided_by, "decided_at": other.decided_at.isoformat() if other.decided_at else None,
+                "reason": other.decision_reason,
+                "new_amount": format_cents(other.new_amount_cents) if other.new_amount_cents is not None else None,
+            })
+        return earlier
+
+    def _account(self, customer_id: Optional[str], evidence: Dict[str, Any], taken_at) -> Dict[str, Any]:  # noqa: ANN001
+        return account_view(self.s.business, customer_id, evidence, taken_at, self.now,
+                            self.s.policy.refunds.history_window_days)
 
     def _deciding(self, user: User, approval_id: str) -> Approval:
         """The request a person is about to decide; an attempt outside their queues is refused on record."""
@@ -448,11 +491,12 @@ class Desk:
         keeps talking to them (their ticket is the conversation's oldest open one).
         """
         pending = self.s.pendings.get(unknown.pending.id) or unknown.pending
-        reason = f"execution_unconfirmed: the business did not confirm '{pending.headline}' ({unknown.detail})"
+        detail = f"the business did not confirm '{pending.headline}' ({unknown.detail})"
+        reason = f"execution_unconfirmed: {detail}"
         talking = self.s.handoffs.open_for(pending.conversation_id)
         ticket = self.store.ticket(talking.id) if talking else None
         if ticket is not None:
-            self.store.add_note(ticket, "system", None, f"URGENT: {reason}. A separate urgent ticket checks it.", AuditEntry(
+            self.store.add_note(ticket, "system", None, f"URGENT: {detail}. A separate urgent ticket checks it.", AuditEntry(
                 at=self.now, actor="system", event="execution_unconfirmed_noted", conversation_id=ticket.conversation_id,
                 customer_id=ticket.customer_id, pending_id=pending.id, policy_version=self.s.policy.version,
                 detail={"ticket_id": ticket.id, "ticket_version": ticket.version}))
@@ -500,6 +544,6 @@ def _not_while_unconfirmed(pending: Optional[PendingAction], doing: str) -> None
 
 def _pending_view(pending: PendingAction) -> Dict[str, Any]:
     return {"id": pending.id, "headline": pending.headline, "summary": pending.summary, "stage": pending.stage.value,
-            "kind": pending.request.kind, "amount_cents": pending.amount_cents,
+            "stage_words": stage_words(pending.stage.value), "kind": pending.request.kind, "amount_cents": pending.amount_cents,
             "amount": format_cents(pending.amount_cents) if pending.amount_cents is not None else None,
             "result": pending.result_message}

@@ -21,11 +21,9 @@ from actions.domain.risk import Decision
 from actions.domain.sentiment import SentimentReading
 from actions.domain.staff_words import (
     STEP_WORDS,
-    UNKNOWN_MOOD,
     CaseContext,
-    about_money,
+    case_context,
     clip,
-    mood,
     stage_words,
     why_in_words,
 )
@@ -108,8 +106,8 @@ def build_evidence(
     pending: Optional[PendingAction],
 ) -> EvidencePack:
     customer_texts = [line.text for line in transcript if line.speaker == "customer"] + [text]
-    context = CaseContext(topic=decision.topic, mood=mood(sentiment.latest, sentiment.window_mean) if sentiment.window_size
-                          else UNKNOWN_MOOD, about_money=about_money(intent, decision.topic, customer_texts))
+    scores = (sentiment.latest, sentiment.window_mean) if sentiment.window_size else (None, None)
+    context = case_context(decision.topic, intent, customer_texts, *scores)
     return EvidencePack(
         summary=_summary(conversation_id, intent, text, decision, context, account, pending, recent_refunds,
                          refund_window_days),
@@ -118,7 +116,7 @@ def build_evidence(
         confidence=round(confidence, 3),
         entities=dict(entities),
         sentiment=sentiment,
-        reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons),
+        reasons=tuple(r.text for r in decision.reasons),
         transcript=tuple(transcript),
         customer=customer_panel(account),
         orders=tuple(order_panel(o) for o in (account.orders if account else ())),
@@ -175,7 +173,7 @@ def _summary(conversation_id: str, intent: str, text: str, decision: Decision, c
             f"Needs approval because {why}.",
             f"Refunds in the last {refund_window_days} days: {recent_refunds}. Nothing has been done yet.",
         ])
-    reasons = [f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "handoff"]
+    reasons = [r.text for r in decision.reasons if r.outcome == "handoff"]
     unconfirmed = decision.topic == "execution_unconfirmed"
     want = WANTS.get(intent)
     lines = [f"{who} wants {want}: \"{clip(text)}\"." if want else f"{who} wrote: \"{clip(text)}\"."]
@@ -194,7 +192,7 @@ def _recommendation(decision: Decision, context: CaseContext, intent: str, confi
                     pending: Optional[PendingAction], recent_refunds: int, refund_window_days: int) -> str:
     codes = {r.code for r in decision.reasons}
     if decision.outcome == "approval":
-        reasons = [f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "approval"]
+        reasons = [r.text for r in decision.reasons if r.outcome == "approval"]
         return recommend_approval(approval_flags(reasons, context), recent_refunds, refund_window_days)
     advice: List[str] = []
     if decision.topic in RECOMMENDATIONS:
@@ -217,7 +215,7 @@ def _alternatives(decision: Decision, context: CaseContext, pending: Optional[Pe
                    for r in decision.reasons if r.outcome == "approval"]
         return tuple(options + ["Approve a lower amount: the customer is asked to confirm it again (Modify).",
                                 "Reject it: the customer is told the reason and nothing changes."])
-    handoff = [f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "handoff"]
+    handoff = [r.text for r in decision.reasons if r.outcome == "handoff"]
     options = [f"Carry on with the bot: ruled out ({why})." for why in why_in_words(handoff, context)]
     steps = {r.outcome for r in decision.reasons if r.outcome in STEP_WORDS}
     options += [f"{STEP_WORDS[step]}: overridden by the handoff." for step in sorted(steps)]

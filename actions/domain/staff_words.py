@@ -74,6 +74,13 @@ def mood(latest: Optional[float], window_mean: Optional[float] = None) -> str:
     return "calm" if worst < HAPPY_AT else "happy"
 
 
+def case_context(topic: Optional[str], intent: str, customer_texts: Iterable[str], latest: Optional[float] = None,
+                 window_mean: Optional[float] = None) -> CaseContext:
+    """What the wording of a case's reasons depends on, from its facts."""
+    return CaseContext(topic=topic, mood=mood(latest, window_mean),
+                       about_money=about_money(intent, topic, list(customer_texts)))
+
+
 def mood_of(sentiment: Optional[Mapping[str, object]]) -> str:
     """The mood of a stored sentiment reading (``{"latest", "window_mean", "window_size"}``)."""
     if not sentiment or not sentiment.get("window_size"):
