@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from actions.domain.audit import AuditEntry
-from actions.domain.evidence import RECOMMENDATIONS, approval_flags, recommend_approval
+from actions.domain.evidence import RECOMMENDATIONS
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.money import cents, format_cents
 from actions.domain.pending import PendingAction, Stage
@@ -29,12 +29,16 @@ from handoff.domain.people import User
 from handoff.domain.sla import deadline
 from handoff.domain.tickets import Change, Ticket
 from handoff.store import InboxStore, Outgoing
-from handoff.views import account_view, context_of, earlier_on_order, evidence_view, row_words
+from handoff.views import (
+    account_view,
+    approval_card,
+    context_of,
+    evidence_view,
+    row_words,
+)
 
 #: What the bot runs when people hand a conversation back, or a manager decides.
 HANDBACK_ACTION = "action_handback"
-#: For a request raised before the bot kept evidence with approvals.
-NO_RECOMMENDATION = "No recommendation on file: decide on the request, the reasons and the customer's history."
 APPROVAL_ACTION = "action_approval_decided"
 
 
@@ -83,7 +87,7 @@ class Desk:
         return {
             **self._item(ticket, counts.get(ticket.id, (0, None))),
             "evidence": evidence_view(evidence, evidence.get("reasons") or ticket.reasons, ticket.topic),
-            "account": self._account(ticket.customer_id, evidence, ticket.created_at),
+            "account": account_view(self.s, ticket.customer_id, evidence, ticket.created_at, self.now),
             "messages": [m.to_dict() for m in messages],
             "pending_action": _pending_view(pending) if pending else None,
             # the request's card, for those who may decide it; others see the pending action only
@@ -312,47 +316,8 @@ class Desk:
             **approval_rules.allowed(approval, user, rules, self.store.handled_by(approval.conversation_id)),
         }
         if with_evidence:
-            item.update(self._approval_card(approval, pending, evidence))
+            item.update(approval_card(self.store, self.s, approval, pending, evidence, self.now))
         return item
-
-    def _approval_card(self, approval: Approval, pending: Optional[PendingAction],
-                       evidence: Dict[str, Any]) -> Dict[str, Any]:
-        """The card's evidence: the account read live, earlier requests and refunds on the same order,
-        and the recommendation made from exactly those facts."""
-        account = self._account(approval.customer_id, evidence, approval.requested_at)
-        order_id = pending.request.params.get("order_id") if pending else None
-        history = earlier_on_order(str(order_id) if order_id else None, self._earlier_requests(approval, order_id),
-                                   account["refunds"])
-        if approval.kind == "refund":
-            flags = approval_flags(approval.reasons, context_of(evidence, None))
-            recommendation = recommend_approval(flags, account["recent_refunds"], account["refund_window_days"],
-                                                len(history["refunds"]) if history else 0)
-        else:
-            recommendation = evidence.get("recommendation") or NO_RECOMMENDATION
-        return {"recommendation": recommendation, "account": account, "same_order": history,
-                "evidence": evidence_view(evidence, evidence.get("reasons") or approval.reasons, None)}
-
-    def _earlier_requests(self, approval: Approval, order_id: object) -> List[Dict[str, Any]]:
-        """The customer's requests before this one on the same order, with how each was decided."""
-        earlier = []
-        for other in self.store.approvals_of_customer(approval.customer_id):
-            if other.id == approval.id or other.requested_at > approval.requested_at or order_id is None:
-                continue
-            other_pending = self.s.pendings.get(other.pending_id)
-            if other_pending is None or other_pending.request.params.get("order_id") != order_id:
-                continue
-            earlier.append({
-                "ref": other.ref, "amount": format_cents(other.amount_cents) if other.amount_cents is not None else None,
-                "headline": other_pending.headline, "status": other.status, "requested_at": other.requested_at.isoformat(),
-                "decided_by": other.decided_by, "decided_at": other.decided_at.isoformat() if other.decided_at else None,
-                "reason": other.decision_reason,
-                "new_amount": format_cents(other.new_amount_cents) if other.new_amount_cents is not None else None,
-            })
-        return earlier
-
-    def _account(self, customer_id: Optional[str], evidence: Dict[str, Any], taken_at) -> Dict[str, Any]:  # noqa: ANN001
-        return account_view(self.s.business, customer_id, evidence, taken_at, self.now,
-                            self.s.policy.refunds.history_window_days)
 
     def _deciding(self, user: User, approval_id: str) -> Approval:
         """The request a person is about to decide; an attempt outside their queues is refused on record."""

@@ -13,9 +13,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from actions.domain.account import Account
-from actions.domain.business import Business, BusinessUnavailable, Refund
-from actions.domain.evidence import WANTS, customer_panel, order_panel
+from actions.domain.business import BusinessUnavailable, Refund
+from actions.domain.evidence import (
+    WANTS,
+    approval_flags,
+    customer_panel,
+    order_panel,
+    recommend_approval,
+)
 from actions.domain.money import format_cents
+from actions.domain.pending import PendingAction
+from actions.domain.services import Services
 from actions.domain.staff_words import (
     CaseContext,
     case_context,
@@ -25,9 +33,13 @@ from actions.domain.staff_words import (
     topic_words,
     why_in_words,
 )
+from handoff.domain.approvals import Approval
+from handoff.store import InboxStore
 
 #: Refunds on an order are read from the start of the customer's history.
 SINCE_EVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: For a request that is not a refund and was raised without advice on file.
+NO_RECOMMENDATION = "No recommendation on file: decide on the request, the reasons and the customer's history."
 
 
 def context_of(evidence: Mapping[str, Any], topic: Optional[str]) -> CaseContext:
@@ -76,13 +88,14 @@ def evidence_view(evidence: Mapping[str, Any], reasons: Sequence[str], topic: Op
     }
 
 
-def account_view(business: Business, customer_id: Optional[str], evidence: Mapping[str, Any], taken_at: datetime,
-                 now: datetime, window_days: int) -> Dict[str, Any]:
+def account_view(services: Services, customer_id: Optional[str], evidence: Mapping[str, Any], taken_at: datetime,
+                 now: datetime) -> Dict[str, Any]:
     """The customer, their orders and refunds, read live; the handoff's snapshot if the business is down.
 
     ``live`` says which: with ``live`` false the panels show the snapshot "as of" ``as_of``.
     The refund count is over the policy's history window, the window the recommendation uses.
     """
+    business, window_days = services.business, services.policy.refunds.history_window_days
     if customer_id is None:
         return {"live": True, "as_of": now.isoformat(), "customer": None, "orders": [], "recent_refunds": 0,
                 "refund_window_days": window_days, "refunds": []}
@@ -103,13 +116,46 @@ def account_view(business: Business, customer_id: Optional[str], evidence: Mappi
     }
 
 
-def earlier_on_order(order_id: Optional[str], earlier: Sequence[Mapping[str, Any]],
-                     refunds: Sequence[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
-    """Earlier requests and decisions on the same order, and the refunds it already had."""
-    if not order_id:
-        return None
-    return {"order_id": order_id, "requests": list(earlier),
-            "refunds": [r for r in refunds if r.get("order_id") == order_id]}
+def approval_card(store: InboxStore, services: Services, approval: Approval, pending: Optional[PendingAction],
+                  evidence: Mapping[str, Any], now: datetime) -> Dict[str, Any]:
+    """An approval card's evidence: the account read live, earlier requests and refunds on the same
+    order, and the recommendation made from exactly those facts."""
+    account = account_view(services, approval.customer_id, evidence, approval.requested_at, now)
+    order_id = pending.request.params.get("order_id") if pending else None
+    history = None
+    if order_id is not None:
+        history = {"order_id": str(order_id), "requests": _earlier_requests(store, services, approval, order_id),
+                   "refunds": [r for r in account["refunds"] if r["order_id"] == str(order_id)]}
+    if approval.kind == "refund":
+        flags = approval_flags(approval.reasons, context_of(evidence, None))
+        recommendation = recommend_approval(flags, account["recent_refunds"], account["refund_window_days"],
+                                            len(history["refunds"]) if history else 0)
+    else:
+        recommendation = evidence.get("recommendation") or NO_RECOMMENDATION
+    return {"recommendation": recommendation, "account": account, "same_order": history,
+            "evidence": evidence_view(evidence, evidence.get("reasons") or approval.reasons, None)}
+
+
+def _earlier_requests(store: InboxStore, services: Services, approval: Approval, order_id: object) -> List[Dict[str, Any]]:
+    """The customer's requests before this one on the same order, with how each was decided."""
+    earlier = []
+    for other in store.approvals_of_customer(approval.customer_id):
+        if other.id == approval.id or other.requested_at > approval.requested_at:
+            continue
+        other_pending = services.pendings.get(other.pending_id)
+        if other_pending is None or other_pending.request.params.get("order_id") != order_id:
+            continue
+        earlier.append({
+            "ref": other.ref, "amount": _money(other.amount_cents), "headline": other_pending.headline,
+            "status": other.status, "requested_at": other.requested_at.isoformat(), "decided_by": other.decided_by,
+            "decided_at": other.decided_at.isoformat() if other.decided_at else None,
+            "reason": other.decision_reason, "new_amount": _money(other.new_amount_cents),
+        })
+    return earlier
+
+
+def _money(amount_cents: Optional[int]) -> Optional[str]:
+    return format_cents(amount_cents) if amount_cents is not None else None
 
 
 def _refund(refund: Refund) -> Dict[str, Any]:

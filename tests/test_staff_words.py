@@ -10,7 +10,13 @@ import pytest
 from actions.domain.policy import load_policy
 from actions.domain.risk import Signals, assess
 from actions.domain.sentiment import SentimentReading
-from actions.domain.staff_words import CaseContext, about_money, first_words, mood, why_in_words
+from actions.domain.staff_words import (
+    CaseContext,
+    about_money,
+    first_words,
+    mood,
+    why_in_words,
+)
 from actions.settings import PROJECT_ROOT
 
 POLICY = load_policy(PROJECT_ROOT / "bot" / "risk_policy.yml")
