@@ -20,6 +20,7 @@ from actions.domain.pending import PendingAction, Stage
 from actions.domain.policy import QUEUES
 from actions.domain.services import Services
 from actions.domain.signoff import OutcomeUnknown, SignOff
+from actions.domain.staff_words import stage_words, why_in_words
 from handoff.domain import approvals as approval_rules
 from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
@@ -29,11 +30,16 @@ from handoff.domain.people import User
 from handoff.domain.sla import deadline
 from handoff.domain.tickets import Change, Ticket
 from handoff.store import InboxStore, Outgoing
+from handoff.views import (
+    account_view,
+    approval_card,
+    context_of,
+    evidence_view,
+    row_words,
+)
 
 #: What the bot runs when people hand a conversation back, or a manager decides.
 HANDBACK_ACTION = "action_handback"
-#: For a request raised before the bot kept evidence with approvals.
-NO_RECOMMENDATION = "No recommendation on file: decide on the request, the reasons and the customer's history."
 APPROVAL_ACTION = "action_approval_decided"
 
 
@@ -81,9 +87,11 @@ class Desk:
         can = ticket_rules.allowed(ticket, user)
         waiting = pending if can["handback"] and pending and pending.stage is Stage.WITH_AGENT else None
         refused = sign_off.hand_back_refusal(user, waiting, self.s.policy) if waiting else None
+        evidence = ticket.evidence or {}
         return {
             **self._item(ticket, counts.get(ticket.id, (0, None))),
-            "evidence": dict(ticket.evidence),
+            "evidence": evidence_view(evidence, evidence.get("reasons") or ticket.reasons, ticket.topic),
+            "account": account_view(self.s, ticket.customer_id, evidence, ticket.created_at, self.now),
             "messages": [m.to_dict() for m in messages],
             "pending_action": _pending_view(pending) if pending else None,
             # the request's card, for those who may decide it; others see the pending action only
@@ -110,6 +118,7 @@ class Desk:
             "waiting_seconds": int(((ticket.closed_at or now) - ticket.created_at).total_seconds()),
             "sla": sla.to_dict(now) if sla and ticket.active else None,
             "summary": (ticket.evidence or {}).get("summary", ""),
+            **row_words(ticket.evidence or {}, ticket.reasons, ticket.topic),
             "last_customer_message": {"text": latest.text, "at": latest.at.isoformat()} if latest else None,
             "unanswered": count,
             "version": ticket.version,
@@ -292,20 +301,19 @@ class Desk:
             "kind": approval.kind, "amount_cents": approval.amount_cents,
             "amount": format_cents(approval.amount_cents) if approval.amount_cents is not None else None,
             "headline": pending.headline if pending else approval.summary, "summary": approval.summary,
-            "reasons": list(approval.reasons),
+            "why": why_in_words(approval.reasons, context_of(evidence, None)),
             "customer": {"id": customer.get("id"), "name": customer.get("name")},
             "conversation_id": approval.conversation_id, "requested_at": approval.requested_at.isoformat(),
             "raised_by": approval.raised_by, "due_at": due.isoformat(),
             "seconds_left": int((due - self.now).total_seconds()),
             "needs": approval_rules.approvals_needed(approval, rules), "approvals": list(approval.approvers),
-            "recommendation": evidence.get("recommendation") or NO_RECOMMENDATION,
             "decided_by": approval.decided_by, "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
             "decision_reason": approval.decision_reason, "result": approval.result, "version": approval.version,
             "ticket_id": ticket.id if ticket else None,
             **approval_rules.allowed(approval, user, rules, self.store.handled_by(approval.conversation_id)),
         }
         if with_evidence:
-            item["evidence"] = evidence or None
+            item.update(approval_card(self.store, self.s, approval, pending, evidence, self.now))
         return item
 
     def _deciding(self, user: User, approval_id: str) -> Approval:
@@ -445,11 +453,12 @@ class Desk:
         keeps talking to them (their ticket is the conversation's oldest open one).
         """
         pending = self.s.pendings.get(unknown.pending.id) or unknown.pending
-        reason = f"execution_unconfirmed: the business did not confirm '{pending.headline}' ({unknown.detail})"
+        detail = f"the business did not confirm '{pending.headline}' ({unknown.detail})"
+        reason = f"execution_unconfirmed: {detail}"
         talking = self.s.handoffs.open_for(pending.conversation_id)
         ticket = self.store.ticket(talking.id) if talking else None
         if ticket is not None:
-            self.store.add_note(ticket, "system", None, f"URGENT: {reason}. A separate urgent ticket checks it.", AuditEntry(
+            self.store.add_note(ticket, "system", None, f"URGENT: {detail}. A separate urgent ticket checks it.", AuditEntry(
                 at=self.now, actor="system", event="execution_unconfirmed_noted", conversation_id=ticket.conversation_id,
                 customer_id=ticket.customer_id, pending_id=pending.id, policy_version=self.s.policy.version,
                 detail={"ticket_id": ticket.id, "ticket_version": ticket.version}))
@@ -497,6 +506,6 @@ def _not_while_unconfirmed(pending: Optional[PendingAction], doing: str) -> None
 
 def _pending_view(pending: PendingAction) -> Dict[str, Any]:
     return {"id": pending.id, "headline": pending.headline, "summary": pending.summary, "stage": pending.stage.value,
-            "kind": pending.request.kind, "amount_cents": pending.amount_cents,
+            "stage_words": stage_words(pending.stage.value), "kind": pending.request.kind, "amount_cents": pending.amount_cents,
             "amount": format_cents(pending.amount_cents) if pending.amount_cents is not None else None,
             "result": pending.result_message}

@@ -909,7 +909,7 @@ def test_a_message_that_makes_a_waiting_case_urgent_raises_its_priority_not_the_
     assert (raised.priority, raised.queue, raised.version) == ("urgent", "agent", ticket.version)  # no one's click goes stale
     view = floor.desk.ticket_view(floor.person("ali"), ticket.id)
     assert view["sla"]["seconds_left"] == 300  # the urgent claim time, from when it was queued
-    assert "payment_security: mentions fraud" in view["messages"][-1]["text"]
+    assert "reported a problem with a payment (possible fraud)" in view["messages"][-1]["text"]
     assert view["messages"][-1]["text"].startswith("Priority raised to urgent: ")
     assert [e.detail["priority"] for e in floor.audit("ticket_priority_raised")] == ["urgent"]
 

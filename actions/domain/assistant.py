@@ -39,6 +39,7 @@ from actions.domain.signoff import (
     confirm_prompt,
     otp_prompt,
 )
+from actions.domain.staff_words import case_context, why_in_words
 from actions.domain.stores import Draft
 from actions.domain.turn import SESSION_CHANNELS, Turn
 
@@ -73,10 +74,13 @@ class Assistant:
 
     def _more_urgent(self, turn: Turn, ticket: HandoffRequest) -> None:
         """A message to people who haven't answered yet may change how urgent it is ("my card was stolen")."""
-        decision = self._assess(self._context(turn), "conversation")
+        ctx = self._context(turn)
+        decision = self._assess(ctx, "conversation")
         if decision.outcome != "handoff" or decision.priority not in PRIORITIES:
             return
-        why = "; ".join(r.detail for r in decision.reasons if r.outcome == "handoff")
+        context = case_context(decision.topic, turn.intent, turn.recent_texts, ctx.sentiment.latest,
+                               ctx.sentiment.window_mean)
+        why = "; ".join(why_in_words([r.text for r in decision.reasons if r.outcome == "handoff"], context))
         if self.s.handoffs.raise_priority(ticket.id, decision.priority, why, self.s.clock.now()):
             self.s.record("ticket_priority_raised", turn.conversation_id, customer_id=ticket.customer_id,
                           decision=decision, handoff_id=ticket.id, priority=decision.priority)
@@ -354,7 +358,7 @@ class Assistant:
             summary=proposal.sentence(),
             outcome=decision.outcome,
             tier=decision.tier,
-            reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons),
+            reasons=tuple(r.text for r in decision.reasons),
             policy_version=decision.policy_version,
             idempotency_key=self.s.make_id(),
             digest=action_digest(proposal.request),
@@ -448,7 +452,7 @@ class Assistant:
             id=self.s.make_id(), conversation_id=turn.conversation_id,
             customer_id=ctx.customer.id if ctx.customer else None,
             topic=topic, priority=decision.priority, queue=self.s.policy.inbox.queue_for(topic),
-            reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "handoff"),
+            reasons=tuple(r.text for r in decision.reasons if r.outcome == "handoff"),
             pending_id=pending.id if pending else None, created_at=self.s.clock.now(),
             evidence=self._evidence(ctx, decision, pending).to_dict(),
         )
