@@ -9,13 +9,18 @@ where identity is a signed token. Without a token configured the channel refuses
 The conversation is the customer's one conversation (``customer-<id>``), chosen by the REST
 identity resolver (``actions.domain.sessions.RestResolver``), never the ``sender`` text
 itself; a sender that is no customer is refused with a 400.
+
+Rasa's REST channel reads the body as it comes: a JSON list, a string, ``null`` or an empty
+body crash it (500), and a sender or message of the wrong type goes on into the tracker. Here
+the body must be a JSON object with the sender and the message as text (``actions.json_input``
+refuses malformed, deeply nested or unstorable JSON); anything else is a 400 that says what to
+fix, before Rasa sees it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -27,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.domain.sessions import Refused, RestResolver
+from actions.json_input import BadJson, json_object
 
 logger = logging.getLogger(__name__)
 TOKEN_VARIABLE = "HITL_REST_TOKEN"
@@ -65,24 +71,29 @@ class TrustedRestInput(RestInput):
                                      status=401)
             if request.method != "POST":
                 return None
-            body = _json_object(request)
-            if body is None or not isinstance(body.get("sender"), str):
-                return response.json({"error": "send a JSON object with 'sender' (the customer's phone number "
-                                               "on file) and 'message'"}, status=400)
+            try:
+                body = message_body(request.body)
+            except BadJson as unusable:
+                return response.json({"error": unusable.message}, status=400)
             resolution = await asyncio.to_thread(self.resolver.resolve, {"sender": body["sender"]})
             if isinstance(resolution, Refused):
                 logger.warning("REST message refused: %s", resolution.reason)
                 return response.json({"error": resolution.reason}, status=400)
+            request.parsed_json = body  # what Rasa's handler then reads
             request.ctx.conversation_id = resolution.conversation_id
             return None
 
         return webhook
 
 
-def _json_object(request: Request) -> Optional[Dict[str, Any]]:
-    """The body as a JSON object, or None for anything else (malformed, nested too deep, too big a number)."""
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
+def message_body(raw: bytes) -> Dict[str, Any]:
+    """A customer's message as the REST channel takes it: who, what, and optionally metadata."""
+    body = json_object(raw)
+    for key, what in (("sender", "the customer's phone number"), ("message", "what the customer wrote")):
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise BadJson(f"'{key}' must be {what}, as text")
+    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+        raise BadJson("'metadata', when given, must be a JSON object")
+    if body.get("input_channel") is not None and not isinstance(body["input_channel"], str):
+        raise BadJson("'input_channel', when given, must be text")
+    return body

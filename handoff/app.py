@@ -18,7 +18,6 @@ from string import Template
 from typing import (
     Any,
     AsyncIterator,
-    Awaitable,
     Callable,
     Dict,
     List,
@@ -30,12 +29,14 @@ from typing import (
 import aiohttp
 import yaml
 from aiohttp import WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from actions.acme.seed import DEMO_CUSTOMERS
 from actions.domain.audit import AuditEntry
 from actions.domain.services import new_id
 from actions.domain.session_tokens import SessionTokens
 from actions.domain.sessions import customer_key
+from actions.json_input import BadJson, json_object
 from actions.runtime import build_services
 from actions.store.database import make_engine
 from channels.webchat.page import add_webchat_routes
@@ -44,8 +45,11 @@ from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
 from handoff.desk import Desk
 from handoff.domain.errors import Forbidden, InboxError, NotFound
+from handoff.domain.login_throttle import LoginThrottle
 from handoff.domain.people import User
-from handoff.login_throttle import LoginThrottle
+from handoff.forwarded import scheme_from_trusted_proxies
+from handoff.login_throttle import SqlLoginThrottle
+from handoff.page_headers import page_headers
 from handoff.rasa_client import RasaConversations
 from handoff.settings import InboxSettings
 from handoff.store import FeedEvent, InboxStore
@@ -62,11 +66,8 @@ SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
 TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
 CANNED = web.AppKey("canned", list)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC = ("/login", "/chat", "/static/", "/health")
 MAX_ROW_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
-NUL_REFUSED = "text must not contain NUL characters"
-SURROGATE_REFUSED = "text must be valid Unicode (a lone surrogate escape such as \\ud800 is not)"
 #: A page gets this long to take each push; one that doesn't is dropped (it reconnects and catches up).
 PUSH_TIMEOUT = 2.0
 #: How often an open page's session is checked again when the page itself sends nothing.
@@ -87,9 +88,9 @@ class Page:
 
 
 def create_app(settings: InboxSettings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware, session_middleware], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[scheme_from_trusted_proxies(settings.trusted_proxies), page_headers,
+                                       errors_middleware, session_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
-    app[THROTTLE] = LoginThrottle()
     app[SOCKETS] = set()
     app[TEMPLATES] = {name: Template((HERE / "templates" / name).read_text(encoding="utf-8"))
                       for name in ("login.html", "inbox.html")}
@@ -135,6 +136,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     store = InboxStore(engine)
     desk = Desk(store, services)
     app[DESK] = desk
+    app[THROTTLE] = SqlLoginThrottle(engine, services.clock)
     if settings.demo:
         added = await asyncio.to_thread(create_demo_users, store, desk.now)
         if added:
@@ -252,6 +254,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except InboxError as refused:
         return web.json_response({"error": refused.message}, status=refused.status)
+    except BadJson as unreadable:
+        return web.json_response({"error": unreadable.message}, status=400)
     except web.HTTPException:
         raise
     except Exception:
@@ -306,15 +310,15 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await login_page(request, "The form expired; please sign in again.", username, status=403)
     desk, throttle = request.app[DESK], request.app[THROTTLE]
     who = username.strip().lower()
-    wait = throttle.wait_seconds(who, desk.now)
+    # counted before the password is checked, in one step with the decision: parallel guesses can't all get in
+    wait = await asyncio.to_thread(throttle.try_now, who)
     if wait:
         return await login_page(request, f"Too many wrong passwords for this username: try again in "
                                          f"{(wait + 59) // 60} minute{'s' if wait > 60 else ''}.", username, status=429)
     result = await asyncio.to_thread(auth.log_in, desk.store, username, password, desk.now)
     if result is None:
-        throttle.failed(who, desk.now)
         return await login_page(request, "Wrong username or password.", username, status=401)
-    throttle.succeeded(who)
+    await asyncio.to_thread(throttle.succeeded, who)
     user, token, _ = result
     await asyncio.to_thread(desk.s.audit.append, _login_audit(desk, user))
     response = web.HTTPFound("/")
@@ -345,51 +349,17 @@ async def inbox_page(request: web.Request) -> web.Response:
         csrf=html.escape(request["csrf"]),
         user_json=json.dumps(user.to_dict()).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"),
     )
-    return web.Response(text=body, content_type="text/html", headers={
-        "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'",
-        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-    })
+    return web.Response(text=body, content_type="text/html")
 
 
 # -- JSON API -------------------------------------------------------------------------------------
 
 
 async def _body(request: web.Request) -> Dict[str, Any]:
+    """The JSON object posted; no body is an empty one. Anything else is refused (``BadJson``: a 400)."""
     if not request.can_read_body:
         return {}
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InboxError("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InboxError("the request body must be a JSON object")
-    problem = _unstorable(body)
-    if problem:
-        raise InboxError(problem)
-    return body
-
-
-def _unstorable(value: Any) -> Optional[str]:
-    """What makes text in ``value`` impossible to store: a NUL (PostgreSQL), a lone surrogate (any database)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return NUL_REFUSED
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return SURROGATE_REFUSED
-        return None
-    if isinstance(value, dict):
-        children: List[Any] = [part for pair in value.items() for part in pair]
-    elif isinstance(value, list):
-        children = value
-    else:
-        return None
-    for child in children:
-        problem = _unstorable(child)
-        if problem:
-            return problem
-    return None
+    return json_object(await request.read())
 
 
 def _text(body: Dict[str, Any], key: str) -> str:
@@ -527,11 +497,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     try:
-        hello = await ws.receive_json(timeout=10)
-    except (ValueError, TypeError, asyncio.TimeoutError):
+        first = await ws.receive(timeout=10)
+        hello = json_object(first.data, "the hello") if first.type == WSMsgType.TEXT else None
+    except (BadJson, asyncio.TimeoutError):
+        hello = None
+    if hello is None:
         await ws.close(code=4401, message=b"send a hello with the CSRF token first")
         return ws
-    if not isinstance(hello, dict) or hello.get("type") != "hello" or not auth.csrf_ok(request["csrf"], hello.get("csrf")):
+    if hello.get("type") != "hello" or not auth.csrf_ok(request["csrf"], hello.get("csrf")):
         await ws.close(code=4403, message=b"wrong CSRF token")
         return ws
     page = Page(ws, user, request["session"], request.transport)
@@ -546,10 +519,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await _close(request.app, page, SESSION_ENDED, b"the session ended; sign in again")
                 break
             try:
-                data = json.loads(message.data)
-            except json.JSONDecodeError:
-                data = None
-            if isinstance(data, dict) and data.get("type") == "ping":
+                data = json_object(message.data, "the message")
+            except BadJson as unreadable:
+                await ws.send_json({"type": "error", "error": unreadable.message})
+                continue
+            if data.get("type") == "ping":
                 await ws.send_json({"type": "pong"})
             else:
                 await ws.send_json({"type": "error", "error": "only ping is accepted; changes go through the API"})

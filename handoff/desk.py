@@ -15,12 +15,14 @@ from typing import Any, Dict, List, Optional
 from actions.domain.audit import AuditEntry
 from actions.domain.evidence import RECOMMENDATIONS
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
-from actions.domain.money import cents, format_cents
+from actions.domain.money import AmountError, format_cents, parse_amount
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.policy import QUEUES
 from actions.domain.services import Services
 from actions.domain.signoff import OutcomeUnknown, SignOff
+from actions.domain.staff_words import stage_words, why_in_words
 from handoff.domain import approvals as approval_rules
+from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.approvals import Approval, Decision
 from handoff.domain.errors import Conflict, Forbidden, InboxError, NotFound
@@ -28,11 +30,16 @@ from handoff.domain.people import User
 from handoff.domain.sla import deadline
 from handoff.domain.tickets import Change, Ticket
 from handoff.store import InboxStore, Outgoing
+from handoff.views import (
+    account_view,
+    approval_card,
+    context_of,
+    evidence_view,
+    row_words,
+)
 
 #: What the bot runs when people hand a conversation back, or a manager decides.
 HANDBACK_ACTION = "action_handback"
-#: For a request raised before the bot kept evidence with approvals.
-NO_RECOMMENDATION = "No recommendation on file: decide on the request, the reasons and the customer's history."
 APPROVAL_ACTION = "action_approval_decided"
 
 
@@ -77,9 +84,14 @@ class Desk:
         counts = self.store.unanswered([ticket.id])
         pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
         approval = self.s.approvals.for_pending(ticket.pending_id) if ticket.pending_id else None
+        can = ticket_rules.allowed(ticket, user)
+        waiting = pending if can["handback"] and pending and pending.stage is Stage.WITH_AGENT else None
+        refused = sign_off.hand_back_refusal(user, waiting, self.s.policy) if waiting else None
+        evidence = ticket.evidence or {}
         return {
             **self._item(ticket, counts.get(ticket.id, (0, None))),
-            "evidence": dict(ticket.evidence),
+            "evidence": evidence_view(evidence, evidence.get("reasons") or ticket.reasons, ticket.topic),
+            "account": account_view(self.s, ticket.customer_id, evidence, ticket.created_at, self.now),
             "messages": [m.to_dict() for m in messages],
             "pending_action": _pending_view(pending) if pending else None,
             # the request's card, for those who may decide it; others see the pending action only
@@ -87,7 +99,9 @@ class Desk:
             if approval and user.sees_approvals and user.sees(approval.queue) else None,
             "outcome": ticket.outcome,
             "resolution": ticket.resolution,
-            "can": ticket_rules.allowed(ticket, user),
+            # the hand-back offers "approved" only to someone who may sign the waiting action off
+            "can": {**can, "handback_approved": bool(waiting) and refused is None},
+            "cannot_approve_because": refused.message if refused else None,
         }
 
     def _item(self, ticket: Ticket, unanswered: tuple) -> Dict[str, Any]:
@@ -104,6 +118,7 @@ class Desk:
             "waiting_seconds": int(((ticket.closed_at or now) - ticket.created_at).total_seconds()),
             "sla": sla.to_dict(now) if sla and ticket.active else None,
             "summary": (ticket.evidence or {}).get("summary", ""),
+            **row_words(ticket.evidence or {}, ticket.reasons, ticket.topic),
             "last_customer_message": {"text": latest.text, "at": latest.at.isoformat()} if latest else None,
             "unanswered": count,
             "version": ticket.version,
@@ -174,8 +189,8 @@ class Desk:
             id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
             customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
             summary=pending.summary, reasons=pending.reasons + ((f"raised_by_agent: {note.strip()}",) if note.strip() else ()),
-            requested_at=self.now, queue=self.s.policy.approvals.queue_for(pending.amount_cents), raised_by=user.username,
-            evidence=ticket.evidence,
+            requested_at=self.now, queue=self.s.policy.approvals.queue_for(pending.request.kind, pending.amount_cents),
+            raised_by=user.username, evidence=ticket.evidence,
         )
         self.s.approvals.add(request)
         self.store.add_note(ticket, "system", user.username, f"Sent for approval ({request.queue} queue): {pending.headline}",
@@ -222,23 +237,14 @@ class Desk:
         return pending
 
     def _may_sign_off(self, user: User, pending: PendingAction) -> None:
-        """A person handling the case may sign off what the customer could have confirmed, within their limit.
-
-        An action whose run was not confirmed was signed off already: re-running it under its
-        own key is always allowed, and tells whether the first run went through.
-        """
-        if pending.claimed_at is not None:
-            return
-        tier = self.s.policy.actions.get(pending.request.kind)
-        if tier == "otp":
-            raise InboxError("this action needs the customer's one-time code: hand back with 'continue' and the bot will send it")
-        if pending.outcome == "approval":
-            raise InboxError("this action needs someone else's approval (four eyes): use Request approval")
-        limit = self.s.policy.approvals.limit_of(user.role.value)
-        if pending.amount_cents is not None and pending.amount_cents > limit:
+        """A person handling the case may sign off what the customer could have confirmed, if the
+        policy lets their role sign off that action (see ``sign_off``); a refusal is on record."""
+        refused = sign_off.hand_back_refusal(user, pending, self.s.policy)
+        if isinstance(refused, Forbidden):
             self.s.record("sign_off_refused", pending.conversation_id, actor=actor(user), pending=pending,
-                          why=f"above the {format_cents(limit)} limit")
-            raise Forbidden(f"{format_cents(pending.amount_cents)} is above your {format_cents(limit)} limit: use Request approval")
+                          why=refused.message)
+        if refused:
+            raise refused
 
     def _apply(self, user: User, change: Change, message: Optional[tuple] = None,
                outgoing: tuple | list = (), feed: str = "updated") -> None:
@@ -295,20 +301,19 @@ class Desk:
             "kind": approval.kind, "amount_cents": approval.amount_cents,
             "amount": format_cents(approval.amount_cents) if approval.amount_cents is not None else None,
             "headline": pending.headline if pending else approval.summary, "summary": approval.summary,
-            "reasons": list(approval.reasons),
+            "why": why_in_words(approval.reasons, context_of(evidence, None)),
             "customer": {"id": customer.get("id"), "name": customer.get("name")},
             "conversation_id": approval.conversation_id, "requested_at": approval.requested_at.isoformat(),
             "raised_by": approval.raised_by, "due_at": due.isoformat(),
             "seconds_left": int((due - self.now).total_seconds()),
             "needs": approval_rules.approvals_needed(approval, rules), "approvals": list(approval.approvers),
-            "recommendation": evidence.get("recommendation") or NO_RECOMMENDATION,
             "decided_by": approval.decided_by, "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
             "decision_reason": approval.decision_reason, "result": approval.result, "version": approval.version,
             "ticket_id": ticket.id if ticket else None,
             **approval_rules.allowed(approval, user, rules, self.store.handled_by(approval.conversation_id)),
         }
         if with_evidence:
-            item["evidence"] = evidence or None
+            item.update(approval_card(self.store, self.s, approval, pending, evidence, self.now))
         return item
 
     def _deciding(self, user: User, approval_id: str) -> Approval:
@@ -346,9 +351,9 @@ class Desk:
     def modify(self, user: User, approval_id: str, version: Optional[int], amount: str, reason: str) -> None:
         approval = self._deciding(user, approval_id)
         try:
-            new_cents = cents(str(amount).strip().lstrip("$")) if str(amount or "").strip() else None
-        except ValueError:
-            raise InboxError(f"{amount!r} is not an amount; write it like 450.00") from None
+            new_cents = parse_amount(amount) if (amount or "").strip() else None
+        except AmountError as refused:
+            raise InboxError(refused.message) from None
         decision = self._decide(user, approval, lambda handled: approval_rules.modify(
             approval, user, self.s.policy.approvals, handled, version, new_cents, reason, self.now),
             outgoing=[bot_runs(APPROVAL_ACTION)])
@@ -448,11 +453,12 @@ class Desk:
         keeps talking to them (their ticket is the conversation's oldest open one).
         """
         pending = self.s.pendings.get(unknown.pending.id) or unknown.pending
-        reason = f"execution_unconfirmed: the business did not confirm '{pending.headline}' ({unknown.detail})"
+        detail = f"the business did not confirm '{pending.headline}' ({unknown.detail})"
+        reason = f"execution_unconfirmed: {detail}"
         talking = self.s.handoffs.open_for(pending.conversation_id)
         ticket = self.store.ticket(talking.id) if talking else None
         if ticket is not None:
-            self.store.add_note(ticket, "system", None, f"URGENT: {reason}. A separate urgent ticket checks it.", AuditEntry(
+            self.store.add_note(ticket, "system", None, f"URGENT: {detail}. A separate urgent ticket checks it.", AuditEntry(
                 at=self.now, actor="system", event="execution_unconfirmed_noted", conversation_id=ticket.conversation_id,
                 customer_id=ticket.customer_id, pending_id=pending.id, policy_version=self.s.policy.version,
                 detail={"ticket_id": ticket.id, "ticket_version": ticket.version}))
@@ -500,6 +506,6 @@ def _not_while_unconfirmed(pending: Optional[PendingAction], doing: str) -> None
 
 def _pending_view(pending: PendingAction) -> Dict[str, Any]:
     return {"id": pending.id, "headline": pending.headline, "summary": pending.summary, "stage": pending.stage.value,
-            "kind": pending.request.kind, "amount_cents": pending.amount_cents,
+            "stage_words": stage_words(pending.stage.value), "kind": pending.request.kind, "amount_cents": pending.amount_cents,
             "amount": format_cents(pending.amount_cents) if pending.amount_cents is not None else None,
             "result": pending.result_message}

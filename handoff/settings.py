@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple, Union
 
 from actions.settings import Settings, SettingsError, hitl_database_url
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,8 @@ class InboxSettings:
     port: int
     secure_cookies: bool
     demo: bool
+    #: Peers whose X-Forwarded-Proto is believed (the TLS-terminating proxy); nobody else's is.
+    trusted_proxies: Tuple[Network, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "InboxSettings":
@@ -43,4 +49,19 @@ class InboxSettings:
             port=port,
             secure_cookies=env.get("INBOX_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
             demo=env.get("HITL_DEMO", "").lower() in ("1", "true", "yes"),
+            trusted_proxies=trusted_proxies(env.get("INBOX_TRUSTED_PROXIES", "")),
         )
+
+
+def trusted_proxies(text: str) -> Tuple[Network, ...]:
+    """``INBOX_TRUSTED_PROXIES``: IP addresses or networks, separated by commas or spaces."""
+    networks = []
+    for entry in re.split(r"[,\s]+", text.strip()):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise SettingsError(f"INBOX_TRUSTED_PROXIES: {entry!r} is not an IP address or network; "
+                                "write the proxy's address, e.g. 10.0.0.5 or 10.0.0.0/24") from None
+    return tuple(networks)

@@ -204,6 +204,12 @@ class InboxStore:
                 query = query.where(ApprovalRow.status != "pending").order_by(ApprovalRow.decided_at.desc())  # type: ignore[union-attr]
             return [_approval(row) for row in session.exec(query.limit(limit))]
 
+    def approvals_of_customer(self, customer_id: str) -> List[Approval]:
+        """Every request of one customer, oldest first: what was asked and decided before."""
+        with Session(self.engine) as session:
+            query = select(ApprovalRow).where(ApprovalRow.customer_id == customer_id).order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
+            return [_approval(row) for row in session.exec(query)]
+
     def decide(self, decision: Decision, audit: AuditEntry, outgoing: Sequence[Outgoing] = ()) -> bool:
         """Store the decision if the request is still at the version decided on; True if this call did it."""
         before, after = decision.before, decision.after

@@ -1,4 +1,5 @@
-"""The inbox's own tables: people, their sessions, and the deliveries waiting to go out.
+"""The inbox's own tables: people, their sessions, their recent sign-in tries, and the deliveries
+waiting to go out.
 
 They share the assistant's metadata (``StoreTable``) so one migration history covers the
 whole database the action server and the inbox work on together.
@@ -55,3 +56,19 @@ class DeliveryRow(StoreTable, table=True):
 
 
 Index("ix_deliveries_status_next_try", DeliveryRow.status, DeliveryRow.next_try_at)
+
+
+class LoginTryRow(StoreTable, table=True):
+    """One password check counted against a username (``handoff.login_throttle``).
+
+    The username is kept only as its SHA-256: whatever was typed in the box (a password by
+    mistake, text the database can't store or index) is counted, never stored.
+    """
+
+    __tablename__ = "login_tries"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username_hash: str
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+Index("ix_login_tries_username_hash_at", LoginTryRow.username_hash, LoginTryRow.at)

@@ -22,7 +22,13 @@ from aiohttp import web
 from actions.acme.http_backend import HttpBusiness
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
-from actions.domain.business import ACTION_KINDS, ActionRequest, BusinessUnavailable
+from actions.domain.business import (
+    ACTION_KINDS,
+    ORIGINAL_PAYMENT_METHOD,
+    STORE_CREDIT,
+    ActionRequest,
+    BusinessUnavailable,
+)
 
 TODAY = date(2024, 6, 12)
 NOW = datetime(2024, 6, 12, 15, 0, tzinfo=timezone.utc)
@@ -163,8 +169,14 @@ def acme(api: FakeAcmeApi) -> HttpBusiness:
     return HttpBusiness(api.base_url + "/", api_key=API_KEY, timeout=5)
 
 
-def refund(cents: int = 4250) -> ActionRequest:
-    return ActionRequest("refund", "C001", {"order_id": "1001", "amount_cents": cents})
+def refund(cents: int = 4250, destination: str = ORIGINAL_PAYMENT_METHOD) -> ActionRequest:
+    return ActionRequest("refund", "C001", {"order_id": "1001", "amount_cents": cents, "destination": destination})
+
+
+def balance_and_refunded(store: SqlBusiness) -> tuple:
+    customer = store.get_customer("C001")
+    assert customer is not None
+    return customer.balance_cents, {o.id: o.refunded_cents for o in store.orders("C001")}["1001"]
 
 
 def closed_port() -> int:
@@ -182,6 +194,7 @@ def test_reads_come_back_exactly_as_the_database_has_them(acme: HttpBusiness, st
     assert api.seen[0]["headers"]["Authorization"] == f"Bearer {API_KEY}"
     assert acme.get_customer("C003") == store.get_customer("C003")
     assert acme.orders("C001") == store.orders("C001")
+    assert {o.payment_method_id for o in acme.orders("C001")} == {"P001"}  # where a refund goes back to
     assert acme.subscriptions("C002") == store.subscriptions("C002")
     assert acme.payment_methods("C001") == store.payment_methods("C001")
     since = NOW - timedelta(days=30)
@@ -208,11 +221,31 @@ def test_an_approved_refund_is_posted_under_its_key_and_replayed_on_repeat(
     [sent] = api.executions()
     assert sent["path"] == "/actions/refund"
     assert sent["headers"]["Idempotency-Key"] == "approval-42"
-    assert sent["body"] == {"customer_id": "C001", "params": {"order_id": "1001", "amount_cents": 4250}}
+    assert sent["body"] == {
+        "customer_id": "C001",
+        "params": {"order_id": "1001", "amount_cents": 4250, "destination": "original_payment_method"},
+    }
 
     again = acme.execute(refund(), "approval-42")
     assert (again.ok, again.replayed, again.message) == (True, True, first.message)
-    assert store.get_customer("C001").balance_cents == 4250  # type: ignore[union-attr]
+    assert balance_and_refunded(store) == (0, 4250)  # back to the card: the balance is not touched
+
+
+def test_a_refund_as_store_credit_says_so_in_the_payload_and_credits_the_balance_once(
+    acme: HttpBusiness, api: FakeAcmeApi, store: SqlBusiness
+) -> None:
+    first = acme.execute(refund(4250, STORE_CREDIT), "credit-42")
+    assert first.message.startswith("Added $42.50 of store credit to your Acme account for order 1001.")
+    assert api.executions()[0]["body"]["params"]["destination"] == "store_credit"
+    again = acme.execute(refund(4250, STORE_CREDIT), "credit-42")
+    assert (again.ok, again.replayed) == (True, True)
+    assert balance_and_refunded(store) == (4250, 4250)
+
+
+def test_a_destination_outside_the_contract_is_refused_with_the_servers_message(acme: HttpBusiness) -> None:
+    refused = acme.execute(refund(100, "gift_card"), "k-gift")
+    assert not refused.ok and "destination must be one of original_payment_method, store_credit" in refused.message
+    assert refused.details == {"http_status": 422}
 
 
 def test_a_business_refusal_reaches_the_customer_verbatim(acme: HttpBusiness) -> None:
@@ -242,7 +275,7 @@ def test_a_lost_response_is_retried_once_with_the_same_key(api: FakeAcmeApi, sto
     result = flaky.execute(refund(), "approval-7")
     assert (result.ok, result.replayed) == (True, True)
     assert [r["headers"]["Idempotency-Key"] for r in api.executions()] == ["approval-7", "approval-7"]
-    assert store.get_customer("C001").balance_cents == 4250  # type: ignore[union-attr]
+    assert balance_and_refunded(store) == (0, 4250)
 
 
 # -- when the business is down -------------------------------------------------------------

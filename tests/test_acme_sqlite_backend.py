@@ -18,7 +18,17 @@ import pytest
 from actions.acme.formatting import normalize_phone
 from actions.acme.seed import restore_demo, seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
-from actions.domain.business import ActionRequest, Business, ExecutionResult
+from sqlalchemy import text
+from sqlmodel import select
+
+from actions.acme.models import PaymentMethodRow, RefundRow
+from actions.domain.business import (
+    ORIGINAL_PAYMENT_METHOD,
+    STORE_CREDIT,
+    ActionRequest,
+    Business,
+    ExecutionResult,
+)
 from actions.domain.money import format_cents
 from tests.support.postgres import postgres_schema_url
 
@@ -26,8 +36,25 @@ TODAY = date(2024, 6, 12)  # a Wednesday
 NOW = datetime(2024, 6, 12, 15, 0, tzinfo=timezone.utc)
 
 
-def refund(customer_id: str, order_id: str, cents: int) -> ActionRequest:
-    return ActionRequest("refund", customer_id, {"order_id": order_id, "amount_cents": cents})
+def refund(customer_id: str, order_id: str, cents: int, destination: str = ORIGINAL_PAYMENT_METHOD) -> ActionRequest:
+    return ActionRequest("refund", customer_id, {"order_id": order_id, "amount_cents": cents, "destination": destination})
+
+
+def balance(acme: SqlBusiness, customer_id: str = "C001") -> int:
+    customer = acme.get_customer(customer_id)
+    assert customer is not None
+    return customer.balance_cents
+
+
+def refunded(acme: SqlBusiness, order_id: str, customer_id: str = "C001") -> int:
+    return {o.id: o.refunded_cents for o in acme.orders(customer_id)}[order_id]
+
+
+def refund_rows(acme: SqlBusiness, order_id: str) -> List[tuple]:
+    """How each refund of the order was paid out: (amount, destination, card refunded)."""
+    with acme.session() as s:
+        rows = s.exec(select(RefundRow).where(RefundRow.order_id == order_id).order_by(RefundRow.id)).all()
+        return [(r.amount_cents, r.destination, r.payment_method_id) for r in rows]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -66,6 +93,7 @@ def test_the_demo_customers_are_there_with_their_history(acme: SqlBusiness) -> N
         "shipped", TODAY + timedelta(days=3), "morning"
     )
     assert orders["1002"].address == "12 High Street, Springfield"
+    assert {o.payment_method_id for o in orders.values()} == {"P001"}  # paid with her Visa
     assert [(p.id, p.brand, p.last4, p.is_default) for p in business.payment_methods("C001")] == [
         ("P001", "Visa", "4242", True), ("P002", "Mastercard", "5555", False)
     ]
@@ -77,9 +105,9 @@ def test_the_demo_customers_are_there_with_their_history(acme: SqlBusiness) -> N
     assert [s.renews_on for s in business.subscriptions("C002")] == [TODAY + timedelta(days=4)]
 
 
-def test_priya_already_had_two_refunds_this_month(acme: SqlBusiness) -> None:
-    priya = acme.get_customer("C003")
-    assert priya is not None and priya.balance_cents == 1800 + 2000
+def test_priya_already_had_two_refunds_this_month_taken_as_store_credit(acme: SqlBusiness) -> None:
+    assert balance(acme, "C003") == 1800 + 2000
+    assert refund_rows(acme, "1007") == [(1800, STORE_CREDIT, None)]
     recent = acme.refunds_since("C003", NOW - timedelta(days=30))
     assert [(r.order_id, r.amount_cents, r.created_at.date()) for r in recent] == [
         ("1007", 1800, TODAY - timedelta(days=5)),
@@ -140,25 +168,51 @@ def test_unknown_numbers_and_ids_find_nobody(acme: SqlBusiness) -> None:
 # -- actions -------------------------------------------------------------------------------
 
 
-def test_jane_is_refunded_for_her_headphones_to_her_default_card(acme: SqlBusiness) -> None:
+def test_a_refund_goes_back_to_the_card_that_paid_and_leaves_the_balance_alone(acme: SqlBusiness) -> None:
     result = acme.execute(refund("C001", "1001", 4250), "approval-1")
     assert result.ok and not result.replayed
     assert result.message == (
         "Refunded $42.50 for order 1001 to your Visa ending 4242. It will show in 3-5 working days."
     )
     assert result.details["card"] == "Visa ending 4242" and result.details["payment_method_id"] == "P001"
-    assert {o.id: o.refunded_cents for o in acme.orders("C001")}["1001"] == 4250
-    assert acme.get_customer("C001").balance_cents == 4250  # type: ignore[union-attr]
+    assert result.details["destination"] == ORIGINAL_PAYMENT_METHOD
+    assert refunded(acme, "1001") == 4250
+    assert balance(acme) == 0  # the balance is store credit only: a refund to the card is not credit
+    assert refund_rows(acme, "1001") == [(4250, ORIGINAL_PAYMENT_METHOD, "P001")]
     [made] = acme.refunds_since("C001", NOW - timedelta(minutes=1))
     assert (made.id, made.order_id, made.amount_cents, made.created_at) == (result.details["refund_id"], "1001", 4250, NOW)
 
 
+def test_a_refund_goes_to_the_card_that_paid_not_to_a_newer_default_card(acme: SqlBusiness) -> None:
+    with acme.session(write=True) as s:
+        for card in s.exec(select(PaymentMethodRow).where(PaymentMethodRow.customer_id == "C001")):
+            card.is_default = card.id == "P002"  # Jane now pays with her Mastercard by default
+            s.add(card)
+        s.commit()
+    result = acme.execute(refund("C001", "1001", 1000), "after-new-default")
+    assert result.message.startswith("Refunded $10.00 for order 1001 to your Visa ending 4242.")
+    assert refund_rows(acme, "1001") == [(1000, ORIGINAL_PAYMENT_METHOD, "P001")]
+
+
+def test_store_credit_raises_the_balance_by_the_amount_once(acme: SqlBusiness) -> None:
+    first = acme.execute(refund("C001", "1001", 4250, STORE_CREDIT), "credit-1")
+    assert (first.ok, first.message) == (
+        True, "Added $42.50 of store credit to your Acme account for order 1001. Your balance is now $42.50, ready to spend."
+    )
+    assert (first.details["destination"], first.details["balance_cents"]) == (STORE_CREDIT, 4250)
+    again = acme.execute(refund("C001", "1001", 4250, STORE_CREDIT), "credit-1")
+    assert again == ExecutionResult(**{**first.__dict__, "replayed": True})
+    assert (balance(acme), refunded(acme, "1001")) == (4250, 4250)
+    assert refund_rows(acme, "1001") == [(4250, STORE_CREDIT, None)]  # no card is refunded
+    assert len(acme.refunds_since("C001", NOW - timedelta(days=1))) == 1  # still a refund, for the risk check
+
+
 def test_a_refund_larger_than_what_is_left_is_refused_and_stays_refused(acme: SqlBusiness) -> None:
-    assert acme.execute(refund("C001", "1001", 1000), "first").ok
+    assert acme.execute(refund("C001", "1001", 1000, STORE_CREDIT), "first").ok  # store credit uses it up too
     refused = acme.execute(refund("C001", "1001", 4000), "second")
     assert not refused.ok
     assert refused.message == "Order 1001 can be refunded up to $32.50, so we can't refund $40.00."
-    assert acme.get_customer("C001").balance_cents == 1000  # type: ignore[union-attr]
+    assert (balance(acme), refunded(acme, "1001")) == (1000, 1000)
     again = acme.execute(refund("C001", "1001", 4000), "second")
     assert (again.ok, again.replayed, again.message) == (False, True, refused.message)
 
@@ -235,14 +289,17 @@ def test_removing_the_default_card_promotes_another(acme: SqlBusiness) -> None:
     assert result.message == "Removed your Visa ending 4242. Your Mastercard ending 5555 is now your default card."
     assert [(p.id, p.is_default) for p in acme.payment_methods("C001")] == [("P002", True)]
     later = acme.execute(refund("C001", "1001", 500), "after-card")
-    assert later.details["card"] == "Mastercard ending 5555"
+    # the bank refunds the original charge: still the Visa, though it is no longer saved
+    assert later.message == "Refunded $5.00 for order 1001 to the card you paid with. It will show in 3-5 working days."
+    assert (later.details["payment_method_id"], "card" in later.details) == ("P001", False)
 
 
 def test_removing_the_only_card_leaves_none(acme: SqlBusiness) -> None:
     result = acme.execute(ActionRequest("remove_payment_method", "C002", {"payment_method_id": "P003"}), "p3")
     assert result.message == "Removed your Amex ending 0005."
     assert acme.payment_methods("C002") == []
-    assert "Acme account balance" in acme.execute(refund("C002", "1005", 500), "no-card").message
+    assert "to the card you paid with" in acme.execute(refund("C002", "1005", 500), "no-card").message
+    assert balance(acme, "C002") == 0
 
 
 # -- idempotency ---------------------------------------------------------------------------
@@ -252,14 +309,14 @@ def test_a_repeated_key_returns_the_first_result_without_running_again(acme: Sql
     first = acme.execute(refund("C001", "1003", 10000), "approval-7")
     second = acme.execute(refund("C001", "1003", 10000), "approval-7")
     assert second == ExecutionResult(**{**first.__dict__, "replayed": True})
-    assert acme.get_customer("C001").balance_cents == 10000  # type: ignore[union-attr]
+    assert refunded(acme, "1003") == 10000
     assert len(acme.refunds_since("C001", NOW - timedelta(days=1))) == 1
 
 
 @pytest.mark.parametrize(
     "other",
     [refund("C001", "1003", 10001), refund("C001", "1001", 10000), ActionRequest("close_account", "C001", {}),
-     refund("C002", "1003", 10000)],
+     refund("C002", "1003", 10000), refund("C001", "1003", 10000, STORE_CREDIT)],
 )
 def test_a_key_reused_for_a_different_action_is_refused(acme: SqlBusiness, other: ActionRequest) -> None:
     acme.execute(refund("C001", "1003", 10000), "approval-7")
@@ -271,7 +328,8 @@ def test_a_key_reused_for_a_different_action_is_refused(acme: SqlBusiness, other
     ("bad", "match"),
     [
         (ActionRequest("teleport", "C001", {}), "Unknown action kind"),
-        (ActionRequest("refund", "C001", {"order_id": "1001"}), r"missing \['amount_cents'\]"),
+        (ActionRequest("refund", "C001", {"order_id": "1001"}), r"missing \['amount_cents', 'destination'\]"),
+        (refund("C001", "1001", 100, "gift_card"), "destination must be one of original_payment_method, store_credit"),
         (refund("C001", "1001", "42.50"), "integer number of cents"),  # type: ignore[arg-type]
         (ActionRequest("close_account", "C001", {"reason": "x"}), r"unexpected \['reason'\]"),
     ],
@@ -282,13 +340,14 @@ def test_malformed_requests_are_caller_bugs_and_are_not_recorded(acme: SqlBusine
     assert acme.execute(ActionRequest("close_account", "C002", {}), "bad-key").ok  # the key is still free
 
 
-def test_two_threads_approving_at_once_refund_once(acme: SqlBusiness) -> None:
+@pytest.mark.parametrize(("destination", "credit"), [(ORIGINAL_PAYMENT_METHOD, 0), (STORE_CREDIT, 4250)])
+def test_two_threads_approving_at_once_refund_once(acme: SqlBusiness, destination: str, credit: int) -> None:
     barrier = threading.Barrier(2)
     results: List[ExecutionResult] = []
 
     def approve() -> None:
         barrier.wait()
-        results.append(acme.execute(refund("C001", "1001", 4250), "double-tap"))
+        results.append(acme.execute(refund("C001", "1001", 4250, destination), "double-tap"))
 
     threads = [threading.Thread(target=approve) for _ in range(2)]
     for t in threads:
@@ -297,7 +356,7 @@ def test_two_threads_approving_at_once_refund_once(acme: SqlBusiness) -> None:
         t.join(timeout=60)
     assert sorted(r.replayed for r in results) == [False, True]
     assert all(r.ok for r in results)
-    assert acme.get_customer("C001").balance_cents == 4250  # type: ignore[union-attr]
+    assert (balance(acme), refunded(acme, "1001")) == (credit, 4250)
     assert len(acme.refunds_since("C001", NOW - timedelta(days=1))) == 1
 
 
@@ -315,7 +374,7 @@ def test_two_different_approvals_cannot_both_refund_the_whole_order(acme: SqlBus
     for t in threads:
         t.join(timeout=60)
     assert sorted(r.ok for r in results) == [False, True]
-    assert acme.get_customer("C001").balance_cents == 74900  # type: ignore[union-attr]
+    assert refunded(acme, "1003") == 74900
 
 
 def _approve_in_another_process(url: str, barrier: Any, outcomes: Any) -> None:
@@ -352,8 +411,26 @@ def test_two_processes_approving_at_once_refund_once(acme: SqlBusiness) -> None:
     for w in workers:
         w.join(timeout=30)
     assert sorted(reported) == [(True, False), (True, True)]
-    assert acme.get_customer("C001").balance_cents == 4250  # type: ignore[union-attr]
+    assert refunded(acme, "1001") == 4250
     assert len(acme.refunds_since("C001", NOW - timedelta(days=1))) == 1
+
+
+def test_a_demo_database_from_before_refund_destinations_is_brought_up_to_date(acme: SqlBusiness) -> None:
+    """Made when every refund was credited to the balance and orders didn't record their card."""
+    with acme.session(write=True) as s:
+        for table, column in (("acme_order", "payment_method_id"), ("acme_refund", "destination"),
+                              ("acme_refund", "payment_method_id")):
+            s.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        s.commit()
+
+    acme.create_all()
+    acme.create_all()  # and again at the next start: nothing left to add
+
+    assert {o.payment_method_id for o in acme.orders("C001")} == {"P001"}  # the card every demo order was paid with
+    assert refund_rows(acme, "1007") == [(1800, STORE_CREDIT, None)]  # what every refund was, back then
+    after = acme.execute(refund("C001", "1001", 500), "after")
+    assert after.message.startswith("Refunded $5.00 for order 1001 to your Visa ending 4242.")
+    assert balance(acme) == 0
 
 
 def test_helpers_format_money_and_numbers() -> None:

@@ -53,7 +53,7 @@ def test_a_customer_confirms_a_small_refund_and_it_runs_once(world: World) -> No
     done = world.say(JANE, "yes", "affirm")
 
     assert done == "Refunded $20.00 for order 1001 to your Visa ending 4242. It will show in 3-5 working days."
-    assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+    assert (balance(world), refunded(world, "1001")) == (0, 2000)
     assert [(e.kind, e.customer_id) for e in world.executions()] == [("refund", "C001")]
     assert world.events(JANE) == ["risk_decision", "confirmation_requested", "confirmed", "executed"]
     entries = world.entries(JANE)
@@ -86,7 +86,7 @@ def test_a_customer_changes_the_amount_then_confirms_the_new_one(world: World) -
     assert prompt.endswith("Reply YES to confirm or NO to cancel.")
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $25.00 for order 1001")
-    assert (balance(world), refunded(world, "1001")) == (2500, 2500)
+    assert (balance(world), refunded(world, "1001")) == (0, 2500)
     assert len(world.executions()) == 1
     changed = next(e for e in world.entries(JANE) if e.event == "amount_changed")
     assert (changed.detail["old_amount_cents"], changed.detail["new_amount_cents"]) == (3000, 2500)
@@ -223,7 +223,7 @@ def test_a_yes_a_second_before_the_ten_minutes_still_counts(world: World) -> Non
     world.clock.advance(minutes=9, seconds=59)
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $20.00")
-    assert balance(world) == 2000
+    assert (balance(world), refunded(world, "1001")) == (0, 2000)
 
 
 def test_a_yes_delivered_twice_refunds_once(world: World) -> None:
@@ -234,7 +234,7 @@ def test_a_yes_delivered_twice_refunds_once(world: World) -> None:
 
     assert first.startswith("Refunded $20.00")
     assert second == OPEN_QUESTION
-    assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+    assert (balance(world), refunded(world, "1001")) == (0, 2000)
     assert len(world.executions()) == 1
     assert world.events(JANE).count("executed") == 1
 
@@ -251,7 +251,7 @@ def test_two_workers_handling_the_same_yes_at_once_refund_once(tmp_path: Path) -
         for r in replies
     ), replies
     assert len(world.executions()) == 1
-    assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+    assert (balance(world), refunded(world, "1001")) == (0, 2000)
     assert world.events(JANE).count("executed") == 1
     assert world.services.pendings.get(pending_id(world)).stage is Stage.DONE
 
@@ -266,7 +266,7 @@ def test_a_medium_refund_is_confirmed_and_logged_for_review(world: World) -> Non
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $250.00 for order 1003")
 
-    assert (balance(world), refunded(world, "1003")) == (25000, 25000)
+    assert (balance(world), refunded(world, "1003")) == (0, 25000)
     decision = world.entries(JANE)[0]
     assert decision.event == "risk_decision"
     assert decision.outcome == "confirm"
@@ -370,7 +370,8 @@ def test_only_a_clear_yes_signs_off_even_when_the_classifier_is_sure(world: Worl
 def test_a_zero_dollar_refund_is_refused_not_turned_into_a_full_one(world: World) -> None:
     reply = world.say(JANE, "refund $0 for order 1001", "request_refund")
 
-    assert reply == "A refund needs an amount above $0.00. How much would you like back?"
+    assert reply == ('"$0" is zero: an amount must be more than $0.00. Write it like 12.50. '
+                     "How much would you like back?")
     assert world.services.pendings.awaiting_customer(JANE) is None
 
 

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Tuple
 
 import pytest
+import yaml
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from actions.acme.models import OrderRow
 from actions.domain.audit import AuditEntry
 from actions.domain.pending import Stage
+from actions.domain.policy import RiskPolicy, parse_policy
+from actions.settings import PROJECT_ROOT
 from handoff import timers
 from handoff.demo_users import DEMO_USERS
 from handoff.desk import Desk
@@ -100,9 +103,8 @@ class Floor:
         return [entry for entry in self.world.entries(JANE) if entry.event == event]
 
 
-@pytest.fixture
-def floor(tmp_path: Path) -> Iterator[Floor]:
-    world = make_world(tmp_path, sql=True)
+def open_floor(tmp_path: Path, policy: Optional[RiskPolicy] = None) -> Iterator[Floor]:
+    world = make_world(tmp_path, policy=policy, sql=True)
     assert world.engine is not None
     store = InboxStore(world.engine)
     for username, name, role, _ in DEMO_USERS:
@@ -110,6 +112,42 @@ def floor(tmp_path: Path) -> Iterator[Floor]:
     yield Floor(world, Desk(store, world.services))
     world.engine.dispose()
     world.business.dispose()
+
+
+@pytest.fixture
+def floor(tmp_path: Path) -> Iterator[Floor]:
+    yield from open_floor(tmp_path)
+
+
+def cancelled_on_a_yes(*roles: str) -> RiskPolicy:
+    """A contact centre where a cancellation needs the customer's YES (no code), and ``roles``
+    may sign off one that waits with a person."""
+    raw = yaml.safe_load((PROJECT_ROOT / "bot" / "risk_policy.yml").read_text(encoding="utf-8"))
+    raw["actions"]["cancel_subscription"] = "confirm"
+    raw["approvals"]["sign_off"]["cancel_subscription"] = list(roles)
+    return parse_policy(raw, source="cancellations on a YES")
+
+
+@pytest.fixture
+def retention_floor(tmp_path: Path) -> Iterator[Floor]:
+    """Agents, seniors and managers may sign off a held cancellation (an admin never)."""
+    yield from open_floor(tmp_path, cancelled_on_a_yes("agent", "senior", "manager"))
+
+
+@pytest.fixture
+def seniors_floor(tmp_path: Path) -> Iterator[Floor]:
+    """Only seniors and managers may sign off a held cancellation."""
+    yield from open_floor(tmp_path, cancelled_on_a_yes("senior", "manager"))
+
+
+def jane_holds_a_cancellation_for_a_person(floor: Floor) -> Ticket:
+    """Jane asks to cancel, then for a person before she says YES: the cancellation waits on her ticket."""
+    assert "Reply YES to confirm" in floor.world.say(JANE, "Please cancel my Coffee Club subscription", "cancel_subscription")
+    floor.world.say(JANE, "Can I talk to a person first?", "request_human")
+    ticket = floor.ticket()
+    pending = floor.world.services.pendings.get(ticket.pending_id or "")
+    assert pending is not None and (pending.request.kind, pending.stage) == ("cancel_subscription", Stage.WITH_AGENT)
+    return ticket
 
 
 def jane_asks_for(floor: Floor, dollars: str, order: str = "1003") -> Approval:
@@ -145,7 +183,7 @@ def test_a_manager_approves_janes_700_refund_it_runs_once_and_she_is_told_once(f
     maria = floor.person("maria")
     request = jane_asks_for(floor, "700")
     assert (request.amount_cents, request.queue, request.raised_by) == (700_00, "senior", None)
-    assert request.queue == floor.world.services.policy.approvals.queue_for(700_00)  # seniors may decide $700 alone
+    assert request.queue == floor.world.services.policy.approvals.queue_for("refund", 700_00)  # seniors may decide $700 alone
     assert [item["id"] for item in floor.desk.approval_list(maria, pending=True)] == [request.id]
     assert floor.executed() == []
 
@@ -305,9 +343,9 @@ def test_an_admin_reads_approvals_but_cannot_decide_them(floor: Floor) -> None:
     request = jane_asks_for(floor, "700")
     [item] = floor.desk.approval_list(admin, pending=True)
     assert item["can"] == {"approve": False, "reject": False, "modify": False}
-    assert item["cannot_because"] == "an admin can't approve requests"
+    assert item["cannot_because"] == "an admin approves nothing: a senior or a manager may approve $700.00"
 
-    with pytest.raises(Forbidden, match="an admin can't approve requests"):
+    with pytest.raises(Forbidden, match="an admin approves nothing"):
         floor.desk.approve(admin, request.id, 1)
     with pytest.raises(Forbidden, match="approvals are for seniors and managers"):
         floor.desk.approval_list(floor.person("ali"), pending=True)
@@ -351,6 +389,40 @@ def test_a_modified_refund_goes_back_to_jane_to_confirm_the_lower_amount(floor: 
     assert floor.executed() == [("refund", 450_00)]
 
 
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("0,0,1", 'I couldn\'t read "0,0,1": commas only separate thousands, as in 1,250.00. Write it like 12.50.'),
+        ("$-5", '"$-5" is below zero: an amount must be more than $0.00. Write it like 12.50.'),
+        ("$12.345", '"$12.345" has more than two decimals: amounts are in dollars and cents. Write it like 12.50.'),
+        ("$0", '"$0" is zero: an amount must be more than $0.00. Write it like 12.50.'),
+        ("450 or so", 'I couldn\'t read "450 or so" as an amount. Write it like 12.50.'),
+    ],
+)
+def test_a_manager_who_types_an_amount_that_cant_be_taken_is_told_what_to_write_and_nothing_changes(
+        floor: Floor, typed: str, error: str) -> None:
+    request = jane_asks_for(floor, "700")
+
+    with pytest.raises(InboxError) as refused:
+        floor.desk.modify(floor.person("maria"), request.id, 1, typed, "the milk frother is missing")
+
+    assert (refused.value.status, refused.value.message) == (400, error)
+    assert floor.decided(request.id) == request
+    assert floor.stage(request) is Stage.APPROVAL
+    assert floor.queued() == [] and floor.executed() == []
+    assert floor.audit("approval_modified") == []
+
+
+@pytest.mark.parametrize(("typed", "cents"), [("$450", 450_00), ("1,250.00", 1250_00), ("fifty dollars", 50_00)])
+def test_a_manager_may_type_the_lower_amount_the_way_people_write_money(floor: Floor, typed: str, cents: int) -> None:
+    a_big_order(floor, "2005", "Sofa", 2_000)
+    request = jane_asks_for(floor, "1500", order="2005")
+
+    floor.desk.modify(floor.person("maria"), request.id, 1, typed, "")
+
+    assert floor.decided(request.id).new_amount_cents == cents
+
+
 def test_a_modified_amount_is_not_sent_for_approval_again_when_the_customer_confirms_it(floor: Floor) -> None:
     prompt = floor.world.say(PRIYA, "I'd like a refund of $200 for order 1006", "request_refund")
     assert "needs a manager's approval (2 refunds in the last 30 days)" in prompt  # her history, not the amount
@@ -365,6 +437,21 @@ def test_a_modified_amount_is_not_sent_for_approval_again_when_the_customer_conf
     assert floor.store.approvals(pending=True) == []
     [offered] = [e for e in floor.world.entries(PRIYA) if e.event == "confirmation_requested"][-1:]
     assert offered.reasons == ("approved_by_person: maria approved $120.00 (request " + request.ref + ")",)
+
+
+def test_a_manager_lowers_priyas_store_credit_and_it_stays_store_credit(floor: Floor) -> None:
+    prompt = floor.world.say(PRIYA, "I'd like $200 back for order 1006 as store credit", "request_refund")
+    assert prompt.startswith("Add $200.00 of store credit to your Acme account for order 1006 (TV stand)")
+    floor.world.say(PRIYA, "yes", "affirm")
+    [request] = floor.store.approvals(pending=True)
+
+    floor.desk.modify(floor.person("maria"), request.id, 1, "120.00", "partial: the stand was assembled")
+    told, _ = floor.world.assistant.approvals_decided(floor.world.news(PRIYA))
+    assert told[1].startswith("Add $120.00 of store credit to your Acme account for order 1006")
+
+    assert floor.world.say(PRIYA, "yes", "affirm") == (
+        "Added $120.00 of store credit to your Acme account for order 1006. Your balance is now $158.00, ready to spend.")
+    assert floor.world.customer(PRIYA).balance_cents == 38_00 + 120_00
 
 
 def test_an_agent_sends_a_held_refund_for_approval_and_cannot_approve_it_themselves(floor: Floor) -> None:
@@ -606,12 +693,63 @@ def test_an_agent_cannot_sign_off_a_refund_above_their_limit(floor: Floor) -> No
     ticket = floor.ticket()
     floor.desk.claim(ali, ticket.id, 1)
 
-    with pytest.raises(Forbidden, match=r"\$300.00 is above your \$100.00 limit: use Request approval"):
+    with pytest.raises(Forbidden, match=r"\$300.00 is above your \$100.00 limit; use Request approval"):
         floor.desk.hand_back(ali, ticket.id, 2, "approved", "")
 
     assert floor.executed() == []
     assert floor.audit("sign_off_refused")[0].actor == "agent:ali"
     assert (floor.ticket().status, floor.ticket().version) == ("assigned", 2)
+
+
+def test_an_admin_cannot_hand_back_approved_on_a_held_cancellation_and_an_agent_the_policy_names_can(
+        retention_floor: Floor) -> None:
+    floor, admin, ali = retention_floor, retention_floor.person("admin"), retention_floor.person("ali")
+    ticket = jane_holds_a_cancellation_for_a_person(floor)
+    floor.desk.claim(admin, ticket.id, 1)
+    view = floor.desk.ticket_view(admin, ticket.id)
+    assert view["can"]["handback"] and not view["can"]["handback_approved"]  # the page doesn't offer it
+
+    with pytest.raises(Forbidden) as refused:
+        floor.desk.hand_back(admin, ticket.id, 2, "approved", "customer insisted")
+
+    assert refused.value.message == (
+        "an admin approves nothing: an agent, a senior or a manager may sign off a subscription cancellation; "
+        "use Request approval")
+    assert view["cannot_approve_because"] == refused.value.message
+    assert floor.executed() == []
+    assert floor.world.services.pendings.get(ticket.pending_id or "").stage is Stage.WITH_AGENT
+    assert (floor.ticket().status, floor.ticket().version) == ("assigned", 2)
+    assert floor.queued() == []  # the bot says nothing: nothing happened
+    [record] = floor.audit("sign_off_refused")
+    assert (record.actor, record.request, record.detail["why"]) == ("admin:admin", "cancel_subscription", refused.value.message)
+
+    floor.desk.assign(admin, ticket.id, 2, "ali")
+    assert floor.desk.ticket_view(ali, ticket.id)["can"]["handback_approved"]
+    floor.desk.hand_back(ali, ticket.id, 3, "approved", "confirmed with Jane on the call")
+
+    assert [kind for kind, _ in floor.executed()] == ["cancel_subscription"]
+    assert floor.audit("executed")[0].actor == "agent:ali"
+    told, status = floor.handed_back()
+    assert status == "approved" and told[0].startswith("Your specialist approved it. Your Coffee Club")
+
+
+def test_an_agent_the_policy_does_not_name_cannot_sign_off_a_cancellation_but_can_ask_a_senior(
+        seniors_floor: Floor) -> None:
+    floor, ali = seniors_floor, seniors_floor.person("ali")
+    ticket = jane_holds_a_cancellation_for_a_person(floor)
+    floor.desk.claim(ali, ticket.id, 1)
+    assert not floor.desk.ticket_view(ali, ticket.id)["can"]["handback_approved"]
+
+    with pytest.raises(Forbidden, match="an agent can't sign this off: a senior or a manager may sign off a "
+                                        "subscription cancellation; use Request approval"):
+        floor.desk.hand_back(ali, ticket.id, 2, "approved", "")
+
+    assert floor.executed() == []
+    assert floor.audit("sign_off_refused")[0].actor == "agent:ali"
+    floor.desk.request_approval(ali, ticket.id, 2, "she confirmed twice")
+    assert floor.approval().queue == "senior"
+    floor.desk.approve(floor.person("sofia"), floor.approval().id, 1)
+    assert [kind for kind, _ in floor.executed()] == ["cancel_subscription"]
 
 
 def test_a_rejected_hand_back_cancels_the_held_refund_and_jane_hears_why(floor: Floor) -> None:
@@ -771,7 +909,7 @@ def test_a_message_that_makes_a_waiting_case_urgent_raises_its_priority_not_the_
     assert (raised.priority, raised.queue, raised.version) == ("urgent", "agent", ticket.version)  # no one's click goes stale
     view = floor.desk.ticket_view(floor.person("ali"), ticket.id)
     assert view["sla"]["seconds_left"] == 300  # the urgent claim time, from when it was queued
-    assert "payment_security: mentions fraud" in view["messages"][-1]["text"]
+    assert "reported a problem with a payment (possible fraud)" in view["messages"][-1]["text"]
     assert view["messages"][-1]["text"].startswith("Priority raised to urgent: ")
     assert [e.detail["priority"] for e in floor.audit("ticket_priority_raised")] == ["urgent"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from actions.domain.evidence import recommend_approval
 from tests.support.world import JANE, PRIYA, SAM, World, make_world
 
 
@@ -31,9 +32,9 @@ def test_asking_for_a_person_mid_refund_hands_over_the_refund_and_the_whole_chat
 
     assert pack["summary"].splitlines() == [
         'Jane Doe (+15550100001) wants to talk to a person: "actually let me talk to a person".',
-        "Handed over because request_human: customer_asked_for_human always goes to a person.",
+        "Handed over: asked for a person.",
         "Waiting on the bot's proposal, not done: Refund $20.00 to your Visa ending 4242 for order 1001 "
-        "(Wireless headphones) (with_agent).",
+        "(Wireless headphones) (waiting for you).",
     ]
     assert [(line["speaker"], line["text"][:15]) for line in pack["transcript"]] == [
         ("customer", "refund $20 for "),
@@ -70,8 +71,8 @@ def test_a_low_confidence_request_says_what_the_bot_thought_it_was(world: World)
 
     pack = ticket(world, SAM)
 
-    assert "Confirm what they need: the bot read it as request_refund with only 41% confidence." in pack["recommendation"]
-    assert "Handed over because understood as request_refund with confidence 0.41, below 0.60." in pack["summary"]
+    assert "Confirm what they need: the bot took it as wanting a refund, but was only 41% sure." in pack["recommendation"]
+    assert "Handed over: the bot wasn't sure what they meant." in pack["summary"]
 
 
 def test_earlier_tickets_of_the_customer_are_listed(world: World) -> None:
@@ -118,5 +119,37 @@ def test_a_second_refund_in_the_window_is_flagged_to_the_approver(world: World) 
 
     [approval] = world.services.approvals.open_for_customer("C003")
 
-    assert approval.evidence["recommendation"].startswith("Check before approving: also flagged for")
+    assert approval.evidence["recommendation"] == (
+        "Check before approving: they had 2 refunds in the last 30 days. Look at the order and the refund history.")
     assert "Refunds in the last 30 days: 2." in approval.evidence["summary"]
+
+
+def test_one_recent_refund_is_never_called_a_clean_history(world: World) -> None:
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+    assert world.say(JANE, "yes", "affirm").startswith("Refunded $20.00")
+    world.clock.advance(days=3)
+    world.say(JANE, "I'd like a refund of $700 for order 1003", "request_refund")
+    world.say(JANE, "yes", "affirm")
+
+    [approval] = world.services.approvals.open_for_customer("C001")
+    pack = approval.evidence
+
+    assert (pack["recent_refunds"], pack["refund_window_days"]) == (1, 30)
+    assert "Refunds in the last 30 days: 1." in pack["summary"]
+    assert "clean" not in pack["recommendation"] and not pack["recommendation"].startswith("Approve")
+    assert pack["recommendation"] == (
+        "Check before approving: they had one refund in the last 30 days. Look at the order and the refund history.")
+
+
+@pytest.mark.parametrize("flags, in_window, on_order, advice", [
+    ((), 0, 0, "Approve: the only flag is the amount; the order is in the returns window and there were no refunds "
+               "in the last 30 days."),
+    ((), 1, 0, "Check before approving: they had one refund in the last 30 days."),
+    ((), 0, 1, "Check before approving: they had one earlier refund on this order."),
+    (("outside the returns window (order is 45 days old, window is 30)",), 2, 1,
+     "Check before approving: also flagged: outside the returns window (order is 45 days old, window is 30); "
+     "they had 2 refunds in the last 30 days and one earlier refund on this order."),
+])
+def test_the_approval_advice_follows_the_facts_on_the_card(flags: tuple, in_window: int, on_order: int,
+                                                           advice: str) -> None:
+    assert recommend_approval(flags, in_window, 30, on_order).startswith(advice)

@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set
 
@@ -24,11 +24,12 @@ import requests
 from sqlalchemy import update
 from sqlmodel import Session
 
+from actions.acme.models import ExecutionRow
+from actions.domain.pending import Stage
 from handoff import app as inbox_app
 from handoff.app import DESK, PUSH_TIMEOUT, SOCKETS, Page
 from handoff.auth import token_hash
 from handoff.domain.people import Role, User
-from handoff.login_throttle import LoginThrottle
 from handoff.tables import InboxSessionRow
 from tests.support.inbox import PASSWORDS, Inbox, Person, hidden_csrf, running_inbox
 from tests.support.waiting import eventually
@@ -272,13 +273,42 @@ def test_an_admin_reads_approvals_but_approving_is_refused_with_the_reason(inbox
     admin = inbox.sign_in("admin")
     approval_id = inbox.new_approval("manager")
     seen = admin.get(f"/api/approvals/{approval_id}").json()
-    assert seen["can"]["approve"] is False and seen["cannot_because"] == "an admin can't approve requests"
+    why = "an admin approves nothing: a senior or a manager may approve $700.00"
+    assert seen["can"]["approve"] is False and seen["cannot_because"] == why
 
     answer = admin.post(f"/api/approvals/{approval_id}/approve", {"version": seen["version"]})
 
     assert answer.status_code == 403
-    assert answer.json()["error"].endswith("an admin can't approve requests")
+    assert answer.json()["error"].endswith(why)
     assert admin.get(f"/api/approvals/{approval_id}").json()["status"] == "pending"
+
+
+def test_an_admin_handing_back_approved_is_a_403_that_says_who_may_and_nothing_runs(inbox: Inbox) -> None:
+    admin, ali = inbox.sign_in("admin"), inbox.sign_in("ali")
+    ticket_id, pending_id = inbox.new_ticket_holding_an_address_change()
+    assert admin.post(f"/api/tickets/{ticket_id}/claim", {"version": 1}).status_code == 200
+    seen = admin.ticket(ticket_id)
+    why = ("an admin approves nothing: an agent, a senior or a manager may sign off an address change; "
+           "use Request approval")
+    assert (seen["can"]["handback"], seen["can"]["handback_approved"], seen["cannot_approve_because"]) == (True, False, why)
+
+    answer = admin.post(f"/api/tickets/{ticket_id}/handback", {"version": seen["version"], "outcome": "approved", "note": ""})
+
+    assert (answer.status_code, answer.json()) == (403, {"error": why})
+    after = admin.ticket(ticket_id)
+    assert (after["status"], after["assignee"], after["version"]) == ("assigned", "admin", seen["version"])
+    services = inbox.app[DESK].s
+    pending = services.pendings.get(pending_id)
+    assert pending is not None and pending.stage is Stage.WITH_AGENT and pending.claimed_at is None
+    with services.business.session() as session:  # the business ran nothing under its key
+        assert session.get(ExecutionRow, pending.idempotency_key) is None
+    [refused] = [e for e in services.audit.entries(after["conversation_id"]) if e.event == "sign_off_refused"]
+    assert (refused.actor, refused.detail["why"]) == ("admin:admin", why)
+
+    # handed to an agent the policy names, "approved" is on offer again
+    assert admin.post(f"/api/tickets/{ticket_id}/assign", {"version": seen["version"], "username": "ali"}).status_code == 200
+    offered = ali.ticket(ticket_id)
+    assert (offered["can"]["handback_approved"], offered["cannot_approve_because"]) == (True, None)
 
 
 # -- bad input is a 4xx with a message, never a 500 ----------------------------------------------
@@ -293,8 +323,14 @@ def test_an_admin_reads_approvals_but_approving_is_refused_with_the_reason(inbox
         (b'{"version": "1"}', 400, "'version' must be a whole number"),
         (b'{"version": true}', 400, "'version' must be a whole number"),
         (b"{}", 400, "say which version of the ticket you are acting on ('version')"),
+        (b"[" * 100_000, 400, "the request body is nested too deeply (at most 32 levels)"),
+        (b'{"version": 1, "x": ' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"}", 400,
+         "the request body is nested too deeply (at most 32 levels)"),
+        (b'{"version": ' + b"9" * 5000 + b"}", 400, "the request body has a number with too many digits"),
+        (b'{"version": NaN}', 400, "the request body is not valid JSON"),
     ],
-    ids=["broken-json", "not-utf8", "a-list", "version-as-text", "version-as-bool", "no-version"],
+    ids=["broken-json", "not-utf8", "a-list", "version-as-text", "version-as-bool", "no-version",
+         "nested-past-the-parser", "nested-deeper-than-anything-we-read", "a-5000-digit-number", "nan"],
 )
 def test_a_malformed_claim_is_a_400_that_says_what_is_wrong(inbox: Inbox, body: bytes, status: int, error: str) -> None:
     ali = inbox.sign_in("ali")
@@ -304,6 +340,30 @@ def test_a_malformed_claim_is_a_400_that_says_what_is_wrong(inbox: Inbox, body: 
                       headers={"X-CSRF-Token": ali.csrf, "Content-Type": "application/json"})
 
     assert (answer.status_code, answer.json()) == (status, {"error": error})
+
+
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("0,0,1", 'I couldn\'t read "0,0,1": commas only separate thousands, as in 1,250.00. Write it like 12.50.'),
+        ("$-5", '"$-5" is below zero: an amount must be more than $0.00. Write it like 12.50.'),
+        (12.345, '"12.345" has more than two decimals: amounts are in dollars and cents. Write it like 12.50.'),
+        (-5, '"-5" is below zero: an amount must be more than $0.00. Write it like 12.50.'),
+    ],
+    ids=["bad-thousands", "negative", "three-decimals-as-a-number", "negative-number"],
+)
+def test_a_modify_with_an_amount_that_cant_be_taken_is_a_400_that_says_what_to_write(inbox: Inbox, amount: Any,
+                                                                                      error: str) -> None:
+    maria = inbox.sign_in("maria")
+    approval_id = inbox.new_approval("manager")
+    seen = maria.get(f"/api/approvals/{approval_id}").json()
+
+    answer = maria.post(f"/api/approvals/{approval_id}/modify",
+                        {"version": seen["version"], "amount": amount, "reason": "box missing"})
+
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+    after = maria.get(f"/api/approvals/{approval_id}").json()
+    assert (after["status"], after["version"], after["amount"]) == ("pending", seen["version"], "$700.00")
 
 
 def test_an_unknown_ticket_is_a_404(inbox: Inbox) -> None:
@@ -370,8 +430,11 @@ def test_the_websocket_refuses_the_upgrade_without_a_session_or_from_another_sit
         ({"type": "hello", "csrf": "é"}, 4403),
         ({"type": "ping"}, 4403),
         ("hello, it's me", 4401),
+        ("[" * 100_000, 4401),
+        ('{"type": "hello", "csrf": ' + "9" * 5000 + "}", 4401),
     ],
-    ids=["wrong-csrf", "no-csrf", "csrf-a-number", "csrf-not-ascii", "no-hello", "not-json"],
+    ids=["wrong-csrf", "no-csrf", "csrf-a-number", "csrf-not-ascii", "no-hello", "not-json", "nested-deeply",
+         "a-5000-digit-number"],
 )
 def test_the_websocket_closes_unless_the_first_message_is_a_hello_with_the_csrf_token(inbox: Inbox, hello: Any,
                                                                                        code: int) -> None:
@@ -395,6 +458,25 @@ def test_after_the_hello_the_websocket_answers_ping_and_refuses_anything_else(in
     pong, refused = asyncio.run(scenario())
     assert pong == {"type": "pong"}
     assert refused["type"] == "error" and "changes go through the API" in refused["error"]
+
+
+def test_a_deeply_nested_or_5000_digit_message_on_the_websocket_is_refused_and_the_page_stays_open(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+
+    async def scenario() -> List[Dict[str, Any]]:
+        async with aiohttp.ClientSession() as session:
+            page = await open_page(session, ali)
+            answers = []
+            for message in ("[" * 100_000, '{"type": "ping", "n": ' + "9" * 5000 + "}", '{"type": "ping"}'):
+                await page.ws.send_str(message)
+                answers.append(await page.next())
+            return answers
+
+    assert asyncio.run(scenario()) == [
+        {"type": "error", "error": "the message is nested too deeply (at most 32 levels)"},
+        {"type": "error", "error": "the message has a number with too many digits"},
+        {"type": "pong"},
+    ]
 
 
 def test_a_new_ticket_in_the_agent_queue_is_pushed_to_the_agents_open_page(inbox: Inbox) -> None:
@@ -684,14 +766,3 @@ def test_after_five_wrong_passwords_a_username_waits_even_with_the_right_one(inb
     assert login_error(blocked.text) == "Too many wrong passwords for this username: try again in 15 minutes."
     assert "inbox_session" not in blocked.cookies
     assert inbox.submit_login("maria", PASSWORDS["maria"]).status_code == 302  # other people are not held up
-
-
-def test_the_throttle_forgets_old_failures_and_a_success_clears_them() -> None:
-    throttle = LoginThrottle(max_failures=2, window=timedelta(minutes=10))
-    start = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
-    throttle.failed("ali", start)
-    throttle.failed("ali", start + timedelta(minutes=1))
-    assert throttle.wait_seconds("ali", start + timedelta(minutes=2)) == 8 * 60
-    assert throttle.wait_seconds("ali", start + timedelta(minutes=10, seconds=1)) == 0  # the first one aged out
-    throttle.succeeded("ali")
-    assert throttle.wait_seconds("ali", start + timedelta(minutes=2)) == 0

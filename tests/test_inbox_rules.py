@@ -14,7 +14,10 @@ import pytest
 
 from actions.domain.policy import ApprovalRules, InboxRules, RiskPolicy, load_policy
 from actions.settings import PROJECT_ROOT
+from actions.domain.business import ActionRequest
+from actions.domain.pending import PendingAction, Stage
 from handoff.domain import approvals as approval_rules
+from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.approvals import Approval
 from handoff.domain.errors import Conflict, Forbidden, InboxError
@@ -345,15 +348,37 @@ def test_nobody_approves_for_a_case_they_handled(limits: ApprovalRules) -> None:
 
 def test_an_admin_reads_approvals_but_approves_nothing(limits: ApprovalRules) -> None:
     assert ADMIN.sees_approvals
-    with pytest.raises(Forbidden, match="an admin can't approve requests"):
+    with pytest.raises(Forbidden, match=r"an admin approves nothing: an agent, a senior or a manager may approve \$50.00"):
         approval_rules.approve(a_request(50), ADMIN, limits, (), 1, LATER)
+    with pytest.raises(Forbidden, match="an admin approves nothing: a senior or a manager may sign off an account closure"):
+        approval_rules.approve(a_request(None, kind="close_account"), ADMIN, limits, (), 1, LATER)
+    with pytest.raises(Forbidden, match="an admin approves nothing"):
+        approval_rules.reject(a_request(None, kind="close_account"), ADMIN, limits, (), 1, "no", LATER)
 
 
-def test_a_request_without_an_amount_needs_a_senior_or_a_manager(limits: ApprovalRules) -> None:
+def test_a_request_without_an_amount_needs_a_role_the_policy_names_for_its_kind(limits: ApprovalRules) -> None:
     closing = a_request(None, kind="close_account")
-    assert approval_rules.refusal(closing, ALI, limits, ()) == "an agent can't approve it: it needs a senior or a manager"
+    assert limits.signers_of("close_account") == ("senior", "manager")
+    assert approval_rules.refusal(closing, ALI, limits, ()) == (
+        "an agent can't sign this off: a senior or a manager may sign off an account closure")
     assert approval_rules.refusal(closing, SOFIA, limits, ()) is None
     assert approval_rules.approvals_needed(closing, limits) == 1
+    assert limits.queue_for("close_account", None) == "senior"
+
+
+def test_naming_only_managers_for_account_closures_keeps_seniors_out(limits: ApprovalRules) -> None:
+    managers_only = replace(limits, sign_off={**limits.sign_off, "close_account": ("manager",)})
+    closing = a_request(None, kind="close_account")
+    assert approval_rules.refusal(closing, SOFIA, managers_only, ()) == (
+        "a senior can't sign this off: a manager may sign off an account closure")
+    assert approval_rules.refusal(closing, MARIA, managers_only, ()) is None
+    assert managers_only.queue_for("close_account", None) == "manager"
+
+
+def test_a_role_the_limits_leave_out_approves_no_amount(limits: ApprovalRules) -> None:
+    no_agents = replace(limits, limits_cents={"senior": 1_000_00, "manager": 10_000_00})
+    assert approval_rules.refusal(a_request(50), ALI, no_agents, ()) == (
+        "an agent has no approval limit: a senior or a manager may approve $50.00")
 
 
 def test_deciding_an_old_version_is_a_conflict(limits: ApprovalRules) -> None:
@@ -406,6 +431,68 @@ def test_the_buttons_and_the_reason_an_approver_cannot_decide(limits: ApprovalRu
     assert approval_rules.allowed(a_request(None, kind="close_account"), MARIA, limits, ())["can"]["modify"] is False
     decided = a_request(700, status="approved", version=2)
     assert approval_rules.allowed(decided, MARIA, limits, ())["cannot_because"] is None  # nothing to explain any more
+
+
+def waiting_with_the_agent(kind: str, dollars: Optional[int] = None, tier: str = "confirm", **changes: object) -> PendingAction:
+    """An action held on the ticket for the person who has it (the customer asked for a person first)."""
+    pending = PendingAction(id="p1", conversation_id="+15550100001", customer_id="C001",
+                            request=ActionRequest(kind, "C001", {}), headline=f"{kind} for Jane", summary=f"{kind} for Jane",
+                            outcome="handoff", tier=tier, reasons=(), policy_version="test", idempotency_key="k1",
+                            digest="d1", stage=Stage.WITH_AGENT, created_at=T0, expires_at=LATER,
+                            amount_cents=None if dollars is None else dollars * 100)
+    return replace(pending, **changes)
+
+
+def retention_desk(policy: RiskPolicy, *roles: str) -> RiskPolicy:
+    """Cancellations always go to a person, and the policy names who may sign them off."""
+    approvals = replace(policy.approvals, sign_off={**policy.approvals.sign_off, "cancel_subscription": roles})
+    return replace(policy, actions={**policy.actions, "cancel_subscription": "handoff"}, approvals=approvals)
+
+
+def test_an_admin_cannot_hand_back_approved_on_any_waiting_action(policy: RiskPolicy) -> None:
+    anyone = retention_desk(policy, "agent", "senior", "manager")
+    for pending in (waiting_with_the_agent("cancel_subscription"), waiting_with_the_agent("change_address"),
+                    waiting_with_the_agent("refund", 20),
+                    waiting_with_the_agent("change_address", claimed_at=T0)):  # not even a re-run of an unconfirmed one
+        refused = sign_off.hand_back_refusal(ADMIN, pending, anyone)
+        assert isinstance(refused, Forbidden) and refused.message.startswith("an admin approves nothing: ")
+    refused = sign_off.hand_back_refusal(ADMIN, waiting_with_the_agent("cancel_subscription"), retention_desk(policy, "senior"))
+    assert refused is not None and refused.message == (
+        "an admin approves nothing: a senior may sign off a subscription cancellation; use Request approval")
+
+
+def test_a_cancellation_at_hand_back_needs_a_role_the_policy_names(policy: RiskPolicy) -> None:
+    cancelling = waiting_with_the_agent("cancel_subscription")
+    seniors = retention_desk(policy, "senior", "manager")
+    refused = sign_off.hand_back_refusal(ALI, cancelling, seniors)
+    assert isinstance(refused, Forbidden)
+    assert refused.message == ("an agent can't sign this off: a senior or a manager may sign off a subscription "
+                               "cancellation; use Request approval")
+    assert sign_off.hand_back_refusal(SOFIA, cancelling, seniors) is None
+
+    agents_too = retention_desk(policy, "agent", "senior", "manager")
+    assert sign_off.hand_back_refusal(ALI, cancelling, agents_too) is None
+
+    nobody = retention_desk(policy)
+    refused = sign_off.hand_back_refusal(MARIA, cancelling, nobody)
+    assert isinstance(refused, Forbidden) and refused.message == (
+        "a manager can't sign this off: nobody in the inbox may sign off a subscription cancellation (the policy "
+        "names no role); hand back with 'continue' so the customer confirms it")
+
+
+def test_a_refund_at_hand_back_keeps_the_amount_limits(policy: RiskPolicy) -> None:
+    assert sign_off.hand_back_refusal(ALI, waiting_with_the_agent("refund", 100), policy) is None
+    refused = sign_off.hand_back_refusal(ALI, waiting_with_the_agent("refund", 300), policy)
+    assert isinstance(refused, Forbidden) and refused.message == "$300.00 is above your $100.00 limit; use Request approval"
+    refused = sign_off.hand_back_refusal(MARIA, waiting_with_the_agent("refund", 12_000), policy)
+    assert isinstance(refused, Forbidden)  # one person can't give both manager signatures
+
+
+def test_an_action_behind_a_code_or_four_eyes_is_not_signed_off_at_hand_back_by_anyone(policy: RiskPolicy) -> None:
+    code = sign_off.hand_back_refusal(MARIA, waiting_with_the_agent("cancel_subscription", tier="destructive"), policy)
+    assert type(code) is InboxError and "needs the customer's one-time code" in code.message
+    four_eyes = sign_off.hand_back_refusal(MARIA, waiting_with_the_agent("refund", 700, outcome="approval"), policy)
+    assert type(four_eyes) is InboxError and "use Request approval" in four_eyes.message
 
 
 # -- approvals: the timer -------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from actions.domain.policy import PolicyError, RiskPolicy, load_policy
 from actions.domain.risk import Decision, Signals, assess
 from actions.domain.sentiment import read_sentiment
 from actions.settings import PROJECT_ROOT
+from handoff.domain import sign_off
+from handoff.domain.people import Role
 
 SHIPPED = PROJECT_ROOT / "bot" / "risk_policy.yml"
 
@@ -66,7 +68,7 @@ def refund(policy: RiskPolicy, dollars: str, *, age_days: int = 8, recent_refund
 
 
 def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPolicy) -> None:
-    assert policy.version == "2026-11-22.1"
+    assert policy.version == "2026-11-22.2"
     assert policy.source == str(SHIPPED)
     assert (policy.refunds.small_max_cents, policy.refunds.approval_above_cents) == (10000, 50000)
     assert policy.actions["cancel_subscription"] == "otp"
@@ -83,6 +85,8 @@ def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPoli
     assert policy.inbox.escalate == {"agent": "senior", "senior": "manager"}
     assert policy.approvals.limits_cents == {"agent": 10000, "senior": 100000, "manager": 1000000}
     assert policy.approvals.decide_within == timedelta(hours=24)
+    assert policy.approvals.signers_of("change_address") == ("agent", "senior", "manager")
+    assert policy.approvals.signers_of("close_account") == ("senior", "manager")
 
 
 # -- one tier per kind of request ------------------------------------------------------------
@@ -321,6 +325,17 @@ def test_making_email_changes_need_a_code_is_a_one_line_edit(tmp_path: Path, pol
     assert after.policy_version == "2026-11-22.1"
 
 
+def test_naming_who_signs_off_account_closures_is_a_one_line_edit(tmp_path: Path, policy: RiskPolicy) -> None:
+    raw = shipped_yaml()
+    raw["approvals"]["sign_off"]["close_account"] = ["manager"]
+    edited = load_policy(write_policy(tmp_path, raw)).approvals
+
+    assert sign_off.refusal(Role.SENIOR, "close_account", None, policy.approvals) is None
+    assert sign_off.refusal(Role.SENIOR, "close_account", None, edited) == (
+        "a senior can't sign this off: a manager may sign off an account closure")
+    assert (policy.approvals.queue_for("close_account", None), edited.queue_for("close_account", None)) == ("senior", "manager")
+
+
 def test_lowering_the_approval_limit_sends_smaller_refunds_to_a_manager(tmp_path: Path, policy: RiskPolicy) -> None:
     raw = shipped_yaml()
     raw["refunds"].update(small_max=25.0, approval_above=50.0)
@@ -415,6 +430,17 @@ def _rename(path: str, new_name: str) -> Callable[[Dict[str, Any]], None]:
         pytest.param(_set("inbox.escalate.admin", "manager"), "'inbox.escalate.admin' is not a known key", id="escalate-unknown-queue"),
         pytest.param(_set("approvals.limits.admin", 5.0), "'approvals.limits.admin' is not a known key", id="limit-for-unknown-role"),
         pytest.param(_set("approvals.escalate_after", "48h"), "'approvals.escalate_after' must be shorter than approvals.decide_within", id="escalate-after-expiry"),
+        pytest.param(_drop("approvals.sign_off"), "'approvals.sign_off' is missing", id="no-sign-off-roles"),
+        pytest.param(_drop("approvals.sign_off.close_account"), "'approvals.sign_off.close_account' is missing", id="kind-left-to-a-default"),
+        pytest.param(_rename("approvals.sign_off.close_account", "close_acount"), "'approvals.sign_off.close_account' is missing", id="typo-in-sign-off-kind"),
+        pytest.param(_set("approvals.sign_off.order_status", ["agent"]), "'approvals.sign_off.order_status' is not a known key", id="sign-off-for-a-question"),
+        pytest.param(_set("approvals.sign_off.refund", ["agent"]), "'approvals.sign_off.refund' is signed off by amount: set the roles' approvals.limits", id="sign-off-for-an-amount"),
+        pytest.param(_set("approvals.sign_off.close_account", "manager"), "'approvals.sign_off.close_account' must be a list", id="sign-off-not-a-list"),
+        pytest.param(_set("approvals.sign_off.close_account", ["manager", "supervisor"]), "'approvals.sign_off.close_account[1]' must be one of agent, senior, manager", id="sign-off-unknown-role"),
+        pytest.param(_set("approvals.sign_off.close_account", ["admin"]), "'approvals.sign_off.close_account' can't name admin: an admin approves nothing", id="sign-off-by-admin"),
+        pytest.param(lambda raw: (_set("actions.close_account", "approval")(raw), _set("approvals.sign_off.close_account", ["agent"])(raw)),
+                     "'approvals.sign_off.close_account' must name senior or manager: actions.close_account goes to the approvals queue",
+                     id="approval-nobody-in-the-queue-may-decide"),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_key(tmp_path: Path, edit: Callable[[Dict[str, Any]], None], names: str) -> None:

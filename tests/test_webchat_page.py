@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from actions.acme.seed import DemoCustomer
 from channels.webchat import add_webchat_routes
+from channels.webchat.page import chat_policy
 
 RASA = "http://127.0.0.1:5005"
 CUSTOMERS = {"jane": DemoCustomer("jane", "Jane Doe", "+15550100001", "C001"),
@@ -97,8 +98,29 @@ def test_the_chat_module_and_its_vendored_socket_client_are_served() -> None:
     assert status == 200 and vendored.startswith("/*!\n * Socket.IO v4.7.5")
 
 
+def csp(headers: Mapping[str, str]) -> Dict[str, str]:
+    return {name: value for name, _, value in (part.strip().partition(" ")
+                                               for part in headers["Content-Security-Policy"].split(";"))}
+
+
+@pytest.mark.parametrize("path", ["/chat", "/chat?as=jane", "/chat?as=guest", "/chat?as=nobody"])
+def test_no_site_may_frame_a_chat_page_and_its_only_connection_is_to_rasa(path: str) -> None:
+    _, headers, _ = fetch(path)
+
+    assert csp(headers)["frame-ancestors"] == "'none'"
+    assert csp(headers)["connect-src"] == "http://127.0.0.1:5005 ws://127.0.0.1:5005"
+    assert csp(headers)["script-src"] == "'self'"
+
+
+def test_a_rasa_behind_https_is_reached_over_https_and_wss_only() -> None:
+    policy = csp({"Content-Security-Policy": chat_policy("https://chat.acme.example/socket")})
+
+    assert policy["connect-src"] == "https://chat.acme.example wss://chat.acme.example"
+
+
 @pytest.mark.parametrize("socket_url, customers, problem", [
     ("127.0.0.1:5005", CUSTOMERS, "socket_url"),
+    ("http://127.0.0.1:5005 *; connect-src *", CUSTOMERS, "socket_url"),
     (RASA, {"guest": DemoCustomer("guest", "Gus", "+15550100010", "C010")}, "guest"),
 ])
 def test_bad_settings_are_refused_when_the_routes_are_added(socket_url: str, customers: Mapping, problem: str) -> None:

@@ -14,7 +14,8 @@ Reads (``GET``; ``404`` means "no such customer" and gives ``None`` or an empty 
 
     Customer      {"id", "name", "phone", "email", "balance_cents", "status"}
     Order         {"id", "customer_id", "item", "total_cents", "refunded_cents", "status",
-                   "placed_on", "delivery_date" | null, "delivery_slot" | null, "address"}
+                   "placed_on", "delivery_date" | null, "delivery_slot" | null, "address",
+                   "payment_method_id" | null}   (the card the order was paid with)
     Subscription  {"id", "customer_id", "plan", "price_cents", "status", "renews_on" | null}
     PaymentMethod {"id", "customer_id", "brand", "last4", "is_default"}
     Refund        {"id", "order_id", "customer_id", "amount_cents", "created_at"}
@@ -23,10 +24,15 @@ Actions::
 
     POST {base}/actions/{kind}
     Idempotency-Key: <key>
-    {"customer_id": "C001", "params": {"order_id": "1001", "amount_cents": 4250}}
+    {"customer_id": "C001",
+     "params": {"order_id": "1001", "amount_cents": 4250, "destination": "original_payment_method"}}
     -> 200 {"ok": true, "message": "...", "details": {...}, "replayed": false}
 
-``kind`` and ``params`` are those of ``actions.domain.business.ACTION_KINDS``. The server
+``kind`` and ``params`` are those of ``actions.domain.business.ACTION_KINDS``. A refund's
+``destination`` is always sent: ``original_payment_method`` refunds the order's own payment
+(the card it was paid with) and must leave ``balance_cents`` as it is; ``store_credit``, which
+the customer asked for explicitly, adds the amount to ``balance_cents`` instead. Either way it
+is a refund of the order (it counts towards ``refunded_cents`` and is listed in refunds). The server
 must run each key at most once and answer a repeated key with the stored result and
 ``"replayed": true``. A business refusal is ``200`` with ``"ok": false`` and a message the
 customer can read. Any other ``4xx`` (bad parameters, a key reused for a different action,
@@ -242,6 +248,7 @@ def _order(b: Mapping[str, Any]) -> Order:
         delivery_date=_day(b.get("delivery_date")),
         delivery_slot=b.get("delivery_slot"),
         address=b["address"],
+        payment_method_id=b.get("payment_method_id"),
     )
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import List, Optional
 
-from sqlalchemy import Table
+from sqlalchemy import Table, inspect, text
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
-from actions.domain.business import Customer, Order, PaymentMethod, Refund, Subscription
+from actions.domain.business import ORIGINAL_PAYMENT_METHOD, Customer, Order, PaymentMethod, Refund, Subscription
 
 
 class CustomerRow(SQLModel, table=True):
@@ -41,6 +42,9 @@ class OrderRow(SQLModel, table=True):
     delivery_date: Optional[date] = None
     delivery_slot: Optional[str] = None
     address: str
+    #: The card the order was paid with. No foreign key: removing a saved card doesn't change
+    #: how an order was paid, and a refund still goes back to that card.
+    payment_method_id: Optional[str] = None
 
 
 class SubscriptionRow(SQLModel, table=True):
@@ -73,6 +77,9 @@ class RefundRow(SQLModel, table=True):
     customer_id: str = Field(foreign_key="acme_customer.id", index=True)
     amount_cents: int
     created_at: datetime
+    #: ``original_payment_method`` (back to the card the order was paid with) or ``store_credit``.
+    destination: str = ORIGINAL_PAYMENT_METHOD
+    payment_method_id: Optional[str] = None  # the card refunded, for a refund to the original payment method
 
 
 class ExecutionRow(SQLModel, table=True):
@@ -94,6 +101,33 @@ def acme_tables() -> List[Table]:
     """The tables to create: SQLModel's metadata is shared with every other model in the app."""
     rows = (CustomerRow, OrderRow, SubscriptionRow, PaymentMethodRow, RefundRow, ExecutionRow)
     return [row.__table__ for row in rows]  # type: ignore[attr-defined]
+
+
+#: Columns added after the first demo databases were made: (table, column, SQL type and default,
+#: statement that fills it in for the rows already there).
+_ADDED_COLUMNS = (
+    ("acme_order", "payment_method_id", "VARCHAR",
+     # the demo paid every order with the customer's default card
+     "UPDATE acme_order SET payment_method_id = (SELECT p.id FROM acme_payment_method p "
+     "WHERE p.customer_id = acme_order.customer_id AND p.is_default)"),
+    # refunds made before there was a choice went to the account balance
+    ("acme_refund", "destination", "VARCHAR NOT NULL DEFAULT 'store_credit'", None),
+    ("acme_refund", "payment_method_id", "VARCHAR", None),
+)
+
+
+def add_missing_columns(connection: Connection) -> None:
+    """Bring a demo database made by an older version up to these models, keeping its data.
+
+    The demo's tables are made by ``create_all``, which never alters an existing table.
+    """
+    inspector = inspect(connection)
+    for table, column, kind, fill in _ADDED_COLUMNS:
+        if column in {c["name"] for c in inspector.get_columns(table)}:
+            continue
+        connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+        if fill:
+            connection.execute(text(fill))
 
 
 def to_utc_naive(moment: datetime) -> datetime:
@@ -130,6 +164,7 @@ def order_of(row: OrderRow) -> Order:
         delivery_date=row.delivery_date,
         delivery_slot=row.delivery_slot,
         address=row.address,
+        payment_method_id=row.payment_method_id,
     )
 
 

@@ -27,7 +27,14 @@ from actions.acme.models import (
     refund_id,
     to_utc_naive,
 )
-from actions.domain.business import ACTION_KINDS, ActionRequest, ParamValue
+from actions.domain.business import (
+    ACTION_KINDS,
+    ORIGINAL_PAYMENT_METHOD,
+    REFUND_DESTINATIONS,
+    STORE_CREDIT,
+    ActionRequest,
+    ParamValue,
+)
 from actions.domain.money import format_cents
 
 DELIVERY_SLOTS = ("morning", "afternoon", "evening")
@@ -35,7 +42,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 #: The parameters each kind takes, and their type. Checked before anything is recorded.
 PARAMS: Dict[str, Dict[str, type]] = {
-    "refund": {"order_id": str, "amount_cents": int},
+    "refund": {"order_id": str, "amount_cents": int, "destination": str},
     "change_address": {"order_id": str, "address": str},
     "change_delivery_slot": {"order_id": str, "slot": str},
     "update_email": {"email": str},
@@ -74,6 +81,11 @@ def check_request(request: ActionRequest) -> None:
             raise ValueError(f"{request.kind}: {name} must be an integer number of cents, got {value!r}.")
         if kind is str and (isinstance(value, bool) or not isinstance(value, (str, int))):
             raise ValueError(f"{request.kind}: {name} must be text, got {value!r}.")
+    if request.kind == "refund" and request.params["destination"] not in REFUND_DESTINATIONS:
+        raise ValueError(
+            f"refund: destination must be one of {', '.join(REFUND_DESTINATIONS)}, "
+            f"got {request.params['destination']!r}."
+        )
 
 
 def perform(session: Session, customer: Optional[CustomerRow], request: ActionRequest, now: datetime) -> Outcome:
@@ -111,28 +123,57 @@ def _refund(session: Session, customer: CustomerRow, params: Mapping[str, ParamV
             f"Order {order.id} can be refunded up to {format_cents(refundable)}, "
             f"so we can't refund {format_cents(amount)}.",
         )
-    card = session.exec(
-        select(PaymentMethodRow).where(PaymentMethodRow.customer_id == customer.id, PaymentMethodRow.is_default == True)  # noqa: E712
-    ).first()
-    row = RefundRow(order_id=order.id, customer_id=customer.id, amount_cents=amount, created_at=to_utc_naive(now))
-    session.add(row)
     order.refunded_cents += amount
-    customer.balance_cents += amount
-    session.add_all([order, customer])
-    session.flush()  # assigns the refund id
-    assert row.id is not None
-    details: Dict[str, ParamValue] = {"order_id": order.id, "amount_cents": amount, "refund_id": refund_id(row.id)}
-    if card is None:
-        destination = "your Acme account balance"
+    if params["destination"] == STORE_CREDIT:
+        return _credit_balance(session, customer, order, amount, now)
+    return _refund_to_card(session, customer, order, amount, now)
+
+
+def _refund_to_card(session: Session, customer: CustomerRow, order: OrderRow, amount: int, now: datetime) -> Outcome:
+    """Back to the card the order was paid with: the bank carries it, the Acme balance stays as it is."""
+    details = _record_refund(session, customer, order, amount, now, ORIGINAL_PAYMENT_METHOD)
+    card = session.get(PaymentMethodRow, order.payment_method_id) if order.payment_method_id else None
+    if card is None:  # no longer saved on the account: the original charge is refunded all the same
+        destination = "the card you paid with"
     else:
         destination = f"your {card.brand} ending {card.last4}"
-        details.update(payment_method_id=card.id, card=f"{card.brand} ending {card.last4}")
+        details["card"] = f"{card.brand} ending {card.last4}"
     return Outcome(
         True,
-        f"Refunded {format_cents(amount)} for order {order.id} to {destination}. "
-        "It will show in 3-5 working days.",
+        f"Refunded {format_cents(amount)} for order {order.id} to {destination}. It will show in 3-5 working days.",
         details,
     )
+
+
+def _credit_balance(session: Session, customer: CustomerRow, order: OrderRow, amount: int, now: datetime) -> Outcome:
+    """Store credit, which the customer asked for: the one way a refund changes the account balance."""
+    customer.balance_cents += amount
+    session.add(customer)
+    details = _record_refund(session, customer, order, amount, now, STORE_CREDIT)
+    details["balance_cents"] = customer.balance_cents
+    return Outcome(
+        True,
+        f"Added {format_cents(amount)} of store credit to your Acme account for order {order.id}. "
+        f"Your balance is now {format_cents(customer.balance_cents)}, ready to spend.",
+        details,
+    )
+
+
+def _record_refund(session: Session, customer: CustomerRow, order: OrderRow, amount: int, now: datetime,
+                   destination: str) -> Dict[str, ParamValue]:
+    """The refund row (to the order's card, or as store credit), and the details every refund reports."""
+    card_id = order.payment_method_id if destination == ORIGINAL_PAYMENT_METHOD else None
+    row = RefundRow(order_id=order.id, customer_id=customer.id, amount_cents=amount, created_at=to_utc_naive(now),
+                    destination=destination, payment_method_id=card_id)
+    session.add_all([row, order])
+    session.flush()  # assigns the refund id
+    assert row.id is not None
+    details: Dict[str, ParamValue] = {
+        "order_id": order.id, "amount_cents": amount, "refund_id": refund_id(row.id), "destination": destination,
+    }
+    if card_id:
+        details["payment_method_id"] = card_id
+    return details
 
 
 def _change_address(session: Session, customer: CustomerRow, params: Mapping[str, ParamValue], now: datetime) -> Outcome:

@@ -28,6 +28,7 @@ from actions.acme.models import (
     acme_tables,
 )
 from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.business import STORE_CREDIT
 
 JANE_ADDRESS = "12 High Street, Springfield"
 SAM_ADDRESS = "7 Oak Avenue, Shelbyville"
@@ -97,37 +98,47 @@ def _rows(today: date) -> List[List[SQLModel]]:
     customers: List[SQLModel] = [
         CustomerRow(id="C001", name="Jane Doe", phone="+15550100001", email="jane@example.com", balance_cents=0),
         CustomerRow(id="C002", name="Sam Lee", phone="+15550100002", email="sam@example.com", balance_cents=0),
-        # Priya's balance already holds the two refunds below ($18.00 + $20.00).
+        # Priya took the two refunds below as store credit ($18.00 + $20.00): her balance holds them.
         CustomerRow(id="C003", name="Priya Patel", phone="+15550100003", email="priya@example.com", balance_cents=3800),
         CustomerRow(id="C004", name="Leo Martin", phone="+15550100004", email="leo@example.com", balance_cents=0),
         CustomerRow(id="C005", name="Harbor Bistro Ltd", phone="+15550100005", email="accounts@harborbistro.example",
                     balance_cents=0),
     ]
     # Delivered orders whose delivery day isn't part of the story arrive three days after ordering.
+    # Every order was paid with the customer's default card: that is where a refund goes back to.
     orders: List[SQLModel] = [
         OrderRow(id="1001", customer_id="C001", item="Wireless headphones", total_cents=4250, status="delivered",
-                 placed_on=d(-12), delivery_date=d(-8), address=JANE_ADDRESS),
+                 placed_on=d(-12), delivery_date=d(-8), address=JANE_ADDRESS,
+                 payment_method_id="P001"),
         OrderRow(id="1002", customer_id="C001", item="Smart speaker", total_cents=12900, status="shipped",
-                 placed_on=d(-3), delivery_date=d(3), delivery_slot="morning", address=JANE_ADDRESS),
+                 placed_on=d(-3), delivery_date=d(3), delivery_slot="morning", address=JANE_ADDRESS,
+                 payment_method_id="P001"),
         OrderRow(id="1003", customer_id="C001", item="Espresso machine", total_cents=74900, status="delivered",
-                 placed_on=d(-20), delivery_date=d(-15), address=JANE_ADDRESS),
+                 placed_on=d(-20), delivery_date=d(-15), address=JANE_ADDRESS,
+                 payment_method_id="P001"),
         OrderRow(id="1004", customer_id="C002", item="Running shoes", total_cents=8999, status="processing",
-                 placed_on=d(-1), delivery_date=d(5), delivery_slot="afternoon", address=SAM_ADDRESS),
+                 placed_on=d(-1), delivery_date=d(5), delivery_slot="afternoon", address=SAM_ADDRESS,
+                 payment_method_id="P003"),
         OrderRow(id="1005", customer_id="C002", item="Yoga mat", total_cents=3500, status="delivered",
-                 placed_on=d(-10), delivery_date=d(-7), address=SAM_ADDRESS),
+                 placed_on=d(-10), delivery_date=d(-7), address=SAM_ADDRESS,
+                 payment_method_id="P003"),
         OrderRow(id="1006", customer_id="C003", item="TV stand", total_cents=26000, status="delivered",
-                 placed_on=d(-25), delivery_date=d(-22), address=PRIYA_ADDRESS),
+                 placed_on=d(-25), delivery_date=d(-22), address=PRIYA_ADDRESS,
+                 payment_method_id="P004"),
         OrderRow(id="1007", customer_id="C003", item="Phone case", total_cents=1800, refunded_cents=1800,
-                 status="delivered", placed_on=d(-9), delivery_date=d(-6), address=PRIYA_ADDRESS),
+                 status="delivered", placed_on=d(-9), delivery_date=d(-6), address=PRIYA_ADDRESS,
+                 payment_method_id="P004"),
         OrderRow(id="1008", customer_id="C003", item="Desk lamp", total_cents=5400, refunded_cents=2000,
-                 status="delivered", placed_on=d(-6), delivery_date=d(-3), address=PRIYA_ADDRESS),
+                 status="delivered", placed_on=d(-6), delivery_date=d(-3), address=PRIYA_ADDRESS,
+                 payment_method_id="P004"),
         # Large orders, all well within the 30-day returns window: one per approval band.
         OrderRow(id="1009", customer_id="C004", item="Laptop", total_cents=89900, status="delivered",
-                 placed_on=d(-11), delivery_date=d(-8), address=LEO_ADDRESS),
+                 placed_on=d(-11), delivery_date=d(-8), address=LEO_ADDRESS, payment_method_id="P005"),
         OrderRow(id="1010", customer_id="C004", item="Home gym", total_cents=415000, status="delivered",
-                 placed_on=d(-17), delivery_date=d(-12), address=LEO_ADDRESS),
+                 placed_on=d(-17), delivery_date=d(-12), address=LEO_ADDRESS, payment_method_id="P005"),
         OrderRow(id="1011", customer_id="C005", item="Commercial espresso bar", total_cents=1500000,
-                 status="delivered", placed_on=d(-14), delivery_date=d(-10), address=BISTRO_ADDRESS),
+                 status="delivered", placed_on=d(-14), delivery_date=d(-10), address=BISTRO_ADDRESS,
+                 payment_method_id="P006"),
     ]
     extras: List[SQLModel] = [
         SubscriptionRow(id="S001", customer_id="C001", plan="Coffee Club monthly", price_cents=1999, renews_on=d(10)),
@@ -139,8 +150,10 @@ def _rows(today: date) -> List[List[SQLModel]]:
         PaymentMethodRow(id="P004", customer_id="C003", brand="Visa", last4="1881", is_default=True),
         PaymentMethodRow(id="P005", customer_id="C004", brand="Mastercard", last4="4444", is_default=True),
         PaymentMethodRow(id="P006", customer_id="C005", brand="Amex", last4="1005", is_default=True),
-        RefundRow(order_id="1007", customer_id="C003", amount_cents=1800, created_at=_at_noon(d(-5))),
-        RefundRow(order_id="1008", customer_id="C003", amount_cents=2000, created_at=_at_noon(d(-2))),
+        RefundRow(order_id="1007", customer_id="C003", amount_cents=1800, created_at=_at_noon(d(-5)),
+                  destination=STORE_CREDIT),
+        RefundRow(order_id="1008", customer_id="C003", amount_cents=2000, created_at=_at_noon(d(-2)),
+                  destination=STORE_CREDIT),
     ]
     return [customers, orders, extras]
 

@@ -36,6 +36,7 @@ from actions.acme.models import (
     RefundRow,
     SubscriptionRow,
     acme_tables,
+    add_missing_columns,
     customer_of,
     order_of,
     payment_method_of,
@@ -78,12 +79,14 @@ class SqlBusiness:
         self._write_engine: Engine = self._engine.execution_options(acme_write=True)
 
     def create_all(self) -> None:
-        """Create the Acme tables if they are missing (existing tables are left alone).
+        """Create the Acme tables if they are missing, and add columns an older demo database lacks.
 
         Under the write lock: the action server and the inbox both do this at start, and on
         SQLite a plain transaction that finds the other one writing fails instead of waiting.
         """
-        SQLModel.metadata.create_all(self._write_engine, tables=acme_tables())
+        with self._write_engine.begin() as connection:
+            SQLModel.metadata.create_all(connection, tables=acme_tables())
+            add_missing_columns(connection)
 
     def dispose(self) -> None:
         """Close pooled connections (tests, and before a process forks)."""

@@ -37,14 +37,12 @@ class Account:
     def active_subscriptions(self) -> Sequence[Subscription]:
         return [sub for sub in self.subscriptions if sub.status == "active"]
 
-    def default_card(self) -> Optional[PaymentMethod]:
-        return next((pm for pm in self.payment_methods if pm.is_default), None) or (
-            self.payment_methods[0] if self.payment_methods else None
-        )
+    def payment_method(self, payment_method_id: Optional[str]) -> Optional[PaymentMethod]:
+        return next((pm for pm in self.payment_methods if pm.id == payment_method_id), None)
 
 
-def describe_card(card: Optional[PaymentMethod], capital: bool = False) -> str:
-    text = f"your {card.brand} ending {card.last4}" if card else "your Acme account balance"
+def describe_card(card: PaymentMethod, capital: bool = False) -> str:
+    text = f"your {card.brand} ending {card.last4}"
     return text[0].upper() + text[1:] if capital else text
 
 

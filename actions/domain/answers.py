@@ -20,7 +20,8 @@ SMALL_TALK = {
 FAQ = {
     "ask_returns_policy": (
         "You can return most items within 30 days of delivery for a full refund. Start a return here in chat: "
-        "tell me the order number and I'll set up the refund. Refunds reach your card in 3-5 working days."
+        "tell me the order number and I'll set up the refund. Refunds go back to the card you paid with and "
+        "reach it in 3-5 working days; if you'd rather have store credit to spend at once, just say so."
     ),
     "ask_opening_hours": (
         "I'm here 24/7. Our customer care team is available Monday to Friday 8am-8pm and Saturday 9am-5pm; "

@@ -8,13 +8,14 @@ request, which is answered, clarified, refused, or proposed for sign-off as the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import re
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import List, Optional, Tuple
 
 from actions.domain import answers
 from actions.domain.account import Account
-from actions.domain.business import Customer
+from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT, Customer
 from actions.domain.evidence import EvidencePack, build_evidence
 from actions.domain.extract import Details, read_details
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
@@ -38,10 +39,12 @@ from actions.domain.signoff import (
     confirm_prompt,
     otp_prompt,
 )
+from actions.domain.staff_words import case_context, why_in_words
 from actions.domain.stores import Draft
 from actions.domain.turn import Turn
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
+_QUESTION = re.compile(r"\s*(?:how|what|what's|whats|is|do|does)\b", re.IGNORECASE)
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 
 
@@ -58,6 +61,7 @@ class Assistant:
         self.signoff = SignOff(services)
 
     def handle(self, turn: Turn) -> List[str]:
+        turn = _store_credit_wanted(turn)
         ticket = self.s.handoffs.open_for(turn.conversation_id)
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
             self._more_urgent(turn, ticket)
@@ -70,10 +74,13 @@ class Assistant:
 
     def _more_urgent(self, turn: Turn, ticket: HandoffRequest) -> None:
         """A message to people who haven't answered yet may change how urgent it is ("my card was stolen")."""
-        decision = self._assess(self._context(turn), "conversation")
+        ctx = self._context(turn)
+        decision = self._assess(ctx, "conversation")
         if decision.outcome != "handoff" or decision.priority not in PRIORITIES:
             return
-        why = "; ".join(r.detail for r in decision.reasons if r.outcome == "handoff")
+        context = case_context(decision.topic, turn.intent, turn.recent_texts, ctx.sentiment.latest,
+                               ctx.sentiment.window_mean)
+        why = "; ".join(why_in_words([r.text for r in decision.reasons if r.outcome == "handoff"], context))
         if self.s.handoffs.raise_priority(ticket.id, decision.priority, why, self.s.clock.now()):
             self.s.record("ticket_priority_raised", turn.conversation_id, customer_id=ticket.customer_id,
                           decision=decision, handoff_id=ticket.id, priority=decision.priority)
@@ -164,8 +171,8 @@ class Assistant:
         if ctx.customer is None:
             return []
         amount = approval.new_amount_cents or 0
-        details = Details(order_id=str(pending.request.params["order_id"]), amount_cents=amount)
-        outcome = propose("refund", Account.load(self.s.business, ctx.customer), details, self.s.clock.now().date(),
+        outcome = propose("refund", Account.load(self.s.business, ctx.customer), _same_refund(pending, amount),
+                          self.s.clock.now().date(),
                           returns_window_days=self.s.policy.refunds.returns_window_days)
         if not isinstance(outcome, Proposal):
             return [outcome.text]
@@ -183,7 +190,7 @@ class Assistant:
         self.s.record("pending_back_to_customer", pending.conversation_id, pending=pending)
         amount = pending.amount_cents
         if pending.request.kind == "refund" and amount is not None:
-            return ["Let's pick up your refund."] + self._change_amount(ctx, replace(pending, stage=Stage.CONFIRM),
+            return ["Let's pick up your refund."] + self._change_refund(ctx, replace(pending, stage=Stage.CONFIRM),
                                                                         amount, offer=True)
         return self._offer_again(ctx, pending)
 
@@ -219,6 +226,10 @@ class Assistant:
         first_look = self._assess(ctx, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
         if first_look.outcome == "handoff" or turn.request == "handoff":
             return notes + self._handoff(ctx, first_look, pending)
+        switch = _destination_switch(pending, turn)
+        if pending and switch:
+            return notes + self._change_refund(ctx, pending, pending.amount_cents or 0, switch.order_id,
+                                               refund_to=switch.refund_to)
         if pending and turn.request in ANSWERS + ("faq", "small_talk"):
             # a quick question mid-confirmation is answered; the waiting action stays as it is
             return notes + self._request(ctx, turn.request, None) + [self.signoff.reminder(pending)]
@@ -270,7 +281,7 @@ class Assistant:
         details = read_details(turn.text, turn.entities, expecting_amount=bool(draft and draft.missing == "amount"))
         if draft:
             known = {key: value for key, value in draft.fields.items() if key in Details.__dataclass_fields__}
-            details = replace(Details(**known), **{k: v for k, v in asdict(details).items() if v is not None})
+            details = replace(Details(**known), **details.remembered(), amount_problem=details.amount_problem)
         if kind in ANSWERS:
             decision = self._assess(ctx, kind)
             self.s.record("answered", turn.conversation_id, customer_id=ctx.customer.id, request=kind, decision=decision)
@@ -283,8 +294,7 @@ class Assistant:
         outcome = propose(kind, account, details, self.s.clock.now().date(), turn.text,
                           self.s.policy.refunds.returns_window_days)
         if isinstance(outcome, Question):
-            known = {k: v for k, v in asdict(details).items() if v is not None}
-            self.s.drafts.put(turn.conversation_id, Draft(kind, {**known, **outcome.known}, outcome.missing))
+            self.s.drafts.put(turn.conversation_id, Draft(kind, {**details.remembered(), **outcome.known}, outcome.missing))
             self.s.record("asked_for_detail", turn.conversation_id, customer_id=ctx.customer.id, request=kind, missing=outcome.missing)
             return [outcome.text]
         self.s.drafts.clear(turn.conversation_id)
@@ -348,7 +358,7 @@ class Assistant:
             summary=proposal.sentence(),
             outcome=decision.outcome,
             tier=decision.tier,
-            reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons),
+            reasons=tuple(r.text for r in decision.reasons),
             policy_version=decision.policy_version,
             idempotency_key=self.s.make_id(),
             digest=action_digest(proposal.request),
@@ -370,13 +380,18 @@ class Assistant:
         reply = classify_reply(turn.intent, turn.text, details, confident)
         phone = ctx.customer.phone if ctx.customer else ""
         if reply.kind is ReplyKind.AMOUNT and pending.stage is Stage.CONFIRM and pending.request.kind == "refund":
-            return self._change_amount(ctx, pending, reply.amount_cents or 0, details.order_id)
+            if details.amount_problem:  # "make it $-5": say what was wrong; the waiting refund stays as it was
+                self.s.record("amount_refused", pending.conversation_id, actor="customer", pending=pending,
+                              why=details.amount_problem)
+                return [details.amount_problem, self.signoff.reminder(pending)]
+            return self._change_refund(ctx, pending, reply.amount_cents or 0, details.order_id)
         return self.signoff.answer(pending, reply, phone, evidence=lambda: self._evidence(
             ctx, Decision("approval", pending.tier, _reasons_of(pending), pending.policy_version), pending).to_dict())
 
-    def _change_amount(self, ctx: _Context, pending: PendingAction, amount_cents: int,
-                       order_id: Optional[str] = None, offer: bool = False) -> List[str]:
-        """A new amount for a refund: re-proposed, and its tier checked again.
+    def _change_refund(self, ctx: _Context, pending: PendingAction, amount_cents: int,
+                       order_id: Optional[str] = None, offer: bool = False, refund_to: Optional[str] = None) -> List[str]:
+        """A new amount (or, with ``refund_to``, a new destination) for a refund: re-proposed, and its
+        tier checked again.
 
         ``offer``: the earlier request is already closed (a manager modified it, or people handed
         it back); the new proposal is made without cancelling anything.
@@ -384,17 +399,20 @@ class Assistant:
         assert ctx.customer is not None
         account = Account.load(self.s.business, ctx.customer)
         # "sorry, I meant $30 for order 1003": the order the customer names now wins over the pending one
-        details = Details(order_id=order_id or str(pending.request.params["order_id"]), amount_cents=amount_cents)
-        outcome = propose("refund", account, details, self.s.clock.now().date(),
-                          returns_window_days=self.s.policy.refunds.returns_window_days)
+        outcome = propose("refund", account, _same_refund(pending, amount_cents, order_id, refund_to),
+                          self.s.clock.now().date(), returns_window_days=self.s.policy.refunds.returns_window_days)
         if not isinstance(outcome, Proposal):  # the earlier request stays open
             return [outcome.text] if offer else [outcome.text, self.signoff.reminder(pending)]
         if offer:
             return self._propose(ctx, outcome)
         if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.CANCELLED):
             return ["That request is no longer open, so nothing was changed."]
-        self.s.record("amount_changed", pending.conversation_id, actor="customer", pending=pending,
-                      old_amount_cents=pending.amount_cents, new_amount_cents=amount_cents)
+        if refund_to:
+            self.s.record("refund_destination_changed", pending.conversation_id, actor="customer", pending=pending,
+                          old_destination=_destination(pending), new_destination=refund_to)
+        else:
+            self.s.record("amount_changed", pending.conversation_id, actor="customer", pending=pending,
+                          old_amount_cents=pending.amount_cents, new_amount_cents=amount_cents)
         return self._propose(ctx, outcome)
 
     def _nothing_pending(self, ctx: _Context) -> List[str]:
@@ -434,7 +452,7 @@ class Assistant:
             id=self.s.make_id(), conversation_id=turn.conversation_id,
             customer_id=ctx.customer.id if ctx.customer else None,
             topic=topic, priority=decision.priority, queue=self.s.policy.inbox.queue_for(topic),
-            reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons if r.outcome == "handoff"),
+            reasons=tuple(r.text for r in decision.reasons if r.outcome == "handoff"),
             pending_id=pending.id if pending else None, created_at=self.s.clock.now(),
             evidence=self._evidence(ctx, decision, pending).to_dict(),
         )
@@ -483,6 +501,38 @@ class Assistant:
             request=kind, intent=turn.intent, confidence=turn.confidence, text=turn.text,
             sentiment=ctx.sentiment, consecutive_fallbacks=turn.consecutive_fallbacks, **facts,  # type: ignore[arg-type]
         ), self.s.policy)
+
+
+def _store_credit_wanted(turn: Turn) -> Turn:
+    """ "I'd like store credit for order 1003" reads to the NLU like a balance question, but it
+    names an order and asks for store credit: it is a request to refund that order as store credit."""
+    if turn.request != "account_balance" or _QUESTION.match(turn.text):
+        return turn
+    details = read_details(turn.text, turn.entities)
+    if details.refund_to == STORE_CREDIT and details.order_id:
+        return replace(turn, request="refund")
+    return turn
+
+
+def _destination_switch(pending: Optional[PendingAction], turn: Turn) -> Optional[Details]:
+    """ "Actually, store credit instead": the refund waiting for YES, to go somewhere else."""
+    if pending is None or pending.stage is not Stage.CONFIRM or pending.request.kind != "refund" \
+            or _QUESTION.match(turn.text):
+        return None
+    details = read_details(turn.text, turn.entities)
+    return details if details.refund_to and details.refund_to != _destination(pending) else None
+
+
+def _destination(pending: PendingAction) -> str:
+    """Where the waiting refund goes (a refund proposed before there was a choice goes to the card)."""
+    return str(pending.request.params.get("destination") or ORIGINAL_PAYMENT_METHOD)
+
+
+def _same_refund(pending: PendingAction, amount_cents: int, order_id: Optional[str] = None,
+                 refund_to: Optional[str] = None) -> Details:
+    """The waiting refund with a new amount, order or destination; the rest as the customer chose."""
+    return Details(order_id=order_id or str(pending.request.params["order_id"]), amount_cents=amount_cents,
+                   refund_to=refund_to or _destination(pending))
 
 
 def _reasons_of(pending: PendingAction) -> Tuple[Reason, ...]:

@@ -16,7 +16,7 @@ ParamValue = Union[str, int]
 
 #: Every kind of state-changing action the business can execute.
 ACTION_KINDS = (
-    "refund",  # params: order_id, amount_cents
+    "refund",  # params: order_id, amount_cents, destination (one of REFUND_DESTINATIONS)
     "change_address",  # params: order_id, address
     "change_delivery_slot",  # params: order_id, slot
     "update_email",  # params: email
@@ -25,6 +25,12 @@ ACTION_KINDS = (
     "remove_payment_method",  # params: payment_method_id
 )
 
+#: Where a refund goes. The original payment method (the one the order was paid with) is the
+#: default; store credit is only ever what the customer explicitly asked for.
+ORIGINAL_PAYMENT_METHOD = "original_payment_method"
+STORE_CREDIT = "store_credit"
+REFUND_DESTINATIONS = (ORIGINAL_PAYMENT_METHOD, STORE_CREDIT)
+
 
 @dataclass(frozen=True)
 class Customer:
@@ -32,7 +38,8 @@ class Customer:
     name: str
     phone: str
     email: str
-    #: Account balance in cents: credit the customer holds with Acme (refunds add to it).
+    #: Account balance in cents: store credit the customer holds with Acme (positive) or owes (negative).
+    #: A refund to the card leaves it alone; only a refund taken as store credit adds to it.
     balance_cents: int
     status: str = "active"  # active | closed
 
@@ -49,6 +56,9 @@ class Order:
     delivery_date: Optional[date]
     delivery_slot: Optional[str]
     address: str
+    #: The payment method the order was paid with: where a refund goes back to. It may no longer
+    #: be saved on the account (the bank still refunds the original charge). None: not known.
+    payment_method_id: Optional[str] = None
 
     @property
     def refundable_cents(self) -> int:

@@ -13,11 +13,20 @@ from datetime import datetime
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from actions.domain.account import Account
+from actions.domain.business import Order
 from actions.domain.handoff import HandoffRequest
 from actions.domain.money import format_cents
 from actions.domain.pending import PendingAction
 from actions.domain.risk import Decision
 from actions.domain.sentiment import SentimentReading
+from actions.domain.staff_words import (
+    STEP_WORDS,
+    CaseContext,
+    case_context,
+    clip,
+    stage_words,
+    why_in_words,
+)
 
 #: What a customer wants, by intent, as an agent would say it.
 WANTS = {
@@ -65,6 +74,7 @@ class EvidencePack:
     recommendation: str
     alternatives: Tuple[str, ...] = field(default_factory=tuple)
     channel: str = ""  # where the customer was talking when it was handed over (Rasa's channel name)
+    refund_window_days: int = 30  # the window ``recent_refunds`` counts over (the policy's history window)
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready: datetimes as ISO 8601 text."""
@@ -95,30 +105,64 @@ def build_evidence(
     previous: Sequence[HandoffRequest],
     pending: Optional[PendingAction],
 ) -> EvidencePack:
+    customer_texts = [line.text for line in transcript if line.speaker == "customer"] + [text]
+    scores = (sentiment.latest, sentiment.window_mean) if sentiment.window_size else (None, None)
+    context = case_context(decision.topic, intent, customer_texts, *scores)
     return EvidencePack(
-        summary=_summary(conversation_id, intent, text, sentiment, decision, account, pending, recent_refunds,
+        summary=_summary(conversation_id, intent, text, decision, context, account, pending, recent_refunds,
                          refund_window_days),
         channel=channel,
         intent=intent,
         confidence=round(confidence, 3),
         entities=dict(entities),
         sentiment=sentiment,
-        reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons),
+        reasons=tuple(r.text for r in decision.reasons),
         transcript=tuple(transcript),
-        customer=_customer(account),
-        orders=tuple(_order(o) for o in (account.orders if account else ())),
+        customer=customer_panel(account),
+        orders=tuple(order_panel(o) for o in (account.orders if account else ())),
         recent_refunds=recent_refunds,
+        refund_window_days=refund_window_days,
         previous_tickets=tuple(
             {"id": t.id, "topic": t.topic, "priority": t.priority, "status": t.status, "created_at": t.created_at}
             for t in previous
         ),
         pending=_pending(pending),
-        recommendation=_recommendation(decision, intent, confidence, sentiment, pending),
-        alternatives=_alternatives(decision, pending),
+        recommendation=_recommendation(decision, context, intent, confidence, pending, recent_refunds,
+                                       refund_window_days),
+        alternatives=_alternatives(decision, context, pending),
     )
 
 
-def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentReading, decision: Decision,
+def recommend_approval(flags: Sequence[str], refunds_in_window: int, window_days: int,
+                       earlier_refunds_on_order: int = 0) -> str:
+    """The advice on an approval card, from exactly the facts the card shows beside it.
+
+    ``flags`` are the reasons other than the amount, in staff words; ``refunds_in_window`` is the
+    count the card shows for the same ``window_days``; ``earlier_refunds_on_order`` the refunds it
+    lists on the same order. "Approve" only when none of them gives a reason to look twice.
+    """
+    if not flags and refunds_in_window == 0 and earlier_refunds_on_order == 0:
+        return (f"Approve: the only flag is the amount; the order is in the returns window and there were "
+                f"no refunds in the last {window_days} days.")
+    seen = [f"{_count(refunds_in_window, 'refund')} in the last {window_days} days"] if refunds_in_window else []
+    if earlier_refunds_on_order:
+        seen.append(f"{_count(earlier_refunds_on_order, 'earlier refund')} on this order")
+    parts = ([f"also flagged: {'; '.join(flags)}"] if flags else []) + ([f"they had {' and '.join(seen)}"] if seen else [])
+    return f"Check before approving: {'; '.join(parts)}. Look at the order and the refund history."
+
+
+def approval_flags(reasons: Sequence[str], context: CaseContext) -> List[str]:
+    """An approval's reasons other than the amount and the refund history, in staff words: the
+    recommendation states those from the facts the card shows, not from the flag."""
+    skip = ("amount_above_approval_limit", "refund_history")
+    return why_in_words([r for r in reasons if r.partition(":")[0] not in skip], context)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{'one' if n == 1 else n} {noun}{'' if n == 1 else 's'}"
+
+
+def _summary(conversation_id: str, intent: str, text: str, decision: Decision, context: CaseContext,
              account: Optional[Account], pending: Optional[PendingAction], recent_refunds: int,
              refund_window_days: int) -> str:
     who = f"{account.customer.name} ({account.customer.phone})" if account else f"An unknown customer ({conversation_id})"
@@ -129,34 +173,33 @@ def _summary(conversation_id: str, intent: str, text: str, sentiment: SentimentR
             f"Needs approval because {why}.",
             f"Refunds in the last {refund_window_days} days: {recent_refunds}. Nothing has been done yet.",
         ])
-    reasons = [r for r in decision.reasons if r.outcome == "handoff"]
+    reasons = [r.text for r in decision.reasons if r.outcome == "handoff"]
     unconfirmed = decision.topic == "execution_unconfirmed"
     want = WANTS.get(intent)
-    lines = [f"{who} wants {want}: \"{_clip(text)}\"." if want else f"{who} wrote: \"{_clip(text)}\"."]
-    why = "; ".join(r.detail for r in reasons) or "the dialogue routes this to a person"
-    lines.append(f"Handed over because {why}.")
+    lines = [f"{who} wants {want}: \"{clip(text)}\"." if want else f"{who} wrote: \"{clip(text)}\"."]
+    why = "; ".join(why_in_words(reasons, context)) or "the bot passes this kind of request to a person"
+    lines.append(f"Handed over: {why}.")
     if pending and unconfirmed:
         lines.append(f"Unknown whether this ran: {pending.headline} (idempotency key {pending.idempotency_key}).")
     elif pending:
-        lines.append(f"Waiting on the bot's proposal, not done: {pending.headline} ({pending.stage.value}).")
-    elif sentiment.window_size and min(sentiment.latest, sentiment.window_mean) < -0.05:
-        lines.append(f"Mood: negative ({sentiment.latest:+.2f}).")
+        lines.append(f"Waiting on the bot's proposal, not done: {pending.headline} ({stage_words(pending.stage.value)}).")
+    elif context.mood in ("upset", "angry"):
+        lines.append(f"Mood: {context.mood}.")
     return "\n".join(lines)
 
 
-def _recommendation(decision: Decision, intent: str, confidence: float, sentiment: SentimentReading,
-                    pending: Optional[PendingAction]) -> str:
+def _recommendation(decision: Decision, context: CaseContext, intent: str, confidence: float,
+                    pending: Optional[PendingAction], recent_refunds: int, refund_window_days: int) -> str:
     codes = {r.code for r in decision.reasons}
     if decision.outcome == "approval":
-        flags = sorted(codes - {"action_tier", "amount_above_approval_limit"})
-        if not flags:
-            return "Approve: the only flag is the amount; the order is in the returns window and the refund history is clean."
-        return f"Check before approving: also flagged for {', '.join(flags)}. Look at the order and the refund history."
+        reasons = [r.text for r in decision.reasons if r.outcome == "approval"]
+        return recommend_approval(approval_flags(reasons, context), recent_refunds, refund_window_days)
     advice: List[str] = []
     if decision.topic in RECOMMENDATIONS:
         advice.append(RECOMMENDATIONS[decision.topic])
     if "low_confidence" in codes:
-        advice.append(f"Confirm what they need: the bot read it as {intent} with only {confidence:.0%} confidence.")
+        took = f"as wanting {WANTS[intent]}" if intent in WANTS else "as something else"
+        advice.append(f"Confirm what they need: the bot took it {took}, but was only {confidence:.0%} sure.")
     if "repeated_fallback" in codes:
         advice.append("The bot didn't understand them several times: read the transcript and ask one clear question.")
     if "negative_sentiment" in codes:
@@ -166,21 +209,23 @@ def _recommendation(decision: Decision, intent: str, confidence: float, sentimen
     return " ".join(advice) or RECOMMENDATIONS["customer_asked_for_human"]
 
 
-def _alternatives(decision: Decision, pending: Optional[PendingAction]) -> Tuple[str, ...]:
+def _alternatives(decision: Decision, context: CaseContext, pending: Optional[PendingAction]) -> Tuple[str, ...]:
     if decision.outcome == "approval":
         options = [f"Run it on the customer's word alone: ruled out ({r.detail})."
                    for r in decision.reasons if r.outcome == "approval"]
         return tuple(options + ["Approve a lower amount: the customer is asked to confirm it again (Modify).",
                                 "Reject it: the customer is told the reason and nothing changes."])
-    options = [f"Carry on with the bot: ruled out ({r.detail})." for r in decision.reasons if r.outcome == "handoff"]
-    options += [f"Handle it as a {r.outcome} step ({r.detail}): overridden by the handoff."
-                for r in decision.reasons if r.outcome not in ("handoff", "auto")]
+    handoff = [r.text for r in decision.reasons if r.outcome == "handoff"]
+    options = [f"Carry on with the bot: ruled out ({why})." for why in why_in_words(handoff, context)]
+    steps = {r.outcome for r in decision.reasons if r.outcome in STEP_WORDS}
+    options += [f"{STEP_WORDS[step]}: overridden by the handoff." for step in sorted(steps)]
     if pending:
         options.append(f"Finish the pending request ({pending.headline}) without a person: held for you.")
     return tuple(options)
 
 
-def _customer(account: Optional[Account]) -> Optional[Mapping[str, Any]]:
+def customer_panel(account: Optional[Account]) -> Optional[Mapping[str, Any]]:
+    """The customer as the inbox's panel shows them."""
     if account is None:
         return None
     c = account.customer
@@ -189,7 +234,8 @@ def _customer(account: Optional[Account]) -> Optional[Mapping[str, Any]]:
             "subscriptions": [f"{s.plan} ({s.status})" for s in account.subscriptions]}
 
 
-def _order(order) -> Mapping[str, Any]:
+def order_panel(order: Order) -> Mapping[str, Any]:
+    """One order as the inbox's panel shows it."""
     return {"id": order.id, "item": order.item, "total": format_cents(order.total_cents), "status": order.status,
             "refunded": format_cents(order.refunded_cents), "placed_on": order.placed_on.isoformat()}
 
@@ -200,8 +246,3 @@ def _pending(pending: Optional[PendingAction]) -> Optional[Mapping[str, Any]]:
     return {"id": pending.id, "headline": pending.headline, "summary": pending.summary, "stage": pending.stage.value,
             "tier": pending.tier, "amount": format_cents(pending.amount_cents) if pending.amount_cents else None,
             "idempotency_key": pending.idempotency_key}
-
-
-def _clip(text: str, limit: int = 140) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -16,7 +16,6 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
-from actions.domain.money import cents
 
 OUTCOMES = ("auto", "confirm", "otp", "approval", "handoff")
 #: Tiers an action kind may be mapped to. ``by_amount`` is for refunds (see RefundRules).
@@ -24,7 +23,8 @@ ACTION_TIERS = ("auto", "confirm", "otp", "approval", "handoff", "by_amount")
 PRIORITIES = ("urgent", "high", "normal")
 #: The inbox's queues, by seniority: a ticket is escalated up this list.
 QUEUES = ("agent", "senior", "manager")
-#: Who may sign off an action in the inbox, and up to what amount (see ApprovalRules).
+#: Who may sign off an action in the inbox, and up to what amount (see ApprovalRules). Admins
+#: assign and read, but approve nothing: no policy can name them.
 APPROVER_ROLES = ("agent", "senior", "manager")
 
 REQUEST_KINDS = (
@@ -58,6 +58,10 @@ def describe_duration(value: timedelta) -> str:
 
 #: Requests that only read and answer: nothing to confirm, so only auto or handoff make sense.
 INFORMATIONAL = ("order_status", "delivery_date", "account_balance", "faq")
+#: Actions that carry an amount: approvals.limits say who signs them off, by amount.
+BY_AMOUNT = ("refund",)
+#: Actions with no amount: approvals.sign_off names the roles that may sign off each.
+SIGNED_OFF_BY_ROLE = tuple(kind for kind in REQUEST_KINDS if kind not in INFORMATIONAL + BY_AMOUNT)
 
 
 class PolicyError(ValueError):
@@ -118,6 +122,7 @@ class ApprovalRules:
     limits_cents: Mapping[str, int]  # role -> the largest amount it may approve alone
     decide_within: timedelta  # then the request expires: nothing runs, the customer is told
     escalate_after: timedelta  # still undecided: the backup approvers are alerted
+    sign_off: Mapping[str, Tuple[str, ...]]  # a kind without an amount -> the roles that may sign it off
 
     def limit_of(self, role: str) -> int:
         return self.limits_cents.get(role, 0)
@@ -126,14 +131,18 @@ class ApprovalRules:
     def top_limit_cents(self) -> int:
         return max(self.limits_cents.values(), default=0)
 
-    def queue_for(self, amount_cents: Optional[int]) -> str:
+    def signers_of(self, kind: str) -> Tuple[str, ...]:
+        """The roles that may sign off an action of this kind that has no amount (none if unlisted)."""
+        return self.sign_off.get(kind, ())
+
+    def queue_for(self, kind: str, amount_cents: Optional[int]) -> str:
         """The least senior queue whose approvers may decide alone (managers above every limit).
 
-        A request with no amount (a destructive action the policy sends to approval) goes to
-        the seniors, who may approve it.
+        A request with no amount goes to the least senior approvers that approvals.sign_off
+        lets sign off its kind (agents don't work the approvals queue).
         """
         if amount_cents is None:
-            return "senior"
+            return next((role for role in ("senior", "manager") if role in self.signers_of(kind)), "manager")
         for role in ("senior", "manager"):
             if role in self.limits_cents and amount_cents <= self.limits_cents[role]:
                 return role
@@ -184,7 +193,7 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
     for kind, tier in actions.items():
         reader.choice(tier, f"actions.{kind}", ACTION_TIERS)
     for kind, tier in actions.items():
-        if tier == "by_amount" and kind != "refund":
+        if tier == "by_amount" and kind not in BY_AMOUNT:
             raise reader.error(f"actions.{kind}", "can't be by_amount: only refunds are tiered by amount")
         if kind in INFORMATIONAL and tier not in ("auto", "handoff"):
             raise reader.error(f"actions.{kind}", f"answers a question, so it must be auto or handoff, got {tier!r}")
@@ -236,7 +245,7 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
             max_sends=reader.positive_int(otp["max_sends"], "otp.max_sends"),
         ),
         inbox=_inbox_rules(reader, root["inbox"]),
-        approvals=_approval_rules(reader, root["approvals"]),
+        approvals=_approval_rules(reader, root["approvals"], actions),
         source=source,
     )
 
@@ -262,19 +271,40 @@ def _inbox_rules(reader: "_Reader", raw: Any) -> InboxRules:
     )
 
 
-def _approval_rules(reader: "_Reader", raw: Any) -> ApprovalRules:
-    approvals = reader.mapping(raw, "approvals", required=("limits", "decide_within", "escalate_after"))
+def _approval_rules(reader: "_Reader", raw: Any, actions: Mapping[str, str]) -> ApprovalRules:
+    approvals = reader.mapping(raw, "approvals", required=("limits", "sign_off", "decide_within", "escalate_after"))
     limits = reader.mapping(approvals["limits"], "approvals.limits", optional=APPROVER_ROLES)
     rules = ApprovalRules(
         limits_cents={role: reader.money(value, f"approvals.limits.{role}") for role, value in limits.items()},
         decide_within=reader.duration(approvals["decide_within"], "approvals.decide_within"),
         escalate_after=reader.duration(approvals["escalate_after"], "approvals.escalate_after"),
+        sign_off=_sign_off(reader, approvals["sign_off"], actions),
     )
     if not rules.limits_cents:
         raise reader.error("approvals.limits", "must give at least one role a limit")
     if rules.escalate_after >= rules.decide_within:
         raise reader.error("approvals.escalate_after", "must be shorter than approvals.decide_within")
     return rules
+
+
+def _sign_off(reader: "_Reader", raw: Any, actions: Mapping[str, str]) -> Dict[str, Tuple[str, ...]]:
+    """Who may sign off each action without an amount: every such kind listed, so no kind is
+    left to a default; an empty list means nobody in the inbox (the customer signs it off)."""
+    for kind in BY_AMOUNT:
+        if isinstance(raw, dict) and kind in raw:
+            raise reader.error(f"approvals.sign_off.{kind}", "is signed off by amount: set the roles' approvals.limits instead")
+    listed = reader.mapping(raw, "approvals.sign_off", required=SIGNED_OFF_BY_ROLE)
+    sign_off = {}
+    for kind in SIGNED_OFF_BY_ROLE:
+        key = f"approvals.sign_off.{kind}"
+        roles = reader.sequence(listed[kind], key)
+        if "admin" in roles:
+            raise reader.error(key, "can't name admin: an admin approves nothing; name agent, senior or manager")
+        sign_off[kind] = tuple(reader.choice(role, f"{key}[{i}]", APPROVER_ROLES) for i, role in enumerate(roles))
+        if actions.get(kind) == "approval" and not {"senior", "manager"} & set(sign_off[kind]):
+            raise reader.error(key, f"must name senior or manager: actions.{kind} goes to the approvals queue, "
+                                    "which seniors and managers decide")
+    return sign_off
 
 
 class _Reader:
@@ -339,7 +369,7 @@ class _Reader:
     def money(self, value: Any, key: str) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise self.error(key, f"must be a positive amount in dollars, got {value!r}")
-        return cents(f"{value:.2f}")
+        return round(value * 100)
 
     def keyword_topic(self, topic: str, value: Any, key: str) -> KeywordTopic:
         fields = self.mapping(value, key, required=("priority", "words"))

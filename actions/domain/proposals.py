@@ -12,7 +12,7 @@ from datetime import date
 from typing import Callable, Dict, Optional, Sequence, Union
 
 from actions.domain.account import Account, day, describe_card, order_label
-from actions.domain.business import ActionRequest, Order, ParamValue
+from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT, ActionRequest, Order, ParamValue
 from actions.domain.extract import Details
 from actions.domain.money import format_cents
 
@@ -57,6 +57,8 @@ def propose(kind: str, account: Account, details: Details, today: date, text: st
 
 
 def _refund(account: Account, details: Details, today: date, window_days: int) -> Outcome:
+    if details.amount_problem:  # asked again before anything else: never read as "no amount", the whole order
+        return Question("amount", f"{details.amount_problem} How much would you like back?")
     picked = _pick_order(account, details, lambda o: o.refundable_cents > 0 and o.status == "delivered", "refund")
     if not isinstance(picked, Order):
         return picked
@@ -70,15 +72,28 @@ def _refund(account: Account, details: Details, today: date, window_days: int) -
             f"so I can't refund {format_cents(amount)}. Ask for {format_cents(order.refundable_cents)} or less and I'll set it up."
         )
     age = (today - (order.delivery_date or order.placed_on)).days
-    card = describe_card(account.default_card())
+    destination = details.refund_to or ORIGINAL_PAYMENT_METHOD
+    if destination == STORE_CREDIT:
+        what = f"Add {format_cents(amount)} of store credit to your Acme account for {order_label(order)}"
+        impact = "You can spend it at once; it can't be moved back to your card later."
+    else:
+        what = f"Refund {format_cents(amount)} to {_paid_with(account, order)} for {order_label(order)}"
+        impact = "You'll see it in 3-5 working days."
+    params: Dict[str, ParamValue] = {"order_id": order.id, "amount_cents": amount, "destination": destination}
     return Proposal(
-        request=ActionRequest("refund", account.customer.id, {"order_id": order.id, "amount_cents": amount}),
-        what=f"Refund {format_cents(amount)} to {card} for {order_label(order)}",
+        request=ActionRequest("refund", account.customer.id, params),
+        what=what,
         why=f"delivered {age} days ago" + (f", within our {window_days}-day returns window" if age <= window_days else ""),
-        impact="You'll see it in 3-5 working days.",
+        impact=impact,
         amount_cents=amount,
         order_age_days=age,
     )
+
+
+def _paid_with(account: Account, order: Order) -> str:
+    """Where a refund goes back to: the card the order was paid with, saved on the account or not."""
+    card = account.payment_method(order.payment_method_id)
+    return describe_card(card) if card else "the card you paid with"
 
 
 def _change_address(account: Account, details: Details, today: date, text: str) -> Outcome:

@@ -52,7 +52,7 @@ def classify_reply(intent: str, text: str, details: Details, confident: bool) ->
         return Reply(ReplyKind.UNCLEAR)
     if intent == "resend_code":
         return Reply(ReplyKind.RESEND)
-    if intent in ("change_amount", "inform", "request_refund") and details.amount_cents:
+    if intent in ("change_amount", "inform", "request_refund") and (details.amount_cents or details.amount_problem):
         return Reply(ReplyKind.AMOUNT, amount_cents=details.amount_cents)
     return Reply(ReplyKind.UNCLEAR)
 

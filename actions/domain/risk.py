@@ -45,6 +45,11 @@ class Reason:
     outcome: str
     detail: str
 
+    @property
+    def text(self) -> str:
+        """As recorded on requests and in the audit log: "code: detail"."""
+        return f"{self.code}: {self.detail}"
+
 
 @dataclass(frozen=True)
 class Decision:

@@ -60,7 +60,7 @@ class Services:
             request=request or (pending.request.kind if pending else None),
             outcome=decision.outcome if decision else (pending.outcome if pending else None),
             tier=decision.tier if decision else (pending.tier if pending else None),
-            reasons=tuple(f"{r.code}: {r.detail}" for r in decision.reasons) if decision else (pending.reasons if pending else ()),
+            reasons=tuple(r.text for r in decision.reasons) if decision else (pending.reasons if pending else ()),
             policy_version=decision.policy_version if decision else (pending.policy_version if pending else self.policy.version),
             detail={key: value for key, value in detail.items() if value is not None},
         ))

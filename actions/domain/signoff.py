@@ -95,7 +95,7 @@ class SignOff:
             id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
             customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
             summary=pending.summary, reasons=pending.reasons, requested_at=self.s.clock.now(),
-            queue=self.s.policy.approvals.queue_for(pending.amount_cents), evidence=evidence,
+            queue=self.s.policy.approvals.queue_for(pending.request.kind, pending.amount_cents), evidence=evidence,
         )
         self.s.approvals.add(approval)
         self.s.record("approval_requested", pending.conversation_id, pending=pending, approval_id=approval.id)

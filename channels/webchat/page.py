@@ -9,8 +9,10 @@ gets no token: the chat server gives the page a visitor conversation of its own.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -26,6 +28,8 @@ from channels.webchat.render import (
 STATIC_DIR = Path(__file__).parent / "static"
 #: Sent by the widget when a conversation starts, so the bot greets first.
 INIT_PAYLOAD = "/greet"
+#: A host (a name or an IP, and a port) that can be written into a header as it is.
+PLAIN_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 def add_webchat_routes(
@@ -41,13 +45,27 @@ def add_webchat_routes(
     ``customers`` maps a demo customer key (``/chat?as=jane``) to who that is;
     ``issue_token`` makes a token for a customer id.
     """
-    if not socket_url.startswith(("http://", "https://")):
-        raise ValueError(f"socket_url must be the Rasa server's http(s) URL, got {socket_url!r}")
+    policy = chat_policy(socket_url)
     if GUEST in customers:
         raise ValueError(f"{GUEST!r} is the sign-in page's guest option; give that demo customer another key")
-    page = _ChatPage(socket_url, dict(customers), issue_token)
+    page = _ChatPage(socket_url, dict(customers), issue_token, policy)
     app.router.add_get("/chat", page.handle)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR)
+
+
+def chat_policy(socket_url: str) -> str:
+    """The pages' Content-Security-Policy: everything from this site, the socket to Rasa only.
+
+    The chat's socket.io client polls over HTTP(S) and then upgrades to a websocket, both to
+    Rasa's origin (``socket_url``), which is the only other place the page may connect to.
+    """
+    parts = urlsplit(socket_url)
+    if parts.scheme not in ("http", "https") or not PLAIN_HOST.fullmatch(parts.netloc):
+        raise ValueError(f"socket_url must be the Rasa server's http(s) URL, got {socket_url!r}")
+    socket_scheme = "wss" if parts.scheme == "https" else "ws"
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+            f"connect-src {parts.scheme}://{parts.netloc} {socket_scheme}://{parts.netloc}; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 def widget_config(socket_url: str, signed_in_as: str, token: Optional[str]) -> Dict[str, Any]:
@@ -65,27 +83,29 @@ def widget_config(socket_url: str, signed_in_as: str, token: Optional[str]) -> D
 
 
 class _ChatPage:
-    def __init__(self, socket_url: str, customers: Dict[str, DemoCustomer], issue_token: Callable[[str], str]) -> None:
+    def __init__(self, socket_url: str, customers: Dict[str, DemoCustomer], issue_token: Callable[[str], str],
+                 policy: str) -> None:
         self._socket_url = socket_url
         self._customers = customers
         self._issue_token = issue_token
+        self._policy = policy
 
     async def handle(self, request: web.Request) -> web.Response:
         key = request.query.get("as")
         if key is None:
-            return _html(sign_in_page(self._customers))
+            return self._html(sign_in_page(self._customers))
         if key == GUEST:
-            return _html(chat_page(widget_config(self._socket_url, GUEST, None), None), private=True)
+            return self._html(chat_page(widget_config(self._socket_url, GUEST, None), None), private=True)
         if key not in self._customers:
-            return _html(error_page(f"There is no demo customer called {key!r}."), status=400)
+            return self._html(error_page(f"There is no demo customer called {key!r}."), status=400)
         customer = self._customers[key]
         config = widget_config(self._socket_url, key, self._issue_token(customer.customer_id))
-        return _html(chat_page(config, customer.name), private=True)
+        return self._html(chat_page(config, customer.name), private=True)
 
-
-def _html(text: str, status: int = 200, private: bool = False) -> web.Response:
-    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
-    if private:
-        # The page carries the customer's token: no shared or back-button cache may keep it.
-        response.headers["Cache-Control"] = "no-store"
-    return response
+    def _html(self, text: str, status: int = 200, private: bool = False) -> web.Response:
+        response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8",
+                                headers={"Content-Security-Policy": self._policy, "Referrer-Policy": "same-origin"})
+        if private:
+            # The page carries the customer's token: no shared or back-button cache may keep it.
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,9 +1,9 @@
 """Who may sign off a request sent for approval, and what each decision does.
 
-Limits come from the policy: each role approves alone up to its limit; above the highest
-limit two different managers must approve. Four eyes: nobody approves a request they raised
-or a case they handled themselves. A refused attempt is an error the approver is shown, and
-the caller audits it.
+Who may sign off at all is ``sign_off``'s rule (limits by amount, roles by kind, never an
+admin); above the highest limit two different managers must approve. Four eyes: nobody
+approves a request they raised or a case they handled themselves. A refused attempt is an
+error the approver is shown, and the caller audits it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any, Collection, Dict, Mapping, Optional, Tuple
 from actions.domain.money import format_cents
 from actions.domain.policy import ApprovalRules
 from handoff.domain.errors import Conflict, Forbidden, InboxError
-from handoff.domain.people import Role, User
+from handoff.domain import sign_off
+from handoff.domain.people import User
 
 PENDING, APPROVED, REJECTED, MODIFIED, EXPIRED = "pending", "approved", "rejected", "modified", "expired"
 
@@ -68,8 +69,9 @@ def approvals_needed(approval: Approval, rules: ApprovalRules) -> int:
 
 def refusal(approval: Approval, user: User, rules: ApprovalRules, handled_by: Collection[str]) -> Optional[str]:
     """Why ``user`` may not decide this request, or None if they may."""
-    if user.role is Role.ADMIN or user.role.value not in rules.limits_cents:
-        return f"{user.role.with_article} can't approve requests"
+    role_refusal = sign_off.refusal(user.role, approval.kind, approval.amount_cents, rules, second_signature=True)
+    if role_refusal:
+        return role_refusal
     if approval.status != PENDING:
         return f"it is already {approval.status}"
     if approval.raised_by == user.username:
@@ -78,16 +80,7 @@ def refusal(approval: Approval, user: User, rules: ApprovalRules, handled_by: Co
         return "you handled this customer's case: someone else must approve it (four eyes)"
     if user.username in approval.approvers:
         return "you have already approved it: a second manager must approve too"
-    if approval.amount_cents is None:
-        if user.role is Role.AGENT:
-            return "an agent can't approve it: it needs a senior or a manager"
-        return None
-    limit = rules.limit_of(user.role.value)
-    if approval.amount_cents <= limit:
-        return None
-    if user.role is Role.MANAGER and approval.amount_cents > rules.top_limit_cents:
-        return None  # one of the two manager approvals
-    return f"{format_cents(approval.amount_cents)} is above your {format_cents(limit)} limit"
+    return None
 
 
 def _check(approval: Approval, user: User, rules: ApprovalRules, handled_by: Collection[str], seen: Optional[int]) -> None:

@@ -146,12 +146,6 @@
   const CHANNELS = { socketio: 'Web chat', rest: 'REST (test)', twilio: 'SMS', sms: 'SMS', whatsapp: 'WhatsApp', voice: 'Voice' };
   const channelLabel = (c) => CHANNELS[c] || humanize(c) || 'unknown channel';
 
-  const STAGES = {
-    with_agent: 'waiting for you', confirm: "waiting for the customer's YES", otp: 'waiting for the one-time code',
-    approval: 'waiting for approval', executing: 'running now', done: 'done', cancelled: 'cancelled',
-    expired: 'expired', failed: 'failed',
-  };
-  const stageLabel = (s) => STAGES[s] || humanize(s);
 
   const OUTCOMES = [
     ['resolved', 'Resolved', 'Sorted out: the bot asks if there is anything else.'],
@@ -176,21 +170,9 @@
     return found ? found.name : username;
   }
 
-  function sentimentOf(value) {
-    if (typeof value !== 'number') return { label: 'unknown', cls: 'neutral' };
-    if (value <= -0.05) return { label: 'negative', cls: 'negative' };
-    if (value >= 0.05) return { label: 'positive', cls: 'positive' };
-    return { label: 'neutral', cls: 'neutral' };
-  }
-
-  const signed = (n) => (n < 0 ? '\u2212' : '+') + Math.abs(n).toFixed(2);
-
-  /** "code: detail" as the policy writes its reasons. */
-  function splitReason(reason) {
-    const text = String(reason);
-    const at = text.indexOf(': ');
-    return at < 0 ? { code: text, detail: '' } : { code: text.slice(0, at), detail: text.slice(at + 2) };
-  }
+  /** The mood word the server gives (bands in actions/domain/staff_words.py), as a colour class. */
+  const MOOD_CLASS = { angry: 'negative', upset: 'negative', calm: 'neutral', happy: 'positive' };
+  const moodClass = (mood) => MOOD_CLASS[mood] || 'neutral';
 
   // ---------------------------------------------------------------- API, toasts, banner
 
@@ -496,8 +478,8 @@
   function matchesSearch(item) {
     const q = state.search.trim().toLowerCase();
     if (!q) return true;
-    const hay = [customerName(item), item.conversation_id, item.ref, item.topic, item.summary, item.headline, item.assignee,
-      item.last_customer_message && item.last_customer_message.text].filter(Boolean).join(' ').toLowerCase();
+    const hay = [customerName(item), item.conversation_id, item.ref, item.topic_words, item.summary, item.headline, item.assignee,
+      item.first_words, (item.why || []).join(' '), item.last_customer_message && item.last_customer_message.text].filter(Boolean).join(' ').toLowerCase();
     return q.split(/\s+/).every((word) => hay.includes(word));
   }
 
@@ -605,10 +587,10 @@
       t.status !== 'closed' ? h('span', { class: 'row-wait', title: 'Waiting since ' + fmtFull(new Date(t._since).toISOString()), data: { since: t._since } }, fmtDur(t.waiting_seconds || 0))
         : h('span', { class: 'row-wait' }, fmtWhen(t.created_at))),
     h('div', { class: 'row-line row-sub' },
-      h('span', { class: 'row-topic' }, humanize(t.topic) || 'no topic'),
+      h('span', { class: 'row-topic', testid: 'row-why' }, (t.why || []).join(', ') || t.topic_words || 'no topic'),
       h('span', { class: 'row-who' + (t.assignee ? '' : ' is-unassigned') }, who),
       t.queue !== 'agent' ? h('span', { class: 'queue-tag' }, t.queue) : null),
-    t.last_customer_message ? h('div', { class: 'row-snippet' }, t.last_customer_message.text) : null,
+    t.first_words ? h('div', { class: 'row-snippet', testid: 'row-first-words', title: 'What they first wrote' }, '\u201c' + t.first_words + '\u201d') : null,
     t.sla || t.unanswered ? h('div', { class: 'row-line row-foot' },
       t.sla ? slaBadge(t.sla) : h('span'),
       t.unanswered ? h('span', { class: 'unread', title: t.unanswered + ' customer message(s) since the last reply' }, String(t.unanswered)) : null) : null);
@@ -682,28 +664,21 @@
     return h('section', { class: 'card' }, h('h2', { class: 'card-title' }, title), body);
   }
 
-  /** The top of a case: summary in large type, then what the bot read as chips. */
+  /** The top of a case: summary in large type, then what the bot read, in words, as chips. */
   function brief(ev, fallbackSummary) {
     const summary = (ev && ev.summary) || fallbackSummary || 'No summary: read the conversation below.';
     const chips = [];
-    if (ev && ev.intent) {
-      const conf = typeof ev.confidence === 'number' ? Math.round(ev.confidence * 100) : null;
-      chips.push(h('span', { class: 'fact' + (conf !== null && conf < 60 ? ' fact-warn' : ''), title: 'What the bot understood, and how sure it was' },
-        h('span', { class: 'fact-key' }, 'intent'), ev.intent, conf !== null ? h('span', { class: 'fact-sub' }, conf + '%') : null));
+    if (ev && ev.understood) {
+      chips.push(h('span', { class: 'fact', title: 'What the bot understood, and how sure it was' },
+        h('span', { class: 'fact-key' }, 'wants'), ev.understood));
     }
-    if (ev && ev.sentiment && typeof ev.sentiment.latest === 'number') {
-      const s = sentimentOf(ev.sentiment.latest);
-      chips.push(h('span', {
-        class: 'fact sentiment sentiment-' + s.cls, testid: 'sentiment',
-        title: 'Latest message ' + signed(ev.sentiment.latest) + '; mean ' + signed(ev.sentiment.window_mean || 0) + ' over ' + (ev.sentiment.window_size || 0) + ' messages',
-      }, s.label + ' ' + signed(ev.sentiment.latest)));
+    if (ev && ev.mood) {
+      chips.push(h('span', { class: 'fact sentiment sentiment-' + moodClass(ev.mood), testid: 'sentiment' },
+        h('span', { class: 'fact-key' }, 'mood'), ev.mood));
     }
-    (ev && ev.reasons || []).forEach((reason) => {
-      const r = splitReason(reason);
-      chips.push(h('span', { class: 'flag', title: String(reason) }, humanize(r.code)));
-    });
-    Object.entries((ev && ev.entities) || {}).forEach(([k, v]) => {
-      chips.push(h('span', { class: 'fact fact-entity' }, h('span', { class: 'fact-key' }, humanize(k)), String(v)));
+    (ev && ev.why || []).forEach((why) => chips.push(h('span', { class: 'flag' }, why)));
+    ((ev && ev.details) || []).forEach((d) => {
+      chips.push(h('span', { class: 'fact fact-entity' }, h('span', { class: 'fact-key' }, d.label), d.value));
     });
     return h('div', { class: 'brief' },
       h('p', { class: 'summary', testid: 'summary' }, summary),
@@ -713,7 +688,7 @@
   function pendingCard(pending, approval) {
     if (!pending) return null;
     return h('section', { class: 'keycard keycard-pending', testid: 'pending-action' },
-      h('div', { class: 'keycard-label' }, 'Pending action', h('span', { class: 'stage stage-' + (pending.stage || '') }, stageLabel(pending.stage))),
+      h('div', { class: 'keycard-label' }, 'Pending action', h('span', { class: 'stage stage-' + (pending.stage || '') }, pending.stage_words || '')),
       h('div', { class: 'keycard-main' },
         pending.amount ? h('span', { class: 'keycard-amount' }, pending.amount) : null,
         h('span', { class: 'keycard-headline' }, pending.headline || humanize(pending.kind))),
@@ -732,25 +707,34 @@
       h('p', { class: 'keycard-text' }, text));
   }
 
-  function customerCard(ev, fallback, conversationId) {
-    const c = (ev && ev.customer) || fallback;
-    if (!c) {
+  /** "live" or, when the order system could not be reached, the snapshot's time. */
+  function freshness(account) {
+    if (!account) return null;
+    return account.live
+      ? h('span', { class: 'card-note', testid: 'account-live' }, 'live')
+      : h('span', { class: 'card-note warn-text', testid: 'account-as-of', title: 'The order system could not be reached: these are the values taken at handoff' },
+        'as of ' + fmtFull(account.as_of));
+  }
+
+  function customerCard(account, fallback, conversationId) {
+    const c = (account && account.customer) || fallback;
+    if (!c || !c.id) {
       return section('Customer', h('p', { class: 'muted' }, 'Unknown customer: not matched to an account.'),
         h('dl', { class: 'kv' }, h('dt', null, 'Contact'), h('dd', null, conversationId || '')));
     }
     const rows = [['Phone', c.phone], ['Email', c.email], ['Account', c.status], ['Balance', c.balance], ['ID', c.id]].filter(([, v]) => v);
     const subs = c.subscriptions || [];
     return h('section', { class: 'card', testid: 'customer' },
-      h('h2', { class: 'card-title' }, 'Customer'),
+      h('h2', { class: 'card-title' }, 'Customer ', freshness(account)),
       h('div', { class: 'customer-name' }, c.name || conversationId || 'Unknown'),
       h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, String(v))])),
       subs.length ? h('ul', { class: 'plain-list subs' }, subs.map((s) => h('li', null, s))) : null);
   }
 
-  function ordersCard(ev) {
-    const orders = (ev && ev.orders) || [];
+  function ordersCard(account) {
+    const orders = (account && account.orders) || [];
     if (!orders.length) return null;
-    return h('section', { class: 'card' }, h('h2', { class: 'card-title' }, 'Orders'),
+    return h('section', { class: 'card', testid: 'orders' }, h('h2', { class: 'card-title' }, 'Orders ', freshness(account)),
       h('table', { class: 'table' },
         h('thead', null, h('tr', null, ['Order', 'Item', 'Total', 'Placed'].map((t) => h('th', null, t)))),
         h('tbody', null, orders.map((o) => h('tr', null,
@@ -760,37 +744,51 @@
           h('td', { class: 'nowrap', title: o.placed_on }, shortDate(o.placed_on)))))));
   }
 
-  function historyCard(ev) {
-    if (!ev) return null;
-    const prev = ev.previous_tickets || [];
+  function historyCard(ev, account) {
+    if (!ev && !account) return null;
+    const prev = (ev && ev.previous_tickets) || [];
+    const count = account ? account.recent_refunds : 0;
     return section('History',
-      h('dl', { class: 'kv' }, h('dt', null, 'Recent refunds'), h('dd', { class: ev.recent_refunds > 0 ? 'warn-text' : '' }, String(ev.recent_refunds ?? 0))),
+      account ? h('dl', { class: 'kv' }, h('dt', null, 'Refunds in the last ' + account.refund_window_days + ' days'),
+        h('dd', { class: count > 0 ? 'warn-text' : '', testid: 'recent-refunds' }, String(count))) : null,
       prev.length ? h('ul', { class: 'plain-list' }, prev.map((t) => h('li', null,
-        priorityBadge(t.priority), ' ', humanize(t.topic), ' \u00b7 ', t.status, ' \u00b7 ', h('span', { class: 'muted' }, fmtWhen(t.created_at)))))
+        priorityBadge(t.priority), ' ', t.topic_words, ' \u00b7 ', t.status, ' \u00b7 ', h('span', { class: 'muted' }, fmtWhen(t.created_at)))))
         : h('p', { class: 'muted' }, 'No earlier tickets.'));
+  }
+
+  /** Earlier requests and refunds on the order an approval is about. */
+  function sameOrderCard(history) {
+    if (!history) return null;
+    const requests = history.requests || [];
+    const refunds = history.refunds || [];
+    return h('section', { class: 'card', testid: 'same-order' }, h('h2', { class: 'card-title' }, 'Earlier on order ' + history.order_id),
+      requests.length ? h('ul', { class: 'plain-list' }, requests.map((r) => h('li', null,
+        (r.amount || r.headline || 'Request') + ' ', statusPill(r.status),
+        r.decided_by ? ' by ' + (r.decided_by === 'timer' ? 'nobody in time' : userLabel(r.decided_by)) : '',
+        r.new_amount ? ' to ' + r.new_amount : '', r.reason ? ': ' + r.reason : '',
+        ' \u00b7 ', h('span', { class: 'muted' }, fmtWhen(r.requested_at)))))
+        : h('p', { class: 'muted' }, 'No earlier requests on this order.'),
+      refunds.length ? h('ul', { class: 'plain-list' }, refunds.map((r) => h('li', null,
+        'Refunded ' + r.amount, ' \u00b7 ', h('span', { class: 'muted' }, fmtWhen(r.at)))))
+        : h('p', { class: 'muted' }, 'No refunds on this order yet.'));
   }
 
   function reasoningCard(ev) {
     if (!ev) return null;
-    const reasons = ev.reasons || [];
+    const why = ev.why || [];
     const alts = ev.alternatives || [];
-    const entities = Object.entries(ev.entities || {});
-    const s = ev.sentiment || {};
+    const details = ev.details || [];
     return section('Why it came to a person',
-      reasons.length ? h('ul', { class: 'plain-list reasons' }, reasons.map((reason) => {
-        const r = splitReason(reason);
-        return h('li', null, h('span', { class: 'flag' }, humanize(r.code)), ' ', r.detail);
-      })) : null,
+      why.length ? h('ul', { class: 'plain-list reasons' }, why.map((w) => h('li', null, w))) : null,
       h('dl', { class: 'kv' },
-        h('dt', null, 'Intent'), h('dd', null, (ev.intent || '\u2014') + (typeof ev.confidence === 'number' ? ' (' + Math.round(ev.confidence * 100) + '%)' : '')),
-        h('dt', null, 'Sentiment'), h('dd', null, typeof s.latest === 'number'
-          ? sentimentOf(s.latest).label + ' ' + signed(s.latest) + ', mean ' + signed(s.window_mean || 0) + ' over ' + (s.window_size || 0) : '\u2014'),
-        h('dt', null, 'Entities'), h('dd', null, entities.length ? entities.map(([k, v]) => k + ': ' + v).join(', ') : 'none')),
+        h('dt', null, 'Wants'), h('dd', null, ev.understood || '\u2014'),
+        h('dt', null, 'Mood'), h('dd', null, ev.mood || '\u2014'),
+        h('dt', null, 'Details'), h('dd', null, details.length ? details.map((d) => d.label + ' ' + d.value).join(', ') : 'none')),
       alts.length ? [h('h3', { class: 'card-sub' }, 'Options the bot considered'), h('ul', { class: 'plain-list alts' }, alts.map((a) => h('li', null, a)))] : null);
   }
 
-  function evidenceSide(ev, fallbackCustomer, conversationId) {
-    return [customerCard(ev, fallbackCustomer, conversationId), ordersCard(ev), historyCard(ev), reasoningCard(ev)];
+  function evidenceSide(ev, account, fallbackCustomer, conversationId) {
+    return [customerCard(account, fallbackCustomer, conversationId), ordersCard(account), historyCard(ev, account), reasoningCard(ev)];
   }
 
   const SPEAKERS = { customer: 'Customer', bot: 'Bot', agent: 'Agent', note: 'Internal note', system: 'System' };
@@ -947,7 +945,7 @@
       h('div', { class: 'case-line' },
         priorityBadge(t.priority),
         h('h1', { class: 'case-title' }, customerName(t)),
-        h('span', { class: 'case-topic' }, humanize(t.topic)),
+        h('span', { class: 'case-topic' }, t.topic_words || ''),
         h('span', { class: 'spacer' }),
         can.claim ? h('button', { type: 'button', class: 'button button-primary', testid: 'claim', title: 'Claim (c)', on: { click: (e) => ticketAction('claim', {}, 'Claimed: it is yours', e.currentTarget) } }, 'Claim') : null),
       h('div', { class: 'case-line case-meta' },
@@ -974,7 +972,7 @@
       conversation(ev && ev.transcript, t.messages || [], t.created_at, customerName(t)),
       composer(t)]);
 
-    appendAll(side, [actionsCard(t), evidenceSide(ev, t.customer, t.conversation_id)]);
+    appendAll(side, [actionsCard(t), evidenceSide(ev, t.account, t.customer, t.conversation_id)]);
     if (can.assign) loadUsers();
   }
 
@@ -1046,10 +1044,15 @@
         h('button', { type: 'button', class: 'button', testid: 'request-approval-submit', on: { click: (e) => ticketAction('request-approval', { note: note.value.trim() }, 'Approval requested', e.currentTarget, ['approval-note']) } }, 'Request')));
     }
     if (can.handback) {
+      // "approved" is offered only to someone who may sign the waiting action off; the server says why not
+      const outcomes = OUTCOMES.filter(([value]) => value !== 'approved' || can.handback_approved);
       const outcome = field('select', 'handback-outcome', { class: 'input', testid: 'handback-outcome', 'aria-label': 'Outcome' },
-        OUTCOMES.map(([value, label]) => h('option', { value }, label)));
+        outcomes.map(([value, label]) => h('option', { value }, label)));
       const note = field('textarea', 'handback-note', { class: 'input', rows: 2, testid: 'handback-note' });
       const hint = h('div', { class: 'action-hint' });
+      const cannotApprove = t.cannot_approve_because
+        ? h('div', { class: 'action-hint', testid: 'cannot-approve' }, 'You can\u2019t approve the waiting action: ' + t.cannot_approve_because + '.')
+        : null;
       const syncHint = () => {
         const found = OUTCOMES.find(([value]) => value === outcome.value);
         hint.textContent = found ? found[2] : '';
@@ -1057,7 +1060,7 @@
       };
       outcome.addEventListener('change', syncHint);
       syncHint();
-      forms.push(actionForm('Hand back to the bot', [outcome, hint, note],
+      forms.push(actionForm('Hand back to the bot', [outcome, hint, cannotApprove, note],
         h('button', { type: 'button', class: 'button button-primary', testid: 'handback-submit', on: { click: (e) => {
           const text = note.value.trim();
           if (outcome.value === 'rejected' && !text) return invalid(note, 'Give the reason for rejecting: the customer hears it.');
@@ -1203,10 +1206,7 @@
         h('div', { class: 'approval-amount', testid: 'approval-amount' }, a.amount || humanize(a.kind)),
         h('div', { class: 'approval-headline' }, a.headline || '')),
       a.summary ? h('p', { class: 'approval-summary', testid: 'approval-summary' }, a.summary) : null,
-      (a.reasons || []).length ? h('ul', { class: 'plain-list reasons' }, a.reasons.map((reason) => {
-        const r = splitReason(reason);
-        return h('li', null, h('span', { class: 'flag' }, humanize(r.code)), ' ', r.detail);
-      })) : null,
+      (a.why || []).length ? h('ul', { class: 'plain-list reasons', testid: 'approval-why' }, a.why.map((w) => h('li', null, w))) : null,
       h('dl', { class: 'kv kv-wide' }, meta.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
 
     appendAll(main, [head, h('div', { class: 'case-top' },
@@ -1220,7 +1220,7 @@
     } else {
       main.append(h('p', { class: 'muted pad' }, 'The bot raised this without a handoff, so there is no evidence pack.'));
     }
-    appendAll(side, evidenceSide(a.evidence, a.customer, a.conversation_id));
+    appendAll(side, [sameOrderCard(a.same_order), evidenceSide(a.evidence, a.account, a.customer, a.conversation_id)]);
   }
 
   function decisionPanel(a, can) {
@@ -1255,12 +1255,10 @@
         h('span', { class: 'money-field' }, h('span', { class: 'money-sign' }, '$'), amount),
         modifyReason,
         h('button', { type: 'button', class: 'button', testid: 'modify-submit', on: { click: (e) => {
-          const value = amount.value.replace(/[$,\s]/g, '');
-          if (!/^\d+(\.\d{1,2})?$/.test(value) || Number(value) <= 0) return invalid(amount, 'Enter the new amount, e.g. 450.00.');
-          if (typeof a.amount_cents === 'number' && Math.round(Number(value) * 100) >= a.amount_cents) {
-            return invalid(amount, 'The new amount must be lower than the ' + (a.amount || 'amount asked for') + '.');
-          }
-          approvalAction('modify', { amount: Number(value).toFixed(2), reason: modifyReason.value.trim() }, 'Amount changed', e.currentTarget, ['modify-amount', 'modify-reason']);
+          // sent as typed: the server's one money parser says what is wrong with it ("0,0,1" is not $1.00)
+          const value = amount.value.trim();
+          if (!value) return invalid(amount, 'Enter the new amount, e.g. 450.00.');
+          approvalAction('modify', { amount: value, reason: modifyReason.value.trim() }, 'Amount changed', e.currentTarget, ['modify-amount', 'modify-reason']);
         } } }, 'Modify')) : null);
   }
 

@@ -1,8 +1,8 @@
 """A real browser for the tests in this folder: Debian's chromium driven by Playwright's sync API.
 
 One browser for this folder's tests; each test gets a fresh context (no cookies or storage
-carried over) and page. The page may only reach this machine: anything else (the widget's
-web font, say) is refused at once instead of waiting on the closed network. On teardown the page's
+carried over) and page. The page may only reach this machine: anything else is refused at
+once instead of waiting on the closed network. On teardown the page's
 last state is saved as ``artifacts/screenshots/<test>-final.png`` and its console as
 ``<test>-console.txt``.
 """

@@ -9,6 +9,7 @@ once in the business backend, and the audit log has every human action.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 from typing import Callable, Iterator
@@ -120,6 +121,10 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     row.click()
     expect(maria.get_by_test_id("approval-amount")).to_contain_text("$700.00")
     expect(maria.get_by_test_id("recommendation")).to_contain_text("Approve")
+    expect(maria.get_by_test_id("approval-why")).to_contain_text("more than the bot may refund on its own")
+    expect(maria.get_by_test_id("same-order")).to_contain_text("No earlier requests on this order")
+    expect(maria.get_by_test_id("customer")).to_contain_text("live")
+    assert_plain_words(maria)
     snap(maria, "2-the-approval-card")
     maria.get_by_test_id("approve").click()
     expect(maria.get_by_test_id("approval-status")).to_have_text("approved", timeout=10_000)
@@ -133,6 +138,13 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     assert [(row.customer_id, row.ok) for row in refunds] == [("C001", True)], "the approved refund ran exactly once"
     events = audit_events(stack, chat_sender(jane))
     assert "approval_approved" in events and "executed" in events and "approval_told" in events
+
+
+def assert_plain_words(page: Page) -> None:
+    """What the person sees has no policy code ("request_human: ...") and no raw score ("-0.62")."""
+    text = page.locator("body").inner_text()
+    assert not re.search(r"\b[a-z]+(?:_[a-z]+)+(?::[a-z_]+)?: ", text), text
+    assert not re.search(r"(?<![$\d.,])[-+\u2212]?\d\.\d{2}(?!\d)", text), text
 
 
 def slots(stack: Stack, conversation_id: str) -> dict:
@@ -164,8 +176,12 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     sign_in(ali, stack, "ali")
     row = ali.get_by_test_id("ticket-row").filter(has_text="Sam Lee")
     expect(row).to_have_count(1, timeout=10_000)
+    expect(row.get_by_test_id("row-why")).to_have_text("asked for a person")
+    expect(row.get_by_test_id("row-first-words")).to_contain_text("I want to talk to a person")
     row.click()
     expect(ali.get_by_test_id("summary")).to_contain_text("Sam Lee")
+    expect(ali.get_by_test_id("sentiment")).to_contain_text("calm")
+    assert_plain_words(ali)
     expect(ali.get_by_test_id("message").filter(has_text="broken sole")).to_have_count(1, timeout=10_000)
     snap(ali, "2-the-ticket")
     ali.get_by_test_id("claim").click()

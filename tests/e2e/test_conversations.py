@@ -42,7 +42,7 @@ def test_a_small_refund_runs_once_after_the_customer_confirms(assistant: Running
     reply = assistant.say(JANE, "yes")  # the confirmation delivered twice
     order = next(o for o in assistant.business.orders("C001") if o.id == "1001")
     assert order.refunded_cents == 2000
-    assert assistant.business.get_customer("C001").balance_cents == 2000
+    assert assistant.business.get_customer("C001").balance_cents == 0  # back to her card, not store credit
     events = assistant.events(JANE)
     assert events.count("executed") == 1
     assert events.index("risk_decision") < events.index("confirmed") < events.index("executed")
@@ -67,6 +67,15 @@ def test_a_refund_above_the_approval_limit_waits_for_a_manager(assistant: Runnin
     approval = [e for e in assistant.audit.entries(JANE) if e.event == "approval_requested"][-1]
     assert approval.outcome == "approval" and any("above" in r for r in approval.reasons)
     assert assistant.approvals.for_pending(approval.pending_id).status == "pending"
+
+
+def test_store_credit_asked_for_in_words_is_proposed_as_store_credit(assistant: RunningAssistant) -> None:
+    # the model reads this as a balance question; the order and "store credit" make it a refund
+    reply = assistant.say(PRIYA, "I'd like store credit for order 1006")
+    assert reply.startswith("Add $260.00 of store credit to your Acme account for order 1006 (TV stand)"), reply
+    assert "needs a manager's approval (2 refunds in the last 30 days)" in reply  # still a refund for the limits
+    assert "cancelled" in assistant.say(PRIYA, "no")
+    assert assistant.business.get_customer("C003").balance_cents == 3800
 
 
 def _start_cancellation(assistant: RunningAssistant, phone: str) -> str:

@@ -16,3 +16,17 @@ class TimesOutOnExecute:
 
     def execute(self, request: object, key: str) -> None:
         raise BusinessUnavailable("timed out after 10 s; the action may or may not have run")
+
+
+class DownForReads:
+    """The real demo business, except that reading an account fails as an unreachable API does."""
+
+    def __init__(self, business: object) -> None:
+        self._business = business
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("get_customer", "orders", "subscriptions", "payment_methods", "refunds_since"):
+            def unreachable(*args: object) -> None:
+                raise BusinessUnavailable("connection refused; is the order system up?")
+            return unreachable
+        return getattr(self._business, name)

@@ -13,18 +13,20 @@ import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import requests
 from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from actions.domain.business import ActionRequest
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.pending import PendingAction, Stage, action_digest
 from actions.store.database import make_engine
-from actions.store.sql import SqlApprovalQueue, SqlHandoffQueue
+from actions.store.sql import SqlApprovalQueue, SqlHandoffQueue, SqlPendingStore
 from bot.stack import free_port
 from handoff.app import create_app
 from handoff.demo_users import DEMO_USERS
@@ -47,12 +49,17 @@ class Inbox:
 
     def submit_login(self, username: str, password: str, csrf: Optional[str] = THE_FORMS_TOKEN) -> requests.Response:
         """Post the login form as a browser would: the form's hidden csrf field and its cookie."""
+        return self.filled_login(username, password, csrf)()
+
+    def filled_login(self, username: str, password: str,
+                     csrf: Optional[str] = THE_FORMS_TOKEN) -> Callable[[], requests.Response]:
+        """A login form fetched and filled in; calling the result submits it (so many can be sent at once)."""
         form = self.login_form()
         fields = {"username": username, "password": password}
         if csrf is not None:
             fields["csrf"] = hidden_csrf(form.text) if csrf == THE_FORMS_TOKEN else csrf
         cookie = {"inbox_login_csrf": form.cookies["inbox_login_csrf"]}  # sent even when marked Secure (TLS ends in front)
-        return requests.post(f"{self.url}/login", data=fields, cookies=cookie, allow_redirects=False, timeout=10)
+        return lambda: requests.post(f"{self.url}/login", data=fields, cookies=cookie, allow_redirects=False, timeout=30)
 
     def sign_in(self, username: str) -> "Person":
         answer = self.submit_login(username, PASSWORDS[username])
@@ -72,6 +79,26 @@ class Inbox:
             created_at=datetime.now(timezone.utc), queue=queue, evidence={"summary": "Jane wants to talk to a person."},
         ))
         return ticket_id
+
+    def new_ticket_holding_an_address_change(self) -> Tuple[str, str]:
+        """Jane asked for a person while her address change waited for her YES: it waits on the
+        ticket for the person who takes it. Returns the ticket's and the action's ids."""
+        now = datetime.now(timezone.utc)
+        request = ActionRequest("change_address", "C001", {"order_id": "1002", "address": "5 Pine Road, Springfield"})
+        pending = PendingAction(
+            id=str(uuid.uuid4()), conversation_id=f"+1555{uuid.uuid4().int % 10**7:07d}", customer_id="C001",
+            request=request, headline="Send order 1002 to 5 Pine Road, Springfield",
+            summary="Send order 1002 to 5 Pine Road, Springfield instead of 12 High Street.", outcome="confirm",
+            tier="medium", reasons=(), policy_version="test", idempotency_key=str(uuid.uuid4()),
+            digest=action_digest(request), stage=Stage.WITH_AGENT, created_at=now, expires_at=now + timedelta(minutes=10))
+        SqlPendingStore(self.engine).add(pending)
+        ticket_id = str(uuid.uuid4())
+        SqlHandoffQueue(self.engine).add(HandoffRequest(
+            id=ticket_id, conversation_id=pending.conversation_id, customer_id="C001", topic="customer_asked_for_human",
+            priority="normal", reasons=("customer_asked_for_a_person",), pending_id=pending.id, created_at=now,
+            queue="agent", evidence={"summary": "Jane wants a person to check her new address first."},
+        ))
+        return ticket_id, pending.id
 
     def new_approval(self, queue: str = "manager", dollars: int = 700) -> str:
         """The bot asks for a sign-off on a refund above its limit."""

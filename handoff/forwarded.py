@@ -1,0 +1,48 @@
+"""Which scheme the browser used, when a proxy in front of the inbox ends TLS.
+
+Behind a TLS-terminating proxy the inbox itself is reached over plain HTTP, so only the
+proxy's ``X-Forwarded-Proto`` tells it the browser used HTTPS (and cookies must be Secure,
+the websocket ``wss:``). Anyone can send that header, though, so it is believed only from a
+peer in ``INBOX_TRUSTED_PROXIES``; from anyone else it is ignored (quietly: a stray header is
+not worth a log line per request).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Optional, Sequence
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from handoff.settings import Network
+
+
+def scheme_from_trusted_proxies(proxies: Sequence[Network]) -> Middleware:
+    """A middleware that hands on the request with the scheme a trusted proxy reports."""
+
+    @web.middleware
+    async def scheme_from_proxy(request: web.Request, handler: Handler) -> web.StreamResponse:
+        scheme = _forwarded_scheme(request) if proxies and _is_trusted(request.remote, proxies) else None
+        if scheme is not None and scheme != request.scheme:
+            request = request.clone(scheme=scheme)
+        return await handler(request)
+
+    return scheme_from_proxy
+
+
+def _forwarded_scheme(request: web.Request) -> Optional[str]:
+    """The scheme the nearest proxy saw: the last entry, the one it added itself."""
+    header = request.headers.get("X-Forwarded-Proto", "")
+    scheme = header.rsplit(",", 1)[-1].strip().lower()
+    return scheme if scheme in ("http", "https") else None
+
+
+def _is_trusted(peer: Optional[str], proxies: Sequence[Network]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:  # not a TCP peer (a Unix socket), or an address with a zone id
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # an IPv4 proxy seen on a dual-stack socket
+    return any(address in network for network in proxies)

@@ -1,0 +1,118 @@
+"""The trusted REST channel as callers reach it: Rasa's own REST handler in a real Sanic server.
+
+Only the message handler is replaced (it records what reached Rasa and answers "got it"), so
+what is tested is the channel's blueprint exactly as Rasa mounts it at /webhooks/rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Sequence, Tuple
+
+import pytest
+import requests
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+
+from bot.stack import free_port
+from channels.trusted_rest import TrustedRestInput
+
+TOKEN = "rest-token-for-tests"
+JANE = "+15550100001"
+
+
+@dataclass
+class Webhook:
+    url: str
+    received: List[UserMessage]  # what reached Rasa
+
+    def post_all(self, bodies: Sequence[bytes], token: str = TOKEN) -> List[Tuple[int, Any]]:
+        """Post each body in turn, as a trusted caller would: the status and JSON answer of each."""
+        answers = []
+        for body in bodies:
+            answer = requests.post(self.url, data=body, timeout=30, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            answers.append((answer.status_code, answer.json()))
+        return answers
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[Webhook]:
+    """One Sanic server for the module (Sanic 21.12 can start only one app per process cleanly)."""
+    received: List[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+        await message.output_channel.send_text_message(message.sender_id, "got it")
+
+    app = Sanic("rest_channel_test")
+    app.blueprint(TrustedRestInput(TOKEN).blueprint(on_new_message), url_prefix="/webhooks/rest")
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True))
+        assert server is not None
+        loop.run_until_complete(server.startup())
+        started.set()
+        loop.run_forever()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert started.wait(30), "the Sanic server did not start"
+    try:
+        yield Webhook(f"http://127.0.0.1:{port}/webhooks/rest/webhook", received)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def test_a_well_formed_message_reaches_rasa_and_the_replies_come_back(webhook: Webhook) -> None:
+    answers = webhook.post_all([b'{"sender": "+15550100001", "message": "where is my order 1002?"}'])
+
+    assert answers == [(200, [{"recipient_id": JANE, "text": "got it"}])]
+    assert [(m.sender_id, m.text) for m in webhook.received][-1:] == [(JANE, "where is my order 1002?")]
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    (b"[" * 100_000, "the request body is nested too deeply (at most 32 levels)"),
+    (b'{"sender": "+15550100001", "message": "hi", "metadata": ' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"}",
+     "the request body is nested too deeply (at most 32 levels)"),
+    (b'{"sender": ' + b"9" * 5000 + b', "message": "hi"}', "the request body has a number with too many digits"),
+    (b'{"sender": "+15550100001", "message": "hi"', "the request body is not valid JSON"),
+    (b"", "the request body is not valid JSON"),
+    (b"null", "the request body must be a JSON object"),
+    (b'["+15550100001", "hi"]', "the request body must be a JSON object"),
+    (b'"hi"', "the request body must be a JSON object"),
+    (b'{"message": "hi"}', "'sender' must be the customer's phone number, as text"),
+    (b'{"sender": 15550100001, "message": "hi"}', "'sender' must be the customer's phone number, as text"),
+    (b'{"sender": "+15550100001", "message": {"text": "hi"}}', "'message' must be what the customer wrote, as text"),
+    (b'{"sender": "+15550100001", "message": "hi", "metadata": [1]}', "'metadata', when given, must be a JSON object"),
+    (b'{"sender": "+15550100001", "message": "half an emoji \\ud83d"}',
+     "text must be valid Unicode (a lone surrogate escape such as \\ud800 is not)"),
+    (b'{"sender": "+15550100001", "message": "a\\u0000b"}', "text must not contain NUL characters"),
+], ids=["nested-past-the-parser", "nested-metadata", "a-5000-digit-number", "broken-json", "empty", "null", "a-list",
+        "a-string", "no-sender", "sender-a-number", "message-an-object", "metadata-a-list", "lone-surrogate", "nul"])
+def test_a_bad_body_is_a_400_that_says_what_is_wrong_and_reaches_no_conversation(webhook: Webhook, body: bytes,
+                                                                                 error: str) -> None:
+    before = len(webhook.received)
+
+    answers = webhook.post_all([body])
+
+    assert answers == [(400, {"error": error})]
+    assert len(webhook.received) == before
+
+
+def test_without_the_token_even_a_bad_body_is_only_told_to_authenticate(webhook: Webhook) -> None:
+    before = len(webhook.received)
+
+    answers = webhook.post_all([b"[" * 100_000], token="a-guess")
+
+    assert answers == [(401, {"error": "send 'Authorization: Bearer <token>' with the REST channel's token"})]
+    assert len(webhook.received) == before
