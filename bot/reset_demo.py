@@ -11,7 +11,7 @@ What a reset does, and what it leaves alone:
 * **The assistant's conversation state** (``hitl.db``): the tables in ``CLEARED`` are emptied,
   with the inbox timers of their tickets and approvals.
 * **Rasa's conversations** (``rasa_tracker.db``): every tracker is removed.
-* **Kept** (``KEPT``): the inbox logins and their sessions, the inbox's change feed (open pages
+* **Kept** (``KEPT``): the inbox logins, their sessions and their sign-in throttle, the inbox's change feed (open pages
   follow it by ever-growing ids), and the audit log. The audit log is append-only by a
   database trigger and a reset does not go around it: it adds one ``demo_reset`` entry saying
   what was removed, so the history before the reset stays readable and honest.
@@ -51,7 +51,7 @@ DEMO_FLAG = "--yes-this-is-a-demo"
 CLEARED = ("otp_challenges", "request_drafts", "deliveries", "ticket_messages", "approval_requests",
            "handoff_requests", "pending_actions")
 #: What a reset keeps. Every table of the assistant's database is in one list or the other (a test checks).
-KEPT = ("audit_log", "inbox_users", "inbox_sessions", "inbox_events")
+KEPT = ("audit_log", "inbox_users", "inbox_sessions", "inbox_events", "login_tries")
 #: Rasa's SQL tracker store keeps every conversation's events in this table.
 RASA_EVENTS_TABLE = "events"
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Iterator, Tuple
 
 import pytest
 
-from actions.domain.business import ActionRequest
+from actions.domain.business import ORIGINAL_PAYMENT_METHOD, ActionRequest
 from tests.support.faults import DownForReads, TimesOutOnExecute
 from tests.support.world import JANE
 from tests.test_desk import Floor, floor, jane_asks_for  # noqa: F401 - the floor fixture
@@ -124,7 +124,7 @@ def test_the_customer_panel_is_read_live_and_the_snapshot_shown_as_of_handoff_wh
     ticket = floor.ticket()
     floor.world.clock.advance(minutes=20)
     floor.world.business.execute(ActionRequest("update_email", "C001", {"email": "jane@new.example"}), "email-1")
-    floor.world.business.execute(ActionRequest("refund", "C001", {"order_id": "1001", "amount_cents": 1000}), "refund-1")
+    floor.world.business.execute(ActionRequest("refund", "C001", {"order_id": "1001", "amount_cents": 1000, "destination": ORIGINAL_PAYMENT_METHOD}), "refund-1")
 
     live = floor.desk.ticket_view(ali, ticket.id)["account"]
 
@@ -166,7 +166,7 @@ def test_a_refund_made_after_the_request_changes_the_advice_beside_it(floor: Flo
     request = jane_asks_for(floor, "700")
     assert floor.desk.approval_view(floor.person("maria"), request.id)["recommendation"].startswith("Approve")
 
-    floor.world.business.execute(ActionRequest("refund", "C001", {"order_id": "1001", "amount_cents": 1000}), "r-1")
+    floor.world.business.execute(ActionRequest("refund", "C001", {"order_id": "1001", "amount_cents": 1000, "destination": ORIGINAL_PAYMENT_METHOD}), "r-1")
     card = floor.desk.approval_view(floor.person("maria"), request.id)
 
     assert card["account"]["recent_refunds"] == 1
