@@ -1,7 +1,8 @@
 """The trusted REST channel as callers reach it: Rasa's own REST handler in a real Sanic server.
 
 Only the message handler is replaced (it records what reached Rasa and answers "got it"), so
-what is tested is the channel's blueprint exactly as Rasa mounts it at /webhooks/rest.
+what is tested is the channel's blueprint exactly as Rasa mounts it at /webhooks/rest, with
+the REST identity resolver over the seeded demo business.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import requests
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from actions.acme.seed import seed_demo
+from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.sessions import RestResolver
 from bot.stack import free_port
 from channels.trusted_rest import TrustedRestInput
+from tests.support.world import JANE, START
 
 TOKEN = "rest-token-for-tests"
-JANE = "+15550100001"
 
 
 @dataclass
@@ -39,16 +43,19 @@ class Webhook:
 
 
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[Webhook]:
+def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
     """One Sanic server for the module (Sanic 21.12 can start only one app per process cleanly)."""
     received: List[UserMessage] = []
+    business = SqlBusiness(f"sqlite:///{tmp_path_factory.mktemp('rest') / 'acme.db'}")
+    business.create_all()
+    seed_demo(business, START.date())
 
     async def on_new_message(message: UserMessage) -> None:
         received.append(message)
         await message.output_channel.send_text_message(message.sender_id, "got it")
 
     app = Sanic("rest_channel_test")
-    app.blueprint(TrustedRestInput(TOKEN).blueprint(on_new_message), url_prefix="/webhooks/rest")
+    app.blueprint(TrustedRestInput(RestResolver(business), TOKEN).blueprint(on_new_message), url_prefix="/webhooks/rest")
     port = free_port()
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -78,6 +85,31 @@ def test_a_well_formed_message_reaches_rasa_and_the_replies_come_back(webhook: W
 
     assert answers == [(200, [{"recipient_id": JANE, "text": "got it"}])]
     assert [(m.sender_id, m.text) for m in webhook.received][-1:] == [(JANE, "where is my order 1002?")]
+
+
+def test_the_caller_names_the_customer_and_the_channel_picks_her_one_conversation(webhook: Webhook) -> None:
+    answers = webhook.post_all([b'{"sender": "+1 555-010-0001", "message": "hi"}',
+                                b'{"sender": "customer-C001", "message": "hi again"}'])
+
+    assert [status for status, _ in answers] == [200, 200]
+    assert [m.sender_id for m in webhook.received[-2:]] == [JANE, JANE]
+
+
+def test_a_sender_who_is_no_customer_is_refused_and_opens_no_conversation(webhook: Webhook) -> None:
+    before = len(webhook.received)
+
+    answers = webhook.post_all([b'{"sender": "+15559990000", "message": "cancel my subscription"}',
+                                b'{"sender": "visitor-' + b"a" * 32 + b'", "message": "hi"}'])
+
+    assert [status for status, _ in answers] == [400, 400]
+    assert "no customer has the phone number '+15559990000'" in answers[0][1]["error"]
+    assert len(webhook.received) == before
+
+
+def test_a_caller_cannot_make_its_message_look_as_if_it_came_from_the_web_chat(webhook: Webhook) -> None:
+    webhook.post_all([b'{"sender": "+15550100001", "message": "hi", "input_channel": "webchat"}'])
+
+    assert webhook.received[-1].input_channel == "rest"
 
 
 @pytest.mark.parametrize(("body", "error"), [
