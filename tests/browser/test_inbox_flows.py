@@ -30,8 +30,9 @@ pytestmark = pytest.mark.e2e
 
 REPLY_MS = 30_000
 PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
-JANE = "+15550100001"
-SAM = "+15550100002"
+#: Their conversations, as the web chat's identity resolver keys them.
+JANE = "customer-C001"
+SAM = "customer-C002"
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +71,21 @@ def person(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callabl
 def chat_as(page: Page, stack: Stack, customer: str) -> Locator:
     page.goto(f"{stack.inbox_url}/chat?as={customer}")
     widget = page.locator("#acme-chat")
-    expect(widget.locator(".rw-response").first).to_be_visible(timeout=REPLY_MS)
+    expect(widget.locator(".msg-reply").first).to_be_visible(timeout=REPLY_MS)
     return widget
 
 
 def say(widget: Locator, text: str) -> None:
-    widget.locator("input.rw-new-message, textarea.rw-new-message").fill(text)
-    widget.locator(".rw-send").click()
-    expect(widget.locator(".rw-client").last).to_contain_text(text)
+    widget.locator(".chat-input").fill(text)
+    widget.locator(".chat-send").click()
+    expect(widget.locator(".msg-customer").last).to_contain_text(text)
+
+
+def new_tab(page: Page, name: str) -> Page:
+    """Another tab in the same browser as ``page`` (its own sessionStorage, the same person)."""
+    tab = page.context.new_page()
+    register(tab, name)
+    return tab
 
 
 def sign_in(page: Page, stack: Stack, username: str) -> None:
@@ -107,11 +115,15 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     jane = person("jane")
     chat = chat_as(jane, stack, "jane")
     say(chat, "I want a refund of $700 for order 1003")
-    expect(chat.locator(".rw-response").last).to_contain_text("needs a manager's approval", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("needs a manager's approval", timeout=REPLY_MS)
     say(chat, "yes")
-    expect(chat.locator(".rw-response").last).to_contain_text("sent it to a manager", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("sent it to a manager", timeout=REPLY_MS)
     snap(jane, "1-waiting-for-a-manager")
     assert executions(stack) == []  # nothing runs before the sign-off
+    jane.close()  # she closes that tab and opens the help page again later, in a new one
+    jane = person("jane-later")
+    chat = chat_as(jane, stack, "jane")
+    expect(chat.locator(".msg-reply").filter(has_text="sent it to a manager")).to_have_count(1)  # her history
 
     maria = person("maria")
     sign_in(maria, stack, "maria")
@@ -130,13 +142,13 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     expect(maria.get_by_test_id("approval-status")).to_have_text("approved", timeout=10_000)
     snap(maria, "3-approved")
 
-    expect(chat.locator(".rw-response").filter(has_text="your request was approved")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").filter(has_text="your request was approved")).to_have_count(1, timeout=REPLY_MS)
     expect(chat).to_contain_text("Refunded $700.00 for order 1003")
-    snap(jane, "4-told-in-the-chat")
+    snap(jane, "4-told-in-the-tab-she-is-in-now")
 
     refunds = [row for row in executions(stack) if row.kind == "refund"]
     assert [(row.customer_id, row.ok) for row in refunds] == [("C001", True)], "the approved refund ran exactly once"
-    events = audit_events(stack, chat_sender(jane))
+    events = audit_events(stack, JANE)
     assert "approval_approved" in events and "executed" in events and "approval_told" in events
 
 
@@ -153,24 +165,22 @@ def slots(stack: Stack, conversation_id: str) -> dict:
         return json.loads(response.read())["slots"]
 
 
-def chat_sender(page: Page) -> str:
-    """The web chat's conversation id: the widget's session id, kept in the page's storage."""
-    return page.evaluate(
-        "() => { for (const s of [sessionStorage, localStorage]) { for (const k of Object.keys(s)) {"
-        " try { const v = JSON.parse(s.getItem(k)); if (v && v.session_id) return v.session_id; } catch (e) {} } }"
-        " return null; }"
-    )
-
-
 def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     stack: Stack, person: Callable[[str], Page]
 ) -> None:
     sam = person("sam")
     chat = chat_as(sam, stack, "sam")
     say(chat, "I want to talk to a person")
-    expect(chat.locator(".rw-response").last).to_contain_text("specialist", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("specialist", timeout=REPLY_MS)
     say(chat, "my running shoes arrived with a broken sole")
     snap(sam, "1-handed-over")
+    bot_replies = chat.locator(".msg-reply").count()
+
+    other_tab = new_tab(sam, "sam-other-tab")  # Sam opens the help page in a second tab
+    other = chat_as(other_tab, stack, "sam")
+    expect(other.locator(".msg-customer").filter(has_text="broken sole")).to_have_count(1)  # the same conversation
+    say(other, "I'm writing from my other tab now")
+    expect(chat.locator(".msg-customer").filter(has_text="other tab")).to_have_count(1, timeout=10_000)
 
     ali = person("ali")
     sign_in(ali, stack, "ali")
@@ -183,6 +193,7 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     expect(ali.get_by_test_id("sentiment")).to_contain_text("calm")
     assert_plain_words(ali)
     expect(ali.get_by_test_id("message").filter(has_text="broken sole")).to_have_count(1, timeout=10_000)
+    expect(ali.get_by_test_id("message").filter(has_text="from my other tab")).to_have_count(1, timeout=10_000)
     snap(ali, "2-the-ticket")
     ali.get_by_test_id("claim").click()
     expect(ali.get_by_test_id("ticket-status")).to_contain_text("assigned", timeout=10_000)
@@ -192,21 +203,40 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     assert ali.evaluate("() => window.loadedOnce === true"), "the new message arrived without a page reload"
     ali.get_by_test_id("reply-input").fill("Hi Sam, I'm sorry about the shoes. I've sent a replacement pair today.")
     ali.get_by_test_id("reply-send").click()
-    expect(chat.locator(".rw-response").filter(has_text="sent a replacement pair")).to_have_count(1, timeout=REPLY_MS)
+    for tab in (chat, other):  # a person's words reach every tab, named and apart from the bot's
+        expect(tab.locator(".msg-agent").filter(has_text="sent a replacement pair")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat.locator(".msg-agent .msg-name").last).to_contain_text("Ali")
     expect(ali.get_by_test_id("message").filter(has_text="sent a replacement pair")).to_have_attribute(
         "data-delivery", "delivered", timeout=10_000)
     snap(sam, "3-the-agent-answers-in-the-chat")
+    assert chat.locator(".msg-bot").count() == bot_replies, "the bot said something while a person had Sam"
+
+    sam.close()  # Sam closes both tabs; Ali's next words wait for him
+    other_tab.close()
+    ali.get_by_test_id("reply-input").fill("The courier will collect the broken pair on Monday.")
+    ali.get_by_test_id("reply-send").click()
+    expect(ali.get_by_test_id("message").filter(has_text="collect the broken pair")).to_have_attribute(
+        "data-delivery", "sent", timeout=10_000)  # sent, but no screen has shown it
+    snap(ali, "3b-sent-while-sam-is-away")
+    sam = person("sam-back")
+    chat = chat_as(sam, stack, "sam")
+    expect(chat.locator(".msg-agent").filter(has_text="collect the broken pair")).to_have_count(1, timeout=REPLY_MS)
+    expect(ali.get_by_test_id("message").filter(has_text="collect the broken pair")).to_have_attribute(
+        "data-delivery", "delivered", timeout=10_000)
+    sam.wait_for_timeout(1500)
+    expect(chat.locator(".msg-agent").filter(has_text="collect the broken pair")).to_have_count(1)  # once, not twice
+    snap(sam, "3c-shown-once-on-coming-back")
 
     ali.get_by_test_id("handback-outcome").select_option("resolved")
     ali.get_by_test_id("handback-note").fill("replacement sent")
     ali.get_by_test_id("handback-submit").click()
     expect(ali.get_by_test_id("ticket-status")).to_contain_text("closed", timeout=10_000)
-    expect(chat.locator(".rw-response").filter(has_text="finished helping you")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").filter(has_text="finished helping you")).to_have_count(1, timeout=REPLY_MS)
 
     say(chat, "where is my order 1005?")
-    expect(chat.locator(".rw-response").last).to_contain_text("Order 1005", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("Order 1005", timeout=REPLY_MS)
     snap(sam, "4-the-bot-is-back")
-    assert slots(stack, chat_sender(sam))["handback_outcome"] == "resolved"  # the bot knows how it ended
-    events = audit_events(stack, chat_sender(sam))
+    assert slots(stack, SAM)["handback_outcome"] == "resolved"  # the bot knows how it ended
+    events = audit_events(stack, SAM)
     for event in ("handoff_requested", "ticket_claimed", "agent_replied", "handed_back", "handback_told"):
         assert event in events, event

@@ -2,12 +2,13 @@
 
 The real stack runs on free ports: Rasa with the trained model, the action server, and the
 inbox service, which serves the help page (``channels.webchat.add_webchat_routes``). The
-widget in the page talks to Rasa's socketio channel across origins (the inbox's port is not
+chat in the page talks to Rasa's web chat channel across origins (the inbox's port is not
 Rasa's), which Rasa allows for the inbox's origin only.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import Locator, Page, expect
 
+from actions.acme.seed import DemoCustomer
 from bot.stack import Stack, free_port
 from channels.webchat import add_webchat_routes
 from tests.browser.screenshots import snap
@@ -22,7 +24,7 @@ from tests.support.serve import serve_in_thread
 
 pytestmark = pytest.mark.e2e
 
-#: A reply takes a moment, and the widget shows each one after a typing delay of up to 3 s.
+#: A reply takes a moment (the model answers; the chat adds no typing delay).
 REPLY_TIMEOUT_MS = 30_000
 GREETING = "I'm the Acme assistant"
 
@@ -45,13 +47,13 @@ def chat(page: Page) -> Locator:
 
 
 def say(page: Page, text: str) -> None:
-    chat(page).locator(".rw-new-message").fill(text)
-    chat(page).locator(".rw-send").click()
-    expect(chat(page).locator(".rw-client").last).to_contain_text(text)
+    chat(page).locator(".chat-input").fill(text)
+    chat(page).locator(".chat-send").click()
+    expect(chat(page).locator(".msg-customer").last).to_contain_text(text)
 
 
 def expect_bot_says(page: Page, text: str) -> None:
-    expect(chat(page).locator(".rw-response").last).to_contain_text(text, timeout=REPLY_TIMEOUT_MS)
+    expect(chat(page).locator(".msg-reply").last).to_contain_text(text, timeout=REPLY_TIMEOUT_MS)
 
 
 def test_jane_signs_in_on_the_help_page_and_the_assistant_answers_her_in_the_chat(page: Page, stack: Stack) -> None:
@@ -70,29 +72,32 @@ def test_jane_signs_in_on_the_help_page_and_the_assistant_answers_her_in_the_cha
 
 
 def test_a_reload_continues_the_conversation_and_switching_customer_starts_a_new_one(page: Page, stack: Stack) -> None:
-    page.goto(f"{stack.inbox_url}/chat?as=jane")
+    page.goto(f"{stack.inbox_url}/chat?as=priya")
     expect_bot_says(page, GREETING)
     say(page, "what are your opening hours?")
     expect_bot_says(page, "Monday to Friday 8am-8pm")
 
     page.reload()
-    expect(chat(page).locator(".rw-client")).to_have_text(["what are your opening hours?"])
+    expect(chat(page).locator(".msg-customer .msg-text")).to_have_text(["what are your opening hours?"])
+    expect(chat(page).locator(".msg-reply")).to_have_count(2)  # the greeting and the answer, each once
+    expect(chat(page).locator(".msg-time").first).to_have_text(re.compile(r"\d{1,2}:\d{2}"))
     snap(page, "1-reloaded")
 
     page.get_by_role("link", name="Switch customer").click()
     page.get_by_role("link", name="Sam Lee").click()
     expect_bot_says(page, GREETING)
-    expect(chat(page).locator(".rw-client")).to_have_count(0)
+    expect(chat(page).locator(".msg-customer")).to_have_count(0)
     snap(page, "2-sam-starts-afresh")
 
 
 def test_a_copy_of_the_page_on_another_site_cannot_open_the_assistants_socket(page: Page, stack: Stack) -> None:
     app = web.Application()
-    add_webchat_routes(app, socket_url=stack.rasa_url, customers={"jane": ("Jane Doe", "+15550100001")},
-                       issue_token=lambda phone: "not-a-real-token")
+    add_webchat_routes(app, socket_url=stack.rasa_url,
+                       customers={"jane": DemoCustomer("jane", "Jane Doe", "+15550100001", "C001")},
+                       issue_token=lambda customer_id: "not-a-real-token")
     with serve_in_thread(app) as elsewhere:
         with page.expect_console_message(lambda message: "blocked by CORS policy" in message.text, timeout=15_000):
             page.goto(f"{elsewhere}/chat?as=jane")
         expect(chat(page)).to_contain_text("Connecting you to Acme...")
-        expect(chat(page).locator(".rw-response")).to_have_count(0)
+        expect(chat(page).locator(".msg-reply")).to_have_count(0)
         snap(page, "refused")

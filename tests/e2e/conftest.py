@@ -16,6 +16,8 @@ import pytest
 import yaml
 
 from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.audit import AuditEntry
+from actions.domain.sessions import CUSTOMER_PREFIX, customer_key
 from actions.settings import PROJECT_ROOT
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
@@ -43,8 +45,19 @@ class RunningAssistant:
     def last_code(self, phone: str) -> str:
         return latest_code(self.outbox, phone)
 
+    def conversation(self, sender: str) -> str:
+        """The conversation the REST channel keys a sender by: the customer's one conversation."""
+        if sender.startswith(CUSTOMER_PREFIX):
+            return sender
+        customer = self.business.find_customer_by_phone(sender)
+        assert customer is not None, f"{sender} is no demo customer"
+        return customer_key(customer.id)
+
+    def entries(self, sender: str) -> List[AuditEntry]:
+        return list(self.audit.entries(self.conversation(sender)))
+
     def events(self, sender: str) -> List[str]:
-        return [entry.event for entry in self.audit.entries(sender)]
+        return [entry.event for entry in self.entries(sender)]
 
 
 @pytest.fixture(scope="session")

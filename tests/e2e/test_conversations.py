@@ -1,8 +1,8 @@
 """Customers talk to the trained assistant over Rasa's REST channel, one scenario per tier.
 
-Each customer id is a demo customer's phone number (as an SMS or WhatsApp sender would
-be); assertions look at what really changed in the business and what the audit log says,
-not only at the bot's words. Each scenario uses its own customer or its own orders, so
+The trusted caller names each customer by the phone number on file, and the channel keys the
+conversation by the customer (``customer-C001``); assertions look at what really changed in
+the business and what the audit log says, not only at the bot's words. Each scenario uses its own customer or its own orders, so
 the scenarios do not depend on each other's order.
 """
 
@@ -20,15 +20,15 @@ from tests.support.action_calls import action_call
 
 pytestmark = pytest.mark.e2e
 
-JANE, SAM, PRIYA = "+15550100001", "+15550100002", "+15550100003"
+JANE, SAM, PRIYA, BISTRO = "+15550100001", "+15550100002", "+15550100003", "+15550100005"
 
 
 def test_a_low_risk_question_is_answered_on_its_own(assistant: RunningAssistant) -> None:
-    reply = assistant.say("+15550109999", "what time are you open?")
+    reply = assistant.say(SAM, "what time are you open?")
     assert "Monday to Friday" in reply
     reply = assistant.say(SAM, "where is my order 1004?")
     assert "1004" in reply and "Running shoes" in reply
-    decision = [e for e in assistant.audit.entries(SAM) if e.event == "answered"][-1]
+    decision = [e for e in assistant.entries(SAM) if e.event == "answered"][-1]
     assert decision.outcome == "auto" and decision.tier == "low" and decision.policy_version
 
 
@@ -64,7 +64,7 @@ def test_a_refund_above_the_approval_limit_waits_for_a_manager(assistant: Runnin
     assert "sent it to a manager" in reply
     order = next(o for o in assistant.business.orders("C001") if o.id == "1003")
     assert order.refunded_cents == 0
-    approval = [e for e in assistant.audit.entries(JANE) if e.event == "approval_requested"][-1]
+    approval = [e for e in assistant.entries(JANE) if e.event == "approval_requested"][-1]
     assert approval.outcome == "approval" and any("above" in r for r in approval.reasons)
     assert assistant.approvals.for_pending(approval.pending_id).status == "pending"
 
@@ -117,15 +117,23 @@ def test_an_expired_code_is_refused(assistant: RunningAssistant) -> None:
 
 
 def test_asking_for_a_person_records_a_handoff(assistant: RunningAssistant) -> None:
-    reply = assistant.say("+15550104444", "I want to talk to a real person")
+    reply = assistant.say(BISTRO, "I want to talk to a real person")
     assert "specialist" in reply and "won't need to repeat" in reply
-    handoff = assistant.handoffs.open_for("+15550104444")
+    handoff = assistant.handoffs.open_for(assistant.conversation(BISTRO))
     assert handoff is not None and handoff.topic == "customer_asked_for_human"
     pack = handoff.evidence
-    assert pack["summary"].startswith('An unknown customer (+15550104444) wants to talk to a person')
+    assert "Harbor Bistro Ltd" in pack["summary"]
     assert pack["transcript"][-1]["speaker"] == "customer" and pack["transcript"][-1]["at"]
     assert pack["transcript"][-1]["text"] == "I want to talk to a real person"
-    assert "handoff_requested" in assistant.events("+15550104444")
+    assert "handoff_requested" in assistant.events(BISTRO)
+
+
+def test_a_number_that_is_no_customer_is_refused_and_nothing_is_recorded(assistant: RunningAssistant) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        assistant.say("+15550109999", "cancel my subscription")
+    assert refused.value.code == 400
+    assert "no customer has the phone number" in json.loads(refused.value.read())["error"]
+    assert list(assistant.audit.entries("+15550109999")) == []
 
 
 def test_the_rest_channel_speaks_as_a_customer_only_for_callers_holding_its_token(assistant: RunningAssistant) -> None:
@@ -151,7 +159,7 @@ def test_the_rest_channel_speaks_as_a_customer_only_for_callers_holding_its_toke
 
 def test_the_action_server_answers_only_the_rasa_server(assistant: RunningAssistant) -> None:
     stack = assistant.stack
-    body = json.dumps(action_call("action_account_balance", JANE, "what's my balance?", "ask_balance")).encode()
+    body = json.dumps(action_call("action_account_balance", "customer-C001", "what's my balance?", "ask_balance")).encode()
 
     def post(headers: dict) -> int:
         request = urllib.request.Request(f"{stack.actions_url}/webhook", data=body,

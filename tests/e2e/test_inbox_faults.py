@@ -25,7 +25,8 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-SAM = "+15550100002"
+SAM = "+15550100002"  # how the REST caller names Sam
+SAMS_CONVERSATION = "customer-C002"  # how the channel keys his conversation
 CLAIM_WITHIN_SECONDS = 6
 
 
@@ -50,14 +51,14 @@ def test_the_inbox_killed_and_restarted_loses_no_message_and_escalates_once(stac
     store, audit = InboxStore(engine), SqlAuditLog(engine)
 
     def events(name: str) -> List[str]:
-        return [e.event for e in audit.entries(SAM) if e.event == name]
+        return [e.event for e in audit.entries(SAMS_CONVERSATION) if e.event == name]
 
     def timer_jobs() -> int:
         with engine.connect() as connection:
             return connection.execute(text("SELECT count(*) FROM apscheduler_jobs WHERE id LIKE 'ticket:%'")).scalar_one()
 
     assert "specialist" in " ".join(stack.talk(SAM, "I want to talk to a person"))
-    ticket = store.latest_ticket(SAM)
+    ticket = store.latest_ticket(SAMS_CONVERSATION)
     assert ticket is not None and (ticket.queue, ticket.status) == ("agent", "open")
     eventually(lambda: timer_jobs() == 1, 10, "the inbox scheduled the ticket's claim timer")
 

@@ -1,0 +1,138 @@
+"""Takeover attempts on the web chat, against the running stack: none reaches another customer.
+
+Leo has a $60 refund waiting for his YES. Pages that ask for his phone number, his
+conversation key or another visitor's id as their session, and pages with forged, expired
+or replayed tokens, all say "yes". Each is checked where it would matter: Leo's waiting
+action, his order, his tickets, his tracker and his audit trail, not just what the page was
+told. Then Leo's own page says yes, which shows the same checks do see a real change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import List
+
+import pytest
+
+from actions.domain.session_tokens import SessionTokens
+from actions.domain.sessions import is_visitor
+from actions.settings import identity_secret
+from actions.store.database import make_engine
+from actions.store.sql import SqlPendingStore
+from tests.e2e.conftest import RunningAssistant
+from tests.support.webchat_client import ChatPage
+
+pytestmark = pytest.mark.e2e
+
+LEO = "+15550100004"
+LEOS_CONVERSATION = "customer-C004"
+
+
+def tokens(assistant: RunningAssistant) -> SessionTokens:
+    """Tokens as the shop's page makes them, with the secret this stack shares."""
+    return SessionTokens(identity_secret({"HITL_DATA_DIR": str(assistant.stack.data_dir)}), lambda: uuid.uuid4().hex)
+
+
+def tracker_texts(assistant: RunningAssistant, conversation_id: str) -> List[str]:
+    stack = assistant.stack
+    url = f"{stack.rasa_url}/conversations/{conversation_id}/tracker?token={stack.api_token}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        events = json.loads(response.read())["events"]
+    return [e.get("text") or "" for e in events if e["event"] == "user"]
+
+
+def leo_untouched(assistant: RunningAssistant) -> None:
+    pendings = SqlPendingStore(make_engine(f"sqlite:///{assistant.stack.data_dir / 'hitl.db'}"))
+    waiting = pendings.awaiting_customer(LEOS_CONVERSATION)
+    assert waiting is not None and waiting.amount_cents == 6000, "Leo's refund no longer waits for him"
+    assert next(o for o in assistant.business.orders("C004") if o.id == "1009").refunded_cents == 0
+    assert assistant.handoffs.open_for(LEOS_CONVERSATION) is None
+    assert "yes" not in tracker_texts(assistant, LEOS_CONVERSATION)
+    assert not {"confirmed", "executed"} & set(assistant.events(LEO))
+
+
+@pytest.fixture(scope="module")
+def leo_waiting(assistant: RunningAssistant) -> RunningAssistant:
+    assert "Refund $60.00" in assistant.say(LEO, "I'd like a refund of $60 for order 1009")
+    leo_untouched(assistant)
+    return assistant
+
+
+@pytest.mark.parametrize("asked_for", [LEO, LEOS_CONVERSATION, "visitor-" + "a" * 32])
+def test_a_page_that_asks_for_someone_elses_session_gets_a_conversation_of_its_own(
+    leo_waiting: RunningAssistant, asked_for: str,
+) -> None:
+    async def scenario() -> None:
+        page = await ChatPage(leo_waiting.stack.rasa_url).open()
+        await page.sio.emit("session_request", {"session_id": asked_for})
+        answer = await page.say("yes", session_id=asked_for, customData={"customer_token": "x"})
+        await page.until(lambda: page.replies, what="the bot's answer to the page")
+        await page.close()
+        assert not page.signed_in and page.history == []
+        assert answer["id"]  # taken, in the page's own conversation
+        assert "nothing waiting for your confirmation" in page.replies[-1]["text"]
+
+    asyncio.run(scenario())
+    leo_untouched(leo_waiting)
+
+
+def test_forged_expired_and_other_servers_tokens_identify_nobody(leo_waiting: RunningAssistant) -> None:
+    genuine = tokens(leo_waiting)
+    body, _, signature = genuine.issue(LEOS_CONVERSATION, datetime.now(timezone.utc)).partition(".")
+    attempts = {
+        "forged": f"{body}.{signature[:-1]}{'0' if signature[-1] != '0' else '1'}",
+        "expired": genuine.issue(LEOS_CONVERSATION, datetime.now(timezone.utc) - timedelta(minutes=15)),
+        "another server's": SessionTokens("x" * 32, lambda: "b" * 32).issue(LEOS_CONVERSATION, datetime.now(timezone.utc)),
+    }
+
+    async def scenario() -> None:
+        for what, token in attempts.items():
+            page = await ChatPage(leo_waiting.stack.rasa_url, token).open()
+            await page.say("yes")
+            await page.until(lambda: page.replies, what=f"the answer to the page with the {what} token")
+            await page.close()
+            assert not page.signed_in and page.history == [], what
+
+    asyncio.run(scenario())
+    leo_untouched(leo_waiting)
+
+
+def test_a_token_replayed_from_another_socket_identifies_nobody_and_the_first_socket_stays_leos(
+    leo_waiting: RunningAssistant,
+) -> None:
+    token = tokens(leo_waiting).issue(LEOS_CONVERSATION, datetime.now(timezone.utc))
+
+    async def scenario() -> None:
+        leos_tab = await ChatPage(leo_waiting.stack.rasa_url, token).open()
+        assert leos_tab.signed_in and any("Refund $60.00" in m["text"] for m in leos_tab.history or [])
+        thief = await ChatPage(leo_waiting.stack.rasa_url, token).open()
+        await thief.say("yes")
+        await thief.until(lambda: thief.replies, what="the answer to the replayed token")
+        assert not thief.signed_in and thief.history == []
+        claims = tokens(leo_waiting).verify(thief.renewed_token, datetime.now(timezone.utc))
+        assert claims is not None and is_visitor(claims.conversation_id)  # a visitor of its own, not Leo
+        await thief.close()
+        await leos_tab.close()
+
+    asyncio.run(scenario())
+    leo_untouched(leo_waiting)
+
+
+def test_leos_own_page_confirms_and_the_same_checks_see_it(leo_waiting: RunningAssistant) -> None:
+    token = tokens(leo_waiting).issue(LEOS_CONVERSATION, datetime.now(timezone.utc))
+
+    async def scenario() -> None:
+        page = await ChatPage(leo_waiting.stack.rasa_url, token).open()
+        await page.say("yes")
+        await page.until(lambda: any("Refunded $60.00" in m["text"] for m in page.replies), what="the refund")
+        await page.close()
+
+    asyncio.run(scenario())
+    with pytest.raises(AssertionError):
+        leo_untouched(leo_waiting)
+    assert next(o for o in leo_waiting.business.orders("C004") if o.id == "1009").refunded_cents == 6000
+    assert "yes" in tracker_texts(leo_waiting, LEOS_CONVERSATION)
