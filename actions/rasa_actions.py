@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
 from actions.domain.turn import Turn
+from actions.domain.waiting import StatusLine
 from actions.runtime import build_assistant
 from actions.settings import Settings
 
@@ -99,6 +100,16 @@ def _recent_user_messages(events: List[Dict[str, Any]]) -> Tuple[Tuple[str, ...]
     return texts, fallbacks
 
 
+def say(dispatcher: CollectingDispatcher, messages: List[str]) -> None:
+    """The assistant's words as messages; status lines ("you're in the queue") as custom messages
+    the chat shows apart, with their words for channels that can only show text."""
+    for text in messages:
+        if isinstance(text, StatusLine):
+            dispatcher.utter_message(json_message={"status_line": str(text), "status": text.status})
+        else:
+            dispatcher.utter_message(text=text)
+
+
 class AssistantAction(Action):
     action_name = ""
     request = ""
@@ -113,8 +124,7 @@ class AssistantAction(Action):
         except Exception:  # the customer gets a clear answer; the operator gets the traceback
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)
             messages = [SORRY]
-        for text in messages:
-            dispatcher.utter_message(text=text)
+        say(dispatcher, messages)
         return []
 
 
@@ -142,8 +152,7 @@ class NewsAction(Action):
         except Exception:
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)
             return []
-        for text in messages:
-            dispatcher.utter_message(text=text)
+        say(dispatcher, messages)
         return [SlotSet(self.slot, outcome)] if outcome else []
 
 

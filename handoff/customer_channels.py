@@ -1,10 +1,17 @@
-"""How a person's words reach the customer: one delivery per channel, chosen by where they are now.
+"""How people's words, and lines about the conversation, reach the customer: one delivery per channel.
 
-Every channel records the words in the Rasa tracker as the agent's, so the conversation has
-one transcript whoever spoke. What differs is how they reach the customer: the web chat gets
-them pushed through Rasa's own socket.io output channel; the REST channel (development and
-tests) cannot push, so there they are only on record. SMS, WhatsApp and voice plug in here as
-further ``CustomerChannel``s.
+Every channel records what it sends in the Rasa tracker (a person's words as theirs, a status
+line such as "Ali joined the conversation" as one), so the conversation has one transcript
+whoever spoke. What differs is how it reaches the customer and how it is written:
+
+- the web chat gets it pushed through the web chat channel to every open page of the
+  conversation; the page shows who is speaking and the words as plain text, so the words go
+  as they were typed; a reply is ``sent`` until a page acknowledges it (then ``delivered``);
+- the REST channel (development and tests) cannot push, so there it is only on record, in
+  the form a text-only reader needs ("Ali from Acme customer care: ...");
+- SMS, WhatsApp and voice plug in here as further ``CustomerChannel``s, with their own form.
+
+Which channel is the one the customer wrote from last (``latest_input_channel``).
 """
 
 from __future__ import annotations
@@ -15,28 +22,38 @@ from handoff.domain.deliveries import RECORDED, SENT
 from handoff.rasa_client import RasaConversations
 
 
+def named(text: str, metadata: Dict[str, Any]) -> str:
+    """A person's words for a channel that shows text only: who is speaking comes first."""
+    name = str(metadata.get("agent_name") or "").split(" ")[0]
+    return f"{name} from Acme customer care: {text}" if name else text
+
+
 class CustomerChannel(Protocol):
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
-        """Put the words in front of the customer; returns ``sent``, ``delivered`` or ``recorded``
-        (see ``handoff.domain.deliveries``).
+        """Put a person's words (as typed; ``metadata`` names them) in front of the customer.
 
+        Returns ``sent``, ``delivered`` or ``recorded`` (see ``handoff.domain.deliveries``).
         Raises (``RasaUnavailable``, ``RasaRefused``, a provider's error) when they could not be sent.
         """
         ...
 
+    async def status(self, conversation_id: str, line: str, status: str) -> str:
+        """Tell the customer where the conversation stands ("Ali joined the conversation")."""
+        ...
+
 
 class PushedByRasa:
-    """Channels Rasa can push to on its own (the web chat): record and send in one call.
-
-    The reply is ``sent``: it becomes ``delivered`` when a page of the conversation shows it
-    and acknowledges it (``channels/webchat``), now or when the customer comes back.
-    """
+    """Channels Rasa pushes to on its own (the web chat): record and send in one call."""
 
     def __init__(self, rasa: RasaConversations) -> None:
         self.rasa = rasa
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
         await self.rasa.record(conversation_id, text, metadata, push=True)
+        return SENT
+
+    async def status(self, conversation_id: str, line: str, status: str) -> str:
+        await self.rasa.record(conversation_id, None, {}, push=True, custom={"status_line": line, "status": status})
         return SENT
 
 
@@ -47,7 +64,11 @@ class RecordedOnly:
         self.rasa = rasa
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
-        await self.rasa.record(conversation_id, text, metadata, push=False)
+        await self.rasa.record(conversation_id, named(text, metadata), metadata, push=False)
+        return RECORDED
+
+    async def status(self, conversation_id: str, line: str, status: str) -> str:
+        await self.rasa.record(conversation_id, None, {}, push=False, custom={"status_line": line, "status": status})
         return RECORDED
 
 
@@ -64,6 +85,12 @@ class CustomerChannels:
     def for_rasa(cls, rasa: RasaConversations) -> "CustomerChannels":
         return cls(rasa, {"webchat": PushedByRasa(rasa), "rest": RecordedOnly(rasa)})
 
-    async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
+    async def current(self, conversation_id: str) -> CustomerChannel:
         channel = await self.rasa.latest_channel(conversation_id)
-        return await self.channels.get(channel or "", self.fallback).send(conversation_id, text, metadata)
+        return self.channels.get(channel or "", self.fallback)
+
+    async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
+        return await (await self.current(conversation_id)).send(conversation_id, text, metadata)
+
+    async def status(self, conversation_id: str, line: str, status: str) -> str:
+        return await (await self.current(conversation_id)).status(conversation_id, line, status)

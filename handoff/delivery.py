@@ -1,7 +1,7 @@
 """Sends what people and decisions put in the delivery queue, in order, until it is taken.
 
-An agent's reply is retried a few times, then marked failed so the agent sees it was not
-delivered and can send it again. News for the bot (a hand-back, a decision) is retried until
+An agent's reply (or a line such as "Ali joined the conversation") is retried a few times, then
+marked failed so the agent sees it was not delivered and can send it again. News for the bot (a hand-back, a decision) is retried until
 Rasa takes it: the customer must hear it even if Rasa was down for an hour. A request Rasa
 refuses outright (a 4xx: a bad request, a conversation it can't act on) would be refused
 again, so it fails at once and no longer holds back the conversation's later deliveries.
@@ -23,15 +23,6 @@ logger = logging.getLogger(__name__)
 
 REPLY_ATTEMPTS = 4
 MAX_BACKOFF = timedelta(seconds=60)
-
-
-def as_spoken(payload: dict) -> str:
-    """What the customer sees: who is speaking (a person has joined, not the bot), and the words as
-    plain text: the chat widget renders Markdown, so brackets are escaped and no link or image an
-    agent typed (or pasted) turns into something clickable that hides where it goes."""
-    text = str(payload["text"]).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-    name = str(payload.get("agent_name") or "").split(" ")[0]
-    return f"{name} from Acme customer care: {text}" if name else text
 
 
 def delivery_message_id(delivery_id: int) -> str:
@@ -80,10 +71,13 @@ class DeliveryWorker:
     async def _deliver(self, item: Delivery) -> None:
         try:
             if item.kind == "say":
-                status = await self.channels.send(item.conversation_id, as_spoken(item.payload),
+                status = await self.channels.send(item.conversation_id, str(item.payload["text"]),
                                                   {"source": "inbox", "agent": item.payload.get("agent"),
                                                    "agent_name": item.payload.get("agent_name"),
                                                    "message_id": delivery_message_id(item.id)})
+            elif item.kind == "status":
+                status = await self.channels.status(item.conversation_id, str(item.payload["line"]),
+                                                    str(item.payload["status"]))
             else:
                 await self.rasa.run_action(item.conversation_id, item.payload["action"])
                 status = "delivered"
@@ -99,7 +93,7 @@ class DeliveryWorker:
 
     async def _failed_attempt(self, item: Delivery, exc: Exception) -> None:
         now = self.clock.now()
-        gives_up = item.kind == "say" and item.attempts + 1 >= REPLY_ATTEMPTS
+        gives_up = item.kind in ("say", "status") and item.attempts + 1 >= REPLY_ATTEMPTS
         retry_at = None if gives_up else now + backoff(item.attempts)
         expected = isinstance(exc, RasaUnavailable)
         error = str(exc) if expected else f"the delivery failed ({type(exc).__name__}: {exc})"

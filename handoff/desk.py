@@ -21,6 +21,7 @@ from actions.domain.policy import QUEUES
 from actions.domain.services import Services
 from actions.domain.signoff import OutcomeUnknown, SignOff
 from actions.domain.staff_words import stage_words, why_in_words
+from actions.domain.waiting import joined_line
 from handoff.domain import approvals as approval_rules
 from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
@@ -129,7 +130,7 @@ class Desk:
     def claim(self, user: User, ticket_id: str, version: Optional[int]) -> None:
         ticket = self.ticket(user, ticket_id)
         ticket_rules.expect_version(ticket, version)
-        self._apply(user, ticket_rules.claim(ticket, user, self.now), feed="claimed")
+        self._apply(user, ticket_rules.claim(ticket, user, self.now), feed="claimed", outgoing=[_joined(user.name)])
 
     def assign(self, user: User, ticket_id: str, version: Optional[int], username: str) -> None:
         ticket = self.ticket(user, ticket_id)
@@ -137,7 +138,8 @@ class Desk:
         found = self.store.user(username or "")
         if found is None:
             raise InboxError(f"there is no active user {username!r}")
-        self._apply(user, ticket_rules.assign(ticket, user, found[0], self.now), feed="claimed")
+        self._apply(user, ticket_rules.assign(ticket, user, found[0], self.now), feed="claimed",
+                    outgoing=[_joined(found[0].name)])
 
     def transfer(self, user: User, ticket_id: str, version: Optional[int], queue: str, note: str) -> None:
         ticket = self.ticket(user, ticket_id)
@@ -509,3 +511,9 @@ def _pending_view(pending: PendingAction) -> Dict[str, Any]:
             "stage_words": stage_words(pending.stage.value), "kind": pending.request.kind, "amount_cents": pending.amount_cents,
             "amount": format_cents(pending.amount_cents) if pending.amount_cents is not None else None,
             "result": pending.result_message}
+
+
+def _joined(name: str) -> Outgoing:
+    """The customer sees who has their conversation now."""
+    line = joined_line(name)
+    return Outgoing("status", {"line": str(line), "status": line.status})

@@ -38,10 +38,14 @@ class RasaConversations:
         tracker = await self._call("GET", conversation_id, "tracker", {"include_events": "NONE"})
         return tracker.get("latest_input_channel")
 
-    async def record(self, conversation_id: str, text: str, metadata: Dict[str, Any], push: bool) -> None:
-        """Add a person's words to the tracker; with ``push``, Rasa also sends them on the
-        customer's latest channel (its output channel, as if the bot had said them)."""
-        event = {"event": "bot", "text": text, "timestamp": time.time(), "metadata": metadata}
+    async def record(self, conversation_id: str, text: Optional[str], metadata: Dict[str, Any], push: bool,
+                     custom: Optional[Dict[str, Any]] = None) -> None:
+        """Add a person's words (or a ``custom`` message, such as a status line) to the tracker; with
+        ``push``, Rasa also sends it on the customer's latest channel (its output channel, as if the
+        bot had said it)."""
+        event: Dict[str, Any] = {"event": "bot", "text": text, "timestamp": time.time(), "metadata": metadata}
+        if custom is not None:
+            event["data"] = {"custom": custom}
         params = {"execute_side_effects": "true", "output_channel": "latest"} if push else {}
         await self._call("POST", conversation_id, "tracker/events", params, event)
 

@@ -12,7 +12,7 @@ adapter would say when the inbox's trigger arrives (``Assistant.handed_back`` /
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +56,7 @@ class Floor:
 
     world: World
     desk: Desk
+    status_lines: List[str] = field(default_factory=list)  # "Ali joined the conversation", as sent
 
     @property
     def store(self) -> InboxStore:
@@ -91,7 +92,19 @@ class Floor:
         return pending.stage
 
     def queued(self) -> List[Tuple[str, dict]]:
+        """What waits to go to the customers, status lines aside (they go first, as a worker sends them)."""
+        while self.send_status_lines():
+            pass
         return [(d.kind, d.payload) for d in self.store.due_deliveries(self.world.clock.now())]
+
+    def send_status_lines(self) -> List[str]:
+        """Send the status lines at the head of each conversation's queue; the lines sent."""
+        now = self.world.clock.now()
+        lines = [d for d in self.store.due_deliveries(now) if d.kind == "status"]
+        for line in lines:
+            self.store.delivery_done(line, "sent", None, now)
+        self.status_lines.extend(str(line.payload["line"]) for line in lines)
+        return [str(line.payload["line"]) for line in lines]
 
     def approvals_told(self) -> Tuple[List[str], Optional[str]]:
         return self.world.assistant.approvals_decided(self.world.news(JANE))
@@ -535,6 +548,7 @@ def test_jane_talks_to_ali_and_is_handed_back_to_the_bot(floor: Floor) -> None:
         ("customer", None, "Just checking when order 1002 arrives"),
     ]
     assert floor.queued() == [("say", {"text": "Hi Jane, I'm Ali. How can I help?", "agent": "ali", "agent_name": "Ali Khan"})]
+    assert floor.status_lines == ["Ali from Acme customer care joined the conversation."]  # before his words
 
     floor.desk.hand_back(ali, ticket.id, floor.ticket().version, "resolved", "told her the delivery date")
 

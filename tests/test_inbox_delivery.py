@@ -27,7 +27,8 @@ from actions.domain.handoff import HandoffRequest
 from actions.store.database import make_engine
 from actions.store.sql import SqlHandoffQueue
 from handoff.customer_channels import CustomerChannels
-from handoff.delivery import REPLY_ATTEMPTS, DeliveryWorker, as_spoken, delivery_message_id, delivery_of
+from handoff.customer_channels import named
+from handoff.delivery import REPLY_ATTEMPTS, DeliveryWorker, delivery_message_id, delivery_of
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.people import Role, User
 from handoff.rasa_client import RasaConversations
@@ -284,13 +285,16 @@ class RasaRecording:
         return web.json_response({})
 
 
-@pytest.mark.parametrize(("channel", "pushed", "status"), [
-    ("webchat", True, "sent"),  # the web chat: Rasa pushes it; delivered once a page acknowledges it
-    ("rest", False, "recorded"),  # the REST channel cannot push: on record only
-    ("whatsapp", False, "recorded"),  # no delivery registered for it (yet): on record, not claimed as sent
+@pytest.mark.parametrize(("channel", "pushed", "status", "words"), [
+    # the web chat: Rasa pushes it; delivered once a page acknowledges it; the page shows who speaks
+    ("webchat", True, "sent", "Hi Jane, Ali here."),
+    # the REST channel cannot push: on record only, named for a reader who sees text only
+    ("rest", False, "recorded", "Ali from Acme customer care: Hi Jane, Ali here."),
+    # no delivery registered for it (yet): on record, not claimed as sent
+    ("whatsapp", False, "recorded", "Ali from Acme customer care: Hi Jane, Ali here."),
 ])
 def test_a_reply_goes_out_the_way_the_customers_current_channel_allows(
-    engine: Engine, channel: str, pushed: bool, status: str
+    engine: Engine, channel: str, pushed: bool, status: str, words: str
 ) -> None:
     store = ali_replies_to_jane(engine, "Hi Jane, Ali here.")
     rasa = RasaRecording(channel)
@@ -302,7 +306,7 @@ def test_a_reply_goes_out_the_way_the_customers_current_channel_allows(
     asyncio.run(scenario())
 
     [sent] = rasa.appended
-    assert sent["event"]["text"] == "Ali from Acme customer care: Hi Jane, Ali here."  # a person has joined
+    assert sent["event"]["text"] == words
     [delivery_id] = delivery_ids(engine)
     assert sent["event"]["metadata"] == {"source": "inbox", "agent": "ali", "agent_name": "Ali Khan",
                                          "message_id": f"d-{delivery_id}"}  # the id the customer's page acknowledges
@@ -349,14 +353,31 @@ def test_a_channel_can_bring_its_own_delivery(engine: Engine) -> None:
 
     asyncio.run(scenario())
 
-    assert texted == [f"{JANE}: Ali from Acme customer care: On its way."]
+    assert texted == [f"{JANE}: On its way."]  # the channel writes it its own way
     assert store.messages("t1")[-1].delivery == "delivered"
 
 
-def test_an_agents_words_reach_the_customer_as_plain_text_never_a_disguised_link() -> None:
-    spoken = as_spoken({"text": "Reset it [here](javascript:steal()) ![logo](http://tracker.example/p.png)",
-                        "agent_name": "Ali Khan"})
+def test_on_a_channel_that_shows_text_only_a_persons_words_say_who_is_speaking() -> None:
+    assert named("On its way.", {"agent_name": "Ali Khan"}) == "Ali from Acme customer care: On its way."
+    assert named("plain", {"agent_name": ""}) == "plain"
 
-    assert spoken == ("Ali from Acme customer care: Reset it \\[here\\](javascript:steal()) "
-                      "!\\[logo\\](http://tracker.example/p.png)")
-    assert as_spoken({"text": "plain", "agent_name": ""}) == "plain"
+
+def test_a_status_line_is_recorded_as_one_and_pushed_to_the_web_chat(engine: Engine) -> None:
+    store = ali_replies_to_jane(engine, "Hi Jane, Ali here.")
+    store.enqueue(JANE, Outgoing("status", {"line": "Ali from Acme customer care joined the conversation.",
+                                            "status": "joined"}), START)
+    rasa = RasaRecording("webchat")
+
+    async def scenario() -> None:
+        async with worker_against(store, rasa, FrozenClock()) as worker:
+            await worker.deliver_due()
+            await worker.deliver_due()
+
+    asyncio.run(scenario())
+
+    line = rasa.appended[-1]
+    assert line["event"]["text"] is None
+    assert line["event"]["data"] == {"custom": {"status_line": "Ali from Acme customer care joined the conversation.",
+                                                "status": "joined"}}
+    assert line["query"].get("execute_side_effects") == "true"
+    assert [row.status for row in deliveries(engine)] == ["sent", "sent"]

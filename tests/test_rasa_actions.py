@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -12,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import rasa_actions
 from actions.domain.turn import Turn
+from actions.domain.waiting import queued_line
 from tests.support.world import JANE, make_world
 
 
@@ -119,3 +121,15 @@ def test_the_customer_follows_from_the_conversation_the_channel_chose_and_nothin
     assert (turn_of(JANE).customer_id, turn_of(JANE).channel) == ("C001", "webchat")
     assert turn_of("+15550100001").customer_id is None  # a phone number as the id is nobody
     assert turn_of("visitor-" + "a" * 32).customer_id is None and turn_of("visitor-" + "a" * 32).from_visitor
+
+
+def test_a_status_line_goes_out_as_a_custom_message_the_chat_shows_apart() -> None:
+    dispatcher = CollectingDispatcher()
+
+    rasa_actions.say(dispatcher, ["I'm bringing in a specialist.", queued_line(timedelta(hours=1), 2)])
+
+    assert dispatcher.messages[0]["text"] == "I'm bringing in a specialist."
+    assert dispatcher.messages[1]["custom"] == {
+        "status_line": "You're in the queue for our customer care team, with 2 people ahead of you. "
+                       "Expected wait: up to 1 hour.",
+        "status": "queued"}

@@ -42,6 +42,7 @@ from actions.domain.signoff import (
 from actions.domain.staff_words import case_context, why_in_words
 from actions.domain.stores import Draft
 from actions.domain.turn import Turn
+from actions.domain.waiting import is_withdrawal, queued_line
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
 _QUESTION = re.compile(r"\s*(?:how|what|what's|whats|is|do|does)\b", re.IGNORECASE)
@@ -63,6 +64,8 @@ class Assistant:
     def handle(self, turn: Turn) -> List[str]:
         turn = _store_credit_wanted(turn)
         ticket = self.s.handoffs.open_for(turn.conversation_id)
+        if ticket is not None and is_withdrawal(turn.text):
+            return self._withdraw(turn, ticket)
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
             self._more_urgent(turn, ticket)
             return []  # people have this conversation: the bot stays silent and passes the message on
@@ -71,6 +74,19 @@ class Assistant:
             return self._handle(ctx)
         except OutcomeUnknown as unknown:
             return self._check_by_a_person(ctx, unknown)
+
+    def _withdraw(self, turn: Turn, ticket: HandoffRequest) -> List[str]:
+        """The customer no longer needs a person: the ticket closes as withdrawn, and whatever it
+        held goes back to nobody (nothing runs without the customer asking again)."""
+        if not self.s.handoffs.withdraw(ticket.id, self.s.clock.now()):
+            return []  # people closed it meanwhile: their hand-back tells the customer
+        pending = self.s.pendings.get(ticket.pending_id) if ticket.pending_id else None
+        if pending and self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.CANCELLED):
+            self.s.record("pending_withdrawn", turn.conversation_id, actor="customer", pending=pending)
+        self.s.record("handoff_withdrawn", turn.conversation_id, actor="customer", customer_id=ticket.customer_id,
+                      handoff_id=ticket.id)
+        return ["Okay, I've let our customer care team know you no longer need help, so nobody will follow up on "
+                "this. You're back with me, the Acme assistant: what else can I do for you?"]
 
     def _more_urgent(self, turn: Turn, ticket: HandoffRequest) -> None:
         """A message to people who haven't answered yet may change how urgent it is ("my card was stolen")."""
@@ -462,7 +478,8 @@ class Assistant:
                       intent=turn.intent, confidence=round(turn.confidence, 3))
         return [
             "I'm bringing in a specialist from our customer care team for this. They'll see our whole conversation, "
-            "so you won't need to repeat anything, and they'll reply right here."
+            "so you won't need to repeat anything, and they'll reply right here.",
+            queued_line(self.s.policy.inbox.sla[request.priority].claim, self.s.handoffs.waiting_ahead(request)),
         ]
 
     def _check_by_a_person(self, ctx: _Context, unknown: OutcomeUnknown) -> List[str]:

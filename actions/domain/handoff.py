@@ -8,6 +8,8 @@ from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple
 
 #: Ticket states while people have the conversation: waiting in a queue, or with someone.
 ACTIVE_STATUSES = ("open", "assigned")
+#: How a ticket ends when the customer says they no longer need help (people's own outcomes are in the inbox).
+WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,14 @@ class HandoffQueue(Protocol):
 
     def raise_priority(self, ticket_id: str, priority: str, why: str, at: datetime) -> bool:
         """Make a waiting ticket more urgent (never less), noting why on it; True if it changed."""
+        ...
+
+    def waiting_ahead(self, ticket: HandoffRequest) -> int:
+        """How many tickets in the same queue are waiting for someone to take them and came in first."""
+        ...
+
+    def withdraw(self, ticket_id: str, at: datetime) -> bool:
+        """Close an active ticket because the customer no longer needs help; False if it is not active."""
         ...
 
     def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from actions.domain.audit import AuditEntry
-from actions.domain.handoff import ACTIVE_STATUSES, ApprovalRequest, HandoffRequest
+from actions.domain.handoff import ACTIVE_STATUSES, WITHDRAWN, ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import OtpChallenge
@@ -129,6 +129,18 @@ class MemoryHandoffQueue:
         if not any(r.id == ticket_id and r.status in ACTIVE_STATUSES for r in self.requests):
             return False
         self.messages.append((ticket_id, text, at))
+        return True
+
+    def waiting_ahead(self, ticket: HandoffRequest) -> int:
+        return sum(1 for r in self.requests if r.queue == ticket.queue and r.status == "open"
+                   and r.created_at < ticket.created_at)
+
+    def withdraw(self, ticket_id: str, at: datetime) -> bool:
+        if not any(r.id == ticket_id and r.status in ACTIVE_STATUSES for r in self.requests):
+            return False
+        self.requests = [replace(r, status="closed", outcome=WITHDRAWN) if r.id == ticket_id else r
+                         for r in self.requests]
+        self.told.add(ticket_id)
         return True
 
     def raise_priority(self, ticket_id: str, priority: str, why: str, at: datetime) -> bool:

@@ -10,13 +10,13 @@ import json
 from datetime import datetime
 from typing import Optional, Sequence
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import func, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from actions.domain.audit import AuditEntry
 from actions.domain.business import ActionRequest
-from actions.domain.handoff import ACTIVE_STATUSES, ApprovalRequest, HandoffRequest
+from actions.domain.handoff import ACTIVE_STATUSES, WITHDRAWN, ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
@@ -290,6 +290,32 @@ class SqlHandoffQueue:
                 .values(last_customer_at=at)
             )
             publish(session, "ticket", ticket_id, "message", at)
+            session.commit()
+            return True
+
+    def waiting_ahead(self, ticket: HandoffRequest) -> int:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count()).select_from(HandoffRow).where(HandoffRow.queue == ticket.queue)
+                .where(HandoffRow.status == "open").where(HandoffRow.created_at < ticket.created_at)
+            ).one()
+
+    def withdraw(self, ticket_id: str, at: datetime) -> bool:
+        with Session(self.engine) as session:
+            closed = session.execute(
+                update(HandoffRow).where(HandoffRow.id == ticket_id)
+                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
+                .values(status="closed", outcome=WITHDRAWN, closed_at=at, customer_told=True,
+                        resolution="The customer said they no longer need help.", version=HandoffRow.version + 1)
+            ).rowcount == 1
+            if not closed:
+                session.rollback()
+                return False
+            row = session.get(HandoffRow, ticket_id)
+            assert row is not None
+            session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
+                                         kind="system", text="The customer said they no longer need help: closed as withdrawn."))
+            publish(session, "ticket", ticket_id, "updated", at)
             session.commit()
             return True
 

@@ -33,6 +33,7 @@ PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
 #: Their conversations, as the web chat's identity resolver keys them.
 JANE = "customer-C001"
 SAM = "customer-C002"
+PRIYA = "customer-C003"
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +173,8 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     chat = chat_as(sam, stack, "sam")
     say(chat, "I want to talk to a person")
     expect(chat.locator(".msg-reply").last).to_contain_text("specialist", timeout=REPLY_MS)
+    expect(chat.locator(".msg-status-line").filter(has_text="next in the queue")).to_contain_text(
+        "Expected wait: up to 1 hour")  # where he stands, shown apart from anyone's words
     say(chat, "my running shoes arrived with a broken sole")
     snap(sam, "1-handed-over")
     bot_replies = chat.locator(".msg-reply").count()
@@ -197,6 +200,9 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     snap(ali, "2-the-ticket")
     ali.get_by_test_id("claim").click()
     expect(ali.get_by_test_id("ticket-status")).to_contain_text("assigned", timeout=10_000)
+    for tab in (chat, other):
+        expect(tab.locator(".msg-status-line").filter(has_text="Ali from Acme customer care joined")).to_have_count(
+            1, timeout=REPLY_MS)
     ali.evaluate("() => { window.loadedOnce = true; }")  # gone if the page reloads
     say(chat, "are you still there?")
     expect(ali.get_by_test_id("message").filter(has_text="are you still there?")).to_have_count(1, timeout=10_000)
@@ -240,3 +246,31 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     events = audit_events(stack, SAM)
     for event in ("handoff_requested", "ticket_claimed", "agent_replied", "handed_back", "handback_told"):
         assert event in events, event
+
+
+def test_a_customer_who_no_longer_needs_a_person_withdraws_and_the_ticket_leaves_the_queue(
+    stack: Stack, person: Callable[[str], Page]
+) -> None:
+    priya = person("priya")
+    chat = chat_as(priya, stack, "priya")
+    say(chat, "I want to talk to a person")
+    queued = chat.locator(".msg-status-line").filter(has_text="in the queue")
+    expect(queued).to_have_count(1, timeout=REPLY_MS)
+
+    ali = person("ali")
+    sign_in(ali, stack, "ali")
+    row = ali.get_by_test_id("ticket-row").filter(has_text="Priya Patel")
+    expect(row).to_have_count(1, timeout=10_000)
+    snap(priya, "1-queued")
+
+    queued.get_by_role("button", name="I don't need help any more").click()
+    expect(chat.locator(".msg-reply").last).to_contain_text("you no longer need help", timeout=REPLY_MS)
+    expect(queued.get_by_role("button")).to_be_disabled()
+    expect(row).to_have_count(0, timeout=10_000)  # gone from Ali's queue without a reload
+    snap(priya, "2-withdrawn")
+    snap(ali, "2-gone-from-the-queue")
+
+    events = audit_events(stack, PRIYA)
+    assert "handoff_withdrawn" in events
+    say(chat, "where is my order 1006?")
+    expect(chat.locator(".msg-reply").last).to_contain_text("1006", timeout=REPLY_MS)  # the bot has her again

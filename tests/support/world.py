@@ -84,7 +84,12 @@ class World:
 
     def say(self, who: str, text: str, intent: str, confidence: float = 0.95, *, channel: str = "",
             **entities: str) -> str:
-        """One customer message in conversation ``who`` (a customer's key or a visitor id)."""
+        """One customer message in conversation ``who`` (a customer's key or a visitor id); the replies as one text."""
+        return " ".join(self.replies(who, text, intent, confidence, channel=channel, **entities))
+
+    def replies(self, who: str, text: str, intent: str, confidence: float = 0.95, *, channel: str = "",
+                **entities: str) -> List[str]:
+        """One customer message; each reply as the assistant gave it (a status line stays a ``StatusLine``)."""
         texts = self.history.setdefault(who, [])
         texts.append(text)
         intents = self.intents.setdefault(who, [])
@@ -99,7 +104,7 @@ class World:
         )
         replies = self.assistant.handle(turn)
         lines.extend(TranscriptLine(self.clock.now(), "bot", reply) for reply in replies)
-        return " ".join(replies)
+        return replies
 
     def news(self, who: str, channel: str = "") -> Turn:
         """The turn an inbox trigger (a hand-back, a decision) runs in, as the Rasa adapter builds it."""

@@ -17,6 +17,8 @@ const tokenKey = "acme_chat_token:" + config.signedInAs;
 // server renewed last in this tab (sessionStorage: closing the tab ends a guest's conversation).
 let token = config.token || sessionStorage.getItem(tokenKey) || "";
 const RENEW_MS = 4 * 60 * 1000;
+// What the withdraw button sends; the assistant reads it as "I no longer need a person" (actions/domain/waiting.py).
+const WITHDRAW_TEXT = "I no longer need help";
 
 const el = (tag, className, text) => {
   const node = document.createElement(tag);
@@ -48,11 +50,25 @@ function timeOf(ts) {
 
 function render(message) {
   const kind = message.from ? message.from.kind : "bot";
-  const item = el("li", "msg " + (kind === "customer" ? "msg-customer" : "msg-reply msg-" + kind));
+  const statusLine = Boolean(message.custom && message.custom.status_line);
+  // a status line is about the conversation, not anyone's words: shown apart from both sides
+  const item = el("li", "msg " + (statusLine ? "msg-status-line" : kind === "customer" ? "msg-customer" : "msg-reply msg-" + kind));
   item.dataset.id = message.id;
   if (kind === "agent") item.append(el("span", "msg-name", message.from.name + " · Acme customer care"));
   if (message.text) item.append(el("p", "msg-text", message.text));
-  if (message.custom && message.custom.status_line) item.append(el("p", "msg-status", message.custom.status_line));
+  if (statusLine) {
+    item.append(el("p", "msg-status", message.custom.status_line));
+    if (message.custom.status === "queued") {
+      // while people have the conversation, the customer can say they no longer need them
+      const button = el("button", "msg-button withdraw", "I don't need help any more");
+      button.type = "button";
+      button.addEventListener("click", () => {
+        button.disabled = true;
+        say(WITHDRAW_TEXT);
+      });
+      item.append(button);
+    }
+  }
   (message.buttons || []).forEach((b) => {
     const button = el("button", "msg-button", b.title);
     button.type = "button";
@@ -65,6 +81,10 @@ function render(message) {
 
 function show(message) {
   if (!message || !message.id || shown.has(message.id)) return false;
+  if (message.from && message.from.kind === "bot" && !message.custom) {
+    // the assistant speaks again only once people have handed back (or the customer withdrew)
+    list.querySelectorAll("button.withdraw").forEach((b) => { b.disabled = true; });
+  }
   const item = render(message);
   shown.set(message.id, item);
   list.append(item);

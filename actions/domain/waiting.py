@@ -1,0 +1,54 @@
+"""What a customer waiting for a person is told about where they stand, and how they can stop waiting.
+
+Status lines are not the bot speaking: the chat shows them apart ("You're in the queue...",
+"Ali joined the conversation"), so they travel as :class:`StatusLine`, a text that says it is
+one. A channel that can show them apart does; any other shows the words.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from actions.domain.policy import describe_duration
+
+#: What the chat's "I don't need help any more" button sends.
+WITHDRAW_TEXT = "I no longer need help"
+_WITHDRAW = re.compile(
+    r"\b(?:i )?(?:no longer|don'?t|do not) need (?:any )?(?:help|a person|an agent|someone)(?: any ?more| now)?\b"
+    r"|\bcancel (?:my|the) (?:request for (?:a person|help)|ticket|chat with (?:a person|an agent))\b"
+    r"|\bnever ?mind,? (?:i'?m|it'?s) (?:fine|ok|okay|sorted)\b"
+    r"|\bi(?:'ve| have) sorted it(?: out)?\b",
+    re.IGNORECASE,
+)
+
+
+class StatusLine(str):
+    """A line about the conversation itself, e.g. "queued" or "joined", shown apart from anyone's words."""
+
+    status: str
+
+    def __new__(cls, text: str, status: str) -> "StatusLine":
+        line = super().__new__(cls, text)
+        line.status = status
+        return line
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return StatusLine, (str(self), self.status)  # copies and pickles keep the status
+
+
+def is_withdrawal(text: str) -> bool:
+    """Whether a waiting customer is saying they don't need a person any more."""
+    return bool(_WITHDRAW.search(text or ""))
+
+
+def queued_line(claim_within: timedelta, ahead: int) -> StatusLine:
+    """Where the customer stands: how many are ahead in the queue, and the longest the policy lets them wait."""
+    place = "You're next in the queue for our customer care team" if ahead == 0 else \
+        f"You're in the queue for our customer care team, with {ahead} {'person' if ahead == 1 else 'people'} ahead of you"
+    return StatusLine(f"{place}. Expected wait: up to {describe_duration(claim_within)}.", "queued")
+
+
+def joined_line(agent_name: str) -> StatusLine:
+    first = (agent_name or "").split(" ")[0] or "Someone"
+    return StatusLine(f"{first} from Acme customer care joined the conversation.", "joined")
