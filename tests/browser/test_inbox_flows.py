@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from actions.acme.models import ExecutionRow
 from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.sessions import customer_key
 from actions.store.database import make_engine
 from actions.store.sql import SqlAuditLog
 from bot.stack import Stack, free_port
@@ -30,8 +31,9 @@ pytestmark = pytest.mark.e2e
 
 REPLY_MS = 30_000
 PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
-JANE = "+15550100001"
-SAM = "+15550100002"
+#: The one conversation of each demo customer (the chat server picks it from who signed in).
+JANE = customer_key("C001")
+SAM = customer_key("C002")
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +72,14 @@ def person(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callabl
 def chat_as(page: Page, stack: Stack, customer: str) -> Locator:
     page.goto(f"{stack.inbox_url}/chat?as={customer}")
     widget = page.locator("#acme-chat")
-    expect(widget.locator(".rw-response").first).to_be_visible(timeout=REPLY_MS)
+    expect(widget.locator(".msg-reply").first).to_be_visible(timeout=REPLY_MS)
     return widget
 
 
 def say(widget: Locator, text: str) -> None:
-    widget.locator("input.rw-new-message, textarea.rw-new-message").fill(text)
-    widget.locator(".rw-send").click()
-    expect(widget.locator(".rw-client").last).to_contain_text(text)
+    widget.locator(".chat-input").fill(text)
+    widget.locator(".chat-send").click()
+    expect(widget.locator(".msg-customer").last).to_contain_text(text)
 
 
 def sign_in(page: Page, stack: Stack, username: str) -> None:
@@ -107,9 +109,9 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     jane = person("jane")
     chat = chat_as(jane, stack, "jane")
     say(chat, "I want a refund of $700 for order 1003")
-    expect(chat.locator(".rw-response").last).to_contain_text("needs a manager's approval", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("needs a manager's approval", timeout=REPLY_MS)
     say(chat, "yes")
-    expect(chat.locator(".rw-response").last).to_contain_text("sent it to a manager", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("sent it to a manager", timeout=REPLY_MS)
     snap(jane, "1-waiting-for-a-manager")
     assert executions(stack) == []  # nothing runs before the sign-off
 
@@ -130,13 +132,13 @@ def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_t
     expect(maria.get_by_test_id("approval-status")).to_have_text("approved", timeout=10_000)
     snap(maria, "3-approved")
 
-    expect(chat.locator(".rw-response").filter(has_text="your request was approved")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").filter(has_text="your request was approved")).to_have_count(1, timeout=REPLY_MS)
     expect(chat).to_contain_text("Refunded $700.00 for order 1003")
     snap(jane, "4-told-in-the-chat")
 
     refunds = [row for row in executions(stack) if row.kind == "refund"]
     assert [(row.customer_id, row.ok) for row in refunds] == [("C001", True)], "the approved refund ran exactly once"
-    events = audit_events(stack, chat_sender(jane))
+    events = audit_events(stack, JANE)
     assert "approval_approved" in events and "executed" in events and "approval_told" in events
 
 
@@ -153,22 +155,13 @@ def slots(stack: Stack, conversation_id: str) -> dict:
         return json.loads(response.read())["slots"]
 
 
-def chat_sender(page: Page) -> str:
-    """The web chat's conversation id: the widget's session id, kept in the page's storage."""
-    return page.evaluate(
-        "() => { for (const s of [sessionStorage, localStorage]) { for (const k of Object.keys(s)) {"
-        " try { const v = JSON.parse(s.getItem(k)); if (v && v.session_id) return v.session_id; } catch (e) {} } }"
-        " return null; }"
-    )
-
-
 def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     stack: Stack, person: Callable[[str], Page]
 ) -> None:
     sam = person("sam")
     chat = chat_as(sam, stack, "sam")
     say(chat, "I want to talk to a person")
-    expect(chat.locator(".rw-response").last).to_contain_text("specialist", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("specialist", timeout=REPLY_MS)
     say(chat, "my running shoes arrived with a broken sole")
     snap(sam, "1-handed-over")
 
@@ -192,7 +185,7 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     assert ali.evaluate("() => window.loadedOnce === true"), "the new message arrived without a page reload"
     ali.get_by_test_id("reply-input").fill("Hi Sam, I'm sorry about the shoes. I've sent a replacement pair today.")
     ali.get_by_test_id("reply-send").click()
-    expect(chat.locator(".rw-response").filter(has_text="sent a replacement pair")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").filter(has_text="sent a replacement pair")).to_have_count(1, timeout=REPLY_MS)
     expect(ali.get_by_test_id("message").filter(has_text="sent a replacement pair")).to_have_attribute(
         "data-delivery", "delivered", timeout=10_000)
     snap(sam, "3-the-agent-answers-in-the-chat")
@@ -201,12 +194,12 @@ def test_an_agent_takes_over_replies_in_the_chat_and_hands_back_to_the_bot(
     ali.get_by_test_id("handback-note").fill("replacement sent")
     ali.get_by_test_id("handback-submit").click()
     expect(ali.get_by_test_id("ticket-status")).to_contain_text("closed", timeout=10_000)
-    expect(chat.locator(".rw-response").filter(has_text="finished helping you")).to_have_count(1, timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").filter(has_text="finished helping you")).to_have_count(1, timeout=REPLY_MS)
 
     say(chat, "where is my order 1005?")
-    expect(chat.locator(".rw-response").last).to_contain_text("Order 1005", timeout=REPLY_MS)
+    expect(chat.locator(".msg-reply").last).to_contain_text("Order 1005", timeout=REPLY_MS)
     snap(sam, "4-the-bot-is-back")
-    assert slots(stack, chat_sender(sam))["handback_outcome"] == "resolved"  # the bot knows how it ended
-    events = audit_events(stack, chat_sender(sam))
+    assert slots(stack, SAM)["handback_outcome"] == "resolved"  # the bot knows how it ended
+    events = audit_events(stack, SAM)
     for event in ("handoff_requested", "ticket_claimed", "agent_replied", "handed_back", "handback_told"):
         assert event in events, event
