@@ -107,7 +107,7 @@ def test_the_import_reader_sees_every_form_of_static_import() -> None:
 @pytest.mark.parametrize("module", sorted(MODULES_DIR.glob("*.js")), ids=lambda path: path.name)
 def test_each_module_parses_as_an_es_module(module: Path) -> None:
     checked = subprocess.run(["node", "--input-type=module", "--check"], input=module.read_text(encoding="utf-8"),
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60, check=False)
 
     assert checked.returncode == 0, checked.stderr
 
