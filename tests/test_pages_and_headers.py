@@ -22,6 +22,7 @@ from handoff.app import SETTINGS
 from handoff.settings import InboxSettings
 from tests.support.inbox import PASSWORDS, Inbox, running_inbox
 from tests.test_inbox_app import cookie_flags
+from tests.test_inbox_modules import imports
 
 #: The references by which a page makes the browser fetch something (links to other pages are not).
 PAGE_ASSET = re.compile(r"<(?:script|img|iframe|frame|audio|video|source|embed|track|input)\b[^>]*?\ssrc=[\"']([^\"']*)"
@@ -61,7 +62,7 @@ def directives(response: requests.Response) -> Dict[str, str]:
 
 
 def outside_fetches(inbox: Inbox, page: requests.Response) -> List[str]:
-    """The URLs outside the stack that ``page`` and the stylesheets and scripts it loads make the browser fetch."""
+    """The URLs outside the stack that ``page`` and the stylesheets, scripts and modules it loads make the browser fetch."""
     found: List[str] = []
     seen: Set[str] = set()
     pending = [(page.url, page.text)]
@@ -69,6 +70,8 @@ def outside_fetches(inbox: Inbox, page: requests.Response) -> List[str]:
         base, text = pending.pop()
         references = [ref for match in PAGE_ASSET.finditer(text) for ref in match.groups() if ref]
         references += [ref for match in CSS_FETCH.finditer(text) for ref in match.groups() if ref]
+        if base.endswith(".js"):  # a module's imports (the inbox's script is ES modules)
+            references += [specifier for _, specifier in imports(text)]
         for reference in references:
             if ABSOLUTE.match(reference) and urlsplit(urljoin(base, reference)).netloc != urlsplit(inbox.url).netloc:
                 found.append(reference)
