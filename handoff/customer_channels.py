@@ -11,7 +11,8 @@ whoever spoke. What differs is how it reaches the customer and how it is written
   the form a text-only reader needs ("Ali from Acme customer care: ...");
 - SMS, WhatsApp and voice plug in here as further ``CustomerChannel``s, with their own form.
 
-Which channel is the one the customer wrote from last (``latest_input_channel``).
+Which channel: where the customer is now, a web chat page they have open, else the channel
+they wrote from last (``latest_input_channel``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any, Dict, Mapping, Optional, Protocol
 
 from handoff.domain.deliveries import RECORDED, SENT
 from handoff.rasa_client import RasaConversations
+
+WEB_CHAT = "webchat"
 
 
 def named(text: str, metadata: Dict[str, Any]) -> str:
@@ -83,11 +86,16 @@ class CustomerChannels:
 
     @classmethod
     def for_rasa(cls, rasa: RasaConversations) -> "CustomerChannels":
-        return cls(rasa, {"webchat": PushedByRasa(rasa), "rest": RecordedOnly(rasa)})
+        return cls(rasa, {WEB_CHAT: PushedByRasa(rasa), "rest": RecordedOnly(rasa)})
+
+    async def where(self, conversation_id: str) -> str:
+        """Where the customer is now: a web chat page they have open, else the channel they used last."""
+        if WEB_CHAT in self.channels and await self.rasa.open_pages(conversation_id) > 0:
+            return WEB_CHAT
+        return await self.rasa.latest_channel(conversation_id) or ""
 
     async def current(self, conversation_id: str) -> CustomerChannel:
-        channel = await self.rasa.latest_channel(conversation_id)
-        return self.channels.get(channel or "", self.fallback)
+        return self.channels.get(await self.where(conversation_id), self.fallback)
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
         return await (await self.current(conversation_id)).send(conversation_id, text, metadata)

@@ -79,7 +79,10 @@ class DeliveryWorker:
                 status = await self.channels.status(item.conversation_id, str(item.payload["line"]),
                                                     str(item.payload["status"]))
             else:
-                await self.rasa.run_action(item.conversation_id, item.payload["action"])
+                # the bot's news goes where the customer is now (an open chat page first)
+                where = await self.channels.where(item.conversation_id)
+                await self.rasa.run_action(item.conversation_id, item.payload["action"],
+                                           output_channel=where if where in self.channels.channels else "latest")
                 status = "delivered"
         except RasaRefused as refused:
             logger.error("delivery %s (%s) to %s refused by Rasa, not retried: %s", item.id, item.kind,

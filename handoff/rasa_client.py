@@ -34,6 +34,18 @@ class RasaConversations:
         self.token = token
         self.timeout = timeout
 
+    async def open_pages(self, conversation_id: str) -> int:
+        """How many web chat pages of the conversation are open now; 0 if Rasa can't say."""
+        url = f"{self.base_url}/webhooks/webchat/pages/{quote(conversation_id, safe='+@:')}"
+        try:
+            async with self.session.get(url, headers={"Authorization": f"Bearer {self.token or ''}"},
+                                        timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                if response.status != 200:
+                    return 0
+                return int((await response.json(content_type=None) or {}).get("pages") or 0)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, TypeError):
+            return 0
+
     async def latest_channel(self, conversation_id: str) -> Optional[str]:
         tracker = await self._call("GET", conversation_id, "tracker", {"include_events": "NONE"})
         return tracker.get("latest_input_channel")
@@ -49,13 +61,13 @@ class RasaConversations:
         params = {"execute_side_effects": "true", "output_channel": "latest"} if push else {}
         await self._call("POST", conversation_id, "tracker/events", params, event)
 
-    async def run_action(self, conversation_id: str, action: str) -> None:
+    async def run_action(self, conversation_id: str, action: str, output_channel: str = "latest") -> None:
         """Run the bot's action now, then leave the bot listening for the customer's next message.
 
         Rasa's execute endpoint runs the action but predicts nothing after it; without the
         ``action_listen`` the customer's next message would find the bot mid-turn.
         """
-        await self._call("POST", conversation_id, "execute", {"output_channel": "latest"}, {"name": action})
+        await self._call("POST", conversation_id, "execute", {"output_channel": output_channel}, {"name": action})
         await self._call("POST", conversation_id, "tracker/events", {},
                          {"event": "action", "name": "action_listen", "timestamp": time.time()})
 

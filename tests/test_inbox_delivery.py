@@ -272,13 +272,17 @@ def test_answers_that_may_change_on_their_own_are_retried(engine: Engine, status
 
 
 class RasaRecording:
-    """Answers like Rasa for a customer whose latest channel is ``channel``, and keeps what it was sent."""
+    """Answers like Rasa for a customer whose latest channel is ``channel`` and who has ``pages``
+    web chat pages open, and keeps what it was sent."""
 
-    def __init__(self, channel: Optional[str]) -> None:
+    def __init__(self, channel: Optional[str], pages: int = 0) -> None:
         self.channel = channel
+        self.pages = pages
         self.appended: List[dict] = []
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith("/webhooks/webchat/pages/"):
+            return web.json_response({"pages": self.pages})
         if request.method == "GET":
             return web.json_response({"latest_input_channel": self.channel})
         self.appended.append({"query": dict(request.query), "event": await request.json()})
@@ -333,6 +337,40 @@ def test_a_web_chat_reply_counts_as_delivered_only_when_a_page_of_that_conversat
     assert store.delivery_seen(delivery_of(delivery_message_id(delivery_id)), JANE, START)
     assert (deliveries(engine)[0].status, store.messages("t1")[-1].delivery) == ("delivered", "delivered")
     assert not store.delivery_seen(delivery_id, JANE, START)  # a second acknowledgement changes nothing
+
+
+def test_news_and_replies_go_to_the_chat_page_the_customer_has_open_even_if_she_last_wrote_elsewhere(
+    engine: Engine,
+) -> None:
+    store = ali_replies_to_jane(engine, "Hi Jane, Ali here.")
+    store.enqueue(JANE, Outgoing("trigger", {"action": "action_approval_decided"}), START)
+    rasa = RasaRecording("rest", pages=1)  # she asked over REST, and has the help page open now
+
+    async def scenario() -> None:
+        async with worker_against(store, rasa, FrozenClock()) as worker:
+            await worker.deliver_due()
+            await worker.deliver_due()
+
+    asyncio.run(scenario())
+
+    reply, news = rasa.appended[0], rasa.appended[1]
+    assert reply["query"].get("execute_side_effects") == "true" and reply["event"]["text"] == "Hi Jane, Ali here."
+    assert news["query"]["output_channel"] == "webchat" and news["event"] == {"name": "action_approval_decided"}
+    assert deliveries(engine)[0].status == "sent"  # pushed to her page, which acknowledges it
+
+
+def test_without_an_open_page_news_goes_to_the_channel_she_used_last(engine: Engine) -> None:
+    store = InboxStore(engine)
+    store.enqueue(JANE, Outgoing("trigger", {"action": "action_approval_decided"}), START)
+    rasa = RasaRecording("rest", pages=0)
+
+    async def scenario() -> None:
+        async with worker_against(store, rasa, FrozenClock()) as worker:
+            await worker.deliver_due()
+
+    asyncio.run(scenario())
+
+    assert rasa.appended[0]["query"]["output_channel"] == "rest"
 
 
 def test_a_channel_can_bring_its_own_delivery(engine: Engine) -> None:

@@ -20,6 +20,7 @@ one room. So:
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import logging
 import uuid
@@ -104,14 +105,16 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
-        from channels.webchat.wiring import on_delivered_from_env, resolver_from_env
+        from channels.webchat.wiring import api_token_from_env, on_delivered_from_env, resolver_from_env
 
-        return cls(resolver_from_env(), on_delivered_from_env(), (credentials or {}).get("socketio_path", "/socket.io"))
+        return cls(resolver_from_env(), on_delivered_from_env(), (credentials or {}).get("socketio_path", "/socket.io"),
+                   api_token_from_env())
 
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
-                 socketio_path: str = "/socket.io") -> None:
+                 socketio_path: str = "/socket.io", api_token: str = "") -> None:
         self.resolver = resolver
         self.on_delivered = on_delivered
+        self.api_token = api_token
         self.socketio_path = socketio_path
         self.sio: Optional[AsyncServer] = None
         self._app: Optional[Sanic] = None
@@ -133,6 +136,15 @@ class WebChatInput(InputChannel):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.route("/pages/<conversation_id>", methods=["GET"])
+        async def pages(request: Request, conversation_id: str) -> HTTPResponse:
+            """How many pages of a conversation are open now, for the inbox to send news where the
+            customer is; for callers holding Rasa's API token only."""
+            if not self.api_token or not hmac.compare_digest(
+                    request.headers.get("Authorization", "").encode(), f"Bearer {self.api_token}".encode()):
+                return response.json({"error": "send 'Authorization: Bearer <Rasa's API token>'"}, status=401)
+            return response.json({"pages": len(list(sio.manager.get_participants("/", conversation_id)))})
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from datetime import datetime, timezone
 from typing import List
@@ -25,6 +26,12 @@ def _now() -> datetime:
 
 def _random_hex() -> str:
     return uuid.uuid4().hex
+
+
+def api_token_from_env() -> str:
+    """Rasa's API token (``RASA_TOKEN``, as ``bot/stack.py`` passes it): the inbox shows it to ask
+    which conversations have a page open."""
+    return os.environ.get("RASA_TOKEN", "")
 
 
 def session_tokens() -> SessionTokens:

@@ -110,18 +110,20 @@ def audit_events(stack: Stack, conversation_id: str) -> list:
     return [e.event for e in SqlAuditLog(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).entries(conversation_id)]
 
 
-def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_the_chat(
+def test_a_manager_approves_janes_700_dollar_refund_and_she_sees_the_result_in_the_chat_she_has_open_now(
     stack: Stack, person: Callable[[str], Page]
 ) -> None:
-    jane = person("jane")
-    chat = chat_as(jane, stack, "jane")
-    say(chat, "I want a refund of $700 for order 1003")
-    expect(chat.locator(".msg-reply").last).to_contain_text("needs a manager's approval", timeout=REPLY_MS)
-    say(chat, "yes")
-    expect(chat.locator(".msg-reply").last).to_contain_text("sent it to a manager", timeout=REPLY_MS)
-    snap(jane, "1-waiting-for-a-manager")
+    # Jane asks through another channel (a trusted caller over REST names her by her phone)
+    assert "needs a manager's approval" in " ".join(stack.talk("+15550100001", "I want a refund of $700 for order 1003"))
+    assert "sent it to a manager" in " ".join(stack.talk("+15550100001", "yes"))
     assert executions(stack) == []  # nothing runs before the sign-off
-    jane.close()  # she closes that tab and opens the help page again later, in a new one
+
+    jane = person("jane")  # later she opens the help page: the same conversation
+    chat = chat_as(jane, stack, "jane")
+    expect(chat.locator(".msg-customer").filter(has_text="I want a refund of $700")).to_have_count(1)
+    expect(chat.locator(".msg-reply").filter(has_text="sent it to a manager")).to_have_count(1)
+    snap(jane, "1-waiting-for-a-manager")
+    jane.close()  # she closes that tab and opens the help page again, in a new one
     jane = person("jane-later")
     chat = chat_as(jane, stack, "jane")
     expect(chat.locator(".msg-reply").filter(has_text="sent it to a manager")).to_have_count(1)  # her history
