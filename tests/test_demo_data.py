@@ -38,10 +38,9 @@ from handoff.passwords import hash_password
 from handoff.store import InboxStore
 from tests.support.world import JANE, World, make_world
 
-VISITOR = "visitor-" + "e" * 32
-
 LEO = customer_key("C004")
 BISTRO = customer_key("C005")
+VISITOR = "visitor-" + "e" * 32  # a guest of the web chat
 
 
 @dataclass

@@ -86,7 +86,8 @@ class Identify:
     def _start(self, conversation_id: str, phone: str) -> List[str]:
         now = self.s.clock.now()
         if self.s.links.linked(conversation_id) is not None:
-            return ["This chat is already signed in to an Acme account. Reload the page if it doesn't show your conversation."]
+            return ["This chat is already signed in to an Acme account. "
+                    "Reload the page if it doesn't show your conversation."]
         customer = self._customer_with(phone)
         customer_id = customer.id if customer else None
         earlier = self.s.links.open_request(conversation_id)
@@ -173,7 +174,8 @@ class Identify:
             return ["There's no code waiting for this sign-in. Tell me the phone number on your account again."]
         now = self.s.clock.now()
         check = self.s.step_up.verify(challenge, code, request.digest, now)
-        stored = check.verdict in (Verdict.EXPIRED, Verdict.NOT_ACTIVE) or self.s.challenges.update(challenge, check.challenge)
+        stored = check.verdict in (Verdict.EXPIRED, Verdict.NOT_ACTIVE) \
+            or self.s.challenges.update(challenge, check.challenge)
         if not stored:
             return ["That code was just used or replaced. Please check your latest message."]
         if check.verdict is Verdict.ACCEPTED:
@@ -182,7 +184,8 @@ class Identify:
                       customer_id=request.customer_id, link_request_id=request.id, challenge_id=challenge.id,
                       reason=check.verdict.value, attempts=check.challenge.attempts)
         if check.verdict is Verdict.WRONG:
-            return [f"That code isn't right. You have {check.tries_left} {'try' if check.tries_left == 1 else 'tries'} left."]
+            tries = "try" if check.tries_left == 1 else "tries"
+            return [f"That code isn't right. You have {check.tries_left} {tries} left."]
         if check.verdict is Verdict.EXPIRED:
             return ["That code has expired. Reply RESEND for a new one, or NO to cancel."]
         if check.verdict is Verdict.NOT_ACTIVE and challenge.status is ChallengeStatus.USED:
