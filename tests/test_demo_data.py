@@ -40,6 +40,7 @@ from tests.support.world import JANE, World, make_world
 
 LEO = customer_key("C004")
 BISTRO = customer_key("C005")
+VISITOR = "visitor-" + "e" * 32  # a guest of the web chat
 
 
 @dataclass
@@ -229,6 +230,9 @@ def test_a_reset_brings_back_the_seed_and_forgets_every_conversation_but_keeps_l
     demo.asks_and_confirms(LEO, "I want a refund for order 1009")  # an approval waiting
     world.say(BISTRO, "I want to talk to a person", "request_human")  # a ticket waiting
     world.say(JANE, "please send order 1002 to 5 New Road, Springfield", "change_address")  # a yes pending
+    world.say(VISITOR, "I'm Jane, my number is +15550100001", "inform")
+    world.say(VISITOR, world.last_code(JANE), "provide_otp")  # a guest chat signed in to Jane's account
+    assert world.services.links.linked(VISITOR) is not None
     store.add_user(User("carol", "Carol Diaz", Role.SENIOR), hash_password("carol-long-passphrase"), world.clock.now())
     signed_in = auth.log_in(store, "carol", "carol-long-passphrase", world.clock.now())
     assert signed_in is not None
@@ -243,6 +247,7 @@ def test_a_reset_brings_back_the_seed_and_forgets_every_conversation_but_keeps_l
     assert business_rows(world.business) == fresh_seed(demo.data_dir, world.clock.now())
     assert store.approvals(pending=False) == [] and store.latest_ticket(BISTRO) is None
     assert world.services.pendings.awaiting_customer(JANE) is None
+    assert world.services.links.linked(VISITOR) is None  # its chat is gone from Rasa, and so is its link
     assert rasa_conversations(demo.data_dir / "rasa_tracker.db") == []
     assert timer_jobs(demo) == ["resume-unfinished"]
     assert sorted(user.username for user in store.users()) == sorted([u for u, *_ in DEMO_USERS] + ["carol"])

@@ -14,6 +14,7 @@ import pytest
 
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.links import LinkRequest
 from actions.domain.session_tokens import MemoryTokenClaims, SessionTokens, WebChatResolver
 from actions.domain.sessions import (
     Identity,
@@ -25,6 +26,7 @@ from actions.domain.sessions import (
     is_visitor,
     new_visitor_key,
 )
+from actions.store.memory import MemoryIdentityLinks
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 SECRET = "s" * 32
@@ -156,3 +158,23 @@ def test_a_token_never_names_a_phone_number_or_anything_but_a_servers_conversati
         with pytest.raises(ValueError):
             tokens.issue(not_a_key, NOW)
     assert re.fullmatch(r"[A-Za-z0-9_-]+\.[0-9a-f]{32}", tokens.issue(JANE, NOW))
+
+
+def test_a_visitors_token_names_the_customer_once_a_code_linked_the_visitor_and_only_that_visitor() -> None:
+    links = MemoryIdentityLinks()
+    ids = hex_ids()
+    resolver = WebChatResolver(SessionTokens(SECRET, ids), MemoryTokenClaims(), lambda: NOW, ids, links)
+    visitor = resolver.resolve({"token": "", "socket": "sid-1"})
+    bystander = resolver.resolve({"token": "", "socket": "sid-2"})
+    assert isinstance(visitor, Identity) and isinstance(bystander, Identity)
+    links.add_request(LinkRequest("r1", visitor.conversation_id, "C001", NOW, NOW + timedelta(minutes=10)))
+    before = resolver.resolve({"token": resolver.tokens.issue(visitor.conversation_id, NOW), "socket": "sid-3"})
+    assert before == Identity(visitor.conversation_id, None, "webchat", "none")  # a claim is not a link
+
+    links.link("r1", NOW, "otp")
+
+    reloaded = resolver.resolve({"token": resolver.tokens.issue(visitor.conversation_id, NOW), "socket": "sid-4"})
+    assert reloaded == Identity(JANE, "C001", "webchat", "signed_token+otp_link")
+    other = resolver.resolve({"token": resolver.tokens.issue(bystander.conversation_id, NOW), "socket": "sid-5"})
+    assert other == Identity(bystander.conversation_id, None, "webchat", "none")
+    assert resolver.resolve({"token": "", "socket": "sid-6"}).customer_id is None  # a new visitor is nobody

@@ -19,6 +19,7 @@ from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT, Custo
 from actions.domain.evidence import EvidencePack, build_evidence
 from actions.domain.extract import Details, read_details
 from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.identify import Identify
 from actions.domain.money import format_cents
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
@@ -60,6 +61,7 @@ class Assistant:
     def __init__(self, services: Services) -> None:
         self.s = services
         self.signoff = SignOff(services)
+        self.identify = Identify(services)
 
     def handle(self, turn: Turn) -> List[str]:
         turn = _store_credit_wanted(turn)
@@ -69,6 +71,9 @@ class Assistant:
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
             self._more_urgent(turn, ticket)
             return []  # people have this conversation: the bot stays silent and passes the message on
+        signing_in = self.identify.handle(turn)  # a visitor naming a phone number, or typing its code
+        if signing_in is not None:
+            return signing_in
         ctx = self._context(turn)
         try:
             return self._handle(ctx)
@@ -281,7 +286,8 @@ class Assistant:
             if turn.from_visitor:
                 return [
                     "I can't see which Acme account is yours in this chat, so I can't look into account details here. "
-                    "Sign in on our website and chat from there, or say 'agent' and a person will help you."
+                    "Tell me the phone number on your account and I'll text it a code to sign you in, "
+                    "or say 'agent' and a person will help you."
                 ]
             return [
                 "I couldn't find your Acme account, so I can't look into account details here. "

@@ -10,6 +10,7 @@ from actions.domain.audit import AuditEntry, AuditLog
 from actions.domain.business import Business
 from actions.domain.clock import Clock, SystemClock
 from actions.domain.handoff import ApprovalQueue, HandoffQueue
+from actions.domain.links import IdentityLinkStore
 from actions.domain.messaging import SmsSender
 from actions.domain.pending import PendingAction
 from actions.domain.policy import RiskPolicy
@@ -32,6 +33,7 @@ class Services:
     audit: AuditLog
     handoffs: HandoffQueue
     approvals: ApprovalQueue
+    links: IdentityLinkStore
     sms: SmsSender
     step_up: StepUp
     clock: Clock = field(default_factory=SystemClock)

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, Optional, Protocol
 
-from actions.domain.sessions import Identity, Refused, Resolution, customer_of, is_conversation_key, new_visitor_key
+from actions.domain.links import LinkedCustomers
+from actions.domain.sessions import (
+    Identity,
+    Refused,
+    Resolution,
+    customer_of,
+    is_conversation_key,
+    is_visitor,
+    new_visitor_key,
+)
 
 VALID_FOR = timedelta(minutes=10)
 #: A connected page gets a fresh token this often, so it always holds one for its next connection.
@@ -88,17 +97,21 @@ class WebChatResolver:
 
     No token means a new visitor, with a fresh id from the server. A token that is forged,
     expired, or already claimed by another socket is refused; the channel then treats the
-    socket as a new visitor and logs the attempt.
+    socket as a new visitor and logs the attempt. A genuine token for a visitor id that has
+    since been linked to a customer by a code (``actions.domain.links``) is that customer's:
+    a reload after signing in in the chat stays signed in. The link counts for that visitor
+    id only.
     """
 
     channel = "webchat"
 
     def __init__(self, tokens: SessionTokens, claims: TokenClaimStore, now: Callable[[], datetime],
-                 random_hex: Callable[[], str]) -> None:
+                 random_hex: Callable[[], str], links: Optional[LinkedCustomers] = None) -> None:
         self.tokens = tokens
         self.claims = claims
         self.now = now
         self.random_hex = random_hex
+        self.links = links
 
     def resolve(self, evidence: Mapping[str, str]) -> Resolution:
         token, socket_id = evidence.get("token") or "", evidence.get("socket") or ""
@@ -114,7 +127,14 @@ class WebChatResolver:
         customer_id = customer_of(claims.conversation_id)
         if customer_id is not None:
             return Identity.customer(customer_id, self.channel, "signed_token")
-        return Identity.visitor(claims.conversation_id, self.channel)
+        return self.linked(claims.conversation_id) or Identity.visitor(claims.conversation_id, self.channel)
+
+    def linked(self, conversation_id: str) -> Optional[Identity]:
+        """The customer a visitor's conversation was proven to be, if it was."""
+        if self.links is None or not is_visitor(conversation_id):
+            return None
+        link = self.links.linked(conversation_id)
+        return Identity.customer(link.customer_id, self.channel, "signed_token+otp_link") if link else None
 
     def new_visitor(self) -> Identity:
         return Identity.visitor(new_visitor_key(self.random_hex), self.channel)

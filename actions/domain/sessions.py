@@ -67,7 +67,8 @@ class Identity:
     conversation_id: str
     customer_id: Optional[str]
     channel: str
-    #: How the channel knows: "rest_token", "signed_token", "signed_webhook", or "none" (a visitor).
+    #: How the channel knows: "rest_token", "signed_token", "signed_webhook", "signed_token+otp_link" (a
+    #: visitor's token, the visitor linked to the customer by a code: ``actions.domain.links``), or "none" (a visitor).
     proof: str
 
     @classmethod

@@ -13,6 +13,7 @@ from typing import Mapping, Optional, Protocol, Sequence
 from actions.domain.audit import AuditLog
 from actions.domain.business import ParamValue
 from actions.domain.handoff import ApprovalQueue, HandoffQueue
+from actions.domain.links import IdentityLinkStore
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.step_up import OtpChallenge
 
@@ -82,3 +83,4 @@ class Stores:
     audit: AuditLog
     handoffs: HandoffQueue
     approvals: ApprovalQueue
+    links: IdentityLinkStore

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from actions.domain.audit import AuditEntry
 from actions.domain.handoff import ACTIVE_STATUSES, WITHDRAWN, ApprovalRequest, HandoffRequest
+from actions.domain.links import IdentityLink, LinkRequest, LinkStatus
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import OtpChallenge
@@ -176,6 +177,52 @@ class MemoryApprovalQueue:
         return taken
 
 
+class MemoryIdentityLinks:
+    def __init__(self) -> None:
+        self._requests: Dict[str, LinkRequest] = {}
+        self._links: Dict[str, IdentityLink] = {}  # by the visitor's conversation id
+        self._lock = threading.Lock()
+
+    def add_request(self, request: LinkRequest) -> None:
+        with self._lock:
+            self._requests[request.id] = request
+
+    def open_request(self, conversation_id: str) -> Optional[LinkRequest]:
+        with self._lock:
+            rows = [r for r in self._requests.values()
+                    if r.conversation_id == conversation_id and r.status is LinkStatus.REQUESTED]
+        return max(rows, key=lambda r: r.requested_at, default=None)
+
+    def move_request(self, request_id: str, from_statuses: Sequence[LinkStatus], to: LinkStatus) -> bool:
+        with self._lock:
+            row = self._requests.get(request_id)
+            if row is None or row.status not in from_statuses:
+                return False
+            self._requests[request_id] = replace(row, status=to)
+            return True
+
+    def requested_since(self, since: datetime, *, conversation_id: Optional[str] = None,
+                        customer_id: Optional[str] = None) -> int:
+        with self._lock:
+            return sum(1 for r in self._requests.values() if r.requested_at >= since
+                       and (conversation_id is None or r.conversation_id == conversation_id)
+                       and (customer_id is None or r.customer_id == customer_id))
+
+    def link(self, request_id: str, verified_at: datetime, proof: str) -> Optional[IdentityLink]:
+        with self._lock:
+            row = self._requests.get(request_id)
+            if row is None or row.status is not LinkStatus.REQUESTED or row.customer_id is None \
+                    or row.conversation_id in self._links:
+                return None
+            self._requests[request_id] = replace(row, status=LinkStatus.LINKED)
+            link = IdentityLink(row.conversation_id, row.customer_id, verified_at, proof, request_id)
+            self._links[row.conversation_id] = link
+            return link
+
+    def linked(self, conversation_id: str) -> Optional[IdentityLink]:
+        return self._links.get(conversation_id)
+
+
 def memory_stores() -> Stores:
     return Stores(MemoryPendingStore(), MemoryChallengeStore(), MemoryDraftStore(), MemoryAuditLog(),
-                  MemoryHandoffQueue(), MemoryApprovalQueue())
+                  MemoryHandoffQueue(), MemoryApprovalQueue(), MemoryIdentityLinks())

@@ -21,6 +21,7 @@ from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
+from actions.store.links import SqlIdentityLinks
 from actions.store.tables import (
     ApprovalRow,
     AuditRow,
@@ -420,4 +421,4 @@ def _approval(row: ApprovalRow) -> ApprovalRequest:
 
 def sql_stores(engine: Engine) -> Stores:
     return Stores(SqlPendingStore(engine), SqlChallengeStore(engine), SqlDraftStore(engine), SqlAuditLog(engine),
-                  SqlHandoffQueue(engine), SqlApprovalQueue(engine))
+                  SqlHandoffQueue(engine), SqlApprovalQueue(engine), SqlIdentityLinks(engine))

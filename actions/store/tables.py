@@ -179,6 +179,29 @@ class InboxEventRow(StoreTable, table=True):
     change: str  # created | updated | message | claimed
 
 
+class LinkRequestRow(StoreTable, table=True):
+    """A visitor's claim to be a customer, waiting for its code (``actions.domain.links``)."""
+
+    __tablename__ = "identity_link_requests"
+    id: str = Field(primary_key=True)
+    conversation_id: str
+    customer_id: Optional[str] = None  # None: the number named no account
+    requested_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    status: str
+
+
+class IdentityLinkRow(StoreTable, table=True):
+    """A visitor's conversation proven to be a customer's: one per visitor id, made once."""
+
+    __tablename__ = "identity_links"
+    conversation_id: str = Field(primary_key=True)
+    customer_id: str = Field(index=True)
+    verified_at: datetime = _utc()
+    proof: str
+    request_id: str = Field(sa_column_kwargs={"unique": True})
+
+
 # The audit log is append-only in the database itself, not just by convention.
 _SQLITE_GUARDS = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
@@ -203,3 +226,5 @@ def _guard_audit_log(target, connection, **kw) -> None:
 
 
 Index("ix_pending_conversation_stage", PendingRow.conversation_id, PendingRow.stage)
+Index("ix_identity_link_requests_conversation_status", LinkRequestRow.conversation_id, LinkRequestRow.status)
+Index("ix_identity_link_requests_customer_requested", LinkRequestRow.customer_id, LinkRequestRow.requested_at)

@@ -15,11 +15,18 @@ one room. So:
   a new tab shows the whole conversation; each message has a stable id, so nothing shows twice;
 - the page acknowledges what it has put on screen (``delivered``), which is when a person's
   reply counts as delivered;
-- the page gets a renewed token on connecting and on asking (``renew``), for its next connection.
+- the page gets a renewed token on connecting and on asking (``renew``), for its next connection;
+- a visitor who proves who they are in the chat (a code texted to the phone on a customer's
+  record: ``actions.domain.identify``) is moved, every page of the visitor's chat at once, to
+  the customer's one conversation: after the message that linked it, those sockets leave the
+  visitor's room for the customer's and get a new ``session_confirm`` (signed in, with a token
+  for the customer's conversation) and the customer's ``history``, followed by the exchange
+  that signed the chat in. The visitor's own token names the customer from then on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import inspect
 import logging
@@ -35,7 +42,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from actions.domain.session_tokens import WebChatResolver
-from actions.domain.sessions import Identity, Refused
+from actions.domain.sessions import Identity, Refused, is_visitor
 from channels.webchat.history import history_of, message_id, speaker_of
 
 logger = logging.getLogger(__name__)
@@ -149,11 +156,8 @@ class WebChatInput(InputChannel):
         @sio.on("connect")
         async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
             token = auth.get("token") if isinstance(auth, dict) else None
-            identity = self._identify(sid, token if isinstance(token, str) else "")
-            await sio.save_session(sid, {"conversation_id": identity.conversation_id})
-            joined = sio.enter_room(sid, identity.conversation_id)
-            if inspect.isawaitable(joined):  # a coroutine from python-socketio 5.10 on
-                await joined
+            identity = await asyncio.to_thread(self._identify, sid, token if isinstance(token, str) else "")
+            await self._join(sid, identity)
             await sio.emit("session_confirm", self._confirmation(identity), to=sid)
             await sio.emit("history", {"messages": await self._history(identity.conversation_id)}, to=sid)
             return True
@@ -180,6 +184,7 @@ class WebChatInput(InputChannel):
                            room=conversation_id, skip_sid=sid)
             await on_new_message(UserMessage(text, WebChatOutput(sio), conversation_id, input_channel=CHANNEL,
                                              metadata={"message_id": message_id}))
+            await self._follow_link(conversation_id)
             return {"id": message_id}
 
         @sio.on("delivered")
@@ -199,6 +204,30 @@ class WebChatInput(InputChannel):
                 await sio.emit("token", {"token": self.resolver.tokens.issue(conversation_id, _now())}, to=sid)
 
         return webhook
+
+    async def _join(self, sid: str, identity: Identity, leaving: Optional[str] = None) -> None:
+        """Put the socket in the conversation's room (out of ``leaving``'s), and remember which it is."""
+        assert self.sio is not None
+        await self.sio.save_session(sid, {"conversation_id": identity.conversation_id})
+        if leaving is not None:
+            await _done(self.sio.leave_room(sid, leaving))
+        await _done(self.sio.enter_room(sid, identity.conversation_id))
+
+    async def _follow_link(self, conversation_id: str) -> None:
+        """If the message just linked this visitor's chat to a customer, move every page of it there."""
+        assert self.sio is not None
+        if not is_visitor(conversation_id):
+            return
+        identity = await asyncio.to_thread(self.resolver.linked, conversation_id)
+        if identity is None:
+            return
+        # the customer's conversation, then how this chat signed in (the page would lose it otherwise)
+        history = await self._history(identity.conversation_id) + await self._history(conversation_id)
+        for sid, _ in list(self.sio.manager.get_participants("/", conversation_id)):
+            await self._join(sid, identity, leaving=conversation_id)
+            await self.sio.emit("session_confirm", self._confirmation(identity), to=sid)
+            await self.sio.emit("history", {"messages": history}, to=sid)
+        logger.info("web chat visitor %s signed in with a code: moved to %s", conversation_id, identity.conversation_id)
 
     def _identify(self, sid: str, token: str) -> Identity:
         resolution = self.resolver.resolve({"token": token, "socket": sid})
@@ -232,3 +261,9 @@ class WebChatInput(InputChannel):
         tracker = await agent.tracker_store.retrieve(conversation_id)
         return history_of(e.as_dict() for e in tracker.events) if tracker else []
 
+
+
+async def _done(result: Any) -> None:
+    """Room changes are plain calls before python-socketio 5.10 and coroutines from it on."""
+    if inspect.isawaitable(result):
+        await result

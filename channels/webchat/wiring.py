@@ -2,7 +2,8 @@
 
 Rasa creates input channels from ``bot/credentials.yml`` with no arguments of ours, so the
 channel asks here for what it needs: the identity secret it shares with the page that issues
-tokens, and the inbox's database, where a page's acknowledgements mark replies delivered.
+tokens, and the assistant's database, where visitors' links to customers are kept and a
+page's acknowledgements mark replies delivered.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import logging
 import os
 import uuid
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import List
+
+from sqlalchemy.engine import Engine
 
 from actions.domain.session_tokens import MemoryTokenClaims, SessionTokens, WebChatResolver
 from actions.settings import hitl_database_url, identity_secret
@@ -38,19 +42,29 @@ def session_tokens() -> SessionTokens:
     return SessionTokens(identity_secret(), _random_hex)
 
 
+@lru_cache(maxsize=1)
+def _engine() -> Engine:
+    """The assistant's database, opened (and migrated) once for the channel's parts."""
+    from actions.store.database import make_engine
+
+    return make_engine(hitl_database_url())
+
+
 def resolver_from_env() -> WebChatResolver:
+    from actions.store.links import SqlIdentityLinks
+
     # Claims live in this process: one Rasa process serves the web chat in the embedded
-    # default, and a socket stays on the process it connected to.
-    return WebChatResolver(session_tokens(), MemoryTokenClaims(), _now, _random_hex)
+    # default, and a socket stays on the process it connected to. Links are the action
+    # server's, so they are read from the database it writes them to.
+    return WebChatResolver(session_tokens(), MemoryTokenClaims(), _now, _random_hex, SqlIdentityLinks(_engine()))
 
 
 def on_delivered_from_env():  # type: ignore[no-untyped-def]
     """Marks people's replies delivered when a page of their conversation acknowledges them."""
-    from actions.store.database import make_engine
     from handoff.delivery import delivery_of
     from handoff.store import InboxStore
 
-    store = InboxStore(make_engine(hitl_database_url()))
+    store = InboxStore(_engine())
 
     async def delivered(conversation_id: str, message_ids: List[str]) -> None:
         for message_id in message_ids:

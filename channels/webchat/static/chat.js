@@ -7,6 +7,10 @@
 //   sees everything), keeping one element per message id, so nothing shows twice;
 // - acknowledges each message once it is on screen ("delivered" means the customer saw it);
 // - keeps the renewed token the server hands it, for its next connection (a reconnect or a reload);
+// - follows the server when a guest signs in in the chat (the code texted to the phone on their
+//   account): a new session_confirm brings a token for the customer's conversation, kept like any
+//   other, and a new history replaces what is shown, so the page is then the customer's one
+//   conversation (a reload too: the guest's stored token now names the customer);
 // - shows people's words apart from the assistant's, with their name, and the time of every message.
 import { io } from "./vendor/socket.io-4.7.5.esm.min.js";
 
@@ -119,7 +123,8 @@ socket.on("disconnect", () => {
 socket.on("session_confirm", (data) => keep(data && data.token));
 socket.on("token", (data) => keep(data && data.token));
 socket.on("history", (data) => {
-  // the server's record is the conversation: show it whole, in its order
+  // the server's record is the conversation: show it whole, in its order (on connecting, and
+  // again when a guest's chat is moved to the customer's conversation)
   shown.clear();
   list.replaceChildren();
   const messages = (data && data.messages) || [];
