@@ -49,7 +49,8 @@ from handoff.timers import JOBS_TABLE
 DEMO_FLAG = "--yes-this-is-a-demo"
 #: Conversation state a reset removes, children before parents.
 CLEARED = ("otp_challenges", "request_drafts", "deliveries", "ticket_messages", "approval_requests",
-           "handoff_requests", "pending_actions", "identity_links", "identity_link_requests")
+           "handoff_requests", "pending_actions", "identity_links", "identity_link_requests",
+           "webchat_token_claims")
 #: What a reset keeps. Every table of the assistant's database is in one list or the other (a test checks).
 KEPT = ("audit_log", "inbox_users", "inbox_sessions", "inbox_events", "login_tries")
 #: Rasa's SQL tracker store keeps every conversation's events in this table.

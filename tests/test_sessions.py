@@ -15,7 +15,11 @@ import pytest
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.links import LinkRequest
-from actions.domain.session_tokens import MemoryTokenClaims, SessionTokens, WebChatResolver
+from actions.domain.session_tokens import (
+    MemoryTokenClaims,
+    SessionTokens,
+    WebChatResolver,
+)
 from actions.domain.sessions import (
     Identity,
     Refused,
@@ -26,7 +30,11 @@ from actions.domain.sessions import (
     is_visitor,
     new_visitor_key,
 )
+from actions.store.database import make_engine
 from actions.store.memory import MemoryIdentityLinks
+from actions.store.token_claims import SqlTokenClaims
+from tests.support.databases import migrated_engine
+from tests.support.race import race_between
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 SECRET = "s" * 32
@@ -178,3 +186,44 @@ def test_a_visitors_token_names_the_customer_once_a_code_linked_the_visitor_and_
     other = resolver.resolve({"token": resolver.tokens.issue(bystander.conversation_id, NOW), "socket": "sid-5"})
     assert other == Identity(bystander.conversation_id, None, "webchat", "none")
     assert resolver.resolve({"token": "", "socket": "sid-6"}).customer_id is None  # a new visitor is nobody
+
+
+# -- token claims, shared by every chat server --------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def claims(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    if request.param == "memory":
+        yield MemoryTokenClaims()
+        return
+
+    with migrated_engine(request.param, tmp_path, "claims") as engine:
+        yield SqlTokenClaims(engine)
+
+
+def test_a_token_is_claimed_by_the_first_socket_and_stays_with_it(claims) -> None:  # type: ignore[no-untyped-def]
+    expires = NOW + timedelta(minutes=10)
+    assert claims.claim("t1", "sid-1", expires)
+    assert claims.claim("t1", "sid-1", expires)  # the same socket again: still its own
+    assert not claims.claim("t1", "sid-2", expires)
+    assert claims.claim("t2", "sid-2", expires)
+
+
+def test_two_sockets_presenting_one_token_at_the_same_moment_one_wins(claims) -> None:  # type: ignore[no-untyped-def]
+
+    results = race_between(lambda: claims.claim("t1", "sid-a", NOW), lambda: claims.claim("t1", "sid-b", NOW))
+
+    assert sorted(results) == [False, True]
+
+
+def test_a_replay_to_another_chat_server_on_the_same_database_identifies_nobody(tmp_path: Path) -> None:
+
+    url = f"sqlite:///{tmp_path / 'hitl.db'}"
+    ids = hex_ids()
+    tokens = SessionTokens(SECRET, ids)
+    first = WebChatResolver(tokens, SqlTokenClaims(make_engine(url)), lambda: NOW, ids)
+    second = WebChatResolver(tokens, SqlTokenClaims(make_engine(url)), lambda: NOW, ids)
+    token = tokens.issue(JANE, NOW)
+
+    assert first.resolve({"token": token, "socket": "sid-1"}).conversation_id == JANE
+    assert isinstance(second.resolve({"token": token, "socket": "sid-2"}), Refused)

@@ -202,6 +202,18 @@ class IdentityLinkRow(StoreTable, table=True):
     request_id: str = Field(sa_column_kwargs={"unique": True})
 
 
+class TokenClaimRow(StoreTable, table=True):
+    """A web chat identity token and the one socket that presented it first (tokens are single-socket)."""
+
+    __tablename__ = "webchat_token_claims"
+    token_id: str = Field(primary_key=True)
+    socket_id: str
+    expires_at: datetime = _utc()
+
+
+Index("ix_webchat_token_claims_expires_at", TokenClaimRow.expires_at)
+
+
 # The audit log is append-only in the database itself, not just by convention.
 _SQLITE_GUARDS = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "

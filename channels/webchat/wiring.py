@@ -18,7 +18,7 @@ from typing import List
 
 from sqlalchemy.engine import Engine
 
-from actions.domain.session_tokens import MemoryTokenClaims, SessionTokens, WebChatResolver
+from actions.domain.session_tokens import SessionTokens, WebChatResolver
 from actions.settings import hitl_database_url, identity_secret
 
 logger = logging.getLogger(__name__)
@@ -52,11 +52,11 @@ def _engine() -> Engine:
 
 def resolver_from_env() -> WebChatResolver:
     from actions.store.links import SqlIdentityLinks
+    from actions.store.token_claims import SqlTokenClaims
 
-    # Claims live in this process: one Rasa process serves the web chat in the embedded
-    # default, and a socket stays on the process it connected to. Links are the action
-    # server's, so they are read from the database it writes them to.
-    return WebChatResolver(session_tokens(), MemoryTokenClaims(), _now, _random_hex, SqlIdentityLinks(_engine()))
+    # Claims are in the database, so a token replayed to another chat server fails too. Links
+    # are the action server's, so they are read from the database it writes them to.
+    return WebChatResolver(session_tokens(), SqlTokenClaims(_engine()), _now, _random_hex, SqlIdentityLinks(_engine()))
 
 
 def on_delivered_from_env():  # type: ignore[no-untyped-def]

@@ -23,6 +23,16 @@ pytestmark = pytest.mark.e2e
 JANE, SAM, PRIYA, BISTRO = "+15550100001", "+15550100002", "+15550100003", "+15550100005"
 
 
+def status_of(url: str, body: bytes, headers: dict) -> int:
+    """POST a JSON body; the HTTP status it gets."""
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
 def test_a_low_risk_question_is_answered_on_its_own(assistant: RunningAssistant) -> None:
     reply = assistant.say(SAM, "what time are you open?")
     assert "Monday to Friday" in reply
@@ -141,13 +151,7 @@ def test_the_rest_channel_speaks_as_a_customer_only_for_callers_holding_its_toke
     body = json.dumps({"sender": "+15550100001", "message": "what's my balance?"}).encode()
 
     def post(headers: dict) -> int:
-        request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", data=body,
-                                         headers={"Content-Type": "application/json", **headers})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status
-        except urllib.error.HTTPError as refused:
-            return refused.code
+        return status_of(f"{stack.rasa_url}/webhooks/rest/webhook", body, headers)
 
     before = len(assistant.events("+15550100001"))
     assert post({}) == 401
@@ -162,13 +166,7 @@ def test_the_action_server_answers_only_the_rasa_server(assistant: RunningAssist
     body = json.dumps(action_call("action_account_balance", "customer-C001", "what's my balance?", "ask_balance")).encode()
 
     def post(headers: dict) -> int:
-        request = urllib.request.Request(f"{stack.actions_url}/webhook", data=body,
-                                         headers={"Content-Type": "application/json", **headers})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status
-        except urllib.error.HTTPError as refused:
-            return refused.code
+        return status_of(f"{stack.actions_url}/webhook", body, headers)
 
     before = len(assistant.events(JANE))
     assert post({}) == 401
