@@ -38,11 +38,11 @@ from sqlmodel import Session
 
 from actions.acme.seed import restore_demo
 from actions.acme.sqlite_backend import SqlBusiness
-from actions.domain.audit import AuditEntry
+from actions.domain.audit import audit_entry
 from actions.domain.policy import PolicyError
 from actions.settings import SettingsError
 from actions.store.database import make_engine
-from actions.store.sql import audit_row
+from actions.store.records import audit_row
 from handoff.settings import InboxSettings
 from handoff.timers import JOBS_TABLE
 
@@ -155,8 +155,8 @@ def clear_state(engine: Engine, conversations: int, now: datetime) -> ResetRepor
                 {"tickets": "ticket:%", "approvals": "approval:%"}).rowcount
         kept = session.execute(text("SELECT COUNT(*) FROM audit_log")).scalar_one()
         report = ResetReport(cleared, timers, conversations, int(kept))
-        session.add(audit_row(AuditEntry(
-            at=now, actor="system", event="demo_reset", conversation_id="-",
+        session.add(audit_row(audit_entry(
+            now, "system", "demo_reset", "-",
             detail={"cleared": dict(cleared), "timers": timers, "conversations": conversations,
                     "business": f"seeded for {now.date().isoformat()}"})))
         session.commit()

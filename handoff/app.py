@@ -32,7 +32,6 @@ from aiohttp import WSMsgType, web
 from aiohttp.typedefs import Handler
 
 from actions.acme.seed import DEMO_CUSTOMERS
-from actions.domain.audit import AuditEntry
 from actions.domain.services import new_id
 from actions.domain.session_tokens import SessionTokens
 from actions.domain.sessions import customer_key
@@ -320,17 +319,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await login_page(request, "Wrong username or password.", username, status=401)
     await asyncio.to_thread(throttle.succeeded, who)
     user, token, _ = result
-    await asyncio.to_thread(desk.s.audit.append, _login_audit(desk, user))
+    await asyncio.to_thread(desk.s.record, "signed_in", "-", actor=f"{user.role.value}:{user.username}")
     response = web.HTTPFound("/")
     auth.set_cookie(response, request, auth.SESSION_COOKIE, token, request.app[SETTINGS].secure_cookies,
                     int(auth.SESSION_LENGTH.total_seconds()))
     response.del_cookie(auth.LOGIN_CSRF_COOKIE, path="/")
     raise response
-
-
-def _login_audit(desk: Desk, user: User) -> AuditEntry:
-    return AuditEntry(at=desk.now, actor=f"{user.role.value}:{user.username}", event="signed_in", conversation_id="-",
-                      policy_version=desk.s.policy.version)
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

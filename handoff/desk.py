@@ -12,23 +12,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
-from actions.domain.audit import AuditEntry
 from actions.domain.evidence import RECOMMENDATIONS
-from actions.domain.handoff import ApprovalRequest, HandoffRequest
+from actions.domain.approval import Approval, new_approval
+from actions.domain.audit import AuditEntry
 from actions.domain.money import AmountError, format_cents, parse_amount
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.policy import QUEUES
 from actions.domain.services import Services
 from actions.domain.signoff import OutcomeUnknown, SignOff
 from actions.domain.staff_words import stage_words, why_in_words
+from actions.domain.ticket import Ticket, new_ticket
 from handoff.domain import approvals as approval_rules
 from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
-from handoff.domain.approvals import Approval, Decision
+from handoff.domain.approvals import Decision
 from handoff.domain.errors import Conflict, Forbidden, InboxError, NotFound
 from handoff.domain.people import User
 from handoff.domain.sla import deadline
-from handoff.domain.tickets import Change, Ticket
+from handoff.domain.tickets import Change
 from handoff.store import InboxStore, Outgoing
 from handoff.views import (
     account_view,
@@ -185,13 +186,9 @@ class Desk:
         pending = self._waiting_action(ticket)
         if not self.s.pendings.move(pending.id, (Stage.WITH_AGENT,), Stage.APPROVAL):
             raise Conflict("the waiting action changed in the meantime; reload the ticket")
-        request = ApprovalRequest(
-            id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
-            customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
-            summary=pending.summary, reasons=pending.reasons + ((f"raised_by_agent: {note.strip()}",) if note.strip() else ()),
-            requested_at=self.now, queue=self.s.policy.approvals.queue_for(pending.request.kind, pending.amount_cents),
-            raised_by=user.username, evidence=ticket.evidence,
-        )
+        request = new_approval(self.s.policy.approvals, pending, id=self.s.make_id(), at=self.now,
+                               evidence=ticket.evidence, raised_by=user.username,
+                               reasons=(f"raised_by_agent: {note.strip()}",) if note.strip() else ())
         self.s.approvals.add(request)
         self.store.add_note(ticket, "system", user.username, f"Sent for approval ({request.queue} queue): {pending.headline}",
                             self._audit(user, "approval_requested", ticket, pending=pending, approval_id=request.id))
@@ -256,13 +253,7 @@ class Desk:
 
     def _audit(self, user: User, event: str, ticket: Ticket, pending: Optional[PendingAction] = None,
                **detail: Any) -> AuditEntry:
-        return AuditEntry(
-            at=self.now, actor=actor(user), event=event, conversation_id=ticket.conversation_id,
-            customer_id=ticket.customer_id, pending_id=pending.id if pending else ticket.pending_id,
-            request=pending.request.kind if pending else None, policy_version=self.s.policy.version,
-            detail={"ticket_id": ticket.id, "ticket_version": ticket.version,
-                    **{k: v for k, v in detail.items() if v is not None}},
-        )
+        return self.s.ticket_entry(event, ticket, actor=actor(user), pending=pending, **detail)
 
     # -- approvals ------------------------------------------------------------------------------
 
@@ -327,11 +318,7 @@ class Desk:
             raise
 
     def _refused(self, user: User, approval: Approval, refused: Forbidden) -> None:
-        self.s.audit.append(AuditEntry(
-            at=self.now, actor=actor(user), event="approval_refused", conversation_id=approval.conversation_id,
-            customer_id=approval.customer_id, pending_id=approval.pending_id, request=approval.kind,
-            policy_version=self.s.policy.version,
-            detail={"approval_id": approval.id, "approval_version": approval.version, "why": refused.message}))
+        self.s.audit.append(self.s.approval_entry("approval_refused", approval, actor=actor(user), why=refused.message))
 
     def approve(self, user: User, approval_id: str, version: Optional[int]) -> None:
         approval = self._deciding(user, approval_id)
@@ -408,10 +395,9 @@ class Desk:
         open_ticket = self.s.handoffs.open_for(approval.conversation_id)
         ticket = self.store.ticket(open_ticket.id) if open_ticket else None
         if ticket is not None:
-            self.store.add_note(ticket, "system", None, text, AuditEntry(
-                at=self.now, actor="system", event="decision_passed_to_ticket", conversation_id=ticket.conversation_id,
-                customer_id=ticket.customer_id, pending_id=approval.pending_id, policy_version=self.s.policy.version,
-                detail={"approval_id": approval.id, "ticket_id": ticket.id, "ticket_version": ticket.version}))
+            self.store.add_note(ticket, "system", None, text, self.s.ticket_entry(
+                "decision_passed_to_ticket", ticket, actor="system", pending_id=approval.pending_id,
+                approval_id=approval.id))
 
     def resume(self, settle_for: timedelta = timedelta(minutes=1)) -> int:
         """Finish sign-offs a crash or an error interrupted; returns how many were picked up.
@@ -458,15 +444,14 @@ class Desk:
         talking = self.s.handoffs.open_for(pending.conversation_id)
         ticket = self.store.ticket(talking.id) if talking else None
         if ticket is not None:
-            self.store.add_note(ticket, "system", None, f"URGENT: {detail}. A separate urgent ticket checks it.", AuditEntry(
-                at=self.now, actor="system", event="execution_unconfirmed_noted", conversation_id=ticket.conversation_id,
-                customer_id=ticket.customer_id, pending_id=pending.id, policy_version=self.s.policy.version,
-                detail={"ticket_id": ticket.id, "ticket_version": ticket.version}))
+            self.store.add_note(ticket, "system", None, f"URGENT: {detail}. A separate urgent ticket checks it.",
+                                self.s.ticket_entry("execution_unconfirmed_noted", ticket, actor="system",
+                                                    pending_id=pending.id))
         topic = "execution_unconfirmed"
-        request = HandoffRequest(
-            id=self.s.make_id(), conversation_id=pending.conversation_id, customer_id=pending.customer_id,
-            topic=topic, priority="urgent", queue=self.s.policy.inbox.queue_for(topic), reasons=(reason,),
-            pending_id=pending.id, created_at=self.now,
+        request = new_ticket(
+            self.s.policy.inbox, id=self.s.make_id(), conversation_id=pending.conversation_id,
+            customer_id=pending.customer_id, topic=topic, priority="urgent", reasons=(reason,),
+            pending_id=pending.id, at=self.now,
             evidence={"summary": f"Signed off in the inbox, but the business did not confirm it ran: {pending.headline}.\n"
                                  f"Check the order system; retry only by approving this ticket (same idempotency key "
                                  f"{pending.idempotency_key}).",
@@ -483,14 +468,8 @@ class Desk:
                           approval_id=decision.after.id)
 
     def _approval_audit(self, who: str, decision: Decision) -> AuditEntry:
-        approval = decision.before
-        return AuditEntry(
-            at=self.now, actor=who, event=decision.event, conversation_id=approval.conversation_id,
-            customer_id=approval.customer_id, pending_id=approval.pending_id, request=approval.kind,
-            policy_version=self.s.policy.version,
-            detail={"approval_id": approval.id, "approval_version": approval.version,
-                    "amount_cents": approval.amount_cents, **decision.detail},
-        )
+        return self.s.approval_entry(decision.event, decision.before, actor=who,
+                                     amount_cents=decision.before.amount_cents, **decision.detail)
 
 
 def _not_while_unconfirmed(pending: Optional[PendingAction], doing: str) -> None:

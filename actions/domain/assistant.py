@@ -15,10 +15,10 @@ from typing import List, Optional, Tuple
 
 from actions.domain import answers
 from actions.domain.account import Account
+from actions.domain.approval import Approval
 from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT, Customer
 from actions.domain.evidence import EvidencePack, build_evidence
 from actions.domain.extract import Details, read_details
-from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.money import format_cents
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
@@ -41,6 +41,7 @@ from actions.domain.signoff import (
 )
 from actions.domain.staff_words import case_context, why_in_words
 from actions.domain.stores import Draft
+from actions.domain.ticket import Ticket, new_ticket
 from actions.domain.turn import Turn
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
@@ -72,7 +73,7 @@ class Assistant:
         except OutcomeUnknown as unknown:
             return self._check_by_a_person(ctx, unknown)
 
-    def _more_urgent(self, turn: Turn, ticket: HandoffRequest) -> None:
+    def _more_urgent(self, turn: Turn, ticket: Ticket) -> None:
         """A message to people who haven't answered yet may change how urgent it is ("my card was stolen")."""
         ctx = self._context(turn)
         decision = self._assess(ctx, "conversation")
@@ -165,7 +166,7 @@ class Assistant:
                 messages += self._offer_approved_amount(self._context(turn, approval.customer_id), pending, approval)
         return messages
 
-    def _offer_approved_amount(self, ctx: _Context, pending: PendingAction, approval: ApprovalRequest) -> List[str]:
+    def _offer_approved_amount(self, ctx: _Context, pending: PendingAction, approval: Approval) -> List[str]:
         """The approver's lower amount, for the customer's own YES: approved already, so it is not
         sent for approval again (the refund history that sent the first one would send it back)."""
         if ctx.customer is None:
@@ -337,7 +338,7 @@ class Assistant:
             return [approval_prompt(pending, why)]
         return [confirm_prompt(pending)]
 
-    def _waiting_for_manager(self, customer_id: str, proposal: Proposal) -> Optional[ApprovalRequest]:
+    def _waiting_for_manager(self, customer_id: str, proposal: Proposal) -> Optional[Approval]:
         """An approval already open for the same kind of request on the same order, if any."""
         for approval in self.s.approvals.open_for_customer(customer_id):
             pending = self.s.pendings.get(approval.pending_id)
@@ -448,17 +449,16 @@ class Assistant:
             self.s.record("handoff_already_open", turn.conversation_id, decision=decision, handoff_id=existing.id)
             return ["A specialist already has your conversation and can see everything we've discussed. They'll reply right here."]
         topic = decision.topic or turn.intent
-        request = HandoffRequest(
-            id=self.s.make_id(), conversation_id=turn.conversation_id,
-            customer_id=ctx.customer.id if ctx.customer else None,
-            topic=topic, priority=decision.priority, queue=self.s.policy.inbox.queue_for(topic),
+        ticket = new_ticket(
+            self.s.policy.inbox, id=self.s.make_id(), conversation_id=turn.conversation_id,
+            customer_id=ctx.customer.id if ctx.customer else None, topic=topic, priority=decision.priority,
             reasons=tuple(r.text for r in decision.reasons if r.outcome == "handoff"),
-            pending_id=pending.id if pending else None, created_at=self.s.clock.now(),
+            pending_id=pending.id if pending else None, at=self.s.clock.now(),
             evidence=self._evidence(ctx, decision, pending).to_dict(),
         )
-        self.s.handoffs.add(request)
-        self.s.record("handoff_requested", turn.conversation_id, customer_id=request.customer_id, pending=pending,
-                      decision=decision, handoff_id=request.id, priority=request.priority, topic=request.topic,
+        self.s.handoffs.add(ticket)
+        self.s.record("handoff_requested", turn.conversation_id, customer_id=ticket.customer_id, pending=pending,
+                      decision=decision, handoff_id=ticket.id, priority=ticket.priority, topic=ticket.topic,
                       intent=turn.intent, confidence=round(turn.confidence, 3))
         return [
             "I'm bringing in a specialist from our customer care team for this. They'll see our whole conversation, "
