@@ -23,7 +23,8 @@ FRAMEWORKS = ("rasa", "rasa_sdk", "sanic", "aiohttp", "sqlalchemy", "sqlmodel", 
 #: Adapter packages of this project: the domain defines ports, these implement them.
 ADAPTERS = ("actions.store", "actions.acme", "actions.sms", "actions.rasa_actions", "actions.runtime",
             "handoff.app", "handoff.store", "handoff.desk", "handoff.ticket_service", "handoff.approval_service",
-            "handoff.timers", "handoff.delivery", "handoff.auth", "handoff.rasa_client", "handoff.tables", "handoff.login_throttle", "channels")
+            "handoff.handlers", "handoff.websocket_hub", "handoff.change_feed", "handoff.timers", "handoff.delivery",
+            "handoff.auth", "handoff.rasa_client", "handoff.tables", "handoff.login_throttle", "channels")
 
 _IMPORT_ALL_AND_REPORT = """
 import importlib, json, pkgutil, sys

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from actions.settings import SettingsError
-from handoff.app import SETTINGS
+from handoff.app_state import SETTINGS
 from handoff.settings import InboxSettings
 from tests.support.inbox import PASSWORDS, Inbox, running_inbox
 from tests.test_inbox_app import cookie_flags
