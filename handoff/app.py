@@ -22,17 +22,14 @@ import yaml
 from aiohttp import web
 
 from actions.acme.seed import DEMO_CUSTOMERS
-from actions.domain.services import new_id
-from actions.domain.session_tokens import SessionTokens
 from actions.domain.sessions import customer_key
-from actions.runtime import build_services
-from actions.store.database import make_engine
+from actions.settings import Settings
+from bot.composition import build_inbox, session_tokens
 from channels.webchat.page import add_webchat_routes
 from handoff.app_state import CANNED, DESK, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
 from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
-from handoff.desk import Desk
 from handoff.forwarded import scheme_from_trusted_proxies
 from handoff.handlers import (
     approval,
@@ -53,11 +50,8 @@ from handoff.handlers import (
     tickets,
     users,
 )
-from handoff.login_throttle import SqlLoginThrottle
 from handoff.page_headers import page_headers
 from handoff.rasa_client import RasaConversations
-from handoff.settings import InboxSettings
-from handoff.store import InboxStore
 from handoff.timers import Timers, make_scheduler
 from handoff.websocket_hub import close_page, websocket
 
@@ -66,7 +60,7 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 
 
-def create_app(settings: InboxSettings) -> web.Application:
+def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[scheme_from_trusted_proxies(settings.trusted_proxies), page_headers,
                                        errors_middleware, session_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
@@ -95,7 +89,7 @@ def create_app(settings: InboxSettings) -> web.Application:
         app.router.add_post(f"/api/approvals/{{id}}/{verb}", approval_action)
     app.router.add_static("/static/", HERE / "static")
     if settings.demo:  # the page signs anyone in as a demo customer: never outside the demo
-        tokens = SessionTokens(settings.assistant.identity_secret, new_id)
+        tokens = session_tokens(settings)
         add_webchat_routes(
             app, socket_url=settings.public_rasa_url,
             customers={c.key: c for c in DEMO_CUSTOMERS},
@@ -110,12 +104,11 @@ def _now(app: web.Application):  # noqa: ANN202
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    engine = await asyncio.to_thread(make_engine, settings.database_url)  # applies the migrations
-    services = await asyncio.to_thread(build_services, settings.assistant)
-    store = InboxStore(engine)
-    desk = Desk(store, services)
+    parts = await asyncio.to_thread(build_inbox, settings)  # the database is migrated first
+    engine, desk = parts.engine, parts.desk
+    store, services = desk.store, desk.s
     app[DESK] = desk
-    app[THROTTLE] = SqlLoginThrottle(engine, services.clock)
+    app[THROTTLE] = parts.throttle
     if settings.demo:
         added = await asyncio.to_thread(create_demo_users, store, desk.now)
         if added:

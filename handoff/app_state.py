@@ -6,12 +6,12 @@ from typing import Set
 
 from aiohttp import web
 
+from actions.settings import Settings
 from handoff.desk import Desk
 from handoff.domain.login_throttle import LoginThrottle
-from handoff.settings import InboxSettings
 from handoff.timers import Timers
 
-SETTINGS = web.AppKey("settings", InboxSettings)
+SETTINGS = web.AppKey("settings", Settings)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 DESK = web.AppKey("desk", Desk)
 TIMERS = web.AppKey("timers", Timers)

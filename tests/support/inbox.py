@@ -26,12 +26,12 @@ from actions.domain.approval import Approval
 from actions.domain.business import ActionRequest
 from actions.domain.pending import PendingAction, Stage, action_digest
 from actions.domain.ticket import Ticket
+from actions.settings import Settings
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlHandoffQueue, SqlPendingStore
 from bot.stack import free_port
 from handoff.app import create_app
 from handoff.demo_users import DEMO_USERS
-from handoff.settings import InboxSettings
 from tests.support.serve import serve_in_thread
 
 PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
@@ -152,8 +152,8 @@ def hidden_csrf(login_page: str) -> str:
 @contextmanager
 def running_inbox(data_dir: Path, **env: str) -> Iterator[Inbox]:
     """The inbox as ``python -m handoff`` starts it, with Rasa's address on a port nobody listens on."""
-    settings = InboxSettings.from_env({"HITL_DATA_DIR": str(data_dir), "HITL_DEMO": "1",
-                                       "RASA_URL": f"http://127.0.0.1:{free_port()}", **env})
+    settings = Settings.from_env({"HITL_DATA_DIR": str(data_dir), "HITL_DEMO": "1",
+                                  "RASA_URL": f"http://127.0.0.1:{free_port()}", **env})
     app = create_app(settings)
     with serve_in_thread(app, timeout=60) as url:
         engine = make_engine(settings.database_url)
