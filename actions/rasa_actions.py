@@ -20,8 +20,8 @@ from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
 from actions.domain.turn import Turn
 from actions.domain.waiting import StatusLine
-from actions.runtime import build_assistant
 from actions.settings import Settings
+from bot.composition import build_assistant, process_settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def get_assistant(settings: Optional[Settings] = None) -> Assistant:
     """The process-wide assistant, built on first use from ``settings`` (else the environment)."""
     global _assistant
     if _assistant is None:
-        _assistant = build_assistant(settings or Settings.from_env())
+        _assistant = build_assistant(settings or process_settings())
     return _assistant
 
 

@@ -1,5 +1,7 @@
-"""Settings for the action server, read from the environment once and validated at start-up.
+"""The stack's settings: one object, read from the environment once and validated at start-up.
 
+Every process reads the same object (the action server, the inbox, Rasa's channels, the
+launcher and the command-line tools), so they can't disagree on a database or a secret.
 Every error says which variable to set. The embedded default needs none of them: SQLite
 files under ``var/``, the demo business seeded, and one-time codes written to a local
 development outbox instead of being texted.
@@ -7,13 +9,17 @@ development outbox instead of being texted.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple, Union
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
 class SettingsError(ValueError):
@@ -44,8 +50,28 @@ class Settings:
     identity_secret: str = ""
     #: Rasa sends it with every action call (endpoints.yml); the action server refuses calls without it.
     actions_secret: str = ""
+    #: True when HITL_ACTIONS_SECRET is set; else the launcher makes one at each start.
+    actions_secret_chosen: bool = False
     #: Where the action server listens: loopback unless the Rasa server runs on another machine.
     actions_host: str = "127.0.0.1"
+    #: The REST channel answers only callers with this bearer token; without one it refuses all.
+    rest_token: str = ""
+    #: How the inbox reaches Rasa's API, and where customers' browsers reach its socket.io channel.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: Optional[str] = None
+    public_rasa_url: str = "http://127.0.0.1:5005"
+    inbox_host: str = "127.0.0.1"
+    #: The ports ``make run`` starts the servers on.
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    inbox_port: int = 8080
+    secure_cookies: bool = False
+    demo: bool = False
+    #: Peers whose X-Forwarded-Proto is believed (the TLS-terminating proxy); nobody else's is.
+    trusted_proxies: Tuple[Network, ...] = ()
+
+    #: Where Rasa keeps conversations (``RASA_TRACKER_DB`` in endpoints.yml), for a demo reset.
+    tracker_db: Path = PROJECT_ROOT / "var" / "rasa_tracker.db"
 
     @property
     def dev_outbox(self) -> Path:
@@ -60,6 +86,9 @@ class Settings:
         business_url = env.get("ACME_BACKEND_URL") or None
         if business == "http" and not business_url:
             raise SettingsError("ACME_BACKEND=http needs ACME_BACKEND_URL (the base URL of your business API)")
+        if env.get("DATABASE_URL") and env.get("HITL_DATABASE_URL") and env["DATABASE_URL"] != env["HITL_DATABASE_URL"]:
+            raise SettingsError("DATABASE_URL and HITL_DATABASE_URL differ: the inbox and the action server must share one database")
+        rasa_url = env.get("RASA_URL", "http://127.0.0.1:5005")
         return cls(
             data_dir=data_dir,
             database_url=hitl_database_url(env),
@@ -71,10 +100,23 @@ class Settings:
             business_api_key=env.get("ACME_API_KEY") or None,
             seed_demo=_flag(env, "ACME_SEED_DEMO", default=business == "sqlite"),
             otp_pepper=_pepper(env, data_dir),
-            identity_secret=identity_secret(env),
+            identity_secret=_secret(env, data_dir, "HITL_IDENTITY_SECRET", "identity_secret").decode(),
             actions_secret=_secret(env, data_dir, "HITL_ACTIONS_SECRET", "actions_secret").decode(),
+            actions_secret_chosen=bool(env.get("HITL_ACTIONS_SECRET")),
             actions_host=env.get("ACTIONS_HOST") or "127.0.0.1",
             twilio=_twilio(env),
+            rest_token=env.get("HITL_REST_TOKEN", ""),
+            tracker_db=Path(env.get("RASA_TRACKER_DB") or data_dir / "rasa_tracker.db"),
+            rasa_url=rasa_url,
+            rasa_token=env.get("RASA_TOKEN") or None,
+            public_rasa_url=env.get("RASA_PUBLIC_URL", rasa_url),
+            inbox_host=env.get("INBOX_HOST", "127.0.0.1"),
+            rasa_port=_port(env, "RASA_PORT", 5005),
+            actions_port=_port(env, "ACTIONS_PORT", 5055),
+            inbox_port=_port(env, "INBOX_PORT", 8080),
+            secure_cookies=env.get("INBOX_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+            demo=env.get("HITL_DEMO", "").lower() in ("1", "true", "yes"),
+            trusted_proxies=trusted_proxies(env.get("INBOX_TRUSTED_PROXIES", "")),
         )
 
 
@@ -82,8 +124,8 @@ def hitl_database_url(env: Mapping[str, str] = os.environ) -> str:
     """The assistant's database: HITL_DATABASE_URL, else DATABASE_URL (the one the inbox reads,
     so setting it alone moves both), else ``hitl.db`` in the data directory.
 
-    Apart from Settings so that tools (the migration command) find the same database
-    without needing the rest of the configuration.
+    Apart from Settings so that the migration command finds the same database without
+    needing the rest of the configuration (or creating the secrets in the data directory).
     """
     return env.get("HITL_DATABASE_URL") or env.get("DATABASE_URL") or f"sqlite:///{_data_dir(env) / 'hitl.db'}"
 
@@ -108,9 +150,25 @@ def _pepper(env: Mapping[str, str], data_dir: Path) -> bytes:
     return _secret(env, data_dir, "OTP_PEPPER", "otp_pepper")
 
 
-def identity_secret(env: Mapping[str, str] = os.environ) -> str:
-    """The key of web-chat identity tokens, shared by the page that issues them and the action server."""
-    return _secret(env, _data_dir(env), "HITL_IDENTITY_SECRET", "identity_secret").decode()
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name) or str(default)
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:
+        raise SettingsError(f"{name} must be a port number, got {value!r}")
+    return int(value)
+
+
+def trusted_proxies(text: str) -> Tuple[Network, ...]:
+    """``INBOX_TRUSTED_PROXIES``: IP addresses or networks, separated by commas or spaces."""
+    networks = []
+    for entry in re.split(r"[,\s]+", text.strip()):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise SettingsError(f"INBOX_TRUSTED_PROXIES: {entry!r} is not an IP address or network; "
+                                "write the proxy's address, e.g. 10.0.0.5 or 10.0.0.0/24") from None
+    return tuple(networks)
 
 
 def _secret(env: Mapping[str, str], data_dir: Path, variable: str, filename: str) -> bytes:

@@ -38,12 +38,11 @@ from sqlmodel import Session
 
 from actions.acme.seed import restore_demo
 from actions.acme.sqlite_backend import SqlBusiness
-from actions.domain.audit import AuditEntry
+from actions.domain.audit import audit_entry
 from actions.domain.policy import PolicyError
-from actions.settings import SettingsError
+from actions.settings import Settings, SettingsError
 from actions.store.database import make_engine
-from actions.store.sql import audit_row
-from handoff.settings import InboxSettings
+from actions.store.records import audit_row
 from handoff.timers import JOBS_TABLE
 
 DEMO_FLAG = "--yes-this-is-a-demo"
@@ -87,13 +86,13 @@ def main(argv: Optional[List[str]] = None, env: Mapping[str, str] = os.environ,
          now: Callable[[], datetime] = _utcnow) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = InboxSettings.from_env(env)
+        settings = Settings.from_env(env)
     except (SettingsError, PolicyError) as problem:
         print(f"the settings are wrong: {problem}", file=sys.stderr)
         return 2
     try:
         check_allowed(settings, args.yes_this_is_a_demo)
-        report = reset_demo(settings, _tracker_path(settings, env), now())
+        report = reset_demo(settings, settings.tracker_db, now())
     except Refused as refused:
         print(refused, file=sys.stderr)
         return 1
@@ -101,18 +100,18 @@ def main(argv: Optional[List[str]] = None, env: Mapping[str, str] = os.environ,
     return 0
 
 
-def check_allowed(settings: InboxSettings, confirmed: bool) -> None:
+def check_allowed(settings: Settings, confirmed: bool) -> None:
     if not (settings.demo or confirmed):
         raise Refused(f"Not reset: this isn't the demo (HITL_DEMO is not set). A reset deletes every order, refund, "
                       f"ticket and conversation; if this really is a demo, run it with HITL_DEMO=1 or {DEMO_FLAG} "
                       "(make reset-demo does).")
-    if settings.assistant.business != "sqlite":
+    if settings.business != "sqlite":
         raise Refused("Not reset: ACME_BACKEND=http is a real business's API, which a demo reset never touches.")
 
 
-def reset_demo(settings: InboxSettings, tracker: Path, now: datetime) -> ResetReport:
+def reset_demo(settings: Settings, tracker: Path, now: datetime) -> ResetReport:
     """Reset the business, Rasa's conversations, then the assistant's state and its audit entry."""
-    business = SqlBusiness(settings.assistant.business_database_url)
+    business = SqlBusiness(settings.business_database_url)
     try:
         business.create_all()
         restore_demo(business, now.date())
@@ -156,17 +155,12 @@ def clear_state(engine: Engine, conversations: int, now: datetime) -> ResetRepor
                 {"tickets": "ticket:%", "approvals": "approval:%"}).rowcount
         kept = session.execute(text("SELECT COUNT(*) FROM audit_log")).scalar_one()
         report = ResetReport(cleared, timers, conversations, int(kept))
-        session.add(audit_row(AuditEntry(
-            at=now, actor="system", event="demo_reset", conversation_id="-",
+        session.add(audit_row(audit_entry(
+            now, "system", "demo_reset", "-",
             detail={"cleared": dict(cleared), "timers": timers, "conversations": conversations,
                     "business": f"seeded for {now.date().isoformat()}"})))
         session.commit()
     return report
-
-
-def _tracker_path(settings: InboxSettings, env: Mapping[str, str]) -> Path:
-    """Where ``make run`` has Rasa keep conversations (``RASA_TRACKER_DB`` in endpoints.yml)."""
-    return Path(env.get("RASA_TRACKER_DB") or settings.assistant.data_dir / "rasa_tracker.db")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
+from actions.settings import Settings, SettingsError
 from bot.model import ROOT, ensure_model
 from handoff.demo_users import DEMO_USERS
 
@@ -168,21 +169,26 @@ def _answers(url: str) -> bool:
 
 
 def main() -> int:
-    data_dir = Path(os.environ.get("HITL_DATA_DIR") or ROOT / "var")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as problem:
+        print(f"not started: {problem}", file=sys.stderr)
+        return 2
+    data_dir = settings.data_dir
     stack = Stack(
         data_dir=data_dir,
         model=ensure_model(),
-        rasa_port=int(os.environ.get("RASA_PORT", 5005)),
-        actions_port=int(os.environ.get("ACTIONS_PORT", 5055)),
-        inbox_port=int(os.environ.get("INBOX_PORT", 8080)),
+        rasa_port=settings.rasa_port,
+        actions_port=settings.actions_port,
+        inbox_port=settings.inbox_port,
         quiet=True,
-        **({"rest_token": os.environ["HITL_REST_TOKEN"]} if os.environ.get("HITL_REST_TOKEN") else {}),
-        **({"actions_secret": os.environ["HITL_ACTIONS_SECRET"]} if os.environ.get("HITL_ACTIONS_SECRET") else {}),
+        **({"rest_token": settings.rest_token} if settings.rest_token else {}),
+        **({"actions_secret": settings.actions_secret} if settings.actions_secret_chosen else {}),
     )
     sms_line = (
         "One-time codes are texted through Twilio."
-        if os.environ.get("TWILIO_ACCOUNT_SID")
-        else f"One-time codes (DEVELOPMENT ONLY, no SMS is sent): {data_dir / 'dev_outbox.jsonl'}"
+        if settings.twilio
+        else f"One-time codes (DEVELOPMENT ONLY, no SMS is sent): {settings.dev_outbox}"
     )
     print("starting the action server, the Rasa server and the inbox ...", flush=True)
     stack.start()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -41,16 +40,15 @@ TOKEN_VARIABLE = "HITL_REST_TOKEN"
 class TrustedRestInput(RestInput):
     """The REST channel (same name, same URL: /webhooks/rest/webhook) behind a bearer token."""
 
-    def __init__(self, resolver: RestResolver, token: Optional[str] = None) -> None:
+    def __init__(self, resolver: RestResolver, token: str) -> None:
         self.resolver = resolver
-        self.token = token if token is not None else os.environ.get(TOKEN_VARIABLE, "")
+        self.token = token
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TrustedRestInput":
-        from actions.runtime import build_directory
-        from actions.settings import Settings
+        from bot.composition import rest_input
 
-        return cls(RestResolver(build_directory(Settings.from_env())), (credentials or {}).get("token"))
+        return rest_input(credentials or {})
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         return req.ctx.conversation_id

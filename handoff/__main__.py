@@ -8,9 +8,8 @@ import sys
 from aiohttp import web
 
 from actions.domain.policy import PolicyError
-from actions.settings import SettingsError
+from actions.settings import Settings, SettingsError
 from handoff.app import create_app
-from handoff.settings import InboxSettings
 
 
 def main() -> int:
@@ -18,11 +17,11 @@ def main() -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
-        settings = InboxSettings.from_env()
+        settings = Settings.from_env()
     except (SettingsError, PolicyError) as problem:
         print(f"the inbox cannot start: {problem}", file=sys.stderr)
         return 2
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(create_app(settings), host=settings.inbox_host, port=settings.inbox_port, print=None)
     return 0
 
 

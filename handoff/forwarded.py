@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from handoff.settings import Network
+from actions.settings import Network
 
 
 def scheme_from_trusted_proxies(proxies: Sequence[Network]) -> Middleware:

@@ -16,18 +16,21 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
-from actions.store.sql import audit_row, publish
+from actions.domain.ticket import ACTIVE_STATUSES, CLOSED, Ticket
+from actions.store.records import approval_of, audit_row, ticket_of
+from actions.store.sql import publish
 from actions.store.tables import (
     ApprovalRow,
     HandoffRow,
     InboxEventRow,
     TicketMessageRow,
 )
-from handoff.domain.approvals import Approval, Decision
+from handoff.domain.approvals import Decision
 from handoff.domain.deliveries import DELIVERED, SENT
 from handoff.domain.people import Role, User
-from handoff.domain.tickets import ACTIVE, CLOSED, Change, Message, Ticket
+from handoff.domain.tickets import Change, Message
 from handoff.tables import DeliveryRow, InboxSessionRow, InboxUserRow
 
 _TICKET_FIELDS = ("queue", "status", "assignee", "claimed_at", "queued_at", "last_agent_at", "reminded_for",
@@ -69,20 +72,20 @@ class InboxStore:
     def ticket(self, ticket_id: str) -> Optional[Ticket]:
         with Session(self.engine) as session:
             row = session.get(HandoffRow, ticket_id)
-            return _ticket(row) if row else None
+            return ticket_of(row) if row else None
 
     def tickets(self, active: bool, queues: Iterable[str], limit: int = 200) -> List[Ticket]:
         with Session(self.engine) as session:
-            statuses = list(ACTIVE) if active else [CLOSED]
+            statuses = list(ACTIVE_STATUSES) if active else [CLOSED]
             query = (select(HandoffRow).where(HandoffRow.status.in_(statuses))  # type: ignore[attr-defined]
                      .where(HandoffRow.queue.in_(list(queues))))  # type: ignore[attr-defined]
             order = HandoffRow.created_at if active else HandoffRow.closed_at.desc()  # type: ignore[union-attr]
-            return [_ticket(row) for row in session.exec(query.order_by(order).limit(limit))]
+            return [ticket_of(row) for row in session.exec(query.order_by(order).limit(limit))]
 
     def active_tickets(self) -> List[Ticket]:
         with Session(self.engine) as session:
-            rows = session.exec(select(HandoffRow).where(HandoffRow.status.in_(list(ACTIVE))))  # type: ignore[attr-defined]
-            return [_ticket(row) for row in rows]
+            rows = session.exec(select(HandoffRow).where(HandoffRow.status.in_(list(ACTIVE_STATUSES))))  # type: ignore[attr-defined]
+            return [ticket_of(row) for row in rows]
 
     def apply(self, change: Change, audit: AuditEntry, *, message: Optional[Tuple[str, Optional[str], str]] = None,
               outgoing: Sequence[Outgoing] = (), feed: str = "updated") -> bool:
@@ -166,7 +169,7 @@ class InboxStore:
             rows = session.exec(select(ApprovalRow).where(ApprovalRow.status == "approved")
                                 .where(ApprovalRow.result.is_(None))  # type: ignore[union-attr]
                                 .where(ApprovalRow.decided_at < before))  # type: ignore[operator]
-            return [_approval(row) for row in rows]
+            return [approval_of(row) for row in rows]
 
     def approved_handbacks_untold(self, before: datetime) -> List[Ticket]:
         """Handed back as approved before ``before`` and the customer never told."""
@@ -175,7 +178,7 @@ class InboxStore:
                                 .where(HandoffRow.outcome == "approved")
                                 .where(HandoffRow.customer_told == False)  # noqa: E712
                                 .where(HandoffRow.closed_at < before))  # type: ignore[operator]
-            return [_ticket(row) for row in rows]
+            return [ticket_of(row) for row in rows]
 
     def delivery_waiting(self, conversation_id: str) -> bool:
         with Session(self.engine) as session:
@@ -186,14 +189,14 @@ class InboxStore:
         with Session(self.engine) as session:
             row = session.exec(select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
                                .order_by(HandoffRow.created_at.desc())).first()  # type: ignore[attr-defined]
-            return _ticket(row) if row else None
+            return ticket_of(row) if row else None
 
     # -- approvals ------------------------------------------------------------------------------
 
     def approval(self, approval_id: str) -> Optional[Approval]:
         with Session(self.engine) as session:
             row = session.get(ApprovalRow, approval_id)
-            return _approval(row) if row else None
+            return approval_of(row) if row else None
 
     def approvals(self, pending: bool, limit: int = 200) -> List[Approval]:
         with Session(self.engine) as session:
@@ -202,13 +205,13 @@ class InboxStore:
                 query = query.where(ApprovalRow.status == "pending").order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
             else:
                 query = query.where(ApprovalRow.status != "pending").order_by(ApprovalRow.decided_at.desc())  # type: ignore[union-attr]
-            return [_approval(row) for row in session.exec(query.limit(limit))]
+            return [approval_of(row) for row in session.exec(query.limit(limit))]
 
     def approvals_of_customer(self, customer_id: str) -> List[Approval]:
         """Every request of one customer, oldest first: what was asked and decided before."""
         with Session(self.engine) as session:
             query = select(ApprovalRow).where(ApprovalRow.customer_id == customer_id).order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
-            return [_approval(row) for row in session.exec(query)]
+            return [approval_of(row) for row in session.exec(query)]
 
     def decide(self, decision: Decision, audit: AuditEntry, outgoing: Sequence[Outgoing] = ()) -> bool:
         """Store the decision if the request is still at the version decided on; True if this call did it."""
@@ -408,28 +411,6 @@ class InboxStore:
         return row.id
 
 
-def _ticket(row: HandoffRow) -> Ticket:
-    return Ticket(
-        id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, topic=row.topic,
-        priority=row.priority, queue=row.queue, status=row.status, reasons=tuple(json.loads(row.reasons_json)),
-        pending_id=row.pending_id, created_at=row.created_at, queued_at=row.queued_at or row.created_at,
-        version=row.version, assignee=row.assignee, claimed_at=row.claimed_at, last_customer_at=row.last_customer_at,
-        last_agent_at=row.last_agent_at, reminded_for=row.reminded_for, overdue_for=row.overdue_for, closed_at=row.closed_at, outcome=row.outcome,
-        resolution=row.resolution, evidence=json.loads(row.evidence_json),
-    )
-
-
 def _message(row: TicketMessageRow) -> Message:
     assert row.id is not None
     return Message(row.id, row.ticket_id, row.at, row.kind, row.author, row.text, row.delivery, row.error)
-
-
-def _approval(row: ApprovalRow) -> Approval:
-    return Approval(
-        id=row.id, pending_id=row.pending_id, conversation_id=row.conversation_id, customer_id=row.customer_id,
-        kind=row.kind, amount_cents=row.amount_cents, summary=row.summary, reasons=tuple(json.loads(row.reasons_json)),
-        requested_at=row.requested_at, status=row.status, queue=row.queue, version=row.version, raised_by=row.raised_by,
-        approvers=tuple(json.loads(row.approvers_json)), decided_by=row.decided_by, decided_at=row.decided_at,
-        decision_reason=row.decision_reason, new_amount_cents=row.new_amount_cents, result=row.result,
-        escalated=row.escalated, evidence=json.loads(row.evidence_json),
-    )

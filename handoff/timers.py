@@ -16,12 +16,12 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from actions.domain.audit import AuditEntry
+from actions.domain.approval import PENDING, Approval
 from actions.domain.policy import describe_duration
+from actions.domain.ticket import Ticket
 from handoff.desk import Desk
-from handoff.domain.approvals import PENDING, Approval
 from handoff.domain.sla import deadline, next_approval_step, next_ticket_step
-from handoff.domain.tickets import Change, Ticket
+from handoff.domain.tickets import Change
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +135,5 @@ def ticket_step(desk: Desk, ticket_id: str, version: int, action: str) -> bool:
         after = ticket._next(overdue_for=due.due_at)
         text = f"Overdue: {missed[0].lower()}{missed[1:]} (due {due.due_at:%H:%M} UTC), and there is no queue above {ticket.queue}."
         change = Change(ticket, after, "sla_overdue", {"due_at": due.due_at.isoformat(), "missed": due.kind})
-    audit = AuditEntry(at=now, actor="timer", event=change.event, conversation_id=ticket.conversation_id,
-                       customer_id=ticket.customer_id, pending_id=ticket.pending_id,
-                       policy_version=desk.s.policy.version,
-                       detail={"ticket_id": ticket.id, "ticket_version": ticket.version, **change.detail})
+    audit = desk.s.ticket_entry(change.event, ticket, actor="timer", **change.detail)
     return desk.store.apply(change, audit, message=("system", None, text))

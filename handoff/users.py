@@ -21,11 +21,10 @@ from datetime import datetime, timezone
 from typing import Callable, List, Mapping, Optional
 
 from actions.domain.policy import PolicyError
-from actions.settings import SettingsError
+from actions.settings import Settings, SettingsError
 from actions.store.database import make_engine
 from handoff.domain.people import Role, User
 from handoff.passwords import hash_password
-from handoff.settings import InboxSettings
 from handoff.store import InboxStore
 
 MIN_PASSWORD = 12
@@ -40,7 +39,7 @@ class Refused(Exception):
 def main(argv: Optional[List[str]] = None, env: Mapping[str, str] = os.environ) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = InboxSettings.from_env(env)
+        settings = Settings.from_env(env)
     except (SettingsError, PolicyError) as problem:
         print(f"the inbox's settings are wrong: {problem}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from actions.domain.account import Account
+from actions.domain.approval import Approval
 from actions.domain.business import BusinessUnavailable, Refund
 from actions.domain.evidence import (
     WANTS,
@@ -33,7 +34,6 @@ from actions.domain.staff_words import (
     topic_words,
     why_in_words,
 )
-from handoff.domain.approvals import Approval
 from handoff.store import InboxStore
 
 #: Refunds on an order are read from the start of the customer's history.

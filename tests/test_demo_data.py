@@ -31,7 +31,7 @@ from bot import reset_demo
 from handoff import auth, timers
 from handoff.demo_users import DEMO_USERS, create_demo_users
 from handoff.desk import Desk
-from handoff.domain.approvals import Approval
+from actions.domain.approval import Approval
 from handoff.domain.errors import Forbidden
 from handoff.domain.people import Role, User
 from handoff.passwords import hash_password

@@ -30,10 +30,10 @@ from actions.settings import PROJECT_ROOT
 from handoff import timers
 from handoff.demo_users import DEMO_USERS
 from handoff.desk import Desk
-from handoff.domain.approvals import Approval
+from actions.domain.approval import Approval
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from handoff.domain.people import User
-from handoff.domain.tickets import Ticket
+from actions.domain.ticket import Ticket
 from handoff.passwords import hash_password
 from handoff.store import InboxStore
 from tests.support.faults import TimesOutOnExecute

@@ -21,9 +21,10 @@ from actions.settings import PROJECT_ROOT
 DOMAINS = {"actions.domain": PROJECT_ROOT / "actions" / "domain", "handoff.domain": PROJECT_ROOT / "handoff" / "domain"}
 FRAMEWORKS = ("rasa", "rasa_sdk", "sanic", "aiohttp", "sqlalchemy", "sqlmodel", "twilio", "psycopg2", "sqlite3")
 #: Adapter packages of this project: the domain defines ports, these implement them.
-ADAPTERS = ("actions.store", "actions.acme", "actions.sms", "actions.rasa_actions", "actions.runtime",
-            "handoff.app", "handoff.store", "handoff.desk", "handoff.timers", "handoff.delivery", "handoff.auth",
-            "handoff.rasa_client", "handoff.tables", "handoff.login_throttle", "channels")
+ADAPTERS = ("actions.store", "actions.acme", "actions.sms", "actions.rasa_actions", "bot.composition",
+            "handoff.app", "handoff.store", "handoff.desk", "handoff.ticket_service", "handoff.approval_service",
+            "handoff.handlers", "handoff.websocket_hub", "handoff.change_feed", "handoff.timers", "handoff.delivery",
+            "handoff.auth", "handoff.rasa_client", "handoff.tables", "handoff.login_throttle", "channels")
 
 _IMPORT_ALL_AND_REPORT = """
 import importlib, json, pkgutil, sys

@@ -26,11 +26,12 @@ from sqlmodel import Session
 
 from actions.acme.models import ExecutionRow
 from actions.domain.pending import Stage
-from handoff import app as inbox_app
-from handoff.app import DESK, PUSH_TIMEOUT, SOCKETS, Page
+from handoff import websocket_hub
+from handoff.app_state import DESK, SOCKETS
 from handoff.auth import token_hash
 from handoff.domain.people import Role, User
 from handoff.tables import InboxSessionRow
+from handoff.websocket_hub import PUSH_TIMEOUT, Page
 from tests.support.inbox import PASSWORDS, Inbox, Person, hidden_csrf, running_inbox
 from tests.support.waiting import eventually
 
@@ -620,7 +621,7 @@ def test_a_page_whose_session_expired_is_closed_at_its_next_message(inbox: Inbox
 
 def test_a_quiet_page_whose_session_ended_is_closed_by_the_periodic_check(inbox: Inbox,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inbox_app, "SESSION_CHECK_EVERY", 0.2)
+    monkeypatch.setattr(websocket_hub, "SESSION_CHECK_EVERY", 0.2)
     ali = inbox.sign_in("ali")
 
     async def scenario() -> Optional[int]:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from actions.domain.audit import AuditEntry
-from actions.domain.handoff import HandoffRequest
+from actions.domain.ticket import Ticket
 from actions.store.database import make_engine
 from actions.store.sql import SqlHandoffQueue
 from handoff.customer_channels import CustomerChannels
@@ -71,9 +71,10 @@ def deliveries(engine: Engine) -> List[Row]:
 def ali_replies_to_jane(engine: Engine, text: str = "Hi Jane, Ali here.") -> InboxStore:
     """Jane's ticket, claimed by Ali, who answers: a 'say' delivery tied to his message."""
     store = InboxStore(engine)
-    SqlHandoffQueue(engine).add(HandoffRequest(
+    SqlHandoffQueue(engine).add(Ticket(
         id="t1", conversation_id=JANE, customer_id="C001", topic="complaint", priority="normal",
-        reasons=("customer_asked_for_a_person",), pending_id=None, created_at=START, queue="agent",
+        reasons=("customer_asked_for_a_person",), pending_id=None, created_at=START, queued_at=START,
+        status="open", queue="agent",
         evidence={"summary": "Jane wants a person."}))
     ticket = store.ticket("t1")
     assert ticket is not None

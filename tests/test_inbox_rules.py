@@ -19,7 +19,7 @@ from actions.domain.pending import PendingAction, Stage
 from handoff.domain import approvals as approval_rules
 from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
-from handoff.domain.approvals import Approval
+from actions.domain.approval import Approval
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from handoff.domain.people import Role, User
 from handoff.domain.sla import (
@@ -29,7 +29,7 @@ from handoff.domain.sla import (
     next_approval_step,
     next_ticket_step,
 )
-from handoff.domain.tickets import Ticket
+from actions.domain.ticket import Ticket
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 LATER = T0 + timedelta(minutes=7)

@@ -18,16 +18,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
-from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.policy import load_policy
+from actions.domain.ticket import Ticket
 from actions.settings import PROJECT_ROOT
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue, publish
 from handoff.domain import approvals as approval_rules
 from handoff.domain import tickets as ticket_rules
-from handoff.domain.approvals import Approval, Decision
+from handoff.domain.approvals import Decision
 from handoff.domain.people import Role, User
-from handoff.domain.tickets import Change, Ticket
+from handoff.domain.tickets import Change
 from handoff.store import Delivery, InboxStore, Outgoing
 from tests.support.databases import migrated_engine
 from tests.support.race import race
@@ -73,9 +74,10 @@ def audit(engine: Engine) -> SqlAuditLog:
 
 def open_ticket(store: InboxStore, handoffs: SqlHandoffQueue, id: str = "t1", conversation: str = JANE,
                 queue: str = "agent", at: datetime = NOW) -> Ticket:
-    handoffs.add(HandoffRequest(id=id, conversation_id=conversation, customer_id="C001", topic="customer_asked_for_human",
-                                priority="normal", reasons=("human_topic: asked for a person",), pending_id=None,
-                                created_at=at, queue=queue, evidence={"summary": "Jane asked for a person."}))
+    handoffs.add(Ticket(id=id, conversation_id=conversation, customer_id="C001", topic="customer_asked_for_human",
+                        priority="normal", reasons=("human_topic: asked for a person",), pending_id=None,
+                        created_at=at, queued_at=at, status="open", queue=queue,
+                        evidence={"summary": "Jane asked for a person."}))
     ticket = store.ticket(id)
     assert ticket is not None
     return ticket
@@ -120,6 +122,21 @@ def feed(store: InboxStore, after: int = 0) -> List[Tuple[str, str, str]]:
 
 def queued(deliveries: List[Delivery]) -> List[Tuple[str, str, dict]]:
     return [(d.conversation_id, d.kind, d.payload) for d in deliveries]
+
+
+# -- one record, two sides -----------------------------------------------------------------------
+
+
+def test_the_inbox_reads_back_the_very_ticket_and_request_the_assistant_stored(
+        store: InboxStore, handoffs: SqlHandoffQueue, approvals: SqlApprovalQueue) -> None:
+    ticket = Ticket(id="t1", conversation_id=JANE, customer_id="C001", topic="complaint", priority="high",
+                    queue="senior", status="open", reasons=("sensitive_keywords: fraud",), pending_id="p1",
+                    created_at=NOW, queued_at=NOW, evidence={"summary": "Jane says her card was used."})
+    handoffs.add(ticket)
+    approvals.add(a_request("a1"))
+
+    assert store.ticket("t1") == ticket == handoffs.open_for(JANE)
+    assert store.approval("a1") == a_request("a1") == approvals.for_pending("p-a1")
 
 
 # -- tickets: compare-and-set ---------------------------------------------------------------------
@@ -413,10 +430,10 @@ def test_the_customer_is_told_of_a_hand_back_once_even_when_two_workers_take_the
 # -- approvals ------------------------------------------------------------------------------------
 
 
-def a_request(id: str, conversation: str = JANE, dollars: int = 700) -> ApprovalRequest:
-    return ApprovalRequest(id=id, pending_id=f"p-{id}", conversation_id=conversation, customer_id="C001", kind="refund",
-                           amount_cents=dollars * 100, summary=f"Refund ${dollars} for order 1003",
-                           reasons=("amount_above_approval_limit: above $500.00",), requested_at=NOW, queue="senior")
+def a_request(id: str, conversation: str = JANE, dollars: int = 700) -> Approval:
+    return Approval(id=id, pending_id=f"p-{id}", conversation_id=conversation, customer_id="C001", kind="refund",
+                    amount_cents=dollars * 100, summary=f"Refund ${dollars} for order 1003",
+                    reasons=("amount_above_approval_limit: above $500.00",), requested_at=NOW, queue="senior")
 
 
 def stored(store: InboxStore, approval_id: str) -> Approval:

@@ -17,9 +17,8 @@ import aiohttp
 import pytest
 import requests
 
-from actions.settings import SettingsError
-from handoff.app import SETTINGS
-from handoff.settings import InboxSettings
+from actions.settings import Settings, SettingsError
+from handoff.app_state import SETTINGS
 from tests.support.inbox import PASSWORDS, Inbox, running_inbox
 from tests.test_inbox_app import cookie_flags
 from tests.test_inbox_modules import imports
@@ -168,4 +167,4 @@ def test_behind_a_trusted_proxy_that_says_https_the_cookies_are_secure_and_the_s
 @pytest.mark.parametrize("proxies", ["10.0.0.300", "proxy.internal", "10.0.0.0/33"])
 def test_a_trusted_proxy_that_is_not_an_address_stops_start_up_naming_it(tmp_path: Path, proxies: str) -> None:
     with pytest.raises(SettingsError, match=f"INBOX_TRUSTED_PROXIES: '{re.escape(proxies)}' is not an IP address"):
-        InboxSettings.from_env({"HITL_DATA_DIR": str(tmp_path), "INBOX_TRUSTED_PROXIES": f"10.0.0.5, {proxies}"})
+        Settings.from_env({"HITL_DATA_DIR": str(tmp_path), "INBOX_TRUSTED_PROXIES": f"10.0.0.5, {proxies}"})

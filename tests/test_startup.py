@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 
-from actions.runtime import build_sms
 from actions.settings import PROJECT_ROOT, Settings, SettingsError
 from actions.sms import DevOutboxSender, TwilioSmsSender
-from handoff.settings import InboxSettings
+from bot.composition import build_sms, rest_input, session_tokens, webchat_input
 
 
 def start_action_server(env: dict) -> subprocess.CompletedProcess:
@@ -50,6 +50,9 @@ def test_half_configured_twilio_stops_start_up_saying_what_is_missing(tmp_path: 
         ({"ACME_SEED_DEMO": "perhaps"}, "ACME_SEED_DEMO must be true or false"),
         ({"OTP_PEPPER": "short"}, "OTP_PEPPER must be at least 32 characters"),
         ({"HITL_ACTIONS_SECRET": "letmein"}, "HITL_ACTIONS_SECRET must be at least 32 characters"),
+        ({"RASA_PORT": "fifty"}, "RASA_PORT must be a port number, got 'fifty'"),
+        ({"ACTIONS_PORT": "70000"}, "ACTIONS_PORT must be a port number, got '70000'"),
+        ({"INBOX_PORT": "80a"}, "INBOX_PORT must be a port number, got '80a'"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, env: dict, message: str) -> None:
@@ -99,7 +102,18 @@ def test_an_intent_name_typo_in_the_policy_stops_start_up(tmp_path: Path) -> Non
 
 def test_database_url_alone_moves_the_action_server_and_the_inbox_together(tmp_path: Path) -> None:
     env = {"HITL_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://db.internal/hitl"}
-    assert Settings.from_env(env).database_url == InboxSettings.from_env(env).database_url == env["DATABASE_URL"]
+    assert Settings.from_env(env).database_url == env["DATABASE_URL"]  # one object: the inbox reads the same
     split = {**env, "HITL_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
     with pytest.raises(SettingsError, match="must share one database"):
-        InboxSettings.from_env(split)
+        Settings.from_env(split)
+
+
+def test_rasas_channels_are_built_from_the_same_settings_as_the_other_processes(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HITL_DATA_DIR": str(tmp_path), "HITL_REST_TOKEN": "from-the-environment"})
+
+    assert rest_input({}, settings).token == "from-the-environment"
+    assert rest_input({"token": "from-credentials"}, settings).token == "from-credentials"
+    webchat = webchat_input({"socketio_path": "/chat-socket"}, settings)
+    issued = session_tokens(settings).issue("customer-C001", datetime.now(timezone.utc))
+    assert webchat.socketio_path == "/chat-socket"
+    assert webchat.resolver.tokens.verify(issued, datetime.now(timezone.utc)) is not None  # the page's key is the channel's

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional, Tuple
 
 import pytest
 from sqlalchemy import text
@@ -19,13 +19,11 @@ from sqlalchemy.exc import DBAPIError
 
 from actions.domain.audit import AuditEntry
 from actions.domain.business import ActionRequest
-from actions.domain.handoff import (
-    ApprovalRequest,
-    HandoffRequest,
-)
+from actions.domain.approval import Approval
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
+from actions.domain.ticket import Ticket
 from actions.store import memory, sql
 from actions.store.database import make_engine
 from tests.support.postgres import postgres_schema_url
@@ -232,10 +230,18 @@ def test_audit_entries_come_back_in_the_order_they_were_written(stores: Stores) 
     assert list(stores.audit.entries("+15559990000")) == []
 
 
+def a_ticket(id: str, conversation_id: str, customer_id: str, topic: str, priority: str, reasons: Tuple[str, ...],
+             pending_id: Optional[str], at: datetime, status: str = "open", evidence: Optional[dict] = None) -> Ticket:
+    """A ticket as the assistant opens it, in the agents' queue."""
+    return Ticket(id=id, conversation_id=conversation_id, customer_id=customer_id, topic=topic, priority=priority,
+                  queue="agent", status=status, reasons=reasons, pending_id=pending_id, created_at=at, queued_at=at,
+                  evidence=evidence or {})
+
+
 def test_the_handoff_open_for_a_conversation_is_found(stores: Stores) -> None:
     assert stores.handoffs.open_for(PHONE) is None
-    closed = HandoffRequest("h1", PHONE, "C001", "legal", "high", ("regulated_topic: legal",), None, NOW, status="closed")
-    open_ = HandoffRequest("h2", PHONE, "C001", "complaint", "urgent", ("sensitive_keywords: fraud",), "p1", NOW)
+    closed = a_ticket("h1", PHONE, "C001", "legal", "high", ("regulated_topic: legal",), None, NOW, status="closed")
+    open_ = a_ticket("h2", PHONE, "C001", "complaint", "urgent", ("sensitive_keywords: fraud",), "p1", NOW)
     stores.handoffs.add(closed)
     assert stores.handoffs.open_for(PHONE) is None
     stores.handoffs.add(open_)
@@ -245,11 +251,11 @@ def test_the_handoff_open_for_a_conversation_is_found(stores: Stores) -> None:
 
 def test_a_customers_tickets_come_back_oldest_first_with_their_evidence(stores: Stores) -> None:
     evidence = {"summary": "Jane Doe wants a refund.", "transcript": [{"at": NOW.isoformat(), "speaker": "customer", "text": "hi"}]}
-    later = HandoffRequest("h2", PHONE, "C001", "complaint", "high", (), None, NOW + timedelta(hours=1), evidence=evidence)
-    earlier = HandoffRequest("h1", PHONE, "C001", "legal", "high", (), None, NOW, status="closed")
+    later = a_ticket("h2", PHONE, "C001", "complaint", "high", (), None, NOW + timedelta(hours=1), evidence=evidence)
+    earlier = a_ticket("h1", PHONE, "C001", "legal", "high", (), None, NOW, status="closed")
     stores.handoffs.add(later)
     stores.handoffs.add(earlier)
-    stores.handoffs.add(HandoffRequest("h3", OTHER_PHONE, "C002", "legal", "high", (), None, NOW))
+    stores.handoffs.add(a_ticket("h3", OTHER_PHONE, "C002", "legal", "high", (), None, NOW))
 
     tickets = stores.handoffs.for_customer("C001")
 
@@ -258,7 +264,7 @@ def test_a_customers_tickets_come_back_oldest_first_with_their_evidence(stores: 
 
 
 def test_the_approval_for_a_pending_action_is_found(stores: Stores) -> None:
-    approval = ApprovalRequest(
+    approval = Approval(
         "a1", "p1", PHONE, "C001", "refund", 70000, "Refund $700.00 for order 1003",
         ("amount_above_approval_limit: $700.00 is above $500.00",), NOW,
     )
@@ -314,10 +320,10 @@ def test_a_naive_time_is_refused_before_it_is_stored(sql_only: Stores) -> None:
 
 
 def test_a_customers_open_approvals_are_listed_oldest_first(stores: Stores) -> None:
-    older = ApprovalRequest("a1", "p1", PHONE, "C001", "refund", 70000, "Refund $700.00", (), NOW)
-    newer = ApprovalRequest("a2", "p2", PHONE, "C001", "refund", 60000, "Refund $600.00", (), NOW + timedelta(minutes=1))
-    decided = ApprovalRequest("a3", "p3", PHONE, "C001", "refund", 55000, "Refund $550.00", (), NOW, status="approved")
-    someone_else = ApprovalRequest("a4", "p4", OTHER_PHONE, "C002", "refund", 80000, "Refund $800.00", (), NOW)
+    older = Approval("a1", "p1", PHONE, "C001", "refund", 70000, "Refund $700.00", (), NOW)
+    newer = Approval("a2", "p2", PHONE, "C001", "refund", 60000, "Refund $600.00", (), NOW + timedelta(minutes=1))
+    decided = Approval("a3", "p3", PHONE, "C001", "refund", 55000, "Refund $550.00", (), NOW, status="approved")
+    someone_else = Approval("a4", "p4", OTHER_PHONE, "C002", "refund", 80000, "Refund $800.00", (), NOW)
     for approval in (newer, decided, someone_else, older):
         stores.approvals.add(approval)
 

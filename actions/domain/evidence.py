@@ -14,7 +14,6 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from actions.domain.account import Account
 from actions.domain.business import Order
-from actions.domain.handoff import HandoffRequest
 from actions.domain.money import format_cents
 from actions.domain.pending import PendingAction
 from actions.domain.risk import Decision
@@ -27,6 +26,7 @@ from actions.domain.staff_words import (
     stage_words,
     why_in_words,
 )
+from actions.domain.ticket import Ticket
 
 #: What a customer wants, by intent, as an agent would say it.
 WANTS = {
@@ -102,7 +102,7 @@ def build_evidence(
     recent_refunds: int,
     refund_window_days: int = 30,
     channel: str = "",
-    previous: Sequence[HandoffRequest],
+    previous: Sequence[Ticket],
     pending: Optional[PendingAction],
 ) -> EvidencePack:
     customer_texts = [line.text for line in transcript if line.speaker == "customer"] + [text]

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, List, Mapping, Optional
 
-from actions.domain.handoff import ApprovalRequest
+from actions.domain.approval import new_approval
 from actions.domain.messaging import DeliveryFailed
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
@@ -91,12 +91,8 @@ class SignOff:
         """The customer asked for it; now a manager must sign it off before anything runs."""
         if not self.s.pendings.move(pending.id, (Stage.CONFIRM,), Stage.APPROVAL):
             return ["That request is no longer open, so nothing was sent."]
-        approval = ApprovalRequest(
-            id=self.s.make_id(), pending_id=pending.id, conversation_id=pending.conversation_id,
-            customer_id=pending.customer_id, kind=pending.request.kind, amount_cents=pending.amount_cents,
-            summary=pending.summary, reasons=pending.reasons, requested_at=self.s.clock.now(),
-            queue=self.s.policy.approvals.queue_for(pending.request.kind, pending.amount_cents), evidence=evidence,
-        )
+        approval = new_approval(self.s.policy.approvals, pending, id=self.s.make_id(), at=self.s.clock.now(),
+                                evidence=evidence)
         self.s.approvals.add(approval)
         self.s.record("approval_requested", pending.conversation_id, pending=pending, approval_id=approval.id)
         return [

@@ -10,13 +10,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
+from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
-from actions.domain.handoff import ACTIVE_STATUSES, WITHDRAWN, ApprovalRequest, HandoffRequest
 from actions.domain.links import IdentityLink, LinkRequest, LinkStatus
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import OtpChallenge
 from actions.domain.stores import Draft, Stores
+from actions.domain.ticket import ACTIVE_STATUSES, WITHDRAWN, Ticket
 
 
 class MemoryPendingStore:
@@ -108,18 +109,18 @@ class MemoryAuditLog:
 
 class MemoryHandoffQueue:
     def __init__(self) -> None:
-        self.requests: List[HandoffRequest] = []
+        self.requests: List[Ticket] = []
         self.messages: List[Tuple[str, str, datetime]] = []  # (ticket id, text, at) passed to people
         self.told: Set[str] = set()
 
-    def add(self, request: HandoffRequest) -> None:
-        self.requests.append(request)
+    def add(self, ticket: Ticket) -> None:
+        self.requests.append(ticket)
 
-    def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
+    def open_for(self, conversation_id: str) -> Optional[Ticket]:
         return next((r for r in self.requests
                      if r.conversation_id == conversation_id and r.status in ACTIVE_STATUSES), None)
 
-    def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
+    def take_untold(self, conversation_id: str) -> Optional[Ticket]:
         found = next((r for r in reversed(self.requests) if r.conversation_id == conversation_id
                       and r.status == "closed" and r.id not in self.told), None)
         if found:
@@ -132,7 +133,7 @@ class MemoryHandoffQueue:
         self.messages.append((ticket_id, text, at))
         return True
 
-    def waiting_ahead(self, ticket: HandoffRequest) -> int:
+    def waiting_ahead(self, ticket: Ticket) -> int:
         return sum(1 for r in self.requests if r.queue == ticket.queue and r.status == "open"
                    and r.created_at < ticket.created_at)
 
@@ -151,26 +152,26 @@ class MemoryHandoffQueue:
         self.requests = [replace(r, priority=priority) if r.id == ticket_id else r for r in self.requests]
         return True
 
-    def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
+    def for_customer(self, customer_id: str) -> Sequence[Ticket]:
         return sorted((r for r in self.requests if r.customer_id == customer_id), key=lambda r: r.created_at)
 
 
 class MemoryApprovalQueue:
     def __init__(self) -> None:
-        self.requests: List[ApprovalRequest] = []
+        self.requests: List[Approval] = []
         self.told: Set[str] = set()
 
-    def add(self, request: ApprovalRequest) -> None:
-        self.requests.append(request)
+    def add(self, approval: Approval) -> None:
+        self.requests.append(approval)
 
-    def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
+    def for_pending(self, pending_id: str) -> Optional[Approval]:
         return next((r for r in self.requests if r.pending_id == pending_id), None)
 
-    def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
+    def open_for_customer(self, customer_id: str) -> Sequence[Approval]:
         mine = [r for r in self.requests if r.customer_id == customer_id and r.status == "pending"]
         return sorted(mine, key=lambda r: r.requested_at)
 
-    def take_untold(self, conversation_id: str) -> Sequence[ApprovalRequest]:
+    def take_untold(self, conversation_id: str) -> Sequence[Approval]:
         taken = [r for r in self.requests if r.conversation_id == conversation_id and r.status != "pending"
                  and r.id not in self.told and not (r.status == "approved" and r.result is None)]
         self.told.update(r.id for r in taken)

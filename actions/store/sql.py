@@ -14,14 +14,23 @@ from sqlalchemy import func, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
 from actions.domain.business import ActionRequest
-from actions.domain.handoff import ACTIVE_STATUSES, WITHDRAWN, ApprovalRequest, HandoffRequest
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
+from actions.domain.ticket import ACTIVE_STATUSES, WITHDRAWN, Ticket
 from actions.store.links import SqlIdentityLinks
+from actions.store.records import (
+    approval_of,
+    approval_row,
+    audit_entry_of,
+    audit_row,
+    ticket_of,
+    ticket_row,
+)
 from actions.store.tables import (
     ApprovalRow,
     AuditRow,
@@ -178,16 +187,6 @@ class SqlDraftStore:
                 session.commit()
 
 
-def audit_row(entry: AuditEntry) -> AuditRow:
-    """The row for an audit entry, to add in the same transaction as the change it records."""
-    return AuditRow(
-        at=entry.at, actor=entry.actor, event=entry.event, conversation_id=entry.conversation_id,
-        customer_id=entry.customer_id, pending_id=entry.pending_id, request=entry.request,
-        outcome=entry.outcome, tier=entry.tier, reasons_json=json.dumps(list(entry.reasons)),
-        policy_version=entry.policy_version, detail_json=json.dumps(dict(entry.detail), default=str),
-    )
-
-
 class SqlAuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -202,15 +201,7 @@ class SqlAuditLog:
             query = select(AuditRow).order_by(AuditRow.id)  # type: ignore[arg-type]
             if conversation_id is not None:
                 query = query.where(AuditRow.conversation_id == conversation_id)
-            return [
-                AuditEntry(
-                    at=row.at, actor=row.actor, event=row.event, conversation_id=row.conversation_id,
-                    customer_id=row.customer_id, pending_id=row.pending_id, request=row.request,
-                    outcome=row.outcome, tier=row.tier, reasons=tuple(json.loads(row.reasons_json)),
-                    policy_version=row.policy_version, detail=json.loads(row.detail_json),
-                )
-                for row in session.exec(query)
-            ]
+            return [audit_entry_of(row) for row in session.exec(query)]
 
 
 #: Held while a transaction writes to the change feed, on PostgreSQL (see ``publish``).
@@ -234,28 +225,22 @@ class SqlHandoffQueue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, request: HandoffRequest) -> None:
+    def add(self, ticket: Ticket) -> None:
         with Session(self.engine) as session:
-            session.add(HandoffRow(
-                id=request.id, conversation_id=request.conversation_id, customer_id=request.customer_id,
-                topic=request.topic, priority=request.priority, reasons_json=json.dumps(list(request.reasons)),
-                pending_id=request.pending_id, created_at=request.created_at, status=request.status,
-                evidence_json=json.dumps(dict(request.evidence), default=str), queue=request.queue,
-                queued_at=request.created_at,
-            ))
-            publish(session, "ticket", request.id, "created", request.created_at)
+            session.add(ticket_row(ticket))
+            publish(session, "ticket", ticket.id, "created", ticket.created_at)
             session.commit()
 
-    def open_for(self, conversation_id: str) -> Optional[HandoffRequest]:
+    def open_for(self, conversation_id: str) -> Optional[Ticket]:
         with Session(self.engine) as session:
             row = session.exec(
                 select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
                 .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
                 .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
             ).first()
-            return _handoff(row) if row else None
+            return ticket_of(row) if row else None
 
-    def take_untold(self, conversation_id: str) -> Optional[HandoffRequest]:
+    def take_untold(self, conversation_id: str) -> Optional[Ticket]:
         with Session(self.engine) as session:
             row = session.exec(
                 select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
@@ -267,7 +252,7 @@ class SqlHandoffQueue:
             told = session.execute(update(HandoffRow).where(HandoffRow.id == row.id)
                                    .where(HandoffRow.customer_told == False).values(customer_told=True))  # noqa: E712
             session.commit()
-            return _handoff(row) if told.rowcount == 1 else None
+            return ticket_of(row) if told.rowcount == 1 else None
 
     def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
         with Session(self.engine) as session:
@@ -294,7 +279,7 @@ class SqlHandoffQueue:
             session.commit()
             return True
 
-    def waiting_ahead(self, ticket: HandoffRequest) -> int:
+    def waiting_ahead(self, ticket: Ticket) -> int:
         with Session(self.engine) as session:
             return session.exec(
                 select(func.count()).select_from(HandoffRow).where(HandoffRow.queue == ticket.queue)
@@ -340,56 +325,40 @@ class SqlHandoffQueue:
             session.commit()
             return True
 
-    def for_customer(self, customer_id: str) -> Sequence[HandoffRequest]:
+    def for_customer(self, customer_id: str) -> Sequence[Ticket]:
         with Session(self.engine) as session:
             rows = session.exec(
                 select(HandoffRow).where(HandoffRow.customer_id == customer_id)
                 .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
             )
-            return [_handoff(row) for row in rows]
-
-
-def _handoff(row: HandoffRow) -> HandoffRequest:
-    return HandoffRequest(
-        id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, topic=row.topic,
-        priority=row.priority, reasons=tuple(json.loads(row.reasons_json)), pending_id=row.pending_id,
-        created_at=row.created_at, status=row.status, evidence=json.loads(row.evidence_json), queue=row.queue,
-        assignee=row.assignee, outcome=row.outcome, resolution=row.resolution,
-    )
+            return [ticket_of(row) for row in rows]
 
 
 class SqlApprovalQueue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, request: ApprovalRequest) -> None:
+    def add(self, approval: Approval) -> None:
         with Session(self.engine) as session:
-            session.add(ApprovalRow(
-                id=request.id, pending_id=request.pending_id, conversation_id=request.conversation_id,
-                customer_id=request.customer_id, kind=request.kind, amount_cents=request.amount_cents,
-                summary=request.summary, reasons_json=json.dumps(list(request.reasons)),
-                requested_at=request.requested_at, status=request.status, queue=request.queue,
-                raised_by=request.raised_by, evidence_json=json.dumps(dict(request.evidence), default=str),
-            ))
-            publish(session, "approval", request.id, "created", request.requested_at)
+            session.add(approval_row(approval))
+            publish(session, "approval", approval.id, "created", approval.requested_at)
             session.commit()
 
-    def for_pending(self, pending_id: str) -> Optional[ApprovalRequest]:
+    def for_pending(self, pending_id: str) -> Optional[Approval]:
         with Session(self.engine) as session:
             row = session.exec(select(ApprovalRow).where(ApprovalRow.pending_id == pending_id)
                                .order_by(ApprovalRow.requested_at.desc())).first()  # type: ignore[attr-defined]
-            return _approval(row) if row else None
+            return approval_of(row) if row else None
 
-    def open_for_customer(self, customer_id: str) -> Sequence[ApprovalRequest]:
+    def open_for_customer(self, customer_id: str) -> Sequence[Approval]:
         with Session(self.engine) as session:
             rows = session.exec(
                 select(ApprovalRow).where(ApprovalRow.customer_id == customer_id).where(ApprovalRow.status == "pending")
                 .order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
             )
-            return [_approval(row) for row in rows]
+            return [approval_of(row) for row in rows]
 
-
-    def take_untold(self, conversation_id: str) -> Sequence[ApprovalRequest]:
+    def take_untold(self, conversation_id: str) -> Sequence[Approval]:
         taken = []
         with Session(self.engine) as session:
             rows = session.exec(
@@ -403,20 +372,9 @@ class SqlApprovalQueue:
                 told = session.execute(update(ApprovalRow).where(ApprovalRow.id == row.id)
                                        .where(ApprovalRow.customer_told == False).values(customer_told=True))  # noqa: E712
                 if told.rowcount == 1:
-                    taken.append(_approval(row))
+                    taken.append(approval_of(row))
             session.commit()
         return taken
-
-
-def _approval(row: ApprovalRow) -> ApprovalRequest:
-    return ApprovalRequest(
-        id=row.id, pending_id=row.pending_id, conversation_id=row.conversation_id,
-        customer_id=row.customer_id, kind=row.kind, amount_cents=row.amount_cents, summary=row.summary,
-        reasons=tuple(json.loads(row.reasons_json)), requested_at=row.requested_at, status=row.status,
-        queue=row.queue, raised_by=row.raised_by, new_amount_cents=row.new_amount_cents,
-        decision_reason=row.decision_reason, result=row.result, evidence=json.loads(row.evidence_json),
-        decided_by=row.decided_by,
-    )
 
 
 def sql_stores(engine: Engine) -> Stores:

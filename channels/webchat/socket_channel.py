@@ -112,10 +112,9 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
-        from channels.webchat.wiring import api_token_from_env, on_delivered_from_env, resolver_from_env
+        from bot.composition import webchat_input
 
-        return cls(resolver_from_env(), on_delivered_from_env(), (credentials or {}).get("socketio_path", "/socket.io"),
-                   api_token_from_env())
+        return webchat_input(credentials or {})
 
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
                  socketio_path: str = "/socket.io", api_token: str = "") -> None:

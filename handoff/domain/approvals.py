@@ -10,44 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Collection, Dict, Mapping, Optional, Tuple
+from typing import Any, Collection, Dict, Optional
 
+from actions.domain.approval import APPROVED, EXPIRED, MODIFIED, PENDING, REJECTED, Approval
 from actions.domain.money import format_cents
 from actions.domain.policy import ApprovalRules
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from handoff.domain import sign_off
 from handoff.domain.people import User
-
-PENDING, APPROVED, REJECTED, MODIFIED, EXPIRED = "pending", "approved", "rejected", "modified", "expired"
-
-
-@dataclass(frozen=True)
-class Approval:
-    id: str
-    pending_id: str
-    conversation_id: str
-    customer_id: str
-    kind: str
-    amount_cents: Optional[int]
-    summary: str
-    reasons: Tuple[str, ...]
-    requested_at: datetime
-    status: str = PENDING
-    queue: str = "manager"
-    version: int = 1
-    raised_by: Optional[str] = None  # a person who sent it for approval; None when the bot did
-    approvers: Tuple[str, ...] = ()  # approvals so far (two are needed above the top limit)
-    decided_by: Optional[str] = None
-    decided_at: Optional[datetime] = None
-    decision_reason: Optional[str] = None
-    new_amount_cents: Optional[int] = None  # a modified refund's amount, back to the customer to confirm
-    result: Optional[str] = None  # what the execution said
-    escalated: bool = False
-    evidence: Mapping[str, Any] = field(default_factory=dict)  # the pack the bot built when it asked
-
-    @property
-    def ref(self) -> str:
-        return self.id[:8].upper()
 
 
 @dataclass(frozen=True)

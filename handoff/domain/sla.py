@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Optional
 
 from actions.domain.policy import ApprovalRules, InboxRules
-from handoff.domain.tickets import ASSIGNED, OPEN, Ticket
+from actions.domain.ticket import ASSIGNED, OPEN, Ticket
 
 
 @dataclass(frozen=True)

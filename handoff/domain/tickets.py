@@ -1,66 +1,27 @@
-"""A ticket is one conversation in the hands of people, from handoff to hand-back.
+"""What people may do with a ticket (``actions.domain.ticket``), and what each step changes.
 
-States: ``open`` (waiting in a queue) -> ``assigned`` (one person has it) -> ``closed``
-(handed back to the bot, or closed). Every change makes a new version; the store applies it
-only if the ticket is still at the version the person saw, so two people clicking at once
-never both win, and a timer that fires after the ticket moved on changes nothing.
+Every change makes a new version; the store applies it only if the ticket is still at the
+version the person saw, so two people clicking at once never both win, and a timer that
+fires after the ticket moved on changes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
-from actions.domain.handoff import ACTIVE_STATUSES
 from actions.domain.policy import PRIORITIES
+from actions.domain.ticket import ACTIVE_STATUSES, ASSIGNED, CLOSED, OPEN, Ticket
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from handoff.domain.people import User
 
-OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
 ACTIVE = ACTIVE_STATUSES
 
 #: How a person ends their part. The bot takes the conversation back for each of them.
 OUTCOMES = ("resolved", "continue", "approved", "rejected")
 #: Ordering of the queues by urgency of the trigger.
 PRIORITY_RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
-
-
-@dataclass(frozen=True)
-class Ticket:
-    id: str
-    conversation_id: str
-    customer_id: Optional[str]
-    topic: str
-    priority: str
-    queue: str
-    status: str
-    reasons: Tuple[str, ...]
-    pending_id: Optional[str]
-    created_at: datetime
-    queued_at: datetime  # when it last entered its queue (created, transferred, escalated)
-    version: int = 1
-    assignee: Optional[str] = None
-    claimed_at: Optional[datetime] = None
-    last_customer_at: Optional[datetime] = None  # the customer's latest message since the handoff
-    last_agent_at: Optional[datetime] = None  # the latest reply a person sent
-    reminded_for: Optional[datetime] = None  # the reply deadline the assignee was reminded of
-    overdue_for: Optional[datetime] = None  # the deadline flagged overdue where no queue is above
-    closed_at: Optional[datetime] = None
-    outcome: Optional[str] = None
-    resolution: Optional[str] = None
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def ref(self) -> str:
-        return self.id[:8].upper()
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    def _next(self, **changes: Any) -> "Ticket":
-        return replace(self, version=self.version + 1, **changes)
 
 
 @dataclass(frozen=True)

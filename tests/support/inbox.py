@@ -22,15 +22,16 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from actions.domain.approval import Approval
 from actions.domain.business import ActionRequest
-from actions.domain.handoff import ApprovalRequest, HandoffRequest
 from actions.domain.pending import PendingAction, Stage, action_digest
+from actions.domain.ticket import Ticket
+from actions.settings import Settings
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlHandoffQueue, SqlPendingStore
 from bot.stack import free_port
 from handoff.app import create_app
 from handoff.demo_users import DEMO_USERS
-from handoff.settings import InboxSettings
 from tests.support.serve import serve_in_thread
 
 PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
@@ -73,10 +74,12 @@ class Inbox:
     def new_ticket(self, queue: str = "agent") -> str:
         """The bot hands a conversation to people, as the action server does."""
         ticket_id = str(uuid.uuid4())
-        SqlHandoffQueue(self.engine).add(HandoffRequest(
+        now = datetime.now(timezone.utc)
+        SqlHandoffQueue(self.engine).add(Ticket(
             id=ticket_id, conversation_id=f"+1555{uuid.uuid4().int % 10**7:07d}", customer_id="C001",
             topic="complaint", priority="normal", reasons=("customer_asked_for_a_person",), pending_id=None,
-            created_at=datetime.now(timezone.utc), queue=queue, evidence={"summary": "Jane wants to talk to a person."},
+            created_at=now, queued_at=now, status="open", queue=queue,
+            evidence={"summary": "Jane wants to talk to a person."},
         ))
         return ticket_id
 
@@ -93,17 +96,17 @@ class Inbox:
             digest=action_digest(request), stage=Stage.WITH_AGENT, created_at=now, expires_at=now + timedelta(minutes=10))
         SqlPendingStore(self.engine).add(pending)
         ticket_id = str(uuid.uuid4())
-        SqlHandoffQueue(self.engine).add(HandoffRequest(
+        SqlHandoffQueue(self.engine).add(Ticket(
             id=ticket_id, conversation_id=pending.conversation_id, customer_id="C001", topic="customer_asked_for_human",
             priority="normal", reasons=("customer_asked_for_a_person",), pending_id=pending.id, created_at=now,
-            queue="agent", evidence={"summary": "Jane wants a person to check her new address first."},
+            queued_at=now, status="open", queue="agent", evidence={"summary": "Jane wants a person to check her new address first."},
         ))
         return ticket_id, pending.id
 
     def new_approval(self, queue: str = "manager", dollars: int = 700) -> str:
         """The bot asks for a sign-off on a refund above its limit."""
         approval_id = str(uuid.uuid4())
-        SqlApprovalQueue(self.engine).add(ApprovalRequest(
+        SqlApprovalQueue(self.engine).add(Approval(
             id=approval_id, pending_id=str(uuid.uuid4()), conversation_id="+15550100001", customer_id="C001",
             kind="refund", amount_cents=dollars * 100, summary=f"Refund ${dollars} for order 1003",
             reasons=("amount_above_approval_limit: above the $500.00 limit",),
@@ -149,8 +152,8 @@ def hidden_csrf(login_page: str) -> str:
 @contextmanager
 def running_inbox(data_dir: Path, **env: str) -> Iterator[Inbox]:
     """The inbox as ``python -m handoff`` starts it, with Rasa's address on a port nobody listens on."""
-    settings = InboxSettings.from_env({"HITL_DATA_DIR": str(data_dir), "HITL_DEMO": "1",
-                                       "RASA_URL": f"http://127.0.0.1:{free_port()}", **env})
+    settings = Settings.from_env({"HITL_DATA_DIR": str(data_dir), "HITL_DEMO": "1",
+                                  "RASA_URL": f"http://127.0.0.1:{free_port()}", **env})
     app = create_app(settings)
     with serve_in_thread(app, timeout=60) as url:
         engine = make_engine(settings.database_url)

@@ -1,0 +1,179 @@
+"""The composition root: the one settings object in, each process's parts out.
+
+The only place that wires parts together. The action server asks for its assistant, the
+inbox for its desk and the things it owns, Rasa's channels for their identity resolvers and
+their token; each part gets what it needs from here and reads no environment of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+import yaml
+from sqlalchemy.engine import Engine
+
+from actions.acme.http_backend import HttpBusiness
+from actions.acme.seed import seed_demo
+from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.assistant import Assistant
+from actions.domain.business import Business
+from actions.domain.messaging import SmsSender
+from actions.domain.policy import check_intents, load_policy
+from actions.domain.services import Services, new_id
+from actions.domain.session_tokens import SessionTokens, WebChatResolver
+from actions.domain.sessions import RestResolver
+from actions.domain.step_up import StepUp
+from actions.settings import Settings
+from actions.sms import DevOutboxSender, TwilioSmsSender
+from actions.store.database import make_engine
+from actions.store.sql import sql_stores
+
+if TYPE_CHECKING:  # the channels import Rasa: only Rasa's process loads them
+    from channels.trusted_rest import TrustedRestInput
+    from channels.webchat.socket_channel import WebChatInput
+    from handoff.desk import Desk
+    from handoff.domain.login_throttle import LoginThrottle
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def process_settings() -> Settings:
+    """This process's settings, read from the environment and validated once."""
+    return Settings.from_env()
+
+
+# -- the action server ----------------------------------------------------------------------------
+
+
+def build_business(settings: Settings) -> Business:
+    business = build_directory(settings)
+    if not isinstance(business, SqlBusiness):
+        return business
+    business.create_all()
+    if settings.seed_demo:
+        seed_demo(business, datetime.now(timezone.utc).date())
+    return business
+
+
+def build_directory(settings: Settings) -> Business:
+    """The business as the channels' identity resolvers read it (who has this phone number):
+    the same backend as the assistant's, without creating or seeding anything."""
+    if settings.business == "http":
+        assert settings.business_url is not None
+        return HttpBusiness(settings.business_url, settings.business_api_key)
+    return SqlBusiness(settings.business_database_url)
+
+
+def build_sms(settings: Settings) -> SmsSender:
+    if settings.twilio is None:
+        logger.warning("No Twilio credentials: one-time codes go to the DEVELOPMENT outbox %s", settings.dev_outbox)
+        return DevOutboxSender(settings.dev_outbox)
+    t = settings.twilio
+    return TwilioSmsSender(t.account_sid, t.auth_token, t.from_number, base_url=t.base_url)
+
+
+def domain_intents(path: Path) -> List[str]:
+    domain = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [next(iter(i)) if isinstance(i, dict) else str(i) for i in domain.get("intents", [])]
+
+
+def build_services(settings: Settings) -> Services:
+    policy = load_policy(settings.policy_path)
+    check_intents(policy, domain_intents(settings.domain_path))
+    engine = make_engine(settings.database_url)
+    return Services(
+        policy=policy,
+        business=build_business(settings),
+        **vars(sql_stores(engine)),
+        sms=build_sms(settings),
+        step_up=StepUp(policy.otp, settings.otp_pepper, new_id),
+    )
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    return Assistant(build_services(settings))
+
+
+# -- the inbox ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxParts:
+    """What the inbox works with; it owns the engine and disposes of it when it stops."""
+
+    engine: Engine
+    desk: "Desk"
+    throttle: "LoginThrottle"
+
+
+def build_inbox(settings: Settings) -> InboxParts:
+    """The desk on the database shared with the action server (migrated first), with the same
+    policy, stores and business as the assistant, and the sign-in throttle."""
+    from handoff.desk import Desk
+    from handoff.login_throttle import SqlLoginThrottle
+    from handoff.store import InboxStore
+
+    engine = make_engine(settings.database_url)  # applies the migrations
+    services = build_services(settings)
+    return InboxParts(engine, Desk(InboxStore(engine), services), SqlLoginThrottle(engine, services.clock))
+
+
+def session_tokens(settings: Settings) -> SessionTokens:
+    """Web chat identity tokens: issued by the chat page, checked by the web chat channel."""
+    return SessionTokens(settings.identity_secret, new_id)
+
+
+# -- Rasa's channels ------------------------------------------------------------------------------
+
+
+def webchat_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> "WebChatInput":
+    """The web chat channel: who a socket speaks for comes from its token, claimed in the shared
+    database (so a token replayed to another chat server fails too) or from a visitor's proven
+    link to a customer (the action server writes links there); a page's acknowledgements mark
+    people's replies delivered in the inbox's database; the inbox asks it, with Rasa's API
+    token, which conversations have a page open."""
+    from actions.store.links import SqlIdentityLinks
+    from actions.store.token_claims import SqlTokenClaims
+    from channels.webchat.socket_channel import WebChatInput
+
+    settings = settings or process_settings()
+    engine = make_engine(settings.database_url)  # applies the migrations
+    resolver = WebChatResolver(session_tokens(settings), SqlTokenClaims(engine), _now, new_id, SqlIdentityLinks(engine))
+    return WebChatInput(resolver, _on_delivered(engine), credentials.get("socketio_path", "/socket.io"),
+                        settings.rasa_token or "")
+
+
+def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> "TrustedRestInput":
+    """The REST channel for trusted callers: the token from credentials.yml, else HITL_REST_TOKEN."""
+    from channels.trusted_rest import TrustedRestInput
+
+    settings = settings or process_settings()
+    token = credentials.get("token")
+    return TrustedRestInput(RestResolver(build_directory(settings)), settings.rest_token if token is None else token)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _on_delivered(engine: Engine):  # type: ignore[no-untyped-def]
+    """Marks people's replies delivered when a page of their conversation acknowledges them."""
+    from handoff.delivery import delivery_of
+    from handoff.store import InboxStore
+
+    store = InboxStore(engine)
+
+    async def delivered(conversation_id: str, message_ids: List[str]) -> None:
+        for message_id in message_ids:
+            delivery_id = delivery_of(message_id)
+            if delivery_id is not None:
+                await asyncio.to_thread(store.delivery_seen, delivery_id, conversation_id, _now())
+
+    return delivered

@@ -1,0 +1,20 @@
+"""What the inbox application holds, by typed key: its settings and parts, and its open pages."""
+
+from __future__ import annotations
+
+from typing import Set
+
+from aiohttp import web
+
+from actions.settings import Settings
+from handoff.desk import Desk
+from handoff.domain.login_throttle import LoginThrottle
+from handoff.timers import Timers
+
+SETTINGS = web.AppKey("settings", Settings)
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+DESK = web.AppKey("desk", Desk)
+TIMERS = web.AppKey("timers", Timers)
+SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
+TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
+CANNED = web.AppKey("canned", list)
