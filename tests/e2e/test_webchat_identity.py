@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import List
 
@@ -20,7 +19,8 @@ import pytest
 
 from actions.domain.session_tokens import SessionTokens
 from actions.domain.sessions import is_visitor
-from actions.settings import identity_secret
+from actions.settings import Settings
+from bot.composition import session_tokens
 from actions.store.database import make_engine
 from actions.store.sql import SqlPendingStore
 from tests.e2e.conftest import RunningAssistant
@@ -34,7 +34,7 @@ LEOS_CONVERSATION = "customer-C004"
 
 def tokens(assistant: RunningAssistant) -> SessionTokens:
     """Tokens as the shop's page makes them, with the secret this stack shares."""
-    return SessionTokens(identity_secret({"HITL_DATA_DIR": str(assistant.stack.data_dir)}), lambda: uuid.uuid4().hex)
+    return session_tokens(Settings.from_env({"HITL_DATA_DIR": str(assistant.stack.data_dir)}))
 
 
 def tracker_texts(assistant: RunningAssistant, conversation_id: str) -> List[str]:

@@ -9,7 +9,6 @@ Jane. A guest who types a wrong code stays a guest.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -18,7 +17,8 @@ from actions.domain import answers
 from actions.domain.account import Account
 from actions.domain.session_tokens import SessionTokens
 from actions.domain.sessions import is_visitor
-from actions.settings import identity_secret
+from actions.settings import Settings
+from bot.composition import session_tokens
 from tests.e2e.conftest import RunningAssistant
 from tests.e2e.test_webchat_identity import tracker_texts
 from tests.support.webchat_client import ChatPage
@@ -31,7 +31,7 @@ CODE_SENT = "If that number is on an Acme account, I've texted it a 6-digit code
 
 
 def tokens(assistant: RunningAssistant) -> SessionTokens:
-    return SessionTokens(identity_secret({"HITL_DATA_DIR": str(assistant.stack.data_dir)}), lambda: uuid.uuid4().hex)
+    return session_tokens(Settings.from_env({"HITL_DATA_DIR": str(assistant.stack.data_dir)}))
 
 
 def conversation_of(assistant: RunningAssistant, token: str) -> str:
