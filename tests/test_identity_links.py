@@ -207,3 +207,13 @@ def test_a_text_that_could_not_be_sent_looks_like_a_number_on_no_account(tmp_pat
     nobodys = [world.say(OTHER_VISITOR, f"my number is {NO_ACCOUNT}", "inform")] + wrong_codes(world, OTHER_VISITOR)
     assert janes == nobodys and linked_to(world) is None
     assert "otp_delivery_failed" in world.events(VISITOR)
+
+
+def test_a_visitor_reporting_a_stolen_card_with_a_number_goes_to_a_person_not_into_a_sign_in(world: World) -> None:
+    reply = world.say(VISITOR, "my card was stolen, there is fraud on my account, call me on +15550100001", "complaint",
+                      channel="webchat")
+
+    assert reply.startswith("I'm bringing in a specialist")
+    ticket = world.services.handoffs.open_for(VISITOR)
+    assert ticket is not None and ticket.priority == "urgent"
+    assert world.codes_sent(JANE) == 0 and world.services.links.open_request(VISITOR) is None

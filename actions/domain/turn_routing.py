@@ -30,6 +30,9 @@ from actions.domain.turn_context import TurnContext
 from actions.domain.waiting import is_withdrawal
 
 ANSWERS = ("order_status", "delivery_date", "account_balance")
+#: Reasons to hand over that only say the bot didn't follow: a visitor typing a phone number or a code
+#: is often not "understood", and that is no reason to keep them from signing in.
+NOT_UNDERSTOOD = ("low_confidence", "repeated_fallback")
 _QUESTION = re.compile(r"\s*(?:how|what|what's|whats|is|do|does)\b", re.IGNORECASE)
 
 
@@ -45,14 +48,24 @@ class TurnRouting(HandingOver):
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
             self._more_urgent(turn, ticket)
             return []  # people have this conversation: the bot stays silent and passes the message on
-        signing_in = self.identify.handle(turn)  # a visitor naming a phone number, or typing its code
-        if signing_in is not None:
-            return signing_in
         ctx = self._context(turn)
+        if not _says_to_ask_a_person(ctx, self._first_look(ctx)):  # "my card was stolen, call +1..." goes to people
+            signing_in = self.identify.handle(turn)  # a visitor naming a phone number, or typing its code
+            if signing_in is not None:
+                return signing_in
         try:
             return self._handle(ctx)
         except OutcomeUnknown as unknown:
             return self._check_by_a_person(ctx, unknown)
+
+    def _first_look(self, ctx: TurnContext) -> Decision:
+        """The risk check of the message itself, before anything it may answer or start."""
+        turn = ctx.turn
+        return self._assess(ctx, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
+
+    @staticmethod
+    def _for_a_person(ctx: TurnContext, first_look: Decision) -> bool:
+        return first_look.outcome == "handoff" or ctx.turn.request == "handoff"
 
     def _handle(self, ctx: TurnContext) -> List[str]:
         turn = ctx.turn
@@ -64,8 +77,8 @@ class TurnRouting(HandingOver):
             notes.append(f"Your earlier request expired after {describe_duration(self.s.policy.confirmation_expiry)}, so nothing was changed.")
             pending = None
 
-        first_look = self._assess(ctx, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
-        if first_look.outcome == "handoff" or turn.request == "handoff":
+        first_look = self._first_look(ctx)
+        if self._for_a_person(ctx, first_look):
             return notes + self._handoff(ctx, first_look, pending)
         switch = _destination_switch(pending, turn)
         if pending and switch:
@@ -287,3 +300,9 @@ def _reasons_of(pending: PendingAction) -> Tuple[Reason, ...]:
         code, _, detail = text.partition(": ")
         reasons.append(Reason(code, pending.outcome, detail))
     return tuple(reasons)
+
+
+def _says_to_ask_a_person(ctx: TurnContext, first_look: Decision) -> bool:
+    """Whether what the customer said, not only how well the bot followed it, calls for a person."""
+    return ctx.turn.request == "handoff" or any(
+        r.outcome == "handoff" and r.code not in NOT_UNDERSTOOD for r in first_look.reasons)
