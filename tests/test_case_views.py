@@ -14,8 +14,8 @@ import pytest
 
 from actions.domain.business import ORIGINAL_PAYMENT_METHOD, ActionRequest
 from tests.support.faults import DownForReads, TimesOutOnExecute
+from tests.support.floor import Floor, jane_asks_for
 from tests.support.world import JANE
-from tests.test_desk import Floor, floor, jane_asks_for  # noqa: F401 - the floor fixture
 
 #: "request_human: ..." or "human_topic:complaint: ...": a policy code leaking into text.
 CODE_THEN_COLON = re.compile(r"\b[a-z]+(?:_[a-z]+)+(?::[a-z_]+)?: ")
