@@ -32,6 +32,10 @@ def named(text: str, metadata: Dict[str, Any]) -> str:
 
 
 class CustomerChannel(Protocol):
+    #: How many tries before a person's words count as not delivered (each channel knows its own
+    #: failures: a provider that queues for us needs fewer than a socket that may be reconnecting).
+    attempts: int
+
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
         """Put a person's words (as typed; ``metadata`` names them) in front of the customer.
 
@@ -48,6 +52,8 @@ class CustomerChannel(Protocol):
 class PushedByRasa:
     """Channels Rasa pushes to on its own (the web chat): record and send in one call."""
 
+    attempts = 4
+
     def __init__(self, rasa: RasaConversations) -> None:
         self.rasa = rasa
 
@@ -62,6 +68,8 @@ class PushedByRasa:
 
 class RecordedOnly:
     """Channels that only answer requests (REST): the words are in the tracker, nothing is pushed."""
+
+    attempts = 4
 
     def __init__(self, rasa: RasaConversations) -> None:
         self.rasa = rasa

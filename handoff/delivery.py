@@ -21,6 +21,7 @@ from handoff.store import Delivery, InboxStore
 
 logger = logging.getLogger(__name__)
 
+#: How many times a person's words are tried on a channel that doesn't say otherwise (``attempts``).
 REPLY_ATTEMPTS = 4
 MAX_BACKOFF = timedelta(seconds=60)
 
@@ -69,15 +70,19 @@ class DeliveryWorker:
         return len(due)
 
     async def _deliver(self, item: Delivery) -> None:
+        attempts = REPLY_ATTEMPTS  # until the customer's channel is known, which may say otherwise
         try:
+            if item.kind in ("say", "status"):
+                channel = await self.channels.current(item.conversation_id)
+                attempts = getattr(channel, "attempts", REPLY_ATTEMPTS)
             if item.kind == "say":
-                status = await self.channels.send(item.conversation_id, str(item.payload["text"]),
-                                                  {"source": "inbox", "agent": item.payload.get("agent"),
-                                                   "agent_name": item.payload.get("agent_name"),
-                                                   "message_id": delivery_message_id(item.id)})
+                status = await channel.send(item.conversation_id, str(item.payload["text"]),
+                                            {"source": "inbox", "agent": item.payload.get("agent"),
+                                             "agent_name": item.payload.get("agent_name"),
+                                             "message_id": delivery_message_id(item.id)})
             elif item.kind == "status":
-                status = await self.channels.status(item.conversation_id, str(item.payload["line"]),
-                                                    str(item.payload["status"]))
+                status = await channel.status(item.conversation_id, str(item.payload["line"]),
+                                              str(item.payload["status"]))
             else:
                 # the bot's news goes where the customer is now (an open chat page first)
                 where = await self.channels.where(item.conversation_id)
@@ -90,13 +95,13 @@ class DeliveryWorker:
             await asyncio.to_thread(self.store.delivery_done, item, "failed", str(refused), self.clock.now())
             return
         except Exception as exc:  # noqa: BLE001 - Rasa down or hung, or anything else: one failed attempt
-            await self._failed_attempt(item, exc)
+            await self._failed_attempt(item, exc, attempts)
             return
         await asyncio.to_thread(self.store.delivery_done, item, status, None, self.clock.now())
 
-    async def _failed_attempt(self, item: Delivery, exc: Exception) -> None:
+    async def _failed_attempt(self, item: Delivery, exc: Exception, attempts: int) -> None:
         now = self.clock.now()
-        gives_up = item.kind in ("say", "status") and item.attempts + 1 >= REPLY_ATTEMPTS
+        gives_up = item.kind in ("say", "status") and item.attempts + 1 >= attempts
         retry_at = None if gives_up else now + backoff(item.attempts)
         expected = isinstance(exc, RasaUnavailable)
         error = str(exc) if expected else f"the delivery failed ({type(exc).__name__}: {exc})"

@@ -374,6 +374,29 @@ def test_without_an_open_page_news_goes_to_the_channel_she_used_last(engine: Eng
     assert rasa.appended[0]["query"]["output_channel"] == "rest"
 
 
+def test_each_channel_says_how_many_tries_a_reply_gets_before_it_counts_as_not_delivered(engine: Engine) -> None:
+    store = ali_replies_to_jane(engine, "On its way.")
+    rasa = RasaRecording("sms")
+
+    class ProviderThatRefuses:
+        attempts = 1  # the provider already retried for us: one failure is final
+
+        async def send(self, conversation_id: str, text: str, metadata: dict) -> str:
+            raise RuntimeError("the provider refused the number")
+
+    async def scenario() -> None:
+        async with fake_rasa(rasa) as url, aiohttp.ClientSession() as client:
+            conversations = RasaConversations(client, url, None, timeout=0.3)
+            channels = CustomerChannels(conversations, {"sms": ProviderThatRefuses()})
+            await DeliveryWorker(store, conversations, FrozenClock(), channels=channels).deliver_due()
+
+    asyncio.run(scenario())
+
+    [row] = deliveries(engine)
+    assert (row.status, row.attempts, row.next_try_at) == ("failed", 1, START)  # no retry planned
+    assert store.messages("t1")[-1].delivery == "failed"
+
+
 def test_a_channel_can_bring_its_own_delivery(engine: Engine) -> None:
     store = ali_replies_to_jane(engine, "On its way.")
     rasa = RasaRecording("sms")
