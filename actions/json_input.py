@@ -55,6 +55,17 @@ def _no_constant(name: str) -> Any:
     raise _NotJson(name)  # NaN, Infinity, -Infinity: Python's extension, not JSON
 
 
+def storable_text_problem(text: str) -> str:
+    """What makes ``text`` unstorable ("" if nothing): a NUL (PostgreSQL) or a lone surrogate (any database)."""
+    if "\x00" in text:
+        return NUL_REFUSED
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE_REFUSED
+    return ""
+
+
 def _problem(value: Any, what: str) -> str:
     """What in ``value`` can't be used ("" if nothing): too deep, or text a database can't store.
 
@@ -64,12 +75,9 @@ def _problem(value: Any, what: str) -> str:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return NUL_REFUSED
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return SURROGATE_REFUSED
+            problem = storable_text_problem(item)
+            if problem:
+                return problem
         elif isinstance(item, (dict, list)):
             if depth > MAX_DEPTH:
                 return _too_deep(what)

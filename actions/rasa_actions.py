@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
+from actions.domain.sessions import IDENTIFYING_CHANNELS
 from actions.domain.turn import Turn
 from actions.domain.waiting import StatusLine
 from actions.settings import Settings
@@ -64,8 +65,16 @@ def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
         recent_texts=texts,
         consecutive_fallbacks=fallbacks,
         transcript=transcript,
-        channel=tracker.get_latest_input_channel() or "",
+        **_channel_of(tracker),
     )
+
+
+def _channel_of(tracker: Tracker) -> Dict[str, Any]:
+    """The channel the latest message came in on, and whether it identifies anyone: a channel
+    with no identity resolver (say Rasa's stock socketio, added to credentials.yml) lets the
+    client choose the sender id, so its conversations name nobody, whatever they look like."""
+    channel = tracker.get_latest_input_channel() or ""
+    return {"channel": channel, "identified": channel in IDENTIFYING_CHANNELS}
 
 
 def _speaker(event: Dict[str, Any]) -> str:
@@ -147,7 +156,7 @@ class NewsAction(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
             turn = Turn(conversation_id=tracker.sender_id, request="news", intent="", confidence=1.0, text="",
-                        channel=tracker.get_latest_input_channel() or "")
+                        **_channel_of(tracker))
             messages, outcome = await asyncio.to_thread(self.news, get_assistant(), turn)
         except Exception:
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)

@@ -27,7 +27,7 @@ from actions.domain.messaging import SmsSender
 from actions.domain.policy import check_intents, load_policy
 from actions.domain.services import Services, new_id
 from actions.domain.session_tokens import SessionTokens, WebChatResolver
-from actions.domain.sessions import RestResolver
+from actions.domain.sessions import IDENTIFYING_CHANNELS, Resolvers, RestResolver
 from actions.domain.step_up import StepUp
 from actions.settings import Settings
 from actions.sms import DevOutboxSender, TwilioSmsSender
@@ -133,20 +133,37 @@ def session_tokens(settings: Settings) -> SessionTokens:
 # -- Rasa's channels ------------------------------------------------------------------------------
 
 
+def identity_resolvers(settings: Settings, engine: Engine) -> Resolvers:
+    """Every channel's identity resolver, in one place; the action server trusts the conversation
+    ids of exactly these channels (``IDENTIFYING_CHANNELS``), so the two are checked to agree."""
+    from actions.store.links import SqlIdentityLinks
+    from actions.store.token_claims import SqlTokenClaims
+
+    resolvers = Resolvers({
+        "rest": RestResolver(build_directory(settings)),
+        # claims in the shared database: a token replayed to another chat server fails too; a
+        # visitor's proven link to a customer is the action server's, read from there
+        "webchat": WebChatResolver(session_tokens(settings), SqlTokenClaims(engine), _now, new_id,
+                                   SqlIdentityLinks(engine)),
+    })
+    if resolvers.channels() != tuple(sorted(IDENTIFYING_CHANNELS)):
+        raise RuntimeError(f"identity resolvers {resolvers.channels()} and IDENTIFYING_CHANNELS "
+                           f"{IDENTIFYING_CHANNELS} disagree: register the resolver where the channel is trusted")
+    return resolvers
+
+
 def webchat_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> "WebChatInput":
     """The web chat channel: who a socket speaks for comes from its token, claimed in the shared
     database (so a token replayed to another chat server fails too) or from a visitor's proven
     link to a customer (the action server writes links there); a page's acknowledgements mark
     people's replies delivered in the inbox's database; the inbox asks it, with Rasa's API
     token, which conversations have a page open."""
-    from actions.store.links import SqlIdentityLinks
-    from actions.store.token_claims import SqlTokenClaims
     from channels.webchat.socket_channel import WebChatInput
 
     settings = settings or process_settings()
     engine = make_engine(settings.database_url)  # applies the migrations
-    resolver = WebChatResolver(session_tokens(settings), SqlTokenClaims(engine), _now, new_id, SqlIdentityLinks(engine))
-    return WebChatInput(resolver, _on_delivered(engine), credentials.get("socketio_path", "/socket.io"),
+    resolver = identity_resolvers(settings, engine).of("webchat")
+    return WebChatInput(resolver, _on_delivered(engine), credentials.get("socketio_path", "/socket.io"),  # type: ignore[arg-type]
                         settings.rasa_token or "")
 
 
@@ -156,7 +173,8 @@ def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None)
 
     settings = settings or process_settings()
     token = credentials.get("token")
-    return TrustedRestInput(RestResolver(build_directory(settings)), settings.rest_token if token is None else token)
+    resolver = identity_resolvers(settings, make_engine(settings.database_url)).of("rest")
+    return TrustedRestInput(resolver, settings.rest_token if token is None else token)  # type: ignore[arg-type]
 
 
 def _now() -> datetime:

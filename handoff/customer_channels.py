@@ -58,11 +58,12 @@ class PushedByRasa:
         self.rasa = rasa
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
-        await self.rasa.record(conversation_id, text, metadata, push=True)
+        await self.rasa.record(conversation_id, text, metadata, push_to=WEB_CHAT)
         return SENT
 
     async def status(self, conversation_id: str, line: str, status: str) -> str:
-        await self.rasa.record(conversation_id, None, {}, push=True, custom={"status_line": line, "status": status})
+        await self.rasa.record(conversation_id, None, {}, push_to=WEB_CHAT,
+                               custom={"status_line": line, "status": status})
         return SENT
 
 
@@ -75,11 +76,11 @@ class RecordedOnly:
         self.rasa = rasa
 
     async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
-        await self.rasa.record(conversation_id, named(text, metadata), metadata, push=False)
+        await self.rasa.record(conversation_id, named(text, metadata), metadata, push_to=None)
         return RECORDED
 
     async def status(self, conversation_id: str, line: str, status: str) -> str:
-        await self.rasa.record(conversation_id, None, {}, push=False, custom={"status_line": line, "status": status})
+        await self.rasa.record(conversation_id, None, {}, push_to=None, custom={"status_line": line, "status": status})
         return RECORDED
 
 

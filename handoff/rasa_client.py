@@ -50,15 +50,15 @@ class RasaConversations:
         tracker = await self._call("GET", conversation_id, "tracker", {"include_events": "NONE"})
         return tracker.get("latest_input_channel")
 
-    async def record(self, conversation_id: str, text: Optional[str], metadata: Dict[str, Any], push: bool,
-                     custom: Optional[Dict[str, Any]] = None) -> None:
+    async def record(self, conversation_id: str, text: Optional[str], metadata: Dict[str, Any],
+                     push_to: Optional[str], custom: Optional[Dict[str, Any]] = None) -> None:
         """Add a person's words (or a ``custom`` message, such as a status line) to the tracker; with
-        ``push``, Rasa also sends it on the customer's latest channel (its output channel, as if the
-        bot had said it)."""
+        ``push_to`` (an input channel's name), Rasa also sends it through that channel's output, as
+        if the bot had said it."""
         event: Dict[str, Any] = {"event": "bot", "text": text, "timestamp": time.time(), "metadata": metadata}
         if custom is not None:
             event["data"] = {"custom": custom}
-        params = {"execute_side_effects": "true", "output_channel": "latest"} if push else {}
+        params = {"execute_side_effects": "true", "output_channel": push_to} if push_to else {}
         await self._call("POST", conversation_id, "tracker/events", params, event)
 
     async def run_action(self, conversation_id: str, action: str, output_channel: str = "latest") -> None:

@@ -28,7 +28,7 @@ from actions.store.tables import (
     TicketMessageRow,
 )
 from handoff.domain.approvals import Decision
-from handoff.domain.deliveries import DELIVERED, SENT
+from handoff.domain.deliveries import DELIVERED, PENDING, SENT
 from handoff.domain.people import Role, User
 from handoff.domain.tickets import Change, Message
 from handoff.tables import DeliveryRow, InboxSessionRow, InboxUserRow
@@ -337,9 +337,15 @@ class InboxStore:
                       retry_at: Optional[datetime] = None) -> None:
         """Record one attempt: delivered, recorded, failed for good, or pending again at ``retry_at``."""
         with Session(self.engine) as session:
-            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery.id).values(
-                status="pending" if retry_at else status, attempts=delivery.attempts + 1, error=error,
-                next_try_at=retry_at or at))
+            recorded = session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery.id)
+                .where(DeliveryRow.status != DELIVERED)  # a page's acknowledgement that came first is kept
+                .values(status="pending" if retry_at else status, attempts=delivery.attempts + 1, error=error,
+                        next_try_at=retry_at or at)
+            ).rowcount == 1
+            if not recorded:
+                session.rollback()
+                return
             if delivery.message_id is not None:
                 message = session.get(TicketMessageRow, delivery.message_id)
                 if message is not None:
@@ -356,7 +362,8 @@ class InboxStore:
         """
         with Session(self.engine) as session:
             row = session.get(DeliveryRow, delivery_id)
-            if row is None or row.conversation_id != conversation_id or row.status != SENT:
+            # a page may acknowledge before the worker has recorded the channel's answer (``pending``)
+            if row is None or row.conversation_id != conversation_id or row.status not in (PENDING, SENT):
                 return False
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status=DELIVERED))
             if row.message_id is not None:

@@ -825,3 +825,15 @@ def test_a_message_that_makes_a_waiting_case_urgent_raises_its_priority_not_the_
 
     floor.world.say(JANE, "hello?", "greet")  # a calmer message never lowers it
     assert floor.ticket().priority == "urgent"
+
+
+def test_once_someone_has_the_ticket_no_longer_needing_help_is_said_to_them_not_a_withdrawal(floor: Floor) -> None:
+    floor.world.say(JANE, "I want to talk to a person", "request_human")
+    ticket = floor.ticket()
+    floor.desk.claim(floor.person("ali"), ticket.id, ticket.version)
+
+    assert floor.world.say(JANE, "I no longer need help", "deny") == ""  # the bot stays silent: Ali has her
+
+    assert floor.ticket().status == "assigned"
+    assert floor.store.messages(ticket.id)[-1].text == "I no longer need help"
+    assert "handoff_withdrawn" not in floor.world.events(JANE)

@@ -356,6 +356,7 @@ def test_news_and_replies_go_to_the_chat_page_the_customer_has_open_even_if_she_
 
     reply, news = rasa.appended[0], rasa.appended[1]
     assert reply["query"].get("execute_side_effects") == "true" and reply["event"]["text"] == "Hi Jane, Ali here."
+    assert reply["query"]["output_channel"] == "webchat"  # pushed to her page, not to REST, where she wrote last
     assert news["query"]["output_channel"] == "webchat" and news["event"] == {"name": "action_approval_decided"}
     assert deliveries(engine)[0].status == "sent"  # pushed to her page, which acknowledges it
 
@@ -443,3 +444,15 @@ def test_a_status_line_is_recorded_as_one_and_pushed_to_the_web_chat(engine: Eng
                                                 "status": "joined"}}
     assert line["query"].get("execute_side_effects") == "true"
     assert [row.status for row in deliveries(engine)] == ["sent", "sent"]
+
+
+def test_a_page_that_acknowledges_before_the_worker_records_the_send_still_counts_and_is_never_undone(
+    engine: Engine,
+) -> None:
+    store = ali_replies_to_jane(engine, "Hi Jane, Ali here.")
+    [delivery] = store.due_deliveries(START)
+
+    assert store.delivery_seen(delivery.id, JANE, START)  # the page showed it while Rasa was still answering
+    store.delivery_done(delivery, "sent", None, START)  # then the worker records what the channel said
+
+    assert (deliveries(engine)[0].status, store.messages("t1")[-1].delivery) == ("delivered", "delivered")

@@ -18,7 +18,9 @@ from tests.support.world import JANE, make_world
 
 
 def user(text: str, intent: str, confidence: float = 0.95) -> Dict[str, Any]:
-    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}}}
+    """A customer message as Rasa's tracker holds it, from the REST channel (which identifies callers)."""
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}},
+            "input_channel": "rest"}
 
 
 def tracker(events: List[Dict[str, Any]], entities: List[Dict[str, Any]] = ()) -> Tracker:
@@ -133,3 +135,14 @@ def test_a_status_line_goes_out_as_a_custom_message_the_chat_shows_apart() -> No
         "status_line": "You're in the queue for our customer care team, with 2 people ahead of you. "
                        "Expected wait: up to 1 hour.",
         "status": "queued"}
+
+
+def test_a_conversation_on_a_channel_without_an_identity_resolver_names_nobody_whatever_its_id() -> None:
+    # e.g. Rasa's stock socketio channel added to credentials.yml: there the client picks the sender id
+    events = [dict(user("what's my balance?", "ask_balance"), input_channel="socketio")]
+    latest = dict(events[-1]["parse_data"], text=events[-1]["text"])
+
+    turn = rasa_actions.turn_from_tracker(Tracker(JANE, {}, latest, events, False, None, None, "action_listen"),
+                                          "account_balance")
+
+    assert (turn.channel, turn.identified, turn.customer_id) == ("socketio", False, None)

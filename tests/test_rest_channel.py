@@ -99,9 +99,10 @@ def test_a_sender_who_is_no_customer_is_refused_and_opens_no_conversation(webhoo
     before = len(webhook.received)
 
     answers = webhook.post_all([b'{"sender": "+15559990000", "message": "cancel my subscription"}',
-                                b'{"sender": "visitor-' + b"a" * 32 + b'", "message": "hi"}'])
+                                b'{"sender": "visitor-' + b"a" * 32 + b'", "message": "hi"}',
+                                b'{"sender": "customer-C999", "message": "hi"}'])
 
-    assert [status for status, _ in answers] == [400, 400]
+    assert [status for status, _ in answers] == [400, 400, 400]
     assert "no customer has the phone number '+15559990000'" in answers[0][1]["error"]
     assert len(webhook.received) == before
 

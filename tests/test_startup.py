@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actions.domain.sessions import IDENTIFYING_CHANNELS
 from actions.settings import PROJECT_ROOT, Settings, SettingsError
 from actions.sms import DevOutboxSender, TwilioSmsSender
-from bot.composition import build_sms, rest_input, session_tokens, webchat_input
+from actions.store.database import make_engine
+from bot.composition import (
+    build_sms,
+    identity_resolvers,
+    rest_input,
+    session_tokens,
+    webchat_input,
+)
 
 
 def start_action_server(env: dict) -> subprocess.CompletedProcess:
@@ -117,3 +125,10 @@ def test_rasas_channels_are_built_from_the_same_settings_as_the_other_processes(
     issued = session_tokens(settings).issue("customer-C001", datetime.now(timezone.utc))
     assert webchat.socketio_path == "/chat-socket"
     assert webchat.resolver.tokens.verify(issued, datetime.now(timezone.utc)) is not None  # the page's key is the channel's
+
+
+def test_every_identifying_channel_has_its_resolver_in_the_composition_root(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HITL_DATA_DIR": str(tmp_path)})
+    resolvers = identity_resolvers(settings, make_engine(settings.database_url))
+
+    assert resolvers.channels() == tuple(sorted(IDENTIFYING_CHANNELS))

@@ -76,7 +76,10 @@ def test_words_that_merely_mention_help_go_to_the_people_not_a_withdrawal(world:
 @pytest.mark.parametrize("text, withdrawing", [
     ("I no longer need help", True), ("i don't need help anymore", True), ("I don't need a person any more", True),
     ("never mind, I'm fine", True), ("I've sorted it out", True), ("cancel my request for a person", True),
+    ("I no longer need help, thanks!", True), ("I don\u2019t need help anymore", True),
     ("I need help", False), ("do not cancel", False), ("I still need help!", False), ("", False),
+    ("I don't need someone reading a script, I need my money back!", False),
+    ("I do not need help finding it, it was stolen", False), ("i dont need an agent now, give me my refund", False),
 ])
 def test_what_counts_as_no_longer_needing_help(text: str, withdrawing: bool) -> None:
     assert is_withdrawal(text) is withdrawing

@@ -34,7 +34,8 @@ class HandoffQueue(Protocol):
         ...
 
     def withdraw(self, ticket_id: str, at: datetime) -> bool:
-        """Close an active ticket because the customer no longer needs help; False if it is not active."""
+        """Close a ticket still waiting in its queue because the customer no longer needs help;
+        False if it is not waiting any more (someone has it, or it is closed)."""
         ...
 
     def take_untold(self, conversation_id: str) -> Optional[Ticket]:

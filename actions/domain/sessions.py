@@ -22,6 +22,9 @@ from typing import Callable, Dict, Mapping, Optional, Protocol, Union
 
 from actions.domain.business import Customer
 
+#: The channels that have an identity resolver (``Resolvers`` in the composition root registers
+#: one for each): only their conversation ids were chosen by the server.
+IDENTIFYING_CHANNELS = ("rest", "webchat")
 CUSTOMER_PREFIX = "customer-"
 VISITOR_PREFIX = "visitor-"
 _VISITOR = re.compile(r"^visitor-[0-9a-f]{32}$")
@@ -97,6 +100,8 @@ class CustomerDirectory(Protocol):
 
     def find_customer_by_phone(self, phone: str) -> Optional[Customer]: ...
 
+    def get_customer(self, customer_id: str) -> Optional[Customer]: ...
+
 
 class Resolver(Protocol):
     def resolve(self, evidence: Mapping[str, str]) -> Resolution:
@@ -115,6 +120,10 @@ class Resolvers:
         if resolver is None:
             return Refused(f"no identity resolver is configured for the {channel!r} channel, so it identifies nobody")
         return resolver.resolve(evidence)
+
+    def of(self, channel: str) -> Resolver:
+        """The channel's own resolver, for the channel to use; a KeyError names a channel without one."""
+        return self._resolvers[channel]
 
     def channels(self) -> tuple:
         return tuple(sorted(self._resolvers))
@@ -139,6 +148,9 @@ class RestResolver:
             return Refused("name the customer in 'sender': their phone number on file or their conversation key")
         named = customer_of(sender)
         if named is not None:
+            if self.directory.get_customer(named) is None:
+                return Refused(f"there is no customer {named!r}: name a customer by the phone number on file "
+                               "or by the conversation key of one who exists")
             return Identity.customer(named, self.channel, "rest_token")
         try:
             customer = self.directory.find_customer_by_phone(sender)

@@ -20,12 +20,16 @@ class Turn:
     recent_texts: Tuple[str, ...] = ()  # this conversation's customer messages, oldest first, this one last
     consecutive_fallbacks: int = 0
     channel: str = ""  # the channel the message came in on (Rasa's input channel name)
+    #: Whether that channel has an identity resolver: only then did the server choose the
+    #: conversation id, so only then does it name a customer (``actions.domain.sessions``).
+    identified: bool = True
     transcript: Tuple["TranscriptLine", ...] = ()  # the whole conversation so far, for a person taking over
 
     @property
     def customer_id(self) -> Optional[str]:
-        """The customer the server identified for this conversation; None for a visitor."""
-        return customer_of(self.conversation_id)
+        """The customer the server identified for this conversation; None for a visitor, or on a
+        channel nobody wrote an identity resolver for."""
+        return customer_of(self.conversation_id) if self.identified else None
 
     @property
     def from_visitor(self) -> bool:

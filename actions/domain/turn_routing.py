@@ -26,6 +26,7 @@ from actions.domain.risk import Decision, Reason
 from actions.domain.signoff import OutcomeUnknown, approval_prompt, confirm_prompt, otp_prompt
 from actions.domain.stores import Draft
 from actions.domain.turn import Turn
+from actions.domain.ticket import OPEN
 from actions.domain.turn_context import TurnContext
 from actions.domain.waiting import is_withdrawal
 
@@ -43,7 +44,7 @@ class TurnRouting(HandingOver):
     def handle(self, turn: Turn) -> List[str]:
         turn = _store_credit_wanted(turn)
         ticket = self.s.handoffs.open_for(turn.conversation_id)
-        if ticket is not None and is_withdrawal(turn.text):
+        if ticket is not None and ticket.status == OPEN and is_withdrawal(turn.text):  # nobody has it yet
             return self._withdraw(turn, ticket)
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
             self._more_urgent(turn, ticket)

@@ -14,11 +14,15 @@ from actions.domain.policy import describe_duration
 
 #: What the chat's "I don't need help any more" button sends.
 WITHDRAW_TEXT = "I no longer need help"
+#: The whole message, not a part of it: "I don't need someone reading a script, I need my money
+#: back" must reach the people, not close the ticket.
 _WITHDRAW = re.compile(
-    r"\b(?:i )?(?:no longer|don'?t|do not) need (?:any )?(?:help|a person|an agent|someone)(?: any ?more| now)?\b"
-    r"|\bcancel (?:my|the) (?:request for (?:a person|help)|ticket|chat with (?:a person|an agent))\b"
-    r"|\bnever ?mind,? (?:i'?m|it'?s) (?:fine|ok|okay|sorted)\b"
-    r"|\bi(?:'ve| have) sorted it(?: out)?\b",
+    r"(?:ok(?:ay)?|actually|sorry)?\s*(?:"
+    r"i (?:no longer|don'?t|do not) need (?:any )?(?:help|a person|an agent|someone)(?: any ?more| now)?"
+    r"|cancel (?:my|the) (?:request for (?:a person|help)|chat with (?:a person|an agent))"
+    r"|never ?mind,? (?:i'?m|it'?s) (?:fine|ok|okay|sorted)"
+    r"|i(?:'ve| have) sorted it(?: out)?"
+    r")(?:,? (?:thanks|thank you|please))?",
     re.IGNORECASE,
 )
 
@@ -38,8 +42,9 @@ class StatusLine(str):
 
 
 def is_withdrawal(text: str) -> bool:
-    """Whether a waiting customer is saying they don't need a person any more."""
-    return bool(_WITHDRAW.search(text or ""))
+    """Whether a waiting customer's whole message says they don't need a person any more."""
+    words = re.sub(r"[.!?\s]+", " ", (text or "").replace("\u2019", "'")).strip()  # curly apostrophes, end marks
+    return bool(_WITHDRAW.fullmatch(words))
 
 
 def queued_line(claim_within: timedelta, ahead: int) -> StatusLine:

@@ -17,7 +17,7 @@ from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import OtpChallenge
 from actions.domain.stores import Draft, Stores
-from actions.domain.ticket import ACTIVE_STATUSES, WITHDRAWN, Ticket
+from actions.domain.ticket import ACTIVE_STATUSES, OPEN, WITHDRAWN, Ticket
 
 
 class MemoryPendingStore:
@@ -134,11 +134,11 @@ class MemoryHandoffQueue:
         return True
 
     def waiting_ahead(self, ticket: Ticket) -> int:
-        return sum(1 for r in self.requests if r.queue == ticket.queue and r.status == "open"
+        return sum(1 for r in self.requests if r.queue == ticket.queue and r.status == OPEN
                    and r.created_at < ticket.created_at)
 
     def withdraw(self, ticket_id: str, at: datetime) -> bool:
-        if not any(r.id == ticket_id and r.status in ACTIVE_STATUSES for r in self.requests):
+        if not any(r.id == ticket_id and r.status == OPEN for r in self.requests):
             return False
         self.requests = [replace(r, status="closed", outcome=WITHDRAWN) if r.id == ticket_id else r
                          for r in self.requests]

@@ -21,7 +21,7 @@ from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
-from actions.domain.ticket import ACTIVE_STATUSES, WITHDRAWN, Ticket
+from actions.domain.ticket import ACTIVE_STATUSES, OPEN, WITHDRAWN, Ticket
 from actions.store.links import SqlIdentityLinks
 from actions.store.records import (
     approval_of,
@@ -283,14 +283,14 @@ class SqlHandoffQueue:
         with Session(self.engine) as session:
             return session.exec(
                 select(func.count()).select_from(HandoffRow).where(HandoffRow.queue == ticket.queue)
-                .where(HandoffRow.status == "open").where(HandoffRow.created_at < ticket.created_at)
+                .where(HandoffRow.status == OPEN).where(HandoffRow.created_at < ticket.created_at)
             ).one()
 
     def withdraw(self, ticket_id: str, at: datetime) -> bool:
         with Session(self.engine) as session:
             closed = session.execute(
                 update(HandoffRow).where(HandoffRow.id == ticket_id)
-                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
+                .where(HandoffRow.status == OPEN)
                 .values(status="closed", outcome=WITHDRAWN, closed_at=at, customer_told=True,
                         resolution="The customer said they no longer need help.", version=HandoffRow.version + 1)
             ).rowcount == 1

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from actions.acme.seed import DemoCustomer
+from channels.webchat.protocol import INIT_PAYLOAD
 from channels.webchat.render import (
     GUEST,
     STATIC_PREFIX,
@@ -26,8 +27,6 @@ from channels.webchat.render import (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
-#: Sent by the widget when a conversation starts, so the bot greets first.
-INIT_PAYLOAD = "/greet"
 #: A host (a name or an IP, and a port) that can be written into a header as it is.
 PLAIN_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 

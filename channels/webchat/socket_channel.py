@@ -32,7 +32,7 @@ import inspect
 import logging
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
@@ -43,7 +43,9 @@ from socketio import AsyncServer
 
 from actions.domain.session_tokens import WebChatResolver
 from actions.domain.sessions import Identity, Refused, is_visitor
+from actions.json_input import storable_text_problem
 from channels.webchat.history import history_of, message_id, speaker_of
+from channels.webchat.protocol import INIT_PAYLOAD
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +66,19 @@ def _problem_with(text: Any) -> Optional[str]:
         return "Type a message before sending."
     if len(text) > MAX_MESSAGE:
         return f"That message is too long: please keep it under {MAX_MESSAGE} characters, or send it in parts."
-    if "\x00" in text:
+    if storable_text_problem(text):  # a NUL or a lone surrogate: no database would keep it
         return "That message contains characters we can't read: please type it again."
+    if text.lstrip().startswith("/") and text.strip() != INIT_PAYLOAD:
+        # Rasa reads "/affirm" as that intent at full confidence: a customer's words are never a command
+        return "Messages can't start with '/': please type it as a sentence."
     return None
+
+
+def _open_pages(sio: AsyncServer, conversation_id: str) -> int:
+    try:
+        return len(list(sio.manager.get_participants("/", conversation_id)))
+    except KeyError:  # no socket has connected since the server started: no namespace, no rooms
+        return 0
 
 
 class WebChatOutput(OutputChannel):
@@ -150,14 +162,14 @@ class WebChatInput(InputChannel):
             if not self.api_token or not hmac.compare_digest(
                     request.headers.get("Authorization", "").encode(), f"Bearer {self.api_token}".encode()):
                 return response.json({"error": "send 'Authorization: Bearer <Rasa's API token>'"}, status=401)
-            return response.json({"pages": len(list(sio.manager.get_participants("/", conversation_id)))})
+            return response.json({"pages": _open_pages(sio, conversation_id)})
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
             token = auth.get("token") if isinstance(auth, dict) else None
-            identity = await asyncio.to_thread(self._identify, sid, token if isinstance(token, str) else "")
+            identity, refused = await asyncio.to_thread(self._identify, sid, token if isinstance(token, str) else "")
             await self._join(sid, identity)
-            await sio.emit("session_confirm", self._confirmation(identity), to=sid)
+            await sio.emit("session_confirm", self._confirmation(identity, refused), to=sid)
             await sio.emit("history", {"messages": await self._history(identity.conversation_id)}, to=sid)
             return True
 
@@ -192,7 +204,7 @@ class WebChatInput(InputChannel):
             ids = data.get("ids") if isinstance(data, dict) else None
             if conversation_id is None or not isinstance(ids, list) or self.on_delivered is None:
                 return
-            wanted = [i for i in ids[:200] if isinstance(i, str) and len(i) <= 80]
+            wanted = [i for i in ids[-200:] if isinstance(i, str) and len(i) <= 80]  # the newest, on a long history
             if wanted:
                 await self.on_delivered(conversation_id, wanted)
 
@@ -228,15 +240,18 @@ class WebChatInput(InputChannel):
             await self.sio.emit("history", {"messages": history}, to=sid)
         logger.info("web chat visitor %s signed in with a code: moved to %s", conversation_id, identity.conversation_id)
 
-    def _identify(self, sid: str, token: str) -> Identity:
+    def _identify(self, sid: str, token: str) -> Tuple[Identity, bool]:
+        """Who the socket is, and whether it presented a token that was refused (then: a new visitor)."""
         resolution = self.resolver.resolve({"token": token, "socket": sid})
         if isinstance(resolution, Refused):
             logger.warning("web chat connection %s: %s; it is given a new visitor conversation", sid, resolution.reason)
-            return self.resolver.new_visitor()
-        return resolution
+            return self.resolver.new_visitor(), True
+        return resolution, False
 
-    def _confirmation(self, identity: Identity) -> Dict[str, Any]:
-        return {"signed_in": identity.customer_id is not None,
+    def _confirmation(self, identity: Identity, token_refused: bool = False) -> Dict[str, Any]:
+        """What the page learns: signed in or not, its token for the next connection, and whether the
+        token it came with was refused (a signed-in page then fetches a fresh one from its server)."""
+        return {"signed_in": identity.customer_id is not None, "token_refused": token_refused,
                 "token": self.resolver.tokens.issue(identity.conversation_id, _now())}
 
     async def _conversation_of(self, sid: str) -> Optional[str]:

@@ -47,6 +47,7 @@ form.append(input, send);
 root.replaceChildren(header, state, list, form);
 
 const shown = new Map(); // message id -> element
+const unconfirmed = new Map(); // this tab's messages the server has not acknowledged yet, by local id
 
 function timeOf(ts) {
   return new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -109,7 +110,9 @@ function keep(newToken) {
 }
 
 function acknowledge(ids) {
-  if (ids.length) socket.emit("delivered", { ids });
+  // only people's replies ("d-<delivery>") have a delivery to mark; the newest last
+  const replies = ids.filter((id) => typeof id === "string" && id.startsWith("d-"));
+  if (replies.length) socket.emit("delivered", { ids: replies });
 }
 
 socket.on("connect", () => {
@@ -120,7 +123,19 @@ socket.on("disconnect", () => {
   state.hidden = false;
   state.textContent = "Reconnecting...";
 });
-socket.on("session_confirm", (data) => keep(data && data.token));
+socket.on("session_confirm", (data) => {
+  keep(data && data.token);
+  if (!data || !data.token_refused) return;
+  // The token this page came with was refused (it expired while the computer slept, say): a signed-in
+  // page asks its server for a fresh one (once); a guest is told this is a new conversation.
+  const reloaded = Number(sessionStorage.getItem("acme_chat_reloaded_at") || 0);
+  if (config.token && Date.now() - reloaded > 60000) {
+    sessionStorage.setItem("acme_chat_reloaded_at", String(Date.now()));
+    window.location.reload();
+  } else {
+    list.append(el("li", "msg msg-error", "Your earlier chat couldn't be resumed, so this is a new conversation."));
+  }
+});
 socket.on("token", (data) => keep(data && data.token));
 socket.on("history", (data) => {
   // the server's record is the conversation: show it whole, in its order (on connecting, and
@@ -129,6 +144,7 @@ socket.on("history", (data) => {
   list.replaceChildren();
   const messages = (data && data.messages) || [];
   messages.forEach(show);
+  unconfirmed.forEach((message) => show(message)); // typed while reconnecting: not on record yet, kept on screen
   acknowledge(messages.filter((m) => m.from && m.from.kind !== "customer").map((m) => m.id));
   if (!messages.length && config.initPayload) socket.emit("user_uttered", { message: config.initPayload });
 });
@@ -147,8 +163,10 @@ function say(text, shownAs) {
   if (!words) return;
   const pending = { id: "local-" + Math.random().toString(16).slice(2), text: shownAs || words,
     ts: Date.now() / 1000, from: { kind: "customer" } };
+  unconfirmed.set(pending.id, pending);
   show(pending);
   socket.emit("user_uttered", { message: words }, (reply) => {
+    unconfirmed.delete(pending.id);
     // the server's id for it, so the history on the next connection doesn't show it again
     const item = shown.get(pending.id);
     if (reply && reply.id && item) {
