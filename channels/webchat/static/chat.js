@@ -86,8 +86,9 @@ function render(message) {
 
 function show(message) {
   if (!message || !message.id || shown.has(message.id)) return false;
-  if (message.from && message.from.kind === "bot" && !message.custom) {
-    // the assistant speaks again only once people have handed back (or the customer withdrew)
+  const joined = message.custom && message.custom.status === "joined";
+  if (joined || (message.from && message.from.kind === "bot" && !message.custom)) {
+    // someone has the conversation now (then the words go to them), or the assistant is back
     list.querySelectorAll("button.withdraw").forEach((b) => { b.disabled = true; });
   }
   const item = render(message);
