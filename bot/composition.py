@@ -182,16 +182,16 @@ def _now() -> datetime:
 
 
 def _on_delivered(engine: Engine):  # type: ignore[no-untyped-def]
-    """Marks people's replies delivered when a page of their conversation acknowledges them."""
+    """Marks people's replies delivered (or read) when a page of their conversation acknowledges them."""
     from handoff.delivery import delivery_of
     from handoff.store import InboxStore
 
     store = InboxStore(engine)
 
-    async def delivered(conversation_id: str, message_ids: List[str]) -> None:
+    async def delivered(conversation_id: str, message_ids: List[str], state: str) -> None:
         for message_id in message_ids:
             delivery_id = delivery_of(message_id)
             if delivery_id is not None:
-                await asyncio.to_thread(store.delivery_seen, delivery_id, conversation_id, _now())
+                await asyncio.to_thread(store.delivery_seen, delivery_id, conversation_id, _now(), state)
 
     return delivered

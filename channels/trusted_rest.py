@@ -31,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.domain.sessions import Refused, RestResolver
+from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import BadJson, json_object
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ def message_body(raw: bytes) -> Dict[str, Any]:
     for key, what in (("sender", "the customer's phone number"), ("message", "what the customer wrote")):
         if not isinstance(body.get(key), str) or not body[key]:
             raise BadJson(f"'{key}' must be {what}, as text")
+    if len(body["message"]) > MAX_MESSAGE_CHARS:
+        raise BadJson(f"'message' is {len(body['message'])} characters: send at most {MAX_MESSAGE_CHARS}, "
+                      "in parts if need be")
     if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
         raise BadJson("'metadata', when given, must be a JSON object")
     if body.get("input_channel") is not None and not isinstance(body["input_channel"], str):

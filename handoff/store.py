@@ -28,7 +28,7 @@ from actions.store.tables import (
     TicketMessageRow,
 )
 from handoff.domain.approvals import Decision
-from handoff.domain.deliveries import DELIVERED, PENDING, SENT
+from handoff.domain.deliveries import DELIVERED, READ, SEEN
 from handoff.domain.people import Role, User
 from handoff.domain.tickets import Change, Message
 from handoff.tables import DeliveryRow, InboxSessionRow, InboxUserRow
@@ -339,7 +339,7 @@ class InboxStore:
         with Session(self.engine) as session:
             recorded = session.execute(
                 update(DeliveryRow).where(DeliveryRow.id == delivery.id)
-                .where(DeliveryRow.status != DELIVERED)  # a page's acknowledgement that came first is kept
+                .where(DeliveryRow.status.notin_((DELIVERED, READ)))  # a page's acknowledgement that came first is kept
                 .values(status="pending" if retry_at else status, attempts=delivery.attempts + 1, error=error,
                         next_try_at=retry_at or at)
             ).rowcount == 1
@@ -354,23 +354,23 @@ class InboxStore:
                     publish(session, "ticket", message.ticket_id, "message", at)
             session.commit()
 
-    def delivery_seen(self, delivery_id: int, conversation_id: str, at: datetime) -> bool:
-        """The customer's screen showed a reply that was sent: now it counts as delivered.
+    def delivery_seen(self, delivery_id: int, conversation_id: str, at: datetime, state: str = DELIVERED) -> bool:
+        """The customer's screen showed a reply (``delivered``), or showed it in view (``read``).
 
-        Only a delivery of that conversation, and only once: a page can't mark another
-        customer's replies, and a repeated acknowledgement changes nothing.
+        Only a delivery of that conversation, and only forward: a page can't mark another
+        customer's replies, and a repeated or late acknowledgement changes nothing.
         """
         with Session(self.engine) as session:
             row = session.get(DeliveryRow, delivery_id)
             # a page may acknowledge before the worker has recorded the channel's answer (``pending``)
-            if row is None or row.conversation_id != conversation_id or row.status not in (PENDING, SENT):
+            if row is None or row.conversation_id != conversation_id or row.status not in SEEN[state]:
                 return False
-            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status=DELIVERED))
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status=state))
             if row.message_id is not None:
                 message = session.get(TicketMessageRow, row.message_id)
                 if message is not None:
                     session.execute(update(TicketMessageRow).where(TicketMessageRow.id == row.message_id)
-                                    .values(delivery=DELIVERED))
+                                    .values(delivery=state))
                     publish(session, "ticket", message.ticket_id, "message", at)
             session.commit()
             return True

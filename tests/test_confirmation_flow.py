@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from actions.domain.extract import read_details
 from actions.domain.pending import Stage
+from actions.domain.turn import MAX_MESSAGE_CHARS
 from tests.support.faults import TimesOutOnExecute
 from tests.support.world import JANE, SAM, World, make_world, sql_stores
 
@@ -422,3 +424,10 @@ def test_the_customer_is_who_the_server_chose_for_the_conversation_never_a_numbe
     assert world.say(JANE, "what's my balance?", "ask_balance", channel="webchat") == (
         "Your Acme account balance is $0.00: nothing owed and no credit.")
     assert world.services.pendings.awaiting_customer("+15550100001") is None
+
+
+def test_a_message_longer_than_any_channel_takes_is_read_only_as_far_as_they_allow() -> None:
+    # some detail patterns take time growing with the square of the length: a megabyte must not stall the server
+    beyond = "x" * MAX_MESSAGE_CHARS + " my new email is jane.new@example.com"
+    assert read_details(beyond, {}).email is None
+    assert read_details("my new email is jane.new@example.com", {}).email == "jane.new@example.com"

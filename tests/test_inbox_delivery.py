@@ -456,3 +456,16 @@ def test_a_page_that_acknowledges_before_the_worker_records_the_send_still_count
     store.delivery_done(delivery, "sent", None, START)  # then the worker records what the channel said
 
     assert (deliveries(engine)[0].status, store.messages("t1")[-1].delivery) == ("delivered", "delivered")
+
+
+def test_a_reply_the_customer_had_in_view_is_read_and_never_goes_back_to_delivered(engine: Engine) -> None:
+    store = ali_replies_to_jane(engine, "Hi Jane, Ali here.")
+    [delivery] = store.due_deliveries(START)
+    store.delivery_done(delivery, "sent", None, START)
+
+    assert store.delivery_seen(delivery.id, JANE, START, "delivered")  # shown while her tab was in the background
+    assert store.delivery_seen(delivery.id, JANE, START, "read")  # then she looked at it
+    assert not store.delivery_seen(delivery.id, JANE, START, "delivered")  # a late "delivered" changes nothing
+    assert not store.delivery_seen(delivery.id, SAM, START, "read")
+
+    assert (deliveries(engine)[0].status, store.messages("t1")[-1].delivery) == ("read", "read")

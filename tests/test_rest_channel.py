@@ -130,8 +130,11 @@ def test_a_caller_cannot_make_its_message_look_as_if_it_came_from_the_web_chat(w
     (b'{"sender": "+15550100001", "message": "half an emoji \\ud83d"}',
      "text must be valid Unicode (a lone surrogate escape such as \\ud800 is not)"),
     (b'{"sender": "+15550100001", "message": "a\\u0000b"}', "text must not contain NUL characters"),
+    (b'{"sender": "+15550100001", "message": "' + b"x" * 4001 + b'"}',
+     "'message' is 4001 characters: send at most 4000, in parts if need be"),
 ], ids=["nested-past-the-parser", "nested-metadata", "a-5000-digit-number", "broken-json", "empty", "null", "a-list",
-        "a-string", "no-sender", "sender-a-number", "message-an-object", "metadata-a-list", "lone-surrogate", "nul"])
+        "a-string", "no-sender", "sender-a-number", "message-an-object", "metadata-a-list", "lone-surrogate", "nul",
+        "too-long"])
 def test_a_bad_body_is_a_400_that_says_what_is_wrong_and_reaches_no_conversation(webhook: Webhook, body: bytes,
                                                                                  error: str) -> None:
     before = len(webhook.received)

@@ -68,7 +68,7 @@ def refund(policy: RiskPolicy, dollars: str, *, age_days: int = 8, recent_refund
 
 
 def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPolicy) -> None:
-    assert policy.version == "2026-11-22.2"
+    assert policy.version == "2026-11-29.1"
     assert policy.source == str(SHIPPED)
     assert (policy.refunds.small_max_cents, policy.refunds.approval_above_cents) == (10000, 50000)
     assert policy.actions["cancel_subscription"] == "otp"

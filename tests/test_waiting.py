@@ -88,3 +88,10 @@ def test_what_counts_as_no_longer_needing_help(text: str, withdrawing: bool) -> 
 def test_the_line_when_someone_joins_names_them_by_first_name() -> None:
     line = joined_line("Ali Khan")
     assert (str(line), line.status) == ("Ali from Acme customer care joined the conversation.", "joined")
+
+
+def test_a_waiting_customer_whose_card_was_stolen_is_moved_up_to_urgent(world: World) -> None:
+    handed_over(world, SAM)
+    assert world.say(SAM, "my card was stolen", "inform") == ""  # to the people, silently
+
+    assert world.services.handoffs.open_for(SAM).priority == "urgent"

@@ -13,10 +13,12 @@ from typing import Dict, Mapping, Optional, Union
 
 from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT
 from actions.domain.money import AmountError, find_amount
+from actions.domain.turn import MAX_MESSAGE_CHARS
 
 SLOTS = ("morning", "afternoon", "evening")
 _ORDER = re.compile(r"(?<![\d$.,])#?(\d{4})(?![\d.,]|\s?(?:dollars?|usd|bucks))", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# starts only where a word does, so a long run of letters without "@" is read once, not once per letter
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _CODE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})(?!\d)")
 _ADDRESS = re.compile(r"\b(?:to|is|at)\s*:?\s+(\d+[\w\s,.'-]*[A-Za-z][\w\s,.'-]*)$", re.IGNORECASE)
 _LAST4 = re.compile(r"(?:ending|ends|last four|last 4|\*+)\s*(?:in|with)?\s*(\d{4})\b", re.IGNORECASE)
@@ -50,7 +52,11 @@ class Details:
 
 def read_details(text: str, entities: Mapping[str, str], *, expecting_amount: bool = False) -> Details:
     """The amount comes from the text through the one money parser, not from Rasa's ``amount``
-    entity: that regex stops at two decimals ("$12.345" -> "$12.34") and knows no words."""
+    entity: that regex stops at two decimals ("$12.345" -> "$12.34") and knows no words.
+
+    Only the first ``MAX_MESSAGE_CHARS`` are read: the channels refuse longer messages, and some
+    of these patterns take time that grows with the square of the text's length."""
+    text = text[:MAX_MESSAGE_CHARS]
     lowered = text.lower()
     try:
         amount, problem = find_amount(text, bare_number_ok=expecting_amount), None

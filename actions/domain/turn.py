@@ -9,6 +9,11 @@ from actions.domain.evidence import TranscriptLine
 from actions.domain.sessions import customer_of, is_visitor
 
 
+#: The longest customer message any channel takes (they refuse longer ones with a clear answer):
+#: enough for any real message, and it keeps every check on a message fast.
+MAX_MESSAGE_CHARS = 4000
+
+
 @dataclass(frozen=True)
 class Turn:
     conversation_id: str  # Rasa's sender id, chosen by the channel's identity resolver (actions.domain.sessions)

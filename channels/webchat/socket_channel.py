@@ -43,6 +43,7 @@ from socketio import AsyncServer
 
 from actions.domain.session_tokens import WebChatResolver
 from actions.domain.sessions import Identity, Refused, is_visitor
+from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import storable_text_problem
 from channels.webchat.history import history_of, message_id, speaker_of
 from channels.webchat.protocol import INIT_PAYLOAD
@@ -50,10 +51,9 @@ from channels.webchat.protocol import INIT_PAYLOAD
 logger = logging.getLogger(__name__)
 
 CHANNEL = "webchat"
-#: Longest message a customer can send in one go (a page that sends more gets told, nothing is lost silently).
-MAX_MESSAGE = 4000
-#: Called with (conversation id, acknowledged message ids) when a page has shown messages.
-OnDelivered = Callable[[str, List[str]], Awaitable[None]]
+#: Called with (conversation id, acknowledged message ids, "delivered" or "read") when a page has
+#: shown messages, or shown them in view.
+OnDelivered = Callable[[str, List[str], str], Awaitable[None]]
 
 
 def _now() -> datetime:
@@ -64,8 +64,8 @@ def _problem_with(text: Any) -> Optional[str]:
     """What is wrong with a message a page sent, in words for the customer; None if nothing."""
     if not isinstance(text, str) or not text.strip():
         return "Type a message before sending."
-    if len(text) > MAX_MESSAGE:
-        return f"That message is too long: please keep it under {MAX_MESSAGE} characters, or send it in parts."
+    if len(text) > MAX_MESSAGE_CHARS:
+        return f"That message is too long: please keep it under {MAX_MESSAGE_CHARS} characters, or send it in parts."
     if storable_text_problem(text):  # a NUL or a lone surrogate: no database would keep it
         return "That message contains characters we can't read: please type it again."
     if text.lstrip().startswith("/") and text.strip() != INIT_PAYLOAD:
@@ -174,12 +174,12 @@ class WebChatInput(InputChannel):
             return True
 
         @sio.on("session_request")
-        async def session_request(sid: str, data: Any) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             conversation_id = await self._conversation_of(sid)
             self._note_requested_id(sid, data, conversation_id)
 
         @sio.on("user_uttered")
-        async def user_uttered(sid: str, data: Any) -> Dict[str, str]:
+        async def user_uttered(sid: str, data: Any = None) -> Dict[str, str]:
             """Returns the message's id to the page (its acknowledgement), or what was wrong."""
             conversation_id = await self._conversation_of(sid)
             if conversation_id is None:
@@ -199,14 +199,12 @@ class WebChatInput(InputChannel):
             return {"id": message_id}
 
         @sio.on("delivered")
-        async def delivered(sid: str, data: Any) -> None:
-            conversation_id = await self._conversation_of(sid)
-            ids = data.get("ids") if isinstance(data, dict) else None
-            if conversation_id is None or not isinstance(ids, list) or self.on_delivered is None:
-                return
-            wanted = [i for i in ids[-200:] if isinstance(i, str) and len(i) <= 80]  # the newest, on a long history
-            if wanted:
-                await self.on_delivered(conversation_id, wanted)
+        async def delivered(sid: str, data: Any = None) -> None:
+            await self._acknowledged(sid, data, "delivered")
+
+        @sio.on("read")
+        async def read(sid: str, data: Any = None) -> None:
+            await self._acknowledged(sid, data, "read")
 
         @sio.on("renew")
         async def renew(sid: str, _: Any = None) -> None:
@@ -215,6 +213,15 @@ class WebChatInput(InputChannel):
                 await sio.emit("token", {"token": self.resolver.tokens.issue(conversation_id, _now())}, to=sid)
 
         return webhook
+
+    async def _acknowledged(self, sid: str, data: Any, state: str) -> None:
+        conversation_id = await self._conversation_of(sid)
+        ids = data.get("ids") if isinstance(data, dict) else None
+        if conversation_id is None or not isinstance(ids, list) or self.on_delivered is None:
+            return
+        wanted = [i for i in ids[-200:] if isinstance(i, str) and len(i) <= 80]  # the newest, on a long history
+        if wanted:
+            await self.on_delivered(conversation_id, wanted, state)
 
     async def _join(self, sid: str, identity: Identity, leaving: Optional[str] = None) -> None:
         """Put the socket in the conversation's room (out of ``leaving``'s), and remember which it is."""

@@ -4,8 +4,12 @@
 - ``sent``: the channel took it, but the customer's screen has not confirmed it yet (a web
   chat page that is closed gets it when it comes back);
 - ``delivered``: the customer's screen (or the provider's delivery report) confirmed it;
+- ``read``: the channel reports the customer saw it (the web chat: the page was in view when it
+  showed it, or came into view later);
 - ``recorded``: the channel cannot push (REST): the words are only in the conversation record;
 - ``failed``: it could not be sent; the agent sees why and can try again.
 """
 
-PENDING, SENT, DELIVERED, RECORDED, FAILED = "pending", "sent", "delivered", "recorded", "failed"
+PENDING, SENT, DELIVERED, READ, RECORDED, FAILED = "pending", "sent", "delivered", "read", "recorded", "failed"
+#: A state a later acknowledgement may move on from, never back to.
+SEEN = {DELIVERED: (PENDING, SENT), READ: (PENDING, SENT, DELIVERED)}

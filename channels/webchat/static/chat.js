@@ -110,11 +110,22 @@ function keep(newToken) {
   sessionStorage.setItem(tokenKey, newToken);
 }
 
+const unread = new Set(); // people's replies on screen while the page was out of view
+
 function acknowledge(ids) {
   // only people's replies ("d-<delivery>") have a delivery to mark; the newest last
   const replies = ids.filter((id) => typeof id === "string" && id.startsWith("d-"));
-  if (replies.length) socket.emit("delivered", { ids: replies });
+  if (!replies.length) return;
+  socket.emit("delivered", { ids: replies });
+  if (document.visibilityState === "visible") socket.emit("read", { ids: replies });
+  else replies.forEach((id) => unread.add(id));
 }
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible" || !unread.size) return;
+  socket.emit("read", { ids: [...unread] });
+  unread.clear();
+});
 
 socket.on("connect", () => {
   state.textContent = "";
@@ -126,6 +137,10 @@ socket.on("disconnect", () => {
 });
 socket.on("session_confirm", (data) => {
   keep(data && data.token);
+  const account = document.querySelector(".account");
+  if (data && data.signed_in && config.signedInAs === "guest" && account) {
+    account.textContent = "Signed in with a code in this chat"; // the page's own sign-in never happened
+  }
   if (!data || !data.token_refused) return;
   // The token this page came with was refused (it expired while the computer slept, say): a signed-in
   // page asks its server for a fresh one (once); a guest is told this is a new conversation.

@@ -15,6 +15,7 @@ function deliveryStatus(m) {
     case 'pending': return h('span', { class: 'delivery delivery-pending', title: 'Waiting for the channel to take it' }, icon('clock'), 'sending');
     case 'sent': return h('span', { class: 'delivery delivery-sent', title: "Sent: the customer's screen has not shown it yet (it will when they come back)" }, icon('tick'), 'sent');
     case 'delivered': return h('span', { class: 'delivery delivery-delivered', title: "Shown on the customer's screen" }, icon('tick'), 'delivered');
+    case 'read': return h('span', { class: 'delivery delivery-delivered delivery-read', title: "Shown on the customer's screen while they were looking at it" }, icon('tick'), 'read');
     case 'recorded': return h('span', { class: 'delivery delivery-recorded', title: 'This channel cannot push: the reply is in the conversation record' }, icon('record'), 'recorded');
     case 'failed': return h('span', { class: 'delivery delivery-failed' }, icon('cross'), 'not delivered: ' + (m.error || 'unknown error'),
       h('button', { type: 'button', class: 'button button-small', testid: 'retry', data: { messageId: m.id }, on: { click: (e) => retryMessage(m, e.currentTarget) } }, 'Retry'));
