@@ -16,6 +16,7 @@ from actions.domain.turn import MAX_MESSAGE_CHARS
 from tests.support.faults import TimesOutOnExecute
 from tests.support.world import JANE, SAM, World, make_world, sql_stores
 
+SENIOR = "a senior member of our team"  # who decides a refund up to $1,000
 OPEN_QUESTION = "There's nothing waiting for your confirmation right now. What can I help you with?"
 
 
@@ -108,7 +109,7 @@ def test_raising_the_amount_above_500_dollars_goes_to_a_manager_instead(world: W
     world.say(JANE, "refund $300 for order 1003", "request_refund")
 
     reply = world.say(JANE, "make it $600", "change_amount")
-    assert "needs a manager's approval ($600.00 is above $500.00)" in reply
+    assert f"needs approval from {SENIOR} ($600.00 is above $500.00)" in reply
 
     sent = world.say(JANE, "yes", "affirm")
 
@@ -281,7 +282,7 @@ def test_a_700_dollar_refund_waits_for_a_manager_and_nothing_is_refunded(world: 
     proposal = world.say(JANE, "I want a refund of $700 for order 1003", "request_refund")
     assert proposal.startswith("Refund $700.00 to your Visa ending 4242 for order 1003 (Espresso machine)")
     assert proposal.endswith(
-        "This needs a manager's approval ($700.00 is above $500.00). Reply YES to send it to a manager, or NO to cancel."
+        f"This needs approval from {SENIOR} ($700.00 is above $500.00). Reply YES to send it for approval, or NO to cancel."
     )
 
     reply = world.say(JANE, "yes", "affirm")

@@ -59,8 +59,8 @@ class Demo:
     def asks_and_confirms(self, who: str, message: str) -> Approval:
         """A customer asks for a refund the bot may not run alone, and says yes to sending it."""
         prompt = self.world.say(who, message, "request_refund")
-        assert "Reply YES to send it to a manager" in prompt, prompt
-        assert self.world.say(who, "yes", "affirm").startswith("I've sent it to a manager, reference ")
+        assert "Reply YES to send it for approval" in prompt, prompt
+        assert self.world.say(who, "yes", "affirm").startswith("I've sent it to ")
         [waiting] = self.desk.store.approvals(pending=True)
         return waiting
 

@@ -334,7 +334,7 @@ def test_a_manager_may_type_the_lower_amount_the_way_people_write_money(floor: F
 
 def test_a_modified_amount_is_not_sent_for_approval_again_when_the_customer_confirms_it(floor: Floor) -> None:
     prompt = floor.world.say(PRIYA, "I'd like a refund of $200 for order 1006", "request_refund")
-    assert "needs a manager's approval (2 refunds in the last 30 days)" in prompt  # her history, not the amount
+    assert "needs approval from a senior member of our team (2 refunds in the last 30 days)" in prompt  # her history
     floor.world.say(PRIYA, "yes", "affirm")
     [request] = floor.store.approvals(pending=True)
 

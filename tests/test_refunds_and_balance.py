@@ -128,7 +128,8 @@ def test_store_credit_above_500_dollars_still_needs_a_manager(world: World) -> N
 
     assert prompt.startswith("Add $700.00 of store credit to your Acme account for order 1003 (Espresso machine)")
     assert prompt.endswith(
-        "This needs a manager's approval ($700.00 is above $500.00). Reply YES to send it to a manager, or NO to cancel."
+        "This needs approval from a senior member of our team ($700.00 is above $500.00). "
+        "Reply YES to send it for approval, or NO to cancel."
     )
     assert "Nothing has been refunded or changed yet" in world.say(JANE, "yes", "affirm")
     waiting = world.services.pendings.get(next(e.pending_id for e in reversed(world.entries(JANE)) if e.pending_id))

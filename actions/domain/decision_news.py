@@ -140,5 +140,6 @@ class DecisionNews(TurnRouting):
             problem = self.signoff.send_code(offer, ctx.customer.phone)
             return [problem] if problem else [otp_prompt(offer, ctx.customer.phone, describe_duration(self.s.policy.otp.valid_for))]
         if outcome == "approval":
-            return [approval_prompt(offer, "the policy asks for it")]
+            return [approval_prompt(offer, "the policy asks for it",
+                                    self.s.policy.approvals.approvers_in_words(offer.request.kind, offer.amount_cents))]
         return [confirm_prompt(offer)]

@@ -135,6 +135,12 @@ class ApprovalRules:
         """The roles that may sign off an action of this kind that has no amount (none if unlisted)."""
         return self.sign_off.get(kind, ())
 
+    def approvers_in_words(self, kind: str, amount_cents: Optional[int]) -> str:
+        """Who decides, as the customer is told: "a senior member of our team", "a manager", "two of our managers"."""
+        if amount_cents is not None and amount_cents > self.top_limit_cents:
+            return "two of our managers"
+        return "a senior member of our team" if self.queue_for(kind, amount_cents) == "senior" else "a manager"
+
     def queue_for(self, kind: str, amount_cents: Optional[int]) -> str:
         """The least senior queue whose approvers may decide alone (managers above every limit).
 

@@ -31,10 +31,11 @@ def confirm_prompt(pending: PendingAction) -> str:
     return f"{pending.summary} Reply YES to confirm or NO to cancel."
 
 
-def approval_prompt(pending: PendingAction, why: str) -> str:
+def approval_prompt(pending: PendingAction, why: str, approvers: str) -> str:
+    """``approvers``: who will decide, in words (``ApprovalRules.approvers_in_words``)."""
     return (
-        f"{pending.summary} This needs a manager's approval ({why}). "
-        "Reply YES to send it to a manager, or NO to cancel."
+        f"{pending.summary} This needs approval from {approvers} ({why}). "
+        "Reply YES to send it for approval, or NO to cancel."
     )
 
 
@@ -96,7 +97,8 @@ class SignOff:
         self.s.approvals.add(approval)
         self.s.record("approval_requested", pending.conversation_id, pending=pending, approval_id=approval.id)
         return [
-            f"I've sent it to a manager, reference {approval.id[:8].upper()}. Nothing has been refunded or changed yet; "
+            f"I've sent it to {self.s.policy.approvals.approvers_in_words(pending.request.kind, pending.amount_cents)} "
+            f"for approval, reference {approval.id[:8].upper()}. Nothing has been refunded or changed yet; "
             "you'll get a message here as soon as it's decided, usually within one working day."
         ]
 

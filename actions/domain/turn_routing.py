@@ -190,7 +190,7 @@ class TurnRouting(HandingOver):
         self.s.record("confirmation_requested", turn.conversation_id, pending=pending)
         if decision.outcome == "approval":
             why = "; ".join(r.detail for r in decision.reasons if r.outcome == "approval")
-            return [approval_prompt(pending, why)]
+            return [approval_prompt(pending, why, policy.approvals.approvers_in_words(kind, proposal.amount_cents))]
         return [confirm_prompt(pending)]
 
     def _waiting_for_manager(self, customer_id: str, proposal: Proposal) -> Optional[Approval]:

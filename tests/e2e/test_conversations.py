@@ -69,9 +69,9 @@ def test_a_declined_refund_changes_nothing(assistant: RunningAssistant) -> None:
 
 def test_a_refund_above_the_approval_limit_waits_for_a_manager(assistant: RunningAssistant) -> None:
     reply = assistant.say(JANE, "I want $700 back for order 1003")
-    assert "needs a manager's approval" in reply and "Reply YES to send it to a manager" in reply
+    assert "needs approval from a senior member of our team" in reply and "Reply YES to send it for approval" in reply
     reply = assistant.say(JANE, "yes")
-    assert "sent it to a manager" in reply
+    assert "I've sent it to a senior member of our team for approval" in reply
     order = next(o for o in assistant.business.orders("C001") if o.id == "1003")
     assert order.refunded_cents == 0
     approval = [e for e in assistant.entries(JANE) if e.event == "approval_requested"][-1]
@@ -83,7 +83,7 @@ def test_store_credit_asked_for_in_words_is_proposed_as_store_credit(assistant: 
     # the model reads this as a balance question; the order and "store credit" make it a refund
     reply = assistant.say(PRIYA, "I'd like store credit for order 1006")
     assert reply.startswith("Add $260.00 of store credit to your Acme account for order 1006 (TV stand)"), reply
-    assert "needs a manager's approval (2 refunds in the last 30 days)" in reply  # still a refund for the limits
+    assert "needs approval from a senior member of our team (2 refunds in the last 30 days)" in reply  # still a refund
     assert "cancelled" in assistant.say(PRIYA, "no")
     assert assistant.business.get_customer("C003").balance_cents == 3800
 

@@ -119,6 +119,6 @@ def floor(tmp_path: Path) -> Iterator[Floor]:
 def jane_asks_for(floor: Floor, dollars: str, order: str = "1003") -> Approval:
     """Jane asks for a refund above the bot's limit and sends it for approval."""
     prompt = floor.world.say(JANE, f"I'd like a refund of ${dollars} for order {order}", "request_refund")
-    assert "needs a manager's approval" in prompt
-    assert floor.world.say(JANE, "yes", "affirm").startswith("I've sent it to a manager")
+    assert "needs approval from" in prompt
+    assert floor.world.say(JANE, "yes", "affirm").startswith("I've sent it to ")
     return floor.approval()
