@@ -164,7 +164,7 @@ def webchat_input(credentials: Dict[str, Any], settings: Optional[Settings] = No
     engine = make_engine(settings.database_url)  # applies the migrations
     resolver = identity_resolvers(settings, engine).of("webchat")
     return WebChatInput(resolver, _on_delivered(engine), credentials.get("socketio_path", "/socket.io"),  # type: ignore[arg-type]
-                        settings.rasa_token or "")
+                        settings.rasa_token or "", _audit(engine))
 
 
 def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> "TrustedRestInput":
@@ -179,6 +179,19 @@ def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None)
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _audit(engine: Engine):  # type: ignore[no-untyped-def]
+    """Puts the web chat's refusals (someone else's session id, a refused token) on the audit trail."""
+    from actions.domain.audit import audit_entry
+    from actions.store.sql import SqlAuditLog
+
+    log = SqlAuditLog(engine)
+
+    def record(conversation_id: str, event: str, detail: Dict[str, Any]) -> None:
+        log.append(audit_entry(_now(), "system", event, conversation_id, detail=detail))
+
+    return record
 
 
 def _on_delivered(engine: Engine):  # type: ignore[no-untyped-def]

@@ -51,6 +51,8 @@ from channels.webchat.protocol import INIT_PAYLOAD
 logger = logging.getLogger(__name__)
 
 CHANNEL = "webchat"
+#: Writes an attempt on someone else's conversation to the audit trail: (conversation id, event, detail).
+Audit = Callable[[str, str, Dict[str, Any]], None]
 #: Called with (conversation id, acknowledged message ids, "delivered" or "read") when a page has
 #: shown messages, or shown them in view.
 OnDelivered = Callable[[str, List[str], str], Awaitable[None]]
@@ -129,8 +131,9 @@ class WebChatInput(InputChannel):
         return webchat_input(credentials or {})
 
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
-                 socketio_path: str = "/socket.io", api_token: str = "") -> None:
+                 socketio_path: str = "/socket.io", api_token: str = "", audit: Optional[Audit] = None) -> None:
         self.resolver = resolver
+        self.audit = audit
         self.on_delivered = on_delivered
         self.api_token = api_token
         self.socketio_path = socketio_path
@@ -176,7 +179,7 @@ class WebChatInput(InputChannel):
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> None:
             conversation_id = await self._conversation_of(sid)
-            self._note_requested_id(sid, data, conversation_id)
+            await self._note_requested_id(sid, data, conversation_id)
 
         @sio.on("user_uttered")
         async def user_uttered(sid: str, data: Any = None) -> Dict[str, str]:
@@ -184,7 +187,7 @@ class WebChatInput(InputChannel):
             conversation_id = await self._conversation_of(sid)
             if conversation_id is None:
                 return {"error": "This chat is not connected: reload the page."}
-            self._note_requested_id(sid, data, conversation_id)
+            await self._note_requested_id(sid, data, conversation_id)
             text = data.get("message") if isinstance(data, dict) else None
             problem = _problem_with(text)
             if problem:
@@ -252,7 +255,10 @@ class WebChatInput(InputChannel):
         resolution = self.resolver.resolve({"token": token, "socket": sid})
         if isinstance(resolution, Refused):
             logger.warning("web chat connection %s: %s; it is given a new visitor conversation", sid, resolution.reason)
-            return self.resolver.new_visitor(), True
+            visitor = self.resolver.new_visitor()
+            if token and self.audit is not None:  # no token at all is just a new visitor, not an attempt
+                self.audit(visitor.conversation_id, "identity_token_refused", {"reason": resolution.reason, "socket": sid})
+            return visitor, True
         return resolution, False
 
     def _confirmation(self, identity: Identity, token_refused: bool = False) -> Dict[str, Any]:
@@ -269,11 +275,20 @@ class WebChatInput(InputChannel):
             return None
         return session.get("conversation_id")
 
-    @staticmethod
-    def _note_requested_id(sid: str, data: Any, conversation_id: Optional[str]) -> None:
+    async def _note_requested_id(self, sid: str, data: Any, conversation_id: Optional[str]) -> None:
+        """A page that asks for a conversation id keeps its own; the attempt is logged and, once per
+        socket, audited."""
         asked = data.get("session_id") if isinstance(data, dict) else None
-        if asked and asked != conversation_id:
-            logger.warning("web chat connection %s asked for conversation %r; it keeps its own", sid, str(asked)[:80])
+        if not asked or asked == conversation_id or conversation_id is None:
+            return
+        logger.warning("web chat connection %s asked for conversation %r; it keeps its own", sid, str(asked)[:80])
+        assert self.sio is not None
+        async with self.sio.session(sid) as session:
+            first = not session.get("asked_for_another")
+            session["asked_for_another"] = True
+        if first and self.audit is not None:
+            await asyncio.to_thread(self.audit, conversation_id, "session_id_refused",
+                                    {"asked_for": str(asked)[:80], "socket": sid})
 
     async def _history(self, conversation_id: str) -> List[Dict[str, Any]]:
         agent = getattr(getattr(self._app, "ctx", None), "agent", None)

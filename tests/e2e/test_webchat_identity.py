@@ -37,6 +37,13 @@ def tokens(assistant: RunningAssistant) -> SessionTokens:
     return session_tokens(Settings.from_env({"HITL_DATA_DIR": str(assistant.stack.data_dir)}))
 
 
+def visitor_of(assistant: RunningAssistant, page: ChatPage) -> str:
+    """The visitor conversation the server gave a page (named in the renewed token it handed it)."""
+    claims = tokens(assistant).verify(page.renewed_token, datetime.now(timezone.utc))
+    assert claims is not None and is_visitor(claims.conversation_id)
+    return claims.conversation_id
+
+
 def tracker_texts(assistant: RunningAssistant, conversation_id: str) -> List[str]:
     stack = assistant.stack
     url = f"{stack.rasa_url}/conversations/{conversation_id}/tracker?token={stack.api_token}"
@@ -66,7 +73,7 @@ def leo_waiting(assistant: RunningAssistant) -> RunningAssistant:
 def test_a_page_that_asks_for_someone_elses_session_gets_a_conversation_of_its_own(
     leo_waiting: RunningAssistant, asked_for: str,
 ) -> None:
-    async def scenario() -> None:
+    async def scenario() -> str:
         page = await ChatPage(leo_waiting.stack.rasa_url).open()
         await page.sio.emit("session_request", {"session_id": asked_for})
         answer = await page.say("yes", session_id=asked_for, customData={"customer_token": "x"})
@@ -75,9 +82,12 @@ def test_a_page_that_asks_for_someone_elses_session_gets_a_conversation_of_its_o
         assert not page.signed_in and page.history == []
         assert answer["id"]  # taken, in the page's own conversation
         assert "nothing waiting for your confirmation" in page.replies[-1]["text"]
+        return visitor_of(leo_waiting, page)
 
-    asyncio.run(scenario())
+    visitor = asyncio.run(scenario())
     leo_untouched(leo_waiting)
+    [attempt] = [e for e in leo_waiting.audit.entries(visitor) if e.event == "session_id_refused"]  # once per socket
+    assert attempt.detail["asked_for"] == asked_for
 
 
 def test_forged_expired_and_other_servers_tokens_identify_nobody(leo_waiting: RunningAssistant) -> None:
@@ -96,6 +106,8 @@ def test_forged_expired_and_other_servers_tokens_identify_nobody(leo_waiting: Ru
             await page.until(lambda: page.replies, what=f"the answer to the page with the {what} token")
             await page.close()
             assert not page.signed_in and page.history == [], what
+            events = [e.event for e in leo_waiting.audit.entries(visitor_of(leo_waiting, page))]
+            assert events[0] == "identity_token_refused", what  # then its "yes" answered as the visitor's
 
     asyncio.run(scenario())
     leo_untouched(leo_waiting)
