@@ -27,7 +27,7 @@ from actions.domain.sessions import customer_key
 from actions.settings import Settings
 from bot.composition import build_inbox, session_tokens
 from channels.webchat.page import add_webchat_routes
-from handoff.app_state import CANNED, DESK, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
+from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
 from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
@@ -64,7 +64,7 @@ HERE = Path(__file__).parent
 def create_app(settings: Settings) -> web.Application:
     serve_scripts_as_javascript()
     app = web.Application(middlewares=[scheme_from_trusted_proxies(settings.trusted_proxies), page_headers,
-                                       errors_middleware, session_middleware], client_max_size=256 * 1024)
+                                       errors_middleware, session_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[SOCKETS] = set()
     app[TEMPLATES] = {name: Template((HERE / "templates" / name).read_text(encoding="utf-8"))

@@ -18,3 +18,6 @@ TIMERS = web.AppKey("timers", Timers)
 SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
 TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
 CANNED = web.AppKey("canned", list)
+
+#: The largest request body the inbox reads (a reply, a note, a form): beyond it a 413 that says so.
+MAX_BODY_BYTES = 256 * 1024

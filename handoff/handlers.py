@@ -17,7 +17,7 @@ from aiohttp.typedefs import Handler
 
 from actions.json_input import BadJson, json_object
 from handoff import auth
-from handoff.app_state import CANNED, DESK, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
+from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
 from handoff.domain.errors import Forbidden, InboxError, NotFound
 from handoff.domain.people import User
 from handoff.websocket_hub import SESSION_ENDED, close_page
@@ -40,6 +40,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return web.json_response({"error": refused.message}, status=refused.status)
     except BadJson as unreadable:
         return web.json_response({"error": unreadable.message}, status=400)
+    except web.HTTPRequestEntityTooLarge:
+        return web.json_response({"error": f"the request body is larger than {MAX_BODY_BYTES // 1024} KB: send less"},
+                                 status=413)
     except web.HTTPException:
         raise
     except Exception:

@@ -69,7 +69,7 @@ def evidence_view(evidence: Mapping[str, Any], reasons: Sequence[str], topic: Op
     confidence = evidence.get("confidence")
     understood = None
     if intent:
-        understood = WANTS.get(intent, "something we have no name for")
+        understood = WANTS.get(intent, "something the bot has no name for yet")
         if isinstance(confidence, (int, float)):
             understood += f" ({confidence:.0%} sure)"
     pending = evidence.get("pending")

@@ -329,9 +329,10 @@ def test_an_admin_handing_back_approved_is_a_403_that_says_who_may_and_nothing_r
          "the request body is nested too deeply (at most 32 levels)"),
         (b'{"version": ' + b"9" * 5000 + b"}", 400, "the request body has a number with too many digits"),
         (b'{"version": NaN}', 400, "the request body is not valid JSON"),
+        (b'{"version": 1, "x": "' + b"y" * 300_000 + b'"}', 413, "the request body is larger than 256 KB: send less"),
     ],
     ids=["broken-json", "not-utf8", "a-list", "version-as-text", "version-as-bool", "no-version",
-         "nested-past-the-parser", "nested-deeper-than-anything-we-read", "a-5000-digit-number", "nan"],
+         "nested-past-the-parser", "nested-deeper-than-anything-we-read", "a-5000-digit-number", "nan", "too-large"],
 )
 def test_a_malformed_claim_is_a_400_that_says_what_is_wrong(inbox: Inbox, body: bytes, status: int, error: str) -> None:
     ali = inbox.sign_in("ali")

@@ -36,6 +36,12 @@ WANTS = {
     "remove_payment_method": "to remove a card", "change_address": "a new delivery address",
     "change_delivery_slot": "a different delivery slot", "update_email": "to change their email",
     "ask_order_status": "an order update", "ask_delivery_date": "a delivery date", "ask_balance": "their balance",
+    # answers to the bot's own question (an approval is raised by the customer's YES, say)
+    "affirm": "to go ahead (they said yes)", "deny": "not to go ahead", "provide_otp": "to confirm with their code",
+    "change_amount": "a different amount", "inform": "to give us a detail", "resend_code": "a new code",
+    "greet": "to say hello", "thankyou": "to say thanks", "goodbye": "to say goodbye",
+    "ask_returns_policy": "our returns policy", "ask_opening_hours": "our opening hours",
+    "nlu_fallback": "something the bot couldn't make out",
 }
 
 RECOMMENDATIONS = {
