@@ -25,9 +25,6 @@ def world(tmp_path: Path) -> World:
     return make_world(tmp_path)
 
 
-def refunded(world: World, order_id: str) -> int:
-    order = next(o for o in world.business.orders(world.customer(JANE).id) if o.id == order_id)
-    return order.refunded_cents
 
 
 def balance(world: World, phone: str = JANE) -> int:
@@ -39,7 +36,7 @@ def pending_id(world: World, phone: str = JANE) -> str:
 
 
 def nothing_happened(world: World) -> bool:
-    return world.executions() == [] and balance(world) == 0 and refunded(world, "1001") == refunded(world, "1003") == 0
+    return world.executions() == [] and balance(world) == 0 and world.refunded("1001") == world.refunded("1003") == 0
 
 
 # -- the happy path ------------------------------------------------------------------------
@@ -56,7 +53,7 @@ def test_a_customer_confirms_a_small_refund_and_it_runs_once(world: World) -> No
     done = world.say(JANE, "yes", "affirm")
 
     assert done == "Refunded $20.00 for order 1001 to your Visa ending 4242. It will show in 3-5 working days."
-    assert (balance(world), refunded(world, "1001")) == (0, 2000)
+    assert (balance(world), world.refunded("1001")) == (0, 2000)
     assert [(e.kind, e.customer_id) for e in world.executions()] == [("refund", "C001")]
     assert world.events(JANE) == ["risk_decision", "confirmation_requested", "confirmed", "executed"]
     entries = world.entries(JANE)
@@ -89,7 +86,7 @@ def test_a_customer_changes_the_amount_then_confirms_the_new_one(world: World) -
     assert prompt.endswith("Reply YES to confirm or NO to cancel.")
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $25.00 for order 1001")
-    assert (balance(world), refunded(world, "1001")) == (0, 2500)
+    assert (balance(world), world.refunded("1001")) == (0, 2500)
     assert len(world.executions()) == 1
     changed = next(e for e in world.entries(JANE) if e.event == "amount_changed")
     assert (changed.detail["old_amount_cents"], changed.detail["new_amount_cents"]) == (3000, 2500)
@@ -102,7 +99,7 @@ def test_a_new_amount_for_another_order_is_proposed_for_that_order(world: World)
 
     assert prompt.startswith("Refund $30.00 to your Visa ending 4242 for order 1003 (Espresso machine)")
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $30.00 for order 1003")
-    assert (refunded(world, "1001"), refunded(world, "1003")) == (0, 3000)
+    assert (world.refunded("1001"), world.refunded("1003")) == (0, 3000)
 
 
 def test_raising_the_amount_above_500_dollars_goes_to_a_manager_instead(world: World) -> None:
@@ -226,7 +223,7 @@ def test_a_yes_a_second_before_the_ten_minutes_still_counts(world: World) -> Non
     world.clock.advance(minutes=9, seconds=59)
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $20.00")
-    assert (balance(world), refunded(world, "1001")) == (0, 2000)
+    assert (balance(world), world.refunded("1001")) == (0, 2000)
 
 
 def test_a_yes_delivered_twice_refunds_once(world: World) -> None:
@@ -237,7 +234,7 @@ def test_a_yes_delivered_twice_refunds_once(world: World) -> None:
 
     assert first.startswith("Refunded $20.00")
     assert second == OPEN_QUESTION
-    assert (balance(world), refunded(world, "1001")) == (0, 2000)
+    assert (balance(world), world.refunded("1001")) == (0, 2000)
     assert len(world.executions()) == 1
     assert world.events(JANE).count("executed") == 1
 
@@ -254,7 +251,7 @@ def test_two_workers_handling_the_same_yes_at_once_refund_once(tmp_path: Path) -
         for r in replies
     ), replies
     assert len(world.executions()) == 1
-    assert (balance(world), refunded(world, "1001")) == (0, 2000)
+    assert (balance(world), world.refunded("1001")) == (0, 2000)
     assert world.events(JANE).count("executed") == 1
     assert world.services.pendings.get(pending_id(world)).stage is Stage.DONE
 
@@ -269,7 +266,7 @@ def test_a_medium_refund_is_confirmed_and_logged_for_review(world: World) -> Non
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $250.00 for order 1003")
 
-    assert (balance(world), refunded(world, "1003")) == (0, 25000)
+    assert (balance(world), world.refunded("1003")) == (0, 25000)
     decision = world.entries(JANE)[0]
     assert decision.event == "risk_decision"
     assert decision.outcome == "confirm"
@@ -323,7 +320,7 @@ def test_a_refund_without_an_order_asks_which_one_then_completes(world: World) -
     assert prompt.startswith("Refund $42.50 to your Visa ending 4242 for order 1001 (Wireless headphones)")
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $42.50 for order 1001")
-    assert refunded(world, "1001") == 4250
+    assert world.refunded("1001") == 4250
     assert world.events(JANE) == ["asked_for_detail", "risk_decision", "confirmation_requested", "confirmed", "executed"]
     assert world.services.drafts.get(JANE) is None
 
@@ -411,7 +408,7 @@ def test_an_action_left_half_done_by_a_crashed_worker_is_finished_once(world: Wo
 
     assert reply.startswith("About your earlier request: Refunded $20.00 for order 1001")
     assert world.services.pendings.get(stuck).stage is Stage.DONE
-    assert len(world.executions()) == 1 and refunded(world, "1001") == 2000
+    assert len(world.executions()) == 1 and world.refunded("1001") == 2000
     assert "execution_resumed" in world.events(JANE)
 
 

@@ -27,9 +27,6 @@ def world(tmp_path: Path) -> World:
     return make_world(tmp_path)
 
 
-def refunded(world: World, order_id: str) -> int:
-    order = next(o for o in world.business.orders(world.customer(JANE).id) if o.id == order_id)
-    return order.refunded_cents
 
 
 @pytest.mark.parametrize(
@@ -52,7 +49,7 @@ def test_jane_asks_for_fifty_dollars_in_words_confirms_and_fifty_is_refunded(wor
     world.say(JANE, "I want a refund of fifty dollars for order 1003", "request_refund")
 
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $50.00 for order 1003")
-    assert refunded(world, "1003") == 5000
+    assert world.refunded("1003") == 5000
 
 
 def test_a_negative_amount_is_refused_and_the_whole_order_is_not_proposed(world: World) -> None:
@@ -66,7 +63,7 @@ def test_a_negative_amount_is_refused_and_the_whole_order_is_not_proposed(world:
     prompt = world.say(JANE, "$5", "inform")
     assert prompt.startswith("Refund $5.00 to your Visa ending 4242 for order 1001 (Wireless headphones)")
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $5.00 for order 1001")
-    assert (refunded(world, "1001"), len(world.executions())) == (500, 1)
+    assert (world.refunded("1001"), len(world.executions())) == (500, 1)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +107,7 @@ def test_make_it_minus_five_is_refused_and_the_waiting_refund_stays_as_it_was(wo
     # a wrong amount is not an unclear answer: two of them don't cancel the refund
     assert world.say(JANE, "make it 12.345", "change_amount").startswith('"12.345" has more than two decimals')
     assert world.say(JANE, "yes", "affirm").startswith("Refunded $20.00 for order 1001")
-    assert refunded(world, "1001") == 2000
+    assert world.refunded("1001") == 2000
 
 
 @pytest.mark.parametrize(("new_amount", "proposed"), [("twenty-five dollars", "$25.00"), ("fifteen", "$15.00")])

@@ -36,8 +36,6 @@ def balance(world: World) -> int:
     return world.customer(JANE).balance_cents
 
 
-def refunded(world: World, order_id: str) -> int:
-    return next(o.refunded_cents for o in world.business.orders("C001") if o.id == order_id)
 
 
 def sent_params(world: World) -> list:
@@ -57,7 +55,7 @@ def test_jane_refunds_her_headphones_and_her_balance_is_still_zero(world: World)
     assert done == "Refunded $42.50 for order 1001 to your Visa ending 4242. It will show in 3-5 working days."
     assert world.say(JANE, "what's my balance?", "ask_balance") == NO_CREDIT
     assert sent_params(world) == [{"order_id": "1001", "amount_cents": 4250, "destination": "original_payment_method"}]
-    assert refunded(world, "1001") == 4250
+    assert world.refunded("1001") == 4250
 
 
 def test_the_refund_is_offered_to_the_card_that_paid_even_after_jane_changed_her_default(world: World) -> None:
@@ -102,7 +100,7 @@ def test_jane_asks_for_store_credit_and_her_balance_goes_up_by_the_amount_once(w
                     "Your balance is now $42.50, ready to spend.")
     assert world.say(JANE, "yes", "affirm").startswith("There's nothing waiting for your confirmation")
     assert world.say(JANE, "what's my balance?", "ask_balance") == "You have $42.50 of credit on your Acme account."
-    assert (balance(world), refunded(world, "1001")) == (4250, 4250)
+    assert (balance(world), world.refunded("1001")) == (4250, 4250)
     assert sent_params(world) == [{"order_id": "1001", "amount_cents": 4250, "destination": "store_credit"}]
     decision = world.entries(JANE)[0]
     assert (decision.event, decision.request, decision.outcome) == ("risk_decision", "refund", "confirm")
@@ -146,7 +144,7 @@ def test_a_new_amount_for_store_credit_is_still_store_credit(world: World) -> No
 
     assert prompt.startswith("Add $20.00 of store credit to your Acme account for order 1001")
     world.say(JANE, "yes", "affirm")
-    assert (balance(world), refunded(world, "1001")) == (2000, 2000)
+    assert (balance(world), world.refunded("1001")) == (2000, 2000)
 
 
 def test_jane_switches_a_waiting_card_refund_to_store_credit_and_back(world: World) -> None:
@@ -159,7 +157,7 @@ def test_jane_switches_a_waiting_card_refund_to_store_credit_and_back(world: Wor
     assert back.startswith("Refund $42.50 to your Visa ending 4242 for order 1001")
 
     world.say(JANE, "yes", "affirm")
-    assert (balance(world), refunded(world, "1001")) == (0, 4250)
+    assert (balance(world), world.refunded("1001")) == (0, 4250)
     changes = [(e.detail["old_destination"], e.detail["new_destination"])
                for e in world.entries(JANE) if e.event == "refund_destination_changed"]
     assert changes == [("original_payment_method", "store_credit"), ("store_credit", "original_payment_method")]

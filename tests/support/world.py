@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from actions.acme.models import ExecutionRow
+from actions.acme.models import ExecutionRow, OrderRow
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
@@ -126,6 +126,13 @@ class World:
 
     def customer(self, who: str):
         return self.business.find_customer_by_phone(PHONES.get(who, who))
+
+    def refunded(self, order_id: str) -> int:
+        """Cents refunded so far on one of the demo's orders, read from the business itself."""
+        with self.business.session() as session:
+            order = session.get(OrderRow, order_id)
+            assert order is not None, f"no order {order_id}"
+            return order.refunded_cents
 
     def executions(self) -> List[ExecutionRow]:
         """Every action the business actually ran, one row per idempotency key."""
