@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from sqlalchemy import func, or_, text, update
 from sqlalchemy.engine import Engine
@@ -255,29 +255,18 @@ class SqlHandoffQueue:
             return ticket_of(row) if told.rowcount == 1 else None
 
     def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
-        with Session(self.engine) as session:
-            # a write on the ticket row first: it waits for (and then sees) a hand-back in progress
-            still_open = session.execute(
-                update(HandoffRow).where(HandoffRow.id == ticket_id)
-                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
-                .values(version=HandoffRow.version)
-            ).rowcount == 1
-            if not still_open:
-                session.rollback()
-                return False
-            row = session.get(HandoffRow, ticket_id)
-            assert row is not None
-            session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
-                                         kind="customer", text=text.replace("\x00", "")))
+        def reply_clock(session: Session) -> None:
             # the reply clock starts at the oldest message nobody has answered yet
             session.execute(
                 update(HandoffRow).where(HandoffRow.id == ticket_id)
                 .where(or_(HandoffRow.last_customer_at.is_(None), HandoffRow.last_agent_at >= HandoffRow.last_customer_at))  # type: ignore[union-attr]
                 .values(last_customer_at=at)
             )
-            publish(session, "ticket", ticket_id, "message", at)
-            session.commit()
-            return True
+
+        # a write on the ticket row first: it waits for (and then sees) a hand-back in progress
+        return self._change_and_note(ticket_id, [HandoffRow.status.in_(ACTIVE_STATUSES)],  # type: ignore[attr-defined]
+                                     {"version": HandoffRow.version}, "customer", text.replace("\x00", ""), at,
+                                     "message", then=reply_clock)
 
     def waiting_ahead(self, ticket: Ticket) -> int:
         with Session(self.engine) as session:
@@ -287,41 +276,36 @@ class SqlHandoffQueue:
             ).one()
 
     def withdraw(self, ticket_id: str, at: datetime) -> bool:
-        with Session(self.engine) as session:
-            closed = session.execute(
-                update(HandoffRow).where(HandoffRow.id == ticket_id)
-                .where(HandoffRow.status == OPEN)
-                .values(status="closed", outcome=WITHDRAWN, closed_at=at, customer_told=True,
-                        resolution="The customer said they no longer need help.", version=HandoffRow.version + 1)
-            ).rowcount == 1
-            if not closed:
-                session.rollback()
-                return False
-            row = session.get(HandoffRow, ticket_id)
-            assert row is not None
-            session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
-                                         kind="system", text="The customer said they no longer need help: closed as withdrawn."))
-            publish(session, "ticket", ticket_id, "updated", at)
-            session.commit()
-            return True
+        return self._change_and_note(
+            ticket_id, [HandoffRow.status == OPEN],
+            {"status": "closed", "outcome": WITHDRAWN, "closed_at": at, "customer_told": True,
+             "resolution": "The customer said they no longer need help.", "version": HandoffRow.version + 1},
+            "system", "The customer said they no longer need help: closed as withdrawn.", at, "updated")
 
     def raise_priority(self, ticket_id: str, priority: str, why: str, at: datetime) -> bool:
         less_urgent = list(PRIORITIES[PRIORITIES.index(priority) + 1:])
+        return self._change_and_note(
+            ticket_id, [HandoffRow.status.in_(ACTIVE_STATUSES), HandoffRow.priority.in_(less_urgent)],  # type: ignore[attr-defined]
+            {"priority": priority}, "system", f"Priority raised to {priority}: {why}", at, "updated")
+
+    def _change_and_note(self, ticket_id: str, where: Sequence[Any], values: Dict[str, Any], kind: str, text: str,
+                         at: datetime, feed: str, then: Optional[Callable[[Session], None]] = None) -> bool:
+        """Change the ticket if it still matches ``where``, with the message that says so on it and
+        its feed event, in one transaction; False (and nothing written) if it no longer matched."""
         with Session(self.engine) as session:
-            raised = session.execute(
-                update(HandoffRow).where(HandoffRow.id == ticket_id)
-                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
-                .where(HandoffRow.priority.in_(less_urgent))  # type: ignore[attr-defined]
-                .values(priority=priority)
+            changed = session.execute(
+                update(HandoffRow).where(HandoffRow.id == ticket_id, *where).values(**values)
             ).rowcount == 1
-            if not raised:
+            if not changed:
                 session.rollback()
                 return False
             row = session.get(HandoffRow, ticket_id)
             assert row is not None
             session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
-                                         kind="system", text=f"Priority raised to {priority}: {why}"))
-            publish(session, "ticket", ticket_id, "updated", at)
+                                         kind=kind, text=text))
+            if then is not None:
+                then(session)
+            publish(session, "ticket", ticket_id, feed, at)
             session.commit()
             return True
 
