@@ -23,6 +23,7 @@ from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
 from actions.domain.business import Business
+from actions.domain.clock import SystemClock
 from actions.domain.messaging import SmsSender
 from actions.domain.policy import check_intents, load_policy
 from actions.domain.services import Services, new_id
@@ -177,8 +178,7 @@ def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None)
     return TrustedRestInput(resolver, settings.rest_token if token is None else token)  # type: ignore[arg-type]
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+_now = SystemClock().now
 
 
 def _audit(engine: Engine):  # type: ignore[no-untyped-def]

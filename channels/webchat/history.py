@@ -6,7 +6,7 @@ connecting, so a message has the same id either way and a page never shows it tw
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 BOT = {"kind": "bot", "name": "Acme assistant"}
 
@@ -41,13 +41,20 @@ def history_of(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
                                  "from": {"kind": "customer"}})
         elif kind == "bot":
             data = event.get("data") or {}
-            message: Dict[str, Any] = {"id": message_id("bot", timestamp, metadata), "text": str(event.get("text") or ""),
-                                       "ts": timestamp, "from": speaker_of(metadata)}
-            if data.get("custom"):
-                message["custom"] = data["custom"]
-            if data.get("buttons"):
-                message["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                                      for b in data["buttons"]]
+            message = bot_message(str(event.get("text") or ""), timestamp, metadata,
+                                  custom=data.get("custom"), buttons=data.get("buttons"))
             if message["text"] or "custom" in message:
                 messages.append(message)
     return messages
+
+
+def bot_message(text: str, timestamp: float, metadata: Mapping[str, Any], *, custom: Any = None,
+                buttons: Optional[Iterable[Mapping[str, Any]]] = None) -> Dict[str, Any]:
+    """The bot's or a person's message as a page gets it, live or in the history: the same id either way."""
+    message: Dict[str, Any] = {"id": message_id("bot", timestamp, metadata), "text": text, "ts": timestamp,
+                               "from": speaker_of(metadata)}
+    if custom:
+        message["custom"] = custom
+    if buttons:
+        message["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
+    return message

@@ -31,7 +31,6 @@ import hmac
 import inspect
 import logging
 import uuid
-from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -41,11 +40,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from actions.domain.clock import SystemClock
 from actions.domain.session_tokens import WebChatResolver
 from actions.domain.sessions import Identity, Refused, is_visitor
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import storable_text_problem
-from channels.webchat.history import history_of, message_id, speaker_of
+from channels.webchat.history import bot_message, history_of
 from channels.webchat.protocol import INIT_PAYLOAD
 
 logger = logging.getLogger(__name__)
@@ -56,10 +56,6 @@ Audit = Callable[[str, str, Dict[str, Any]], None]
 #: Called with (conversation id, acknowledged message ids, "delivered" or "read") when a page has
 #: shown messages, or shown them in view.
 OnDelivered = Callable[[str, List[str], str], Awaitable[None]]
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _problem_with(text: Any) -> Optional[str]:
@@ -94,27 +90,21 @@ class WebChatOutput(OutputChannel):
         self.sio = sio
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.sio.emit("bot_uttered", _bot_message(text, kwargs), room=recipient_id)
+        await self.sio.emit("bot_uttered", _live(text, kwargs), room=recipient_id)
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
-        message = _bot_message(text, kwargs)
-        message["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
-        await self.sio.emit("bot_uttered", message, room=recipient_id)
+        await self.sio.emit("bot_uttered", _live(text, kwargs, buttons=buttons), room=recipient_id)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         """Status lines ("you're in the queue", "Ali joined") travel as custom messages."""
-        await self.sio.emit("bot_uttered", {**_bot_message("", kwargs), "custom": json_message}, room=recipient_id)
+        await self.sio.emit("bot_uttered", _live("", kwargs, custom=json_message), room=recipient_id)
 
 
-def _bot_message(text: str, kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    timestamp = float(kwargs.get("timestamp") or _now().timestamp())
-    return {
-        "id": message_id("bot", timestamp, kwargs),
-        "text": text,
-        "ts": timestamp,
-        "from": speaker_of(kwargs),
-    }
+def _live(text: str, kwargs: Dict[str, Any], **parts: Any) -> Dict[str, Any]:
+    """Rasa hands an output channel the event's timestamp and metadata as ``kwargs``."""
+    timestamp = float(kwargs.get("timestamp") or SystemClock().now().timestamp())
+    return bot_message(text, timestamp, kwargs, **parts)
 
 
 class WebChatInput(InputChannel):
@@ -194,7 +184,7 @@ class WebChatInput(InputChannel):
                 await sio.emit("chat_error", {"message": problem}, to=sid)
                 return {"error": problem}
             message_id = f"u-{uuid.uuid4().hex}"
-            await sio.emit("user_echo", {"id": message_id, "text": text, "ts": _now().timestamp()},
+            await sio.emit("user_echo", {"id": message_id, "text": text, "ts": self.resolver.now().timestamp()},
                            room=conversation_id, skip_sid=sid)
             await on_new_message(UserMessage(text, WebChatOutput(sio), conversation_id, input_channel=CHANNEL,
                                              metadata={"message_id": message_id}))
@@ -213,7 +203,7 @@ class WebChatInput(InputChannel):
         async def renew(sid: str, _: Any = None) -> None:
             conversation_id = await self._conversation_of(sid)
             if conversation_id is not None:
-                await sio.emit("token", {"token": self.resolver.tokens.issue(conversation_id, _now())}, to=sid)
+                await sio.emit("token", {"token": self.resolver.tokens.issue(conversation_id, self.resolver.now())}, to=sid)
 
         return webhook
 
@@ -265,7 +255,7 @@ class WebChatInput(InputChannel):
         """What the page learns: signed in or not, its token for the next connection, and whether the
         token it came with was refused (a signed-in page then fetches a fresh one from its server)."""
         return {"signed_in": identity.customer_id is not None, "token_refused": token_refused,
-                "token": self.resolver.tokens.issue(identity.conversation_id, _now())}
+                "token": self.resolver.tokens.issue(identity.conversation_id, self.resolver.now())}
 
     async def _conversation_of(self, sid: str) -> Optional[str]:
         assert self.sio is not None
