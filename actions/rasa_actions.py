@@ -20,7 +20,7 @@ from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
 from actions.domain.sessions import IDENTIFYING_CHANNELS
 from actions.domain.turn import Turn
-from actions.domain.waiting import StatusLine
+from actions.domain.waiting import StatusLine, status_message
 from actions.settings import Settings
 from bot.composition import build_assistant, process_settings
 
@@ -114,7 +114,7 @@ def say(dispatcher: CollectingDispatcher, messages: List[str]) -> None:
     the chat shows apart, with their words for channels that can only show text."""
     for text in messages:
         if isinstance(text, StatusLine):
-            dispatcher.utter_message(json_message={"status_line": str(text), "status": text.status})
+            dispatcher.utter_message(json_message=status_message(str(text), text.status))
         else:
             dispatcher.utter_message(text=text)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Protocol
 
+from actions.domain.waiting import status_message
 from handoff.domain.deliveries import RECORDED, SENT
 from handoff.rasa_client import RasaConversations
 
@@ -62,8 +63,7 @@ class PushedByRasa:
         return SENT
 
     async def status(self, conversation_id: str, line: str, status: str) -> str:
-        await self.rasa.record(conversation_id, None, {}, push_to=WEB_CHAT,
-                               custom={"status_line": line, "status": status})
+        await self.rasa.record(conversation_id, None, {}, push_to=WEB_CHAT, custom=status_message(line, status))
         return SENT
 
 
@@ -80,12 +80,13 @@ class RecordedOnly:
         return RECORDED
 
     async def status(self, conversation_id: str, line: str, status: str) -> str:
-        await self.rasa.record(conversation_id, None, {}, push_to=None, custom={"status_line": line, "status": status})
+        await self.rasa.record(conversation_id, None, {}, push_to=None, custom=status_message(line, status))
         return RECORDED
 
 
 class CustomerChannels:
-    """Sends on the channel the customer used last; a channel nobody registered is only recorded."""
+    """Picks the channel where the customer is now (an open chat page, else the one they used last);
+    a channel nobody registered is only recorded."""
 
     def __init__(self, rasa: RasaConversations, channels: Mapping[str, CustomerChannel],
                  fallback: Optional[CustomerChannel] = None) -> None:
@@ -105,9 +106,3 @@ class CustomerChannels:
 
     async def current(self, conversation_id: str) -> CustomerChannel:
         return self.channels.get(await self.where(conversation_id), self.fallback)
-
-    async def send(self, conversation_id: str, text: str, metadata: Dict[str, Any]) -> str:
-        return await (await self.current(conversation_id)).send(conversation_id, text, metadata)
-
-    async def status(self, conversation_id: str, line: str, status: str) -> str:
-        return await (await self.current(conversation_id)).status(conversation_id, line, status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Dict
 
 from actions.domain.policy import describe_duration
 
@@ -39,6 +40,11 @@ class StatusLine(str):
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return StatusLine, (str(self), self.status)  # copies and pickles keep the status
+
+
+def status_message(line: str, status: str) -> Dict[str, str]:
+    """A status line as the custom message channels carry (the chat shows ``status_line`` apart)."""
+    return {"status_line": line, "status": status}
 
 
 def is_withdrawal(text: str) -> bool:
