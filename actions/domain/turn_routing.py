@@ -50,25 +50,18 @@ class TurnRouting(HandingOver):
             self._more_urgent(turn, ticket)
             return []  # people have this conversation: the bot stays silent and passes the message on
         ctx = self._context(turn)
-        if not _says_to_ask_a_person(ctx, self._first_look(ctx)):  # "my card was stolen, call +1..." goes to people
+        # the risk check of the message itself, before anything it may answer or start
+        first_look = self._assess(ctx, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
+        if not _says_to_ask_a_person(ctx, first_look):  # "my card was stolen, call +1..." goes to people
             signing_in = self.identify.handle(turn)  # a visitor naming a phone number, or typing its code
             if signing_in is not None:
                 return signing_in
         try:
-            return self._handle(ctx)
+            return self._handle(ctx, first_look)
         except OutcomeUnknown as unknown:
             return self._check_by_a_person(ctx, unknown)
 
-    def _first_look(self, ctx: TurnContext) -> Decision:
-        """The risk check of the message itself, before anything it may answer or start."""
-        turn = ctx.turn
-        return self._assess(ctx, kind=turn.request if turn.request in self.s.policy.actions else "conversation")
-
-    @staticmethod
-    def _for_a_person(ctx: TurnContext, first_look: Decision) -> bool:
-        return first_look.outcome == "handoff" or ctx.turn.request == "handoff"
-
-    def _handle(self, ctx: TurnContext) -> List[str]:
+    def _handle(self, ctx: TurnContext, first_look: Decision) -> List[str]:
         turn = ctx.turn
         notes: List[str] = self.signoff.resume_stuck(turn.conversation_id)
         pending = self.s.pendings.awaiting_customer(turn.conversation_id)
@@ -78,8 +71,7 @@ class TurnRouting(HandingOver):
             notes.append(f"Your earlier request expired after {describe_duration(self.s.policy.confirmation_expiry)}, so nothing was changed.")
             pending = None
 
-        first_look = self._first_look(ctx)
-        if self._for_a_person(ctx, first_look):
+        if first_look.outcome == "handoff" or turn.request == "handoff":
             return notes + self._handoff(ctx, first_look, pending)
         switch = _destination_switch(pending, turn)
         if pending and switch:
