@@ -70,13 +70,7 @@ class Stack:
         logs.mkdir(exist_ok=True)
         env = self._env()
         self._spawn("actions", [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)], env, logs)
-        self._spawn("rasa", [
-            str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.api_token, "--model", str(self.model),
-            "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
-            "--port", str(self.rasa_port), "--interface", "127.0.0.1",
-            # the web chat page comes from the inbox's origin; only it may open Rasa's socket
-            "--cors", f"http://127.0.0.1:{self.inbox_port}", f"http://localhost:{self.inbox_port}",
-        ], env, logs)
+        self._spawn("rasa", [str(BIN / "rasa"), *self.rasa_arguments()], env, logs)
         self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], env, logs)
         try:
             self._wait_until_ready(timeout, ("actions", "rasa", "inbox"))
@@ -84,6 +78,17 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def rasa_arguments(self) -> List[str]:
+        """The arguments of ``rasa run``. Values that may begin with "-" are joined to their option with "=",
+        or argparse would take them for an option and refuse to start."""
+        return [
+            "run", "--enable-api", f"--auth-token={self.api_token}", "--model", str(self.model),
+            "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
+            "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+            # the web chat page comes from the inbox's origin; only it may open Rasa's socket
+            "--cors", f"http://127.0.0.1:{self.inbox_port}", f"http://localhost:{self.inbox_port}",
+        ]
 
     def _env(self) -> Dict[str, str]:
         return {

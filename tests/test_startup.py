@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rasa.__main__ import create_argument_parser
 
 from actions.domain.sessions import IDENTIFYING_CHANNELS
 from actions.settings import PROJECT_ROOT, Settings, SettingsError
@@ -22,6 +23,7 @@ from bot.composition import (
     session_tokens,
     webchat_input,
 )
+from bot.stack import Stack
 
 
 def start_action_server(env: dict) -> subprocess.CompletedProcess:
@@ -132,3 +134,13 @@ def test_every_identifying_channel_has_its_resolver_in_the_composition_root(tmp_
     resolvers = identity_resolvers(settings, make_engine(settings.database_url))
 
     assert resolvers.channels() == tuple(sorted(IDENTIFYING_CHANNELS))
+
+
+@pytest.mark.parametrize("token", ["-starts-with-a-dash", "_underscore", "plain"])
+def test_rasa_takes_the_api_token_whatever_character_it_begins_with(token: str, tmp_path: Path) -> None:
+    """A url-safe token begins with "-" once in 64; Rasa's own parser must still read it as the token."""
+    stack = Stack(data_dir=tmp_path, model=tmp_path / "model.tar.gz", api_token=token)
+    arguments = create_argument_parser().parse_args(stack.rasa_arguments())
+
+    assert arguments.auth_token == token
+    assert arguments.port == stack.rasa_port
