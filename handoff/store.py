@@ -23,6 +23,7 @@ from actions.store.records import approval_of, audit_row, ticket_of
 from actions.store.sql import publish
 from actions.store.tables import (
     ApprovalRow,
+    DeliveryRow,
     HandoffRow,
     InboxEventRow,
     TicketMessageRow,
@@ -31,7 +32,7 @@ from handoff.domain.approvals import Decision
 from handoff.domain.deliveries import DELIVERED, READ, SEEN
 from handoff.domain.people import Role, User
 from handoff.domain.tickets import Change, Message
-from handoff.tables import DeliveryRow, InboxSessionRow, InboxUserRow
+from handoff.tables import InboxSessionRow, InboxUserRow
 
 _TICKET_FIELDS = ("queue", "status", "assignee", "claimed_at", "queued_at", "last_agent_at", "reminded_for",
                   "overdue_for", "closed_at", "outcome", "resolution")

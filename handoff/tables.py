@@ -1,5 +1,4 @@
-"""The inbox's own tables: people, their sessions, their recent sign-in tries, and the deliveries
-waiting to go out.
+"""The inbox's own tables: people, their sessions and their recent sign-in tries.
 
 They share the assistant's metadata (``StoreTable``) so one migration history covers the
 whole database the action server and the inbox work on together.
@@ -33,29 +32,6 @@ class InboxSessionRow(StoreTable, table=True):
     csrf_token: str
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
-class DeliveryRow(StoreTable, table=True):
-    """Something to send into a customer's conversation: an agent's reply, or news for the bot.
-
-    Written in the same transaction as the change that causes it and sent by the inbox's
-    delivery worker in order, so a crash or a channel that is down loses nothing.
-    """
-
-    __tablename__ = "deliveries"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    conversation_id: str
-    kind: str  # say (an agent's words) | trigger (an event the bot acts on)
-    payload_json: str
-    message_id: Optional[int] = None  # the ticket message it delivers, for 'say'
-    status: str = "pending"  # pending | delivered | recorded | failed
-    attempts: int = 0
-    error: Optional[str] = None
-    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    next_try_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
-Index("ix_deliveries_status_next_try", DeliveryRow.status, DeliveryRow.next_try_at)
 
 
 class LoginTryRow(StoreTable, table=True):

@@ -33,7 +33,7 @@ from handoff.domain import tickets as ticket_rules
 from handoff.domain.people import Role, User
 from handoff.rasa_client import RasaConversations
 from handoff.store import InboxStore, Outgoing
-from handoff.tables import DeliveryRow
+from actions.store.tables import DeliveryRow
 from tests.support.databases import migrated_sqlite_url
 from tests.support.world import JANE, SAM, START, FrozenClock
 

@@ -1,4 +1,5 @@
-"""SQL tables for the assistant's own state: pending actions, codes, drafts, audit, handoffs, approvals."""
+"""SQL tables for the assistant's own state: pending actions, codes, drafts, audit, handoffs, approvals,
+and the deliveries waiting to go out to customers."""
 
 from __future__ import annotations
 
@@ -189,6 +190,7 @@ class LinkRequestRow(StoreTable, table=True):
     requested_at: datetime = _utc()
     expires_at: datetime = _utc()
     status: str
+    client: Optional[str] = None  # a keyed hash of the network address the claim came from
 
 
 class IdentityLinkRow(StoreTable, table=True):
@@ -212,6 +214,30 @@ class TokenClaimRow(StoreTable, table=True):
 
 
 Index("ix_webchat_token_claims_expires_at", TokenClaimRow.expires_at)
+
+
+class DeliveryRow(StoreTable, table=True):
+    """Something to send to a customer that is not the reply to their message: an agent's words, a
+    status line, news for the bot, a one-time code.
+
+    Written in the same transaction as the change that causes it (by the inbox, or by the action
+    server for a code) and sent by the inbox's delivery worker in order, so a crash or a channel
+    that is down loses nothing.
+    """
+
+    __tablename__ = "deliveries"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conversation_id: str
+    kind: str  # say (an agent's words) | status | trigger (an event the bot acts on) | code
+    channel: Optional[str] = None  # where it must go (a code: "sms"); None: where the customer is now
+    payload_json: str
+    message_id: Optional[int] = None  # the ticket message it delivers, for 'say'
+    status: str = "pending"  # see handoff.domain.deliveries
+    provider_id: Optional[str] = Field(default=None, index=True)  # the channel's id for it (a Twilio Message SID)
+    attempts: int = 0
+    error: Optional[str] = None
+    created_at: datetime = _utc()
+    next_try_at: datetime = _utc()
 
 
 # The audit log is append-only in the database itself, not just by convention.
@@ -240,3 +266,5 @@ def _guard_audit_log(target, connection, **kw) -> None:
 Index("ix_pending_conversation_stage", PendingRow.conversation_id, PendingRow.stage)
 Index("ix_identity_link_requests_conversation_status", LinkRequestRow.conversation_id, LinkRequestRow.status)
 Index("ix_identity_link_requests_customer_requested", LinkRequestRow.customer_id, LinkRequestRow.requested_at)
+Index("ix_identity_link_requests_client_requested", LinkRequestRow.client, LinkRequestRow.requested_at)
+Index("ix_deliveries_status_next_try", DeliveryRow.status, DeliveryRow.next_try_at)
