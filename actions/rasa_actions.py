@@ -138,11 +138,12 @@ class AssistantAction(Action):
 
 
 class NewsAction(Action):
-    """Runs when people hand a conversation back or decide a request (the inbox asks Rasa to run it).
+    """Runs when people hand a conversation back or decide a request, or a code could not be sent
+    (the inbox asks Rasa to run it).
 
     What it says comes from the database, not from the message that triggered it, and each
     piece of news is marked told as it is taken, so a repeated trigger says nothing twice.
-    The outcome lands in a slot, so the rest of the conversation knows it.
+    The outcome lands in the action's slot, if it has one, so the rest of the conversation knows it.
     """
 
     action_name = ""
@@ -162,7 +163,7 @@ class NewsAction(Action):
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)
             return []
         say(dispatcher, messages)
-        return [SlotSet(self.slot, outcome)] if outcome else []
+        return [SlotSet(self.slot, outcome)] if outcome and self.slot else []
 
 
 class ActionHandBack(NewsAction):
@@ -175,6 +176,11 @@ class ActionApprovalDecided(NewsAction):
     action_name = "action_approval_decided"
     slot = "approval_status"
     news = staticmethod(Assistant.approvals_decided)
+
+
+class ActionCodeNotSent(NewsAction):
+    action_name = "action_code_not_sent"
+    news = staticmethod(Assistant.codes_not_sent)
 
 
 def _action(action_name: str, request: str) -> type:

@@ -93,7 +93,6 @@ def build_services(settings: Settings) -> Services:
         policy=policy,
         business=build_business(settings),
         **vars(sql_stores(engine)),
-        sms=build_sms(settings),
         step_up=StepUp(policy.otp, settings.otp_pepper, new_id),
     )
 

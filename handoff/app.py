@@ -23,9 +23,10 @@ import yaml
 from aiohttp import web
 
 from actions.acme.seed import DEMO_CUSTOMERS
+from actions.domain.outbound import SMS
 from actions.domain.sessions import customer_key
 from actions.settings import Settings
-from bot.composition import build_inbox, session_tokens
+from bot.composition import build_inbox, build_sms, session_tokens
 from channels.webchat.page import add_webchat_routes
 from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
@@ -134,7 +135,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     scheduler.start()
     await asyncio.to_thread(timers.reconcile)
     client = aiohttp.ClientSession()
-    worker = DeliveryWorker(store, RasaConversations(client, settings.rasa_url, settings.rasa_token), services.clock)
+    worker = DeliveryWorker(store, RasaConversations(client, settings.rasa_url, settings.rasa_token), services.clock,
+                            texts={SMS: build_sms(settings)})
     loops = [asyncio.create_task(worker.run()), asyncio.create_task(follow_feed(app, last_seen))]
     try:
         yield

@@ -1,10 +1,15 @@
-"""Sends what people and decisions put in the delivery queue, in order, until it is taken.
+"""Sends what people, decisions and the assistant put in the delivery queue, in order, until it is taken.
 
 An agent's reply (or a line such as "Ali joined the conversation") is retried a few times, then
 marked failed so the agent sees it was not delivered and can send it again. News for the bot (a hand-back, a decision) is retried until
 Rasa takes it: the customer must hear it even if Rasa was down for an hour. A request Rasa
 refuses outright (a 4xx: a bad request, a conversation it can't act on) would be refused
 again, so it fails at once and no longer holds back the conversation's later deliveries.
+
+A one-time code (queued by the action server, ``actions.domain.outbound``) goes by SMS to the
+phone on file, whatever channel the customer writes on. It is retried while it would still be
+valid on arrival; one that could not be sent is reported to the conversation
+(``action_code_not_sent``), and its text is not kept once it left or failed.
 """
 
 from __future__ import annotations
@@ -12,15 +17,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Optional
+from typing import Mapping, Optional
 
 from actions.domain.clock import Clock
+from actions.domain.messaging import DeliveryFailed, SmsSender
+from actions.domain.outbound import CodeText, next_code_try
 from handoff.customer_channels import CustomerChannels
 from handoff.rasa_client import RasaConversations, RasaRefused, RasaUnavailable
-from handoff.store import Delivery, InboxStore
+from handoff.domain.deliveries import FAILED, SENT
+from handoff.store import Delivery, InboxStore, Outgoing
 
 logger = logging.getLogger(__name__)
 
+#: What Rasa runs when a code could not be sent.
+CODE_NOT_SENT = Outgoing("trigger", {"action": "action_code_not_sent"})
 #: How many times a person's words are tried on a channel that doesn't say otherwise (``attempts``).
 REPLY_ATTEMPTS = 4
 MAX_BACKOFF = timedelta(seconds=60)
@@ -43,10 +53,12 @@ def backoff(attempts: int) -> timedelta:
 
 class DeliveryWorker:
     def __init__(self, store: InboxStore, rasa: RasaConversations, clock: Clock, interval: float = 0.3,
-                 channels: CustomerChannels | None = None) -> None:
+                 channels: CustomerChannels | None = None, texts: Mapping[str, SmsSender] | None = None) -> None:
         self.store = store
         self.rasa = rasa
         self.channels = channels or CustomerChannels.for_rasa(rasa)
+        #: The senders of the channels that text a phone, by channel ("sms"): codes go by them.
+        self.texts = dict(texts or {})
         self.clock = clock
         self.interval = interval
 
@@ -70,6 +82,9 @@ class DeliveryWorker:
         return len(due)
 
     async def _deliver(self, item: Delivery) -> None:
+        if item.kind == "code":
+            await self._text_code(item, CodeText.of(item.conversation_id, item.payload))
+            return
         attempts = REPLY_ATTEMPTS  # until the customer's channel is known, which may say otherwise
         try:
             if item.kind in ("say", "status"):
@@ -108,3 +123,30 @@ class DeliveryWorker:
         logger.warning("delivery %s to %s not taken (%s)%s", item.id, item.conversation_id, error,
                        "; giving up" if gives_up else "; will retry", exc_info=None if expected else exc)
         await asyncio.to_thread(self.store.delivery_done, item, "failed", error, now, retry_at)
+
+    async def _text_code(self, item: Delivery, code: CodeText) -> None:
+        now = self.clock.now()
+        sender = self.texts.get(item.channel or "")
+        if sender is None:
+            error, again = f"no sender is set up for the {item.channel!r} channel", None
+        elif now >= code.until:
+            error, again = "the code expired before it could be sent", None
+        else:
+            try:
+                provider_id = await asyncio.to_thread(sender.send_sms, code.to, code.text)
+            except DeliveryFailed as exc:
+                error, again = str(exc), next_code_try(code, item.attempts, now, exc.retryable)
+            except Exception as exc:  # noqa: BLE001 - a sender's bug is one failed try, and is logged
+                logger.exception("delivery %s: the %s sender failed", item.id, item.channel)
+                error, again = f"the {item.channel} sender failed ({type(exc).__name__})", next_code_try(code, item.attempts, now, True)
+            else:
+                await asyncio.to_thread(self.store.delivery_done, item, SENT, None, now, provider_id=provider_id,
+                                        payload=code.sent_payload())
+                return
+        logger.warning("code delivery %s to %s not sent (%s)%s", item.id, item.conversation_id, error,
+                       "; will retry" if again else "; giving up")
+        if again:
+            await asyncio.to_thread(self.store.delivery_done, item, FAILED, error, now, again)
+        else:
+            await asyncio.to_thread(self.store.delivery_done, item, FAILED, error, now,
+                                    payload=code.sent_payload(), then=CODE_NOT_SENT)

@@ -42,10 +42,11 @@ _TICKET_FIELDS = ("queue", "status", "assignee", "claimed_at", "queued_at", "las
 class Delivery:
     id: int
     conversation_id: str
-    kind: str  # say | trigger
+    kind: str  # say | status | trigger | code
     payload: Dict[str, Any]
     message_id: Optional[int]
     attempts: int
+    channel: Optional[str] = None  # the channel it must go by; None: where the customer is now
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class FeedEvent:
 class Outgoing:
     """A delivery to queue with a change: an agent's words, or an event for the bot."""
 
-    kind: str  # say | trigger
+    kind: str  # say | status | trigger
     payload: Dict[str, Any]
 
 
@@ -182,8 +183,10 @@ class InboxStore:
             return [ticket_of(row) for row in rows]
 
     def delivery_waiting(self, conversation_id: str) -> bool:
+        """Something for the conversation itself (not a code bound for a phone) is still to go out."""
         with Session(self.engine) as session:
             return session.exec(select(DeliveryRow.id).where(DeliveryRow.conversation_id == conversation_id)
+                                .where(DeliveryRow.channel.is_(None))  # type: ignore[union-attr]
                                 .where(DeliveryRow.status == "pending")).first() is not None
 
     def latest_ticket(self, conversation_id: str) -> Optional[Ticket]:
@@ -321,32 +324,46 @@ class InboxStore:
     def due_deliveries(self, now: datetime, limit: int = 50) -> List[Delivery]:
         """Pending deliveries whose time has come, oldest first; one conversation's stay in order.
 
-        Only the oldest pending delivery of each conversation is a candidate (a later message must
-        not overtake one waiting to be retried), so a conversation with a backlog never fills the
-        round and holds up the others.
+        Only the oldest pending delivery of each conversation on each channel is a candidate (a
+        later message must not overtake one waiting to be retried), so a conversation with a
+        backlog never fills the round and holds up the others, and a code texted by SMS does not
+        wait behind an agent's reply the web chat is retrying.
         """
         heads = (select(func.min(DeliveryRow.id)).where(DeliveryRow.status == "pending")
-                 .group_by(DeliveryRow.conversation_id))
+                 .group_by(DeliveryRow.conversation_id, DeliveryRow.channel))
         with Session(self.engine) as session:
             rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.id.in_(heads))  # type: ignore[union-attr]
                                      .order_by(DeliveryRow.id)))  # type: ignore[arg-type]
-        due = [Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json), row.message_id, row.attempts)
-               for row in rows if row.next_try_at <= now]
+        due = [Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json), row.message_id, row.attempts,
+                        row.channel) for row in rows if row.next_try_at <= now]
         return due[:limit]
 
     def delivery_done(self, delivery: Delivery, status: str, error: Optional[str], at: datetime,
-                      retry_at: Optional[datetime] = None) -> None:
-        """Record one attempt: delivered, recorded, failed for good, or pending again at ``retry_at``."""
+                      retry_at: Optional[datetime] = None, *, provider_id: Optional[str] = None,
+                      payload: Optional[Dict[str, Any]] = None, then: Optional[Outgoing] = None) -> None:
+        """Record one attempt: delivered, recorded, failed for good, or pending again at ``retry_at``.
+
+        ``provider_id`` is the channel's id for what it took; ``payload`` replaces what is kept of
+        the message (a code's text is not kept once it left); ``then`` is queued with it, in the
+        same transaction (the bot's word that a code could not be sent).
+        """
+        changes: Dict[str, Any] = {"status": "pending" if retry_at else status, "attempts": delivery.attempts + 1,
+                                   "error": error, "next_try_at": retry_at or at}
+        if provider_id is not None:
+            changes["provider_id"] = provider_id
+        if payload is not None:
+            changes["payload_json"] = json.dumps(payload)
         with Session(self.engine) as session:
             recorded = session.execute(
                 update(DeliveryRow).where(DeliveryRow.id == delivery.id)
                 .where(DeliveryRow.status.notin_((DELIVERED, READ)))  # a page's acknowledgement that came first is kept
-                .values(status="pending" if retry_at else status, attempts=delivery.attempts + 1, error=error,
-                        next_try_at=retry_at or at)
+                .values(**changes)
             ).rowcount == 1
             if not recorded:
                 session.rollback()
                 return
+            if then is not None:
+                self._enqueue(session, delivery.conversation_id, then, at, None)
             if delivery.message_id is not None:
                 message = session.get(TicketMessageRow, delivery.message_id)
                 if message is not None:

@@ -256,12 +256,14 @@ def test_no_code_ever_reaches_the_audit_log(world: World) -> None:
 
 
 def test_a_text_that_cannot_be_sent_cancels_the_request_and_says_so(world: World) -> None:
-    world.services.sms = UnreachableSmsProvider()
+    """The code goes out after the turn; when it can't, the bot says so next and nothing waits on it."""
+    world.phones = UnreachableSmsProvider()
 
-    reply = world.say(SAM, "cancel my subscription", "cancel_subscription")
+    prompt, apology = world.replies(SAM, "cancel my subscription", "cancel_subscription")
 
-    assert reply.startswith("I couldn't send a security code to your phone ending 0002, so I haven't changed anything.")
-    assert "ask for a person" in reply
+    assert "I've sent a 6-digit code to your phone ending 0002" in prompt  # queued: the turn doesn't wait for the SMS
+    assert apology.startswith("I couldn't send a security code to your phone ending 0002, so I haven't changed anything.")
+    assert "ask for a person" in apology
     pending = pending_id(world, SAM)
     assert world.services.pendings.get(pending).stage is Stage.CANCELLED
     assert world.services.challenges.current(pending).status is ChallengeStatus.VOID
@@ -274,10 +276,11 @@ def test_a_text_that_cannot_be_sent_cancels_the_request_and_says_so(world: World
 
 def test_a_resend_that_cannot_be_sent_cancels_the_request(world: World) -> None:
     code = ask_to_cancel(world)
-    world.services.sms = UnreachableSmsProvider()
+    world.phones = UnreachableSmsProvider()
     world.clock.advance(seconds=30)
 
-    assert world.say(SAM, "resend", "resend_code").startswith("I couldn't send a security code")
+    resent, apology = world.replies(SAM, "resend", "resend_code")
+    assert resent.startswith("I've sent a new code") and apology.startswith("I couldn't send a security code")
     assert world.say(SAM, code, "provide_otp") == NO_REQUEST
     assert snack_box(world) == "active"
 

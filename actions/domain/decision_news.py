@@ -71,6 +71,24 @@ class DecisionNews(TurnRouting):
         waiting = self.s.pendings.awaiting_customer(turn.conversation_id)  # a question is open: don't talk over it
         return (messages if waiting else messages + [ANYTHING_ELSE]), statuses[-1]
 
+    def codes_not_sent(self, turn: Turn) -> Tuple[List[str], Optional[str]]:
+        """Codes the delivery worker could not send (``actions.domain.outbound``): each told once.
+
+        A waiting action's code: the action is cancelled and the customer told. A sign-in's
+        code: only on record (``Identify.code_not_sent``).
+        """
+        told = {entry.detail.get("challenge_id") for entry in self.s.audit.entries(turn.conversation_id)
+                if entry.event == "otp_delivery_failed"}
+        messages: List[str] = []
+        for failed in self.s.outbound.undelivered(turn.conversation_id):
+            if failed.challenge_id in told:
+                continue
+            told.add(failed.challenge_id)
+            about_action = self.signoff.code_not_sent(failed)
+            messages += about_action if about_action is not None else \
+                self.identify.code_not_sent(failed, turn.conversation_id)
+        return messages, None
+
     def _approval_news(self, turn: Turn, statuses: Optional[List[str]] = None) -> List[str]:
         messages: List[str] = []
         for approval in self.s.approvals.take_untold(turn.conversation_id):
@@ -137,8 +155,8 @@ class DecisionNews(TurnRouting):
         self.s.pendings.add(offer)
         self.s.record("confirmation_requested", offer.conversation_id, pending=offer, offered_again=held.id)
         if outcome == "otp":
-            problem = self.signoff.send_code(offer, ctx.customer.phone)
-            return [problem] if problem else [otp_prompt(offer, ctx.customer.phone, describe_duration(self.s.policy.otp.valid_for))]
+            self.signoff.send_code(offer, ctx.customer.phone)
+            return [otp_prompt(offer, ctx.customer.phone, describe_duration(self.s.policy.otp.valid_for))]
         if outcome == "approval":
             return [approval_prompt(offer, "the policy asks for it",
                                     self.s.policy.approvals.approvers_in_words(offer.request.kind, offer.amount_cents))]

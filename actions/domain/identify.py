@@ -22,7 +22,7 @@ from typing import List, Optional
 from actions.domain.business import Customer
 from actions.domain.extract import read_details
 from actions.domain.links import PROOF_OTP, LinkRequest, LinkStatus
-from actions.domain.messaging import DeliveryFailed
+from actions.domain.outbound import SMS, CodeText, UndeliveredCode
 from actions.domain.policy import describe_duration
 from actions.domain.replies import ReplyKind, classify_reply
 from actions.domain.services import Services
@@ -124,27 +124,28 @@ class Identify:
         now = self.s.clock.now()
         challenge, code = self.s.step_up.issue(request.id, request.digest, now, send_number)
         challenge = replace(challenge, expires_at=min(challenge.expires_at, request.expires_at), attempts=attempts)
-        if customer is not None and not self._text(request, customer, challenge, code):
-            customer = None
         if customer is None:
             challenge = replace(challenge, code_hash=NO_CODE_SENT)
         self.s.challenges.add(challenge)
+        if customer is not None:
+            self._text(request, customer, challenge, code)
 
-    def _text(self, request: LinkRequest, customer: Customer, challenge: OtpChallenge, code: str) -> bool:
+    def _text(self, request: LinkRequest, customer: Customer, challenge: OtpChallenge, code: str) -> None:
         body = (f"Acme security code: {code}. It signs you in to the Acme chat you are using now. "
                 f"Valid {describe_duration(self.s.policy.otp.valid_for)}. "
                 "Never share it: we will never call you to ask for it.")
-        try:
-            message_id = self.s.sms.send_sms(customer.phone, body)
-        except DeliveryFailed as exc:
-            # the visitor is told nothing different: a failed text and a number on no account look alike
-            self.s.record("otp_delivery_failed", request.conversation_id, customer_id=customer.id,
-                          link_request_id=request.id, error=str(exc))
-            return False
+        self.s.outbound.queue_code(CodeText(request.conversation_id, customer.phone, body, challenge.id, request.id,
+                                            challenge.expires_at), self.s.clock.now())
         self.s.record("otp_sent", request.conversation_id, customer_id=customer.id, link_request_id=request.id,
-                      challenge_id=challenge.id, send_number=challenge.send_number, message_id=message_id,
+                      challenge_id=challenge.id, send_number=challenge.send_number, channel=SMS,
                       to=f"***{customer.phone[-4:]}")
-        return True
+
+    def code_not_sent(self, failed: UndeliveredCode, conversation_id: str) -> List[str]:
+        """A sign-in code never reached the phone: on record, and the visitor is told nothing different
+        (a failed text and a number on no account must look alike); their code simply never comes."""
+        self.s.record("otp_delivery_failed", conversation_id, link_request_id=failed.subject_id,
+                      challenge_id=failed.challenge_id, error=failed.error)
+        return []
 
     # -- the code -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The port through which one-time codes (and later, agent replies) leave the system."""
+"""The port of a channel that texts a phone (SMS today): the delivery worker sends through it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from typing import Protocol
 
 
 class DeliveryFailed(Exception):
-    """The message was not accepted by the provider; the caller must tell the customer."""
+    """The message was not accepted by the provider; the caller must tell the customer.
+
+    ``retryable`` says whether trying again may help (a timeout, the provider's 5xx) or not
+    (the provider refused this message: a bad number, a blocked sender).
+    """
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class SmsSender(Protocol):

@@ -12,7 +12,7 @@ from actions.domain.business import Business
 from actions.domain.clock import Clock, SystemClock
 from actions.domain.handoff import ApprovalQueue, HandoffQueue
 from actions.domain.links import IdentityLinkStore
-from actions.domain.messaging import SmsSender
+from actions.domain.outbound import Outbound
 from actions.domain.pending import PendingAction
 from actions.domain.policy import RiskPolicy
 from actions.domain.risk import Decision
@@ -36,7 +36,7 @@ class Services:
     handoffs: HandoffQueue
     approvals: ApprovalQueue
     links: IdentityLinkStore
-    sms: SmsSender
+    outbound: Outbound
     step_up: StepUp
     clock: Clock = field(default_factory=SystemClock)
     make_id: Callable[[], str] = new_id

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, List, Mapping, Optional
 
 from actions.domain.approval import new_approval
-from actions.domain.messaging import DeliveryFailed
+from actions.domain.outbound import SMS, CodeText, UndeliveredCode
 from actions.domain.pending import (
     AWAITING_CUSTOMER,
     SIGNABLE,
@@ -124,8 +124,8 @@ class SignOff:
 
     # -- one-time codes ---------------------------------------------------------------------
 
-    def send_code(self, pending: PendingAction, phone: str, send_number: int = 1, attempts: int = 0) -> Optional[str]:
-        """Issue and text a code; returns an apology (and cancels) if the SMS could not be sent."""
+    def send_code(self, pending: PendingAction, phone: str, send_number: int = 1, attempts: int = 0) -> None:
+        """Issue a code and queue its text to the phone on file (``actions.domain.outbound``)."""
         now = self.s.clock.now()
         challenge, code = self.s.step_up.issue(pending.id, pending.digest, now, send_number)
         # a code never outlives the request it confirms, and a resend does not reset the wrong tries
@@ -135,19 +135,30 @@ class SignOff:
             f"Acme security code: {code}. It confirms: {pending.headline}. "
             f"Valid {describe_duration(self.s.policy.otp.valid_for)}. Never share it: we will never call you to ask for it."
         )
-        try:
-            message_id = self.s.sms.send_sms(phone, body)
-        except DeliveryFailed as exc:
-            self.s.challenges.update(challenge, replace(challenge, status=ChallengeStatus.VOID))
-            self.s.pendings.move(pending.id, AWAITING_CUSTOMER, Stage.CANCELLED)
-            self.s.record("otp_delivery_failed", pending.conversation_id, pending=pending, error=str(exc))
-            return (
-                f"I couldn't send a security code to your phone ending {phone[-4:]}, so I haven't changed anything. "
-                "Please try again in a few minutes, or ask for a person and we'll help you directly."
-            )
+        self.s.outbound.queue_code(CodeText(pending.conversation_id, phone, body, challenge.id, pending.id,
+                                            challenge.expires_at), now)
         self.s.record("otp_sent", pending.conversation_id, pending=pending, challenge_id=challenge.id,
-                      send_number=send_number, message_id=message_id, to=f"***{phone[-4:]}")
-        return None
+                      send_number=send_number, channel=SMS, to=f"***{phone[-4:]}")
+
+    def code_not_sent(self, failed: UndeliveredCode) -> Optional[List[str]]:
+        """A code for a waiting action never reached the phone: the action is cancelled, with an apology.
+
+        None if ``failed`` was not for an action. Told once: the failure is audited the first time.
+        """
+        pending = self.s.pendings.get(failed.subject_id)
+        if pending is None:
+            return None
+        self.s.record("otp_delivery_failed", pending.conversation_id, pending=pending,
+                      challenge_id=failed.challenge_id, error=failed.error)
+        current = self.s.challenges.current(pending.id)
+        if current is None or current.id != failed.challenge_id or current.status is not ChallengeStatus.ACTIVE:
+            return []  # a newer code went out meanwhile, or this one is no longer wanted
+        if not self.s.challenges.update(current, replace(current, status=ChallengeStatus.VOID)):
+            return []
+        if not self.s.pendings.move(pending.id, (Stage.OTP,), Stage.CANCELLED):
+            return []
+        return [f"I couldn't send a security code to your phone ending {failed.phone_ending}, so I haven't changed "
+                "anything. Please try again in a few minutes, or ask for a person and we'll help you directly."]
 
     def resend(self, pending: PendingAction, phone: str) -> List[str]:
         current = self.s.challenges.current(pending.id)
@@ -162,9 +173,7 @@ class SignOff:
             current, replace(current, status=ChallengeStatus.SUPERSEDED)
         ):
             return ["A new code is already on its way."]
-        problem = self.send_code(pending, phone, current.send_number + 1, attempts=current.attempts)
-        if problem:
-            return [problem]
+        self.send_code(pending, phone, current.send_number + 1, attempts=current.attempts)
         self.s.record("otp_resent", pending.conversation_id, actor="customer", pending=pending)
         return [f"I've sent a new code to your phone ending {phone[-4:]}; the previous one no longer works."]
 

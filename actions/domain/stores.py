@@ -14,6 +14,7 @@ from actions.domain.audit import AuditLog
 from actions.domain.business import ParamValue
 from actions.domain.handoff import ApprovalQueue, HandoffQueue
 from actions.domain.links import IdentityLinkStore
+from actions.domain.outbound import Outbound
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.step_up import OtpChallenge
 
@@ -84,3 +85,4 @@ class Stores:
     handoffs: HandoffQueue
     approvals: ApprovalQueue
     links: IdentityLinkStore
+    outbound: Outbound

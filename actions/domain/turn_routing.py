@@ -177,8 +177,8 @@ class TurnRouting(HandingOver):
         if decision.outcome == "auto":
             return self.signoff.commit(pending.id, pending.digest, actor="bot")
         if decision.outcome == "otp":
-            problem = self.signoff.send_code(pending, ctx.customer.phone)
-            return [problem] if problem else [otp_prompt(pending, ctx.customer.phone, describe_duration(policy.otp.valid_for))]
+            self.signoff.send_code(pending, ctx.customer.phone)
+            return [otp_prompt(pending, ctx.customer.phone, describe_duration(policy.otp.valid_for))]
         self.s.record("confirmation_requested", turn.conversation_id, pending=pending)
         if decision.outcome == "approval":
             why = "; ".join(r.detail for r in decision.reasons if r.outcome == "approval")

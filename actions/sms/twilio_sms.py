@@ -24,8 +24,11 @@ E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 class TwilioDeliveryFailed(DeliveryFailed):
     """Twilio did not accept the message; ``status`` and ``code`` say why when Twilio answered."""
 
-    def __init__(self, message: str, status: Optional[int] = None, code: Optional[int] = None):
-        super().__init__(message)
+    def __init__(self, message: str, status: Optional[int] = None, code: Optional[int] = None,
+                 accepted: bool = False):
+        # Twilio's own 5xx, a rate limit or no answer at all may pass; a refusal or a failure after
+        # accepting the message would happen again
+        super().__init__(message, retryable=not accepted and (status is None or status >= 500 or status == 429))
         self.status = status
         self.code = code
 
@@ -104,7 +107,7 @@ class TwilioSmsSender:
                 f"Twilio accepted then failed the SMS {message.sid} to {mask_number(to)} "
                 f"(status {message.status}, Twilio error {message.error_code}): "
                 f"{message.error_message}",
-                code=message.error_code,
+                code=message.error_code, accepted=True,
             )
             logger.warning("%s", failure)
             raise failure

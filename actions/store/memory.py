@@ -13,6 +13,8 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
 from actions.domain.links import IdentityLink, LinkRequest, LinkStatus
+from actions.domain.messaging import DeliveryFailed, SmsSender
+from actions.domain.outbound import CodeText, UndeliveredCode
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import OtpChallenge
@@ -224,6 +226,38 @@ class MemoryIdentityLinks:
         return self._links.get(conversation_id)
 
 
+class MemoryOutbound:
+    """Codes queued in memory. Nothing sends them by itself: ``deliver`` does, once each, as the
+    delivery worker would, with any failure final (as when the code's time ran out)."""
+
+    def __init__(self) -> None:
+        self.queued: List[CodeText] = []
+        self._failed: List[Tuple[str, UndeliveredCode]] = []
+        self._lock = threading.Lock()
+
+    def queue_code(self, code: CodeText, now: datetime) -> None:
+        with self._lock:
+            self.queued.append(code)
+
+    def undelivered(self, conversation_id: str) -> List[UndeliveredCode]:
+        with self._lock:
+            return [failed for conversation, failed in self._failed if conversation == conversation_id]
+
+    def deliver(self, sender: SmsSender) -> List[CodeText]:
+        """Send every queued code through ``sender``; the ones that failed."""
+        with self._lock:
+            due, self.queued = self.queued, []
+        failed = []
+        for code in due:
+            try:
+                sender.send_sms(code.to, code.text)
+            except DeliveryFailed as exc:
+                failed.append(code)
+                with self._lock:
+                    self._failed.append((code.conversation_id, UndeliveredCode(code.challenge_id, code.subject_id, code.to[-4:], str(exc))))
+        return failed
+
+
 def memory_stores() -> Stores:
     return Stores(MemoryPendingStore(), MemoryChallengeStore(), MemoryDraftStore(), MemoryAuditLog(),
-                  MemoryHandoffQueue(), MemoryApprovalQueue(), MemoryIdentityLinks())
+                  MemoryHandoffQueue(), MemoryApprovalQueue(), MemoryIdentityLinks(), MemoryOutbound())

@@ -23,6 +23,7 @@ from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
 from actions.domain.ticket import ACTIVE_STATUSES, OPEN, WITHDRAWN, Ticket
 from actions.store.links import SqlIdentityLinks
+from actions.store.outbound import SqlOutbound
 from actions.store.records import (
     approval_of,
     approval_row,
@@ -363,4 +364,5 @@ class SqlApprovalQueue:
 
 def sql_stores(engine: Engine) -> Stores:
     return Stores(SqlPendingStore(engine), SqlChallengeStore(engine), SqlDraftStore(engine), SqlAuditLog(engine),
-                  SqlHandoffQueue(engine), SqlApprovalQueue(engine), SqlIdentityLinks(engine))
+                  SqlHandoffQueue(engine), SqlApprovalQueue(engine), SqlIdentityLinks(engine),
+                  SqlOutbound(engine))

@@ -4,7 +4,7 @@ The model comes from the shared ``trained_model`` fixture (``tests/support/model
 trained once per test run if the training data changed, reused otherwise. The servers run
 on free ports with their own data folder, so tests never touch a developer's ``var/``.
 Tests talk to Rasa's REST channel and then look at the real SQLite files: the business
-state, the audit log and the development SMS outbox.
+state, the audit log and the development SMS outbox (written by the inbox's delivery worker).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Iterator, List
 
 import pytest
 import yaml
+from sqlalchemy import text
 
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.audit import AuditEntry
@@ -23,6 +24,7 @@ from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
 from bot.stack import Stack, free_port
 from tests.support.codes import latest_code
+from tests.support.waiting import eventually
 
 #: Short enough for a test to wait it out; everything else is the shipped policy.
 OTP_VALID_FOR = "8s"
@@ -33,7 +35,7 @@ class RunningAssistant:
         self.stack = stack
         data = stack.data_dir
         self.business = SqlBusiness(f"sqlite:///{data / 'acme.db'}")
-        engine = make_engine(f"sqlite:///{data / 'hitl.db'}")
+        self.engine = engine = make_engine(f"sqlite:///{data / 'hitl.db'}")
         self.audit = SqlAuditLog(engine)
         self.handoffs = SqlHandoffQueue(engine)
         self.approvals = SqlApprovalQueue(engine)
@@ -43,7 +45,14 @@ class RunningAssistant:
         return " ".join(self.stack.talk(sender, text))
 
     def last_code(self, phone: str) -> str:
+        """The newest code texted to ``phone``, once the delivery worker has sent every code queued."""
+        eventually(lambda: self._codes_waiting() == 0, 15, "the queued one-time codes were texted", interval=0.05)
         return latest_code(self.outbox, phone)
+
+    def _codes_waiting(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                text("SELECT count(*) FROM deliveries WHERE kind = 'code' AND status = 'pending'")).scalar_one()
 
     def conversation(self, sender: str) -> str:
         """The conversation the REST channel keys a sender by: the customer's one conversation."""

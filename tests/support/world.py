@@ -1,14 +1,16 @@
 """A complete assistant for scenario tests: real SQLite business, in-memory stores, a frozen clock.
 
 Nothing is mocked except time: the business is the real demo backend on a temporary file,
-codes are real (captured from the development outbox as a customer would read them).
+codes are real (captured from the development outbox as a customer would read them). Codes are
+queued on the one way out and sent right after the turn, as the delivery worker would; one that
+could not be sent gets the bot's word about it in the same list of replies.
 ``make_world(tmp_path, sql=True)`` puts the stores on a migrated SQLite file instead and
 keeps its engine, so the shared inbox can work on the same database as the assistant.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from itertools import count
 from pathlib import Path
@@ -77,6 +79,7 @@ class World:
     business: SqlBusiness
     clock: FrozenClock
     outbox: Path
+    phones: SmsSender  # what texts the codes: the development outbox, or a sender a test gives
     history: Dict[str, List[str]] = field(default_factory=dict)
     intents: Dict[str, List[str]] = field(default_factory=dict)
     transcripts: Dict[str, List[TranscriptLine]] = field(default_factory=dict)
@@ -103,8 +106,21 @@ class World:
             consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel,
         )
         replies = self.assistant.handle(turn)
+        replies += self.deliver_codes(who)
         lines.extend(TranscriptLine(self.clock.now(), "bot", reply) for reply in replies)
         return replies
+
+    def deliver_codes(self, who: str) -> List[str]:
+        """Send the queued codes; what the bot says (in ``who``'s conversation) of any that failed."""
+        outbound = self.services.outbound
+        assert isinstance(outbound, store_memory.MemoryOutbound)
+        if not outbound.deliver(self.phones):
+            return []
+        return self.assistant.codes_not_sent(self.news(who))[0]
+
+    def _texts_to(self, who: str) -> List[str]:
+        self.services.outbound.deliver(self.phones)  # a code queued outside a turn (news after a decision) too
+        return [m["body"] for m in read_outbox(self.outbox) if m["to"] == PHONES.get(who, who)]
 
     def news(self, who: str, channel: str = "") -> Turn:
         """The turn an inbox trigger (a hand-back, a decision) runs in, as the Rasa adapter builds it."""
@@ -116,10 +132,11 @@ class World:
 
     def last_code(self, who: str) -> str:
         """The latest code texted to the phone on file of ``who`` (a conversation, or a phone)."""
+        self._texts_to(who)
         return latest_code(self.outbox, PHONES.get(who, who))
 
     def codes_sent(self, who: str) -> int:
-        return sum(1 for m in read_outbox(self.outbox) if m["to"] == PHONES.get(who, who))
+        return len(self._texts_to(who))
 
     def events(self, who: str) -> List[str]:
         return [entry.event for entry in self.services.audit.entries(who)]
@@ -168,10 +185,11 @@ def make_world(
     ids = count(1)
     outbox = tmp_path / "outbox.jsonl"
     engine = make_engine(migrated_sqlite_url(tmp_path / "hitl.db")) if sql else None
+    # codes are queued in memory and sent after each turn (the SQL queue has the delivery worker's tests)
+    chosen = replace(store_sql.sql_stores(engine) if engine else stores(tmp_path), outbound=store_memory.MemoryOutbound())
     services = Services(
-        policy=policy, business=business, sms=sms or DevOutboxSender(outbox), clock=clock,
-        **vars(store_sql.sql_stores(engine) if engine else stores(tmp_path)),
+        policy=policy, business=business, clock=clock, **vars(chosen),
         step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
         make_id=lambda: f"id{next(ids):04d}",
     )
-    return World(Assistant(services), services, business, clock, outbox, engine=engine)
+    return World(Assistant(services), services, business, clock, outbox, sms or DevOutboxSender(outbox), engine=engine)
