@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.client_address import CLIENT_ADDRESS_CHANNELS, CLIENT_METADATA_KEY
 from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
 from actions.domain.sessions import IDENTIFYING_CHANNELS
@@ -70,11 +71,16 @@ def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
 
 
 def _channel_of(tracker: Tracker) -> Dict[str, Any]:
-    """The channel the latest message came in on, and whether it identifies anyone: a channel
-    with no identity resolver (say Rasa's stock socketio, added to credentials.yml) lets the
-    client choose the sender id, so its conversations name nobody, whatever they look like."""
+    """The channel the latest message came in on, whether it identifies anyone, and the network
+    address it came from. A channel with no identity resolver (say Rasa's stock socketio, added
+    to credentials.yml) lets the client choose the sender id, so its conversations name nobody,
+    whatever they look like; the address is read only from a channel that writes it itself (on
+    REST the metadata is the caller's)."""
     channel = tracker.get_latest_input_channel() or ""
-    return {"channel": channel, "identified": channel in IDENTIFYING_CHANNELS}
+    metadata = (tracker.latest_message or {}).get("metadata")
+    client = metadata.get(CLIENT_METADATA_KEY) if channel in CLIENT_ADDRESS_CHANNELS and isinstance(metadata, dict) else None
+    return {"channel": channel, "identified": channel in IDENTIFYING_CHANNELS,
+            "client": client if isinstance(client, str) and client else None}
 
 
 def _speaker(event: Dict[str, Any]) -> str:

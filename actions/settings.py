@@ -69,6 +69,8 @@ class Settings:
     demo: bool = False
     #: Peers whose X-Forwarded-Proto is believed (the TLS-terminating proxy); nobody else's is.
     trusted_proxies: Tuple[Network, ...] = ()
+    #: Peers of the web chat's socket whose X-Forwarded-For is believed (the proxy in front of Rasa).
+    webchat_trusted_proxies: Tuple[Network, ...] = ()
 
     #: Where Rasa keeps conversations (``RASA_TRACKER_DB`` in endpoints.yml), for a demo reset.
     tracker_db: Path = PROJECT_ROOT / "var" / "rasa_tracker.db"
@@ -117,6 +119,7 @@ class Settings:
             secure_cookies=env.get("INBOX_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
             demo=env.get("HITL_DEMO", "").lower() in ("1", "true", "yes"),
             trusted_proxies=trusted_proxies(env.get("INBOX_TRUSTED_PROXIES", "")),
+            webchat_trusted_proxies=trusted_proxies(env.get("WEBCHAT_TRUSTED_PROXIES", ""), "WEBCHAT_TRUSTED_PROXIES"),
         )
 
 
@@ -146,7 +149,8 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _pepper(env: Mapping[str, str], data_dir: Path) -> bytes:
-    """The secret that keys stored code hashes. Development generates one under the data dir."""
+    """The secret that keys stored hashes: of one-time codes, and of the addresses sign-ins came
+    from. Development generates one under the data dir."""
     return _secret(env, data_dir, "OTP_PEPPER", "otp_pepper")
 
 
@@ -157,8 +161,8 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
-def trusted_proxies(text: str) -> Tuple[Network, ...]:
-    """``INBOX_TRUSTED_PROXIES``: IP addresses or networks, separated by commas or spaces."""
+def trusted_proxies(text: str, variable: str = "INBOX_TRUSTED_PROXIES") -> Tuple[Network, ...]:
+    """``INBOX_TRUSTED_PROXIES`` (or ``variable``): IP addresses or networks, separated by commas or spaces."""
     networks = []
     for entry in re.split(r"[,\s]+", text.strip()):
         if not entry:
@@ -166,7 +170,7 @@ def trusted_proxies(text: str) -> Tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
-            raise SettingsError(f"INBOX_TRUSTED_PROXIES: {entry!r} is not an IP address or network; "
+            raise SettingsError(f"{variable}: {entry!r} is not an IP address or network; "
                                 "write the proxy's address, e.g. 10.0.0.5 or 10.0.0.0/24") from None
     return tuple(networks)
 

@@ -9,12 +9,12 @@ not worth a log line per request).
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Optional, Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from actions.client_address import is_trusted_proxy
 from actions.settings import Network
 
 
@@ -23,7 +23,7 @@ def scheme_from_trusted_proxies(proxies: Sequence[Network]) -> Middleware:
 
     @web.middleware
     async def scheme_from_proxy(request: web.Request, handler: Handler) -> web.StreamResponse:
-        scheme = _forwarded_scheme(request) if proxies and _is_trusted(request.remote, proxies) else None
+        scheme = _forwarded_scheme(request) if proxies and is_trusted_proxy(request.remote, proxies) else None
         if scheme is not None and scheme != request.scheme:
             request = request.clone(scheme=scheme)
         return await handler(request)
@@ -37,12 +37,3 @@ def _forwarded_scheme(request: web.Request) -> Optional[str]:
     scheme = header.rsplit(",", 1)[-1].strip().lower()
     return scheme if scheme in ("http", "https") else None
 
-
-def _is_trusted(peer: Optional[str], proxies: Sequence[Network]) -> bool:
-    try:
-        address = ipaddress.ip_address(peer or "")
-    except ValueError:  # not a TCP peer (a Unix socket), or an address with a zone id
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # an IPv4 proxy seen on a dual-stack socket
-    return any(address in network for network in proxies)

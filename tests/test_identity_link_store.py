@@ -29,8 +29,8 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
 
 
 def a_request(id: str = "r1", *, visitor: str = VISITOR, customer: Optional[str] = "C001",
-              at: datetime = NOW) -> LinkRequest:
-    return LinkRequest(id, visitor, customer, at, at + timedelta(minutes=10))
+              at: datetime = NOW, client: Optional[str] = None) -> LinkRequest:
+    return LinkRequest(id, visitor, customer, at, at + timedelta(minutes=10), client=client)
 
 
 def test_a_request_waits_until_it_is_moved_and_the_newest_waiting_one_is_found(stores: Stores) -> None:
@@ -56,6 +56,23 @@ def test_requests_are_counted_by_chat_and_by_customer_since_a_time(stores: Store
     assert stores.links.requested_since(since, customer_id="C001") == 2
     assert stores.links.requested_since(since, customer_id="C002") == 1
     assert stores.links.requested_since(NOW - timedelta(hours=3), conversation_id=VISITOR) == 3
+
+
+def test_requests_are_counted_by_the_client_they_came_from_whatever_chat_made_them(stores: Stores) -> None:
+    script, neighbour = "a" * 64, "b" * 64  # the keyed hashes of two addresses
+    stores.links.add_request(a_request("old", client=script, at=NOW - timedelta(hours=2)))
+    for n in range(3):
+        stores.links.add_request(a_request(f"r{n}", visitor=f"visitor-{n:032x}", client=script,
+                                           at=NOW + timedelta(minutes=n)))
+    stores.links.add_request(a_request("next-door", visitor=OTHER_VISITOR, client=neighbour, at=NOW))
+    stores.links.add_request(a_request("no-address", at=NOW))
+
+    since = NOW - timedelta(hours=1)
+    assert stores.links.requested_since(since, client=script) == 3
+    assert stores.links.requested_since(since, client=neighbour) == 1
+    assert stores.links.requested_since(since, client="c" * 64) == 0
+    assert stores.links.open_request(OTHER_VISITOR).client == neighbour  # kept and read back
+    assert stores.links.open_request(VISITOR).client is None
 
 
 def test_a_link_is_made_once_for_the_visitor_it_was_requested_by(stores: Stores) -> None:

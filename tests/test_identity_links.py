@@ -14,9 +14,10 @@ from typing import List
 import pytest
 
 from actions.domain.identify import find_phone
+from actions.domain.links import client_digest
 from actions.domain.messaging import DeliveryFailed
 from actions.domain.sessions import new_visitor_key
-from tests.support.world import JANE, SAM, World, make_world
+from tests.support.world import CLIENT_SECRET, JANE, SAM, World, make_world
 
 VISITOR = new_visitor_key(lambda: "5f0c9a4e8d2b4c1e9a7f3b2d1c0e8f6a")
 OTHER_VISITOR = new_visitor_key(lambda: "0123456789abcdef0123456789abcdef")
@@ -24,6 +25,10 @@ NO_ACCOUNT = "+15559990000"
 SENT = ("If that number is on an Acme account, I've texted it a 6-digit code. Reply with the code to continue "
         "(it's valid for 5 minutes), or NO to cancel.")
 WELCOME_JANE = "Thanks, Jane — this chat is now signed in to your account."
+SCRIPT = "203.0.113.7"  # the network address a script's chats all come from
+NEIGHBOUR = "198.51.100.20"
+TOO_MANY_FROM_CLIENT = ("I've had as many sign-in requests from your network as I can take for now. Please try again "
+                        "in an hour, or say 'agent' and a person will help you.")
 
 
 @pytest.fixture
@@ -217,3 +222,58 @@ def test_a_visitor_reporting_a_stolen_card_with_a_number_goes_to_a_person_not_in
     ticket = world.services.handoffs.open_for(VISITOR)
     assert ticket is not None and ticket.priority == "urgent"
     assert world.codes_sent(JANE) == 0 and world.services.links.open_request(VISITOR) is None
+
+
+def fresh_chats(count: int, start: int = 1) -> List[str]:
+    """Visitor chats as a script opens them: every reload of the guest page is a new visitor id."""
+    return [new_visitor_key(lambda n=n: f"{n:032x}") for n in range(start, start + count)]
+
+
+def test_a_script_reloading_the_guest_page_gets_ten_sign_ins_an_hour_from_its_address_and_the_eleventh_texts_nothing(
+    world: World,
+) -> None:
+    chats = fresh_chats(11)
+    for chat in chats[:10]:  # on a number nobody has: Jane's own hourly codes are untouched so far
+        assert world.say(chat, f"my number is {NO_ACCOUNT}", "inform", channel="webchat", client=SCRIPT) == SENT
+
+    assert world.say(chats[10], "my number is +15550100001", "inform", channel="webchat",
+                     client=SCRIPT) == TOO_MANY_FROM_CLIENT
+    assert world.codes_sent(JANE) == 0
+    assert world.services.links.open_request(chats[10]) is None
+    refused = world.entries(chats[10])[-1]
+    assert (refused.event, refused.detail["reason"]) == ("identity_link_refused", "too_many_requests_from_client")
+
+    neighbour = fresh_chats(1, start=100)[0]  # another address is not held back by the script's
+    assert world.say(neighbour, "my number is +15550100001", "inform", channel="webchat", client=NEIGHBOUR) == SENT
+    assert world.codes_sent(JANE) == 1
+
+    world.clock.advance(hours=1, seconds=1)
+    later = fresh_chats(1, start=200)[0]
+    assert world.say(later, "my number is +15550100001", "inform", channel="webchat", client=SCRIPT) == SENT
+
+
+def test_addresses_in_one_ipv6_64_are_one_client(world: World) -> None:
+    """One subscriber's line hands out a whole /64: a script picking a new address in it each time is still one client."""
+    for n, chat in enumerate(fresh_chats(10), start=1):
+        world.say(chat, f"my number is {NO_ACCOUNT}", "inform", channel="webchat", client=f"2001:db8:1:2::{n:x}")
+
+    last = fresh_chats(1, start=50)[0]
+    assert world.say(last, f"my number is {NO_ACCOUNT}", "inform", channel="webchat",
+                     client="2001:db8:1:2:ffff::1") == TOO_MANY_FROM_CLIENT
+    other_line = fresh_chats(1, start=60)[0]
+    assert world.say(other_line, f"my number is {NO_ACCOUNT}", "inform", channel="webchat",
+                     client="2001:db8:1:3::1") == SENT
+
+
+def test_a_sign_in_request_keeps_a_keyed_hash_of_the_address_and_never_the_address(world: World) -> None:
+    world.say(VISITOR, "my number is +15550100001", "inform", channel="webchat", client=SCRIPT)
+
+    request = world.services.links.open_request(VISITOR)
+    assert request is not None and request.client == client_digest(CLIENT_SECRET, SCRIPT)
+    assert request.client != client_digest(b"another server's secret".ljust(32), SCRIPT)
+    assert SCRIPT not in repr(request) and SCRIPT not in repr(world.entries(VISITOR))
+
+
+def test_messages_from_a_channel_that_names_no_address_are_not_limited_by_address(world: World) -> None:
+    for chat in fresh_chats(12):
+        assert world.say(chat, f"my number is {NO_ACCOUNT}", "inform") == SENT

@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import rasa_actions
+from actions.client_address import CLIENT_METADATA_KEY
 from actions.domain.turn import Turn
 from actions.domain.waiting import queued_line
 from tests.support.world import JANE, make_world
@@ -146,3 +147,17 @@ def test_a_conversation_on_a_channel_without_an_identity_resolver_names_nobody_w
                                           "account_balance")
 
     assert (turn.channel, turn.identified, turn.customer_id) == ("socketio", False, None)
+
+
+def test_the_address_is_read_from_the_web_chat_which_writes_it_itself_and_never_from_a_rest_caller() -> None:
+    def turn_on(channel: str, metadata: Dict[str, Any]) -> Turn:
+        events = [dict(user("my number is +15550100001", "inform"), input_channel=channel, metadata=metadata)]
+        latest = dict(events[-1]["parse_data"], text=events[-1]["text"], metadata=metadata)
+        return rasa_actions.turn_from_tracker(Tracker("visitor-" + "a" * 32, {}, latest, events, False, None, None,
+                                                      "action_listen"), "reply")
+
+    assert turn_on("webchat", {"message_id": "u-1", CLIENT_METADATA_KEY: "203.0.113.7"}).client == "203.0.113.7"
+    assert turn_on("rest", {CLIENT_METADATA_KEY: "203.0.113.7"}).client is None  # the caller wrote it
+    assert turn_on("socketio", {CLIENT_METADATA_KEY: "203.0.113.7"}).client is None
+    assert turn_on("webchat", {CLIENT_METADATA_KEY: None}).client is None  # the channel could not tell
+    assert turn_on("webchat", {CLIENT_METADATA_KEY: ["203.0.113.7"]}).client is None

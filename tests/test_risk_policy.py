@@ -68,7 +68,7 @@ def refund(policy: RiskPolicy, dollars: str, *, age_days: int = 8, recent_refund
 
 
 def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPolicy) -> None:
-    assert policy.version == "2026-11-29.1"
+    assert policy.version == "2026-11-29.2"
     assert policy.source == str(SHIPPED)
     assert (policy.refunds.small_max_cents, policy.refunds.approval_above_cents) == (10000, 50000)
     assert policy.actions["cancel_subscription"] == "otp"
@@ -76,6 +76,7 @@ def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPoli
     assert policy.confidence_threshold("close_account") == 0.85
     assert policy.confidence_threshold("ask_order_status") == policy.default_confidence == 0.5
     assert (policy.otp.valid_for, policy.otp.max_attempts) == (timedelta(minutes=5), 3)
+    assert policy.otp.sign_in_per_client_per_hour == 10
     assert policy.confirmation_expiry == timedelta(minutes=10)
     assert policy.human_intents["ask_legal"].regulated is True
     assert policy.human_intents["complaint"].regulated is False
@@ -354,6 +355,14 @@ def test_durations_are_read_as_written(tmp_path: Path) -> None:
     assert (edited.confirmation_expiry, edited.otp.valid_for) == (timedelta(seconds=90), timedelta(hours=1))
 
 
+def test_a_policy_written_before_the_per_address_sign_in_limit_loads_with_ten_an_hour(tmp_path: Path) -> None:
+    raw = shipped_yaml()
+    del raw["otp"]["sign_in_per_client_per_hour"]
+    assert load_policy(write_policy(tmp_path, raw)).otp.sign_in_per_client_per_hour == 10
+    raw["otp"]["sign_in_per_client_per_hour"] = 25
+    assert load_policy(write_policy(tmp_path, raw)).otp.sign_in_per_client_per_hour == 25
+
+
 def test_adding_a_keyword_escalates_it_without_a_release(tmp_path: Path, policy: RiskPolicy) -> None:
     raw = shipped_yaml()
     raw["keyword_topics"]["legal"]["words"].append("trading standards")
@@ -413,6 +422,7 @@ def _rename(path: str, new_name: str) -> Callable[[Dict[str, Any]], None]:
         pytest.param(_set("confidence.intents.close_account", 1.5), "'confidence.intents.close_account' must be a number between", id="out-of-range"),
         pytest.param(_set("refunds.small_max", "100"), "'refunds.small_max' must be a positive amount", id="money-as-text"),
         pytest.param(_set("otp.max_attempts", True), "'otp.max_attempts' must be a whole number", id="bool-is-not-a-number"),
+        pytest.param(_set("otp.sign_in_per_client_per_hour", 0), "'otp.sign_in_per_client_per_hour' must be a whole number above 0", id="no-sign-ins-at-all"),
         pytest.param(_set("human_intents.complaint.regulated", "yes"), "'human_intents.complaint.regulated' must be true or false", id="wrong-type-bool"),
         pytest.param(_set("keyword_topics.legal.words", "lawyer"), "'keyword_topics.legal.words' must be a list", id="words-not-a-list"),
         pytest.param(_set("actions.update_email", "sms_code"), "'actions.update_email' must be one of", id="bad-tier-name"),

@@ -21,7 +21,7 @@ from typing import List, Optional
 
 from actions.domain.business import Customer
 from actions.domain.extract import read_details
-from actions.domain.links import PROOF_OTP, LinkRequest, LinkStatus
+from actions.domain.links import PROOF_OTP, LinkRequest, LinkStatus, client_digest
 from actions.domain.outbound import SMS, CodeText, UndeliveredCode
 from actions.domain.policy import describe_duration
 from actions.domain.replies import ReplyKind, classify_reply
@@ -35,7 +35,8 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d\s().-]{6,24}\d(?!\d)")
 _MIN_DIGITS, _MAX_DIGITS = 10, 15  # an order number, a code or a date is shorter; a card number longer
 #: Stands in for a code's hash when no code was texted (no account, or the SMS failed): nothing matches it.
 NO_CODE_SENT = "no-code-was-sent"
-#: Link requests are counted over this window, per visitor chat and per customer, against the policy's max_sends.
+#: Link requests are counted over this window: per visitor chat and per customer against the policy's
+#: max_sends, per client (network address) against its sign_in_per_client_per_hour.
 REQUEST_WINDOW = timedelta(hours=1)
 
 
@@ -60,7 +61,7 @@ class Identify:
             return None
         phone = find_phone(turn.text)
         if phone is not None:
-            return self._start(turn.conversation_id, phone)
+            return self._start(turn.conversation_id, phone, turn.client)
         request = self.s.links.open_request(turn.conversation_id)
         if request is None:
             return None
@@ -83,7 +84,7 @@ class Identify:
 
     # -- the claim ------------------------------------------------------------------------------
 
-    def _start(self, conversation_id: str, phone: str) -> List[str]:
+    def _start(self, conversation_id: str, phone: str, address: Optional[str]) -> List[str]:
         now = self.s.clock.now()
         if self.s.links.linked(conversation_id) is not None:
             return ["This chat is already signed in to an Acme account. "
@@ -100,10 +101,18 @@ class Identify:
             self.s.record("identity_link_refused", conversation_id, actor="bot", reason="too_many_requests")
             return ["I've sent as many codes as I can for this chat for now. Please try again in an hour, "
                     "or say 'agent' and a person will help you."]
+        # a visitor id is free (a reload makes one); the address its chats come from is much harder to change
+        client = client_digest(self.s.client_secret, address) if address else None
+        if client is not None and self.s.links.requested_since(
+                since, client=client) >= self.s.policy.otp.sign_in_per_client_per_hour:
+            self.s.record("identity_link_refused", conversation_id, actor="bot",
+                          reason="too_many_requests_from_client", client=client)
+            return ["I've had as many sign-in requests from your network as I can take for now. Please try again "
+                    "in an hour, or say 'agent' and a person will help you."]
         # a number is texted a limited number of times an hour, however many chats ask; the reply doesn't say
         deliver = customer is not None and self.s.links.requested_since(since, customer_id=customer_id) < limit
         request = LinkRequest(self.s.make_id(), conversation_id, customer_id, now,
-                              now + self.s.policy.confirmation_expiry)
+                              now + self.s.policy.confirmation_expiry, client=client)
         self.s.links.add_request(request)
         self.s.record("identity_link_requested", conversation_id, actor="customer", customer_id=customer_id,
                       link_request_id=request.id, on_account=customer is not None, code_sent=deliver,

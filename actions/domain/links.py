@@ -11,6 +11,8 @@ web chat's resolver reads it, so the visitor's next connection is the customer's
 from __future__ import annotations
 
 import hashlib
+import hmac
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +37,8 @@ class LinkRequest:
 
     ``customer_id`` is None when the number named no account: nothing is texted, and every
     code fails the way a wrong one does, so the visitor learns nothing about the number.
+    ``client`` is the :func:`client_digest` of the address the claim came from, where the
+    channel knows it (the web chat); None elsewhere.
     """
 
     id: str
@@ -43,6 +47,7 @@ class LinkRequest:
     requested_at: datetime
     expires_at: datetime
     status: LinkStatus = LinkStatus.REQUESTED
+    client: Optional[str] = None
 
     @property
     def digest(self) -> str:
@@ -70,6 +75,19 @@ def link_digest(conversation_id: str, customer_id: Optional[str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def client_digest(secret: bytes, address: str) -> str:
+    """What a sign-in request keeps of the network address it came from: a keyed hash, so the
+    table names nobody's address and can't be reversed by hashing every IPv4 address. An IPv6
+    client counts by its /64, the block one subscriber's line is given to pick addresses from."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        network = address
+    else:
+        network = str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else str(parsed)
+    return hmac.new(secret, f"sign-in client:{network}".encode(), hashlib.sha256).hexdigest()
+
+
 class LinkedCustomers(Protocol):
     """What the web chat's resolver asks: whom a visitor's conversation was proven to be."""
 
@@ -88,8 +106,9 @@ class IdentityLinkStore(LinkedCustomers, Protocol):
         ...
 
     def requested_since(self, since: datetime, *, conversation_id: Optional[str] = None,
-                        customer_id: Optional[str] = None) -> int:
-        """How many requests were made since ``since`` by this conversation, or for this customer."""
+                        customer_id: Optional[str] = None, client: Optional[str] = None) -> int:
+        """How many requests were made since ``since`` by this conversation, for this customer, or
+        from this client (its :func:`client_digest`)."""
         ...
 
     def link(self, request_id: str, verified_at: datetime, proof: str) -> Optional[IdentityLink]:

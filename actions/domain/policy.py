@@ -97,6 +97,8 @@ class OtpRules:
     max_attempts: int
     resend_cooldown_seconds: int
     max_sends: int
+    #: Web chat sign-ins one network address may start an hour, however many visitor chats it opens.
+    sign_in_per_client_per_hour: int = 10
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,8 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
     human = reader.mapping(root["human_intents"], "human_intents")
     keywords = reader.mapping(root["keyword_topics"], "keyword_topics")
     confirmation = reader.mapping(root["confirmation"], "confirmation", required=("expires_after", "max_unclear_replies"))
-    otp = reader.mapping(root["otp"], "otp", required=("valid_for", "max_attempts", "resend_cooldown_seconds", "max_sends"))
+    otp = reader.mapping(root["otp"], "otp", required=("valid_for", "max_attempts", "resend_cooldown_seconds", "max_sends"),
+                         optional=("sign_in_per_client_per_hour",))
 
     sentiment_threshold = reader.number(sentiment["threshold"], "sentiment.threshold", low=-1.0, high=1.0)
     return RiskPolicy(
@@ -249,6 +252,9 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
             max_attempts=reader.positive_int(otp["max_attempts"], "otp.max_attempts"),
             resend_cooldown_seconds=reader.non_negative_int(otp["resend_cooldown_seconds"], "otp.resend_cooldown_seconds"),
             max_sends=reader.positive_int(otp["max_sends"], "otp.max_sends"),
+            sign_in_per_client_per_hour=reader.positive_int(
+                otp.get("sign_in_per_client_per_hour", OtpRules.sign_in_per_client_per_hour),
+                "otp.sign_in_per_client_per_hour"),
         ),
         inbox=_inbox_rules(reader, root["inbox"]),
         approvals=_approval_rules(reader, root["approvals"], actions),

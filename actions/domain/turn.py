@@ -29,6 +29,9 @@ class Turn:
     #: conversation id, so only then does it name a customer (``actions.domain.sessions``).
     identified: bool = True
     transcript: Tuple["TranscriptLine", ...] = ()  # the whole conversation so far, for a person taking over
+    #: The network address the message came from, where the channel itself found it (the web
+    #: chat's socket); None on channels where it would be whatever the caller wrote.
+    client: Optional[str] = None
 
     @property
     def customer_id(self) -> Optional[str]:

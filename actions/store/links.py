@@ -28,6 +28,7 @@ class SqlIdentityLinks:
             session.add(LinkRequestRow(
                 id=request.id, conversation_id=request.conversation_id, customer_id=request.customer_id,
                 requested_at=request.requested_at, expires_at=request.expires_at, status=request.status.value,
+                client=request.client,
             ))
             session.commit()
 
@@ -50,12 +51,14 @@ class SqlIdentityLinks:
             return connection.execute(statement).rowcount == 1
 
     def requested_since(self, since: datetime, *, conversation_id: Optional[str] = None,
-                        customer_id: Optional[str] = None) -> int:
+                        customer_id: Optional[str] = None, client: Optional[str] = None) -> int:
         query = select(func.count()).select_from(LinkRequestRow).where(LinkRequestRow.requested_at >= since)
         if conversation_id is not None:
             query = query.where(LinkRequestRow.conversation_id == conversation_id)
         if customer_id is not None:
             query = query.where(LinkRequestRow.customer_id == customer_id)
+        if client is not None:
+            query = query.where(LinkRequestRow.client == client)
         with Session(self.engine) as session:
             return int(session.exec(query).one())
 
@@ -90,4 +93,5 @@ class SqlIdentityLinks:
 
 def _request(row: LinkRequestRow) -> LinkRequest:
     return LinkRequest(id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id,
-                       requested_at=row.requested_at, expires_at=row.expires_at, status=LinkStatus(row.status))
+                       requested_at=row.requested_at, expires_at=row.expires_at, status=LinkStatus(row.status),
+                       client=row.client)

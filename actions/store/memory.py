@@ -205,11 +205,12 @@ class MemoryIdentityLinks:
             return True
 
     def requested_since(self, since: datetime, *, conversation_id: Optional[str] = None,
-                        customer_id: Optional[str] = None) -> int:
+                        customer_id: Optional[str] = None, client: Optional[str] = None) -> int:
         with self._lock:
             return sum(1 for r in self._requests.values() if r.requested_at >= since
                        and (conversation_id is None or r.conversation_id == conversation_id)
-                       and (customer_id is None or r.customer_id == customer_id))
+                       and (customer_id is None or r.customer_id == customer_id)
+                       and (client is None or r.client == client))
 
     def link(self, request_id: str, verified_at: datetime, proof: str) -> Optional[IdentityLink]:
         with self._lock:

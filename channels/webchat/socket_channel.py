@@ -31,7 +31,7 @@ import hmac
 import inspect
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
@@ -40,11 +40,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from actions.client_address import CLIENT_METADATA_KEY, client_address
 from actions.domain.clock import SystemClock
 from actions.domain.session_tokens import WebChatResolver
 from actions.domain.sessions import Identity, Refused, is_visitor
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import storable_text_problem
+from actions.settings import Network
 from channels.webchat.history import bot_message, history_of
 from channels.webchat.protocol import INIT_PAYLOAD
 
@@ -121,8 +123,10 @@ class WebChatInput(InputChannel):
         return webchat_input(credentials or {})
 
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
-                 socketio_path: str = "/socket.io", api_token: str = "", audit: Optional[Audit] = None) -> None:
+                 socketio_path: str = "/socket.io", api_token: str = "", audit: Optional[Audit] = None,
+                 trusted_proxies: Sequence[Network] = ()) -> None:
         self.resolver = resolver
+        self.trusted_proxies = trusted_proxies
         self.audit = audit
         self.on_delivered = on_delivered
         self.api_token = api_token
@@ -187,7 +191,7 @@ class WebChatInput(InputChannel):
             await sio.emit("user_echo", {"id": message_id, "text": text, "ts": self.resolver.now().timestamp()},
                            room=conversation_id, skip_sid=sid)
             await on_new_message(UserMessage(text, WebChatOutput(sio), conversation_id, input_channel=CHANNEL,
-                                             metadata={"message_id": message_id}))
+                                             metadata={"message_id": message_id, CLIENT_METADATA_KEY: self._client_of(sid)}))
             await self._follow_link(conversation_id)
             return {"id": message_id}
 
@@ -256,6 +260,16 @@ class WebChatInput(InputChannel):
         token it came with was refused (a signed-in page then fetches a fresh one from its server)."""
         return {"signed_in": identity.customer_id is not None, "token_refused": token_refused,
                 "token": self.resolver.tokens.issue(identity.conversation_id, self.resolver.now())}
+
+    def _client_of(self, sid: str) -> Optional[str]:
+        """The address the socket connected from: its handshake's peer, or whom a trusted proxy names
+        in X-Forwarded-For. python-engineio's Sanic driver writes REMOTE_ADDR as 127.0.0.1 whoever
+        connects, so the peer is read from the Sanic request it keeps in the environ."""
+        assert self.sio is not None
+        environ = self.sio.get_environ(sid) or {}
+        request = environ.get("sanic.request")
+        peer = request.ip if request is not None else environ.get("REMOTE_ADDR")
+        return client_address(peer, environ.get("HTTP_X_FORWARDED_FOR", ""), self.trusted_proxies)
 
     async def _conversation_of(self, sid: str) -> Optional[str]:
         assert self.sio is not None

@@ -3,7 +3,8 @@
 The guest page gives Jane's number, reads the code from the stack's development outbox (as
 Jane would read her phone) and types it: the page is moved to Jane's one conversation, with
 her history, and her balance is answered there. A reload with the guest's old token stays
-Jane. A guest who types a wrong code stays a guest.
+Jane. A guest who types a wrong code stays a guest. The sign-in request keeps a keyed hash of
+the address the page connected from, never the address.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import pytest
 
 from actions.domain import answers
 from actions.domain.account import Account
+from actions.domain.links import client_digest
 from actions.domain.session_tokens import SessionTokens
 from actions.domain.sessions import is_visitor
 from actions.settings import Settings
+from actions.store.database import make_engine
+from actions.store.links import SqlIdentityLinks
 from bot.composition import session_tokens
 from tests.e2e.conftest import RunningAssistant
 from tests.e2e.test_webchat_identity import tracker_texts
@@ -98,4 +102,8 @@ def test_a_guest_who_types_a_wrong_code_stays_a_guest(assistant: RunningAssistan
     visitor = asyncio.run(scenario())
     assert is_visitor(visitor)
     assert "identity_linked" not in [e.event for e in assistant.audit.entries(visitor)]
+    data = assistant.stack.data_dir
+    request = SqlIdentityLinks(make_engine(f"sqlite:///{data / 'hitl.db'}")).open_request(visitor)
+    pepper = Settings.from_env({"HITL_DATA_DIR": str(data)}).otp_pepper
+    assert request is not None and request.client == client_digest(pepper, "127.0.0.1")  # the page's address, hashed
 

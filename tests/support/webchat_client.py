@@ -23,6 +23,7 @@ class ChatPage:
     echoes: List[Dict[str, Any]] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
     sio: socketio.AsyncClient = field(default_factory=socketio.AsyncClient)
+    headers: Dict[str, str] = field(default_factory=dict)  # sent with the handshake, e.g. X-Forwarded-For
 
     async def open(self, timeout: float = 20) -> "ChatPage":
         self.sio.on("session_confirm", lambda data: setattr(self, "confirmation", data))
@@ -30,7 +31,7 @@ class ChatPage:
         self.sio.on("bot_uttered", self.replies.append)
         self.sio.on("user_echo", self.echoes.append)
         self.sio.on("chat_error", lambda data: self.errors.append(data["message"]))
-        await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"],
+        await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], headers=self.headers,
                                auth={"token": self.token} if self.token else None)
         await self.until(lambda: self.history is not None, timeout, "the history on connecting")
         return self

@@ -48,6 +48,8 @@ PRIYA = customer_key("C003")
 #: Their phones on file, where codes are texted.
 PHONES = {JANE: "+15550100001", SAM: "+15550100002", PRIYA: "+15550100003"}
 START = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+#: Keys the hashes kept of the addresses sign-ins come from.
+CLIENT_SECRET = b"c" * 32
 
 #: The request each intent stands for, as the Rasa rules route them.
 REQUEST_OF_INTENT = {
@@ -86,12 +88,13 @@ class World:
     engine: Optional[Engine] = None  # the stores' database, with sql=True
 
     def say(self, who: str, text: str, intent: str, confidence: float = 0.95, *, channel: str = "",
-            **entities: str) -> str:
-        """One customer message in conversation ``who`` (a customer's key or a visitor id); the replies as one text."""
-        return " ".join(self.replies(who, text, intent, confidence, channel=channel, **entities))
+            client: Optional[str] = None, **entities: str) -> str:
+        """One customer message in conversation ``who`` (a customer's key or a visitor id); the replies as one
+        text. ``client``: the network address the channel saw it come from."""
+        return " ".join(self.replies(who, text, intent, confidence, channel=channel, client=client, **entities))
 
     def replies(self, who: str, text: str, intent: str, confidence: float = 0.95, *, channel: str = "",
-                **entities: str) -> List[str]:
+                client: Optional[str] = None, **entities: str) -> List[str]:
         """One customer message; each reply as the assistant gave it (a status line stays a ``StatusLine``)."""
         texts = self.history.setdefault(who, [])
         texts.append(text)
@@ -103,7 +106,7 @@ class World:
         turn = Turn(
             conversation_id=who, request=REQUEST_OF_INTENT.get(intent, "reply"), intent=intent,
             confidence=confidence, text=text, entities=entities, recent_texts=tuple(texts),
-            consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel,
+            consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel, client=client,
         )
         replies = self.assistant.handle(turn)
         replies += self.deliver_codes(who)
@@ -189,7 +192,7 @@ def make_world(
     chosen = replace(store_sql.sql_stores(engine) if engine else stores(tmp_path), outbound=store_memory.MemoryOutbound())
     services = Services(
         policy=policy, business=business, clock=clock, **vars(chosen),
-        step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
+        step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"), client_secret=CLIENT_SECRET,
         make_id=lambda: f"id{next(ids):04d}",
     )
     return World(Assistant(services), services, business, clock, outbox, sms or DevOutboxSender(outbox), engine=engine)
