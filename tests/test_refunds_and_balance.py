@@ -121,7 +121,7 @@ def test_questions_about_store_credit_are_still_balance_questions(world: World) 
     assert world.executions() == [] and world.services.pendings.awaiting_customer(JANE) is None
 
 
-def test_store_credit_above_500_dollars_still_needs_a_manager(world: World) -> None:
+def test_store_credit_above_500_dollars_still_needs_a_senior_sign_off(world: World) -> None:
     prompt = world.say(JANE, "I'd like $700 back for order 1003 as store credit", "request_refund")
 
     assert prompt.startswith("Add $700.00 of store credit to your Acme account for order 1003 (Espresso machine)")
