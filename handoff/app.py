@@ -96,7 +96,8 @@ def create_app(settings: Settings) -> web.Application:
         add_webchat_routes(
             app, socket_url=settings.public_rasa_url,
             customers={c.key: c for c in DEMO_CUSTOMERS},
-            issue_token=lambda customer_id: tokens.issue(customer_key(customer_id), _now(app)),
+            issue_token=lambda customer_id, browser: tokens.issue(customer_key(customer_id), _now(app), browser),
+            secure_cookies=settings.secure_cookies,
         )
     return app
 

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from actions.settings import Settings, SettingsError
+from channels.webchat.protocol import BROWSER_COOKIE
 from handoff.app_state import SETTINGS
 from tests.support.inbox import PASSWORDS, Inbox, running_inbox
 from tests.test_inbox_app import cookie_flags
@@ -126,11 +127,13 @@ def test_every_page_loads_every_asset_from_the_stack_itself(inbox: Inbox) -> Non
 def test_a_forged_x_forwarded_proto_from_an_untrusted_peer_changes_nothing(inbox: Inbox) -> None:
     forged = {"X-Forwarded-Proto": "https"}
     form = requests.get(f"{inbox.url}/login", headers=forged, timeout=10)
+    chat = requests.get(f"{inbox.url}/chat?as=jane", headers=forged, timeout=10)
     signed_in = inbox.submit_login("ali", PASSWORDS["ali"])  # (the form and the post, as over plain HTTP)
     page = requests.get(f"{inbox.url}/", cookies={"inbox_session": signed_in.cookies["inbox_session"]},
                         headers=forged, timeout=10)
 
     assert "secure" not in cookie_flags(form, "inbox_login_csrf")
+    assert "secure" not in cookie_flags(chat, BROWSER_COOKIE)
     assert directives(page)["connect-src"] == f"'self' ws://{urlsplit(inbox.url).netloc}"
 
 
@@ -146,6 +149,7 @@ def test_behind_a_trusted_proxy_that_says_https_the_cookies_are_secure_and_the_s
         page = requests.get(f"{inbox.url}/", headers=over_tls, timeout=10,
                             cookies={"inbox_session": signed_in.cookies["inbox_session"]})
         over_plain_http = requests.get(f"{inbox.url}/login", headers={"X-Forwarded-Proto": "http"}, timeout=10)
+        chat_over_tls = requests.get(f"{inbox.url}/chat?as=jane", headers=over_tls, timeout=10)
         csrf_of_page = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
         assert csrf_of_page
 
@@ -161,6 +165,7 @@ def test_behind_a_trusted_proxy_that_says_https_the_cookies_are_secure_and_the_s
         assert {"secure", "httponly", "samesite=strict"} <= cookie_flags(signed_in, "inbox_session")
         assert directives(page)["connect-src"] == f"'self' wss://{urlsplit(inbox.url).netloc}"
         assert "secure" not in cookie_flags(over_plain_http, "inbox_login_csrf")
+        assert {"secure", "httponly", "samesite=strict"} <= cookie_flags(chat_over_tls, BROWSER_COOKIE)
         assert asyncio.run(live_updates()) == {"type": "ready"}
 
 

@@ -19,6 +19,7 @@ from actions.domain.session_tokens import (
     MemoryTokenClaims,
     SessionTokens,
     WebChatResolver,
+    browser_binding,
 )
 from actions.domain.sessions import (
     Identity,
@@ -39,6 +40,9 @@ from tests.support.race import race_between
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 SECRET = "s" * 32
 JANE = "customer-C001"
+#: Browser-session secrets as the page's server sets them in a cookie: Jane's browser, and another.
+JANES_BROWSER = "J" * 43
+OTHER_BROWSER = "o" * 43
 
 
 def hex_ids():
@@ -186,6 +190,77 @@ def test_a_visitors_token_names_the_customer_once_a_code_linked_the_visitor_and_
     other = resolver.resolve({"token": resolver.tokens.issue(bystander.conversation_id, NOW), "socket": "sid-5"})
     assert other == Identity(bystander.conversation_id, None, "webchat", "none")
     assert resolver.resolve({"token": "", "socket": "sid-6"}).customer_id is None  # a new visitor is nobody
+
+
+# -- tokens bound to the browser session -------------------------------------------------------
+
+
+def test_a_token_bound_to_janes_browser_carries_a_hash_of_its_secret_never_the_secret() -> None:
+    tokens = SessionTokens(SECRET, hex_ids())
+    token = tokens.issue(JANE, NOW, browser=JANES_BROWSER)
+
+    claims = tokens.verify(token, NOW)
+    assert claims is not None and claims.binding == browser_binding(JANES_BROWSER)
+    assert JANES_BROWSER not in token and JANES_BROWSER not in claims.binding
+    assert tokens.verify(tokens.issue(JANE, NOW), NOW).binding is None  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        tokens.issue(JANE, NOW, browser="not a secret the page makes")
+
+
+def test_a_bound_token_copied_out_of_janes_page_identifies_nobody_elsewhere_and_still_lets_her_page_in() -> None:
+    resolver = web_chat()
+    token = resolver.tokens.issue(JANE, NOW, browser=JANES_BROWSER)
+
+    for elsewhere in ({"token": token, "socket": "thief-1"},
+                      {"token": token, "socket": "thief-2", "browser": ""},
+                      {"token": token, "socket": "thief-3", "browser": OTHER_BROWSER},
+                      {"token": token, "socket": "thief-4", "browser": JANES_BROWSER[:-1] + "!"}):
+        assert resolver.resolve(elsewhere) == Refused("the identity token is bound to another browser session")
+
+    # refused before the claim: the copies did not use it up
+    janes_page = resolver.resolve({"token": token, "socket": "sid-1", "browser": JANES_BROWSER})
+    assert janes_page == Identity(JANE, "C001", "webchat", "signed_token")
+
+
+def test_a_bound_token_is_still_one_sockets_even_in_janes_own_browser() -> None:
+    resolver = web_chat()
+    token = resolver.tokens.issue(JANE, NOW, browser=JANES_BROWSER)
+    resolver.resolve({"token": token, "socket": "sid-1", "browser": JANES_BROWSER})
+
+    second_tab = resolver.resolve({"token": token, "socket": "sid-2", "browser": JANES_BROWSER})
+
+    assert second_tab == Refused("the identity token was already used by another connection")
+
+
+def test_a_renewed_token_is_bound_like_the_socket_and_a_socket_without_a_cookie_gets_unbound_ones() -> None:
+    resolver = web_chat()
+    with_cookie = resolver.tokens.verify(resolver.renewal(JANE, "sid-1", JANES_BROWSER), NOW)
+    without = resolver.tokens.verify(resolver.renewal("visitor-" + "a" * 32, "sid-2", ""), NOW)
+    junk_cookie = resolver.tokens.verify(resolver.renewal("visitor-" + "a" * 32, "sid-3", "junk"), NOW)
+
+    assert with_cookie is not None and with_cookie.binding == browser_binding(JANES_BROWSER)
+    assert without is not None and without.binding is None  # a guest whose browser refuses cookies
+    assert junk_cookie is not None and junk_cookie.binding is None
+
+
+def test_renewing_revokes_the_renewal_the_page_was_handed_before_if_it_never_used_it() -> None:
+    resolver = web_chat()
+    resolver.resolve({"token": resolver.tokens.issue(JANE, NOW, browser=JANES_BROWSER), "socket": "sid-1",
+                      "browser": JANES_BROWSER})
+    first = resolver.renewal(JANE, "sid-1", JANES_BROWSER)  # on connecting
+    second = resolver.renewal(JANE, "sid-1", JANES_BROWSER, replacing=first)  # four minutes later
+
+    in_the_same_browser = {"socket": "sid-2", "browser": JANES_BROWSER}
+    assert resolver.resolve({"token": first, **in_the_same_browser}) == Refused(
+        "the identity token was already used by another connection")
+    assert resolver.resolve({"token": second, **in_the_same_browser}).conversation_id == JANE  # the page's reload
+
+
+def test_renewing_with_a_replaced_token_that_is_junk_or_expired_still_renews() -> None:
+    resolver = web_chat()
+    expired = resolver.tokens.issue(JANE, NOW - timedelta(minutes=30), browser=JANES_BROWSER)
+    for replacing in ("junk", expired):
+        assert resolver.tokens.verify(resolver.renewal(JANE, "sid-1", JANES_BROWSER, replacing), NOW) is not None
 
 
 # -- token claims, shared by every chat server --------------------------------------------------

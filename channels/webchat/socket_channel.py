@@ -2,9 +2,12 @@
 
 Rasa's own socketio channel uses whatever session id the browser asks for as the sender id,
 so any page could become any customer's conversation. Here the browser only presents the
-signed token its page was given (``auth.token`` when the socket connects); the web chat's
-identity resolver (``actions.domain.session_tokens.WebChatResolver``) turns it into a
-customer's conversation key or a visitor id, and every socket of that conversation joins
+signed token its page was given (``auth.token`` when the socket connects) and, with the
+handshake's cookies, the browser-session secret the page's server set
+(``protocol.BROWSER_COOKIE``; the page opens the socket ``withCredentials``). The web chat's
+identity resolver (``actions.domain.session_tokens.WebChatResolver``) turns them into a
+customer's conversation key or a visitor id: a token bound to another browser session, or
+presented without its cookie, identifies nobody. Every socket of that conversation joins
 one room. So:
 
 - two tabs of one customer are one conversation: each tab's messages are echoed to the
@@ -15,7 +18,10 @@ one room. So:
   a new tab shows the whole conversation; each message has a stable id, so nothing shows twice;
 - the page acknowledges what it has put on screen (``delivered``), which is when a person's
   reply counts as delivered;
-- the page gets a renewed token on connecting and on asking (``renew``), for its next connection;
+- the page gets a renewed token on connecting and on asking (``renew``), for its next connection,
+  bound to the cookie the socket came with (unbound if it came with none: a browser that
+  refuses cookies); handing it one claims the previous one for this socket, so a renewal the
+  page never used is good for no other socket;
 - a visitor who proves who they are in the chat (a code texted to the phone on a customer's
   record: ``actions.domain.identify``) is moved, every page of the visitor's chat at once, to
   the customer's one conversation: after the message that linked it, those sockets leave the
@@ -48,7 +54,7 @@ from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import storable_text_problem
 from actions.settings import Network
 from channels.webchat.history import bot_message, history_of
-from channels.webchat.protocol import INIT_PAYLOAD
+from channels.webchat.protocol import INIT_PAYLOAD, browser_secret_in
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +144,9 @@ class WebChatInput(InputChannel):
         return WebChatOutput(self.sio) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # CORS for the first (long-polling) requests comes from `rasa run --cors`; who the
-        # customer is never rests on the page's origin, only on the token.
+        # CORS for the (long-polling) requests comes from `rasa run --cors`, which allows
+        # credentials (the page's origin exactly, with cookies); who the customer is never rests
+        # on the page's origin, only on the token and the browser-session cookie.
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         webhook = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         self.sio = sio
@@ -164,9 +171,12 @@ class WebChatInput(InputChannel):
         @sio.on("connect")
         async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
             token = auth.get("token") if isinstance(auth, dict) else None
-            identity, refused = await asyncio.to_thread(self._identify, sid, token if isinstance(token, str) else "")
+            browser = browser_secret_in(str(environ.get("HTTP_COOKIE") or ""))
+            identity, refused = await asyncio.to_thread(
+                self._identify, sid, token if isinstance(token, str) else "", browser)
+            await sio.save_session(sid, {"browser": browser})
             await self._join(sid, identity)
-            await sio.emit("session_confirm", self._confirmation(identity, refused), to=sid)
+            await sio.emit("session_confirm", await self._confirmation(sid, identity, refused), to=sid)
             await sio.emit("history", {"messages": await self._history(identity.conversation_id)}, to=sid)
             return True
 
@@ -207,7 +217,7 @@ class WebChatInput(InputChannel):
         async def renew(sid: str, _: Any = None) -> None:
             conversation_id = await self._conversation_of(sid)
             if conversation_id is not None:
-                await sio.emit("token", {"token": self.resolver.tokens.issue(conversation_id, self.resolver.now())}, to=sid)
+                await sio.emit("token", {"token": await self._renewal(sid, conversation_id)}, to=sid)
 
         return webhook
 
@@ -223,7 +233,8 @@ class WebChatInput(InputChannel):
     async def _join(self, sid: str, identity: Identity, leaving: Optional[str] = None) -> None:
         """Put the socket in the conversation's room (out of ``leaving``'s), and remember which it is."""
         assert self.sio is not None
-        await self.sio.save_session(sid, {"conversation_id": identity.conversation_id})
+        async with self.sio.session(sid) as session:
+            session["conversation_id"] = identity.conversation_id
         if leaving is not None:
             await _done(self.sio.leave_room(sid, leaving))
         await _done(self.sio.enter_room(sid, identity.conversation_id))
@@ -240,13 +251,13 @@ class WebChatInput(InputChannel):
         history = await self._history(identity.conversation_id) + await self._history(conversation_id)
         for sid, _ in list(self.sio.manager.get_participants("/", conversation_id)):
             await self._join(sid, identity, leaving=conversation_id)
-            await self.sio.emit("session_confirm", self._confirmation(identity), to=sid)
+            await self.sio.emit("session_confirm", await self._confirmation(sid, identity), to=sid)
             await self.sio.emit("history", {"messages": history}, to=sid)
         logger.info("web chat visitor %s signed in with a code: moved to %s", conversation_id, identity.conversation_id)
 
-    def _identify(self, sid: str, token: str) -> Tuple[Identity, bool]:
+    def _identify(self, sid: str, token: str, browser: str) -> Tuple[Identity, bool]:
         """Who the socket is, and whether it presented a token that was refused (then: a new visitor)."""
-        resolution = self.resolver.resolve({"token": token, "socket": sid})
+        resolution = self.resolver.resolve({"token": token, "socket": sid, "browser": browser})
         if isinstance(resolution, Refused):
             logger.warning("web chat connection %s: %s; it is given a new visitor conversation", sid, resolution.reason)
             visitor = self.resolver.new_visitor()
@@ -255,11 +266,21 @@ class WebChatInput(InputChannel):
             return visitor, True
         return resolution, False
 
-    def _confirmation(self, identity: Identity, token_refused: bool = False) -> Dict[str, Any]:
+    async def _confirmation(self, sid: str, identity: Identity, token_refused: bool = False) -> Dict[str, Any]:
         """What the page learns: signed in or not, its token for the next connection, and whether the
         token it came with was refused (a signed-in page then fetches a fresh one from its server)."""
         return {"signed_in": identity.customer_id is not None, "token_refused": token_refused,
-                "token": self.resolver.tokens.issue(identity.conversation_id, self.resolver.now())}
+                "token": await self._renewal(sid, identity.conversation_id)}
+
+    async def _renewal(self, sid: str, conversation_id: str) -> str:
+        """A token for the socket's next connection, bound like the socket; the one it was handed
+        before is claimed for it (the resolver's ``renewal``), so only the newest is good elsewhere."""
+        assert self.sio is not None
+        async with self.sio.session(sid) as session:
+            token = await asyncio.to_thread(self.resolver.renewal, conversation_id, sid,
+                                            session.get("browser", ""), session.get("handed", ""))
+            session["handed"] = token
+        return token
 
     def _client_of(self, sid: str) -> Optional[str]:
         """The address the socket connected from: its handshake's peer, or whom a trusted proxy names

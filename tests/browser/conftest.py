@@ -42,7 +42,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.route("**/*", _local_only)
+    context.route("**/*", local_only)
     page = context.new_page()
     console: List[str] = []
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
@@ -59,7 +59,8 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
             context.close()
 
 
-def _local_only(route: Route) -> None:
+def local_only(route: Route) -> None:
+    """Let the page reach this machine only."""
     if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
         route.continue_()
     else:

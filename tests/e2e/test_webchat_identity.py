@@ -2,7 +2,8 @@
 
 Leo has a $60 refund waiting for his YES. Pages that ask for his phone number, his
 conversation key or another visitor's id as their session, and pages with forged, expired
-or replayed tokens, all say "yes". Each is checked where it would matter: Leo's waiting
+or replayed tokens, tokens bound to Leo's browser but presented without its cookie, and
+renewals his page was handed and never used, all say "yes". Each is checked where it would matter: Leo's waiting
 action, his order, his tickets, his tracker and his audit trail, not just what the page was
 told. Then Leo's own page says yes, which shows the same checks do see a real change.
 """
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from typing import List
 
 import pytest
 
-from actions.domain.session_tokens import SessionTokens
+from actions.domain.session_tokens import SessionTokens, browser_binding
 from actions.domain.sessions import is_visitor
 from actions.settings import Settings
 from bot.composition import session_tokens
@@ -128,6 +130,58 @@ def test_a_token_replayed_from_another_socket_identifies_nobody_and_the_first_so
         claims = tokens(leo_waiting).verify(thief.renewed_token, datetime.now(timezone.utc))
         assert claims is not None and is_visitor(claims.conversation_id)  # a visitor of its own, not Leo
         await thief.close()
+        await leos_tab.close()
+
+    asyncio.run(scenario())
+    leo_untouched(leo_waiting)
+
+
+def test_a_token_bound_to_leos_browser_identifies_nobody_without_his_cookie_and_his_page_still_gets_in(
+    leo_waiting: RunningAssistant,
+) -> None:
+    leos_browser = secrets.token_urlsafe(32)  # the cookie the page's server set in Leo's browser
+    token = tokens(leo_waiting).issue(LEOS_CONVERSATION, datetime.now(timezone.utc), browser=leos_browser)
+
+    async def scenario() -> None:
+        for thiefs_browser in (None, secrets.token_urlsafe(32)):  # no cookie at all; another browser's
+            thief = await ChatPage(leo_waiting.stack.rasa_url, token, browser=thiefs_browser).open()
+            await thief.say("yes")
+            await thief.until(lambda: thief.replies, what="the answer to the copied token")
+            await thief.close()
+            assert not thief.signed_in and thief.history == [] and thief.confirmation["token_refused"]  # type: ignore[index]
+            [refused] = [e for e in leo_waiting.audit.entries(visitor_of(leo_waiting, thief))
+                         if e.event == "identity_token_refused"]
+            assert refused.detail["reason"] == "the identity token is bound to another browser session"
+
+        leos_page = await ChatPage(leo_waiting.stack.rasa_url, token, browser=leos_browser).open()
+        assert leos_page.signed_in and any("Refund $60.00" in m["text"] for m in leos_page.history or [])
+        renewed = tokens(leo_waiting).verify(leos_page.renewed_token, datetime.now(timezone.utc))
+        assert renewed is not None and renewed.binding == browser_binding(leos_browser)  # renewed for his browser only
+        await leos_page.close()
+
+    asyncio.run(scenario())
+    leo_untouched(leo_waiting)
+
+
+def test_a_renewal_leos_page_never_used_works_for_no_other_socket_once_the_next_is_handed(
+    leo_waiting: RunningAssistant,
+) -> None:
+    leos_browser = secrets.token_urlsafe(32)
+    token = tokens(leo_waiting).issue(LEOS_CONVERSATION, datetime.now(timezone.utc), browser=leos_browser)
+
+    async def scenario() -> None:
+        leos_tab = await ChatPage(leo_waiting.stack.rasa_url, token, browser=leos_browser).open()
+        handed_on_connecting = leos_tab.renewed_token
+        newest = await leos_tab.renew()
+        # even from Leo's own browser (so the cookie is not what stops it): the replaced one is the tab's
+        stale = await ChatPage(leo_waiting.stack.rasa_url, handed_on_connecting, browser=leos_browser).open()
+        await stale.say("yes")
+        await stale.until(lambda: stale.replies, what="the answer to the replaced renewal")
+        await stale.close()
+        assert not stale.signed_in and stale.history == []
+        reload = await ChatPage(leo_waiting.stack.rasa_url, newest, browser=leos_browser).open()
+        assert reload.signed_in  # the newest renewal is what the page keeps for its next connection
+        await reload.close()
         await leos_tab.close()
 
     asyncio.run(scenario())

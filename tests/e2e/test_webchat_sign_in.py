@@ -2,9 +2,11 @@
 
 The guest page gives Jane's number, reads the code from the stack's development outbox (as
 Jane would read her phone) and types it: the page is moved to Jane's one conversation, with
-her history, and her balance is answered there. A reload with the guest's old token stays
-Jane. A guest who types a wrong code stays a guest. The sign-in request keeps a keyed hash of
-the address the page connected from, never the address.
+her history, and her balance is answered there. The guest's token that the page was handed
+before it signed in works nowhere else now (it was replaced), but a token for the guest's
+visitor conversation (what a tab that was offline meanwhile still holds) reloads as Jane. A
+guest who types a wrong code stays a guest. The sign-in request keeps a keyed hash of the
+address the page connected from, never the address.
 """
 
 from __future__ import annotations
@@ -76,7 +78,12 @@ def test_a_guest_who_types_the_code_sent_to_janes_phone_is_moved_to_janes_conver
         await answer_to(page, "what's my balance?", balance)
         await page.close()
 
-        reloaded = await ChatPage(assistant.stack.rasa_url, guest_token).open()  # the guest's token, after the link
+        replaced = await ChatPage(assistant.stack.rasa_url, guest_token).open()
+        assert not replaced.signed_in and replaced.confirmation["token_refused"]  # type: ignore[index]
+        await replaced.close()
+
+        offline_tabs = tokens(assistant).issue(visitor, datetime.now(timezone.utc))
+        reloaded = await ChatPage(assistant.stack.rasa_url, offline_tabs).open()
         assert reloaded.signed_in and conversation_of(assistant, reloaded.renewed_token) == JANES_CONVERSATION
         assert "what's my balance?" in [m["text"] for m in reloaded.history or []]
         await reloaded.close()

@@ -1,8 +1,10 @@
 // The Acme web chat: a native ES module on the vendored socket.io client, no build step.
 //
 // The page's server puts the settings in #acme-chat-config (channels/webchat/page.py). Who the
-// customer is travels only as the signed token the socket presents when it connects; the server
-// decides the conversation from it (channels/webchat/socket_channel.py). What this page does:
+// customer is travels only as the signed token the socket presents when it connects, bound to this
+// browser session's cookie (HttpOnly: this script never sees it; the socket sends it because it
+// connects withCredentials); the server decides the conversation from both
+// (channels/webchat/socket_channel.py). What this page does:
 // - shows the conversation's history from the server on every connection (a reload or a new tab
 //   sees everything), keeping one element per message id, so nothing shows twice;
 // - acknowledges each message once it is on screen ("delivered" means the customer saw it);
@@ -34,6 +36,9 @@ const el = (tag, className, text) => {
 const header = el("header", "chat-header");
 header.append(el("strong", "chat-title", config.title), el("span", "chat-subtitle", config.subtitle));
 const state = el("div", "chat-state", "Connecting you to Acme...");
+// what the page must keep saying about this chat (a refused token): outside the list, which every history replaces
+const notice = el("p", "chat-notice");
+notice.hidden = true;
 const list = el("ol", "chat-messages");
 list.setAttribute("aria-live", "polite");
 const form = el("form", "chat-form");
@@ -44,7 +49,7 @@ input.setAttribute("aria-label", "Your message");
 const send = el("button", "chat-send", "Send");
 send.type = "submit";
 form.append(input, send);
-root.replaceChildren(header, state, list, form);
+root.replaceChildren(header, state, notice, list, form);
 
 const shown = new Map(); // message id -> element
 const unconfirmed = new Map(); // this tab's messages the server has not acknowledged yet, by local id
@@ -100,6 +105,8 @@ function show(message) {
 
 const socket = io(config.socketUrl, {
   path: config.socketPath,
+  // the browser-session cookie goes with the handshake: the token is good only with it
+  withCredentials: true,
   // called on every (re)connection, so a reconnect presents the latest renewed token
   auth: (cb) => cb({ token }),
 });
@@ -148,11 +155,21 @@ socket.on("session_confirm", (data) => {
   if (config.token && Date.now() - reloaded > 60000) {
     sessionStorage.setItem("acme_chat_reloaded_at", String(Date.now()));
     window.location.reload();
+  } else if (config.token) {
+    // even a fresh token was refused: the browser keeps no cookie for this site (or the page was
+    // opened under another host name than the chat's), so the chat can't tell it is still you
+    tell("The chat couldn't confirm it's you (does this browser accept cookies from this site?), so this is " +
+      "a new conversation, not signed in.");
   } else {
-    list.append(el("li", "msg msg-error", "Your earlier chat couldn't be resumed, so this is a new conversation."));
+    tell("Your earlier chat couldn't be resumed, so this is a new conversation.");
   }
 });
 socket.on("token", (data) => keep(data && data.token));
+
+function tell(text) {
+  notice.textContent = text;
+  notice.hidden = false;
+}
 socket.on("history", (data) => {
   // the server's record is the conversation: show it whole, in its order (on connecting, and
   // again when a guest's chat is moved to the customer's conversation)
