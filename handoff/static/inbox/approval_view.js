@@ -1,18 +1,18 @@
 /* An open approval: the card (amount, why, who asked), the decision panel (approve, reject with a reason, modify the amount) or the decision taken, then the evidence. */
 
-import { api } from './api.js';
 import { statusPill } from './badges.js';
+import { sendChange } from './changes.js';
 import { ago } from './clock.js';
 import { conversation } from './conversation.js';
 import { dueBadge } from './countdowns.js';
 import { appendAll, h } from './dom.js';
 import { brief, evidenceSide, recommendationCard, sameOrderCard } from './evidence.js';
-import { dropDraft, field, invalid } from './fields.js';
-import { capitalize, enc, fmtWhen, humanize } from './format.js';
-import { reloadItem, scheduleRefresh, takeItem } from './loading.js';
+import { field, invalid } from './fields.js';
+import { capitalize, fmtWhen, humanize } from './format.js';
+import { scheduleRefresh, takeItem } from './loading.js';
 import { customerName, userLabel } from './names.js';
-import { failed, toast } from './notices.js';
-import { itemKey, redrawItem, state, uiFor } from './store.js';
+import { toast } from './notices.js';
+import { itemKey, redrawItem, uiFor } from './store.js';
 
 export function renderApproval(a, main, side) {
   const can = a.can || {};
@@ -108,29 +108,12 @@ function decidedPanel(a) {
     a.result ? h('p', null, h('span', { class: 'muted' }, 'Result: '), typeof a.result === 'string' ? a.result : JSON.stringify(a.result)) : null);
 }
 
-/** Approve, reject or modify with the version read; on 409 reload and say so. */
-async function approvalAction(path, extra, done, button, clears = []) {
-  const a = state.item;
-  if (!a || state.busy) return;
-  state.busy = true;
-  if (button) button.disabled = true;
-  try {
-    const data = await api('POST', '/api/approvals/' + enc(a.id) + '/' + path, { version: a.version, ...extra });
-    clears.forEach(dropDraft);
+/** Approve, reject or modify (``sendChange``). */
+function approvalAction(path, extra, done, button, clears = []) {
+  return sendChange('approval', path, extra, button, clears, async (data) => {
     uiFor(itemKey()).rejectOpen = false;
     toast(done, 'success');
     await takeItem(data && data.status ? data : null, 'approval');
     scheduleRefresh({ approvals: true, tickets: true });
-  } catch (err) {
-    if (err.status === 409) {
-      toast('Someone else changed this approval; reloaded', 'warn');
-      scheduleRefresh({ approvals: true });
-      await reloadItem();
-    } else {
-      failed(err);
-    }
-  } finally {
-    state.busy = false;
-    if (button && button.isConnected) button.disabled = false;
-  }
+  });
 }

@@ -4,13 +4,12 @@
  * sends the version the page read, so two people acting at once cannot overwrite each other.
  */
 
-import { api } from './api.js';
+import { sendChange } from './changes.js';
 import { h } from './dom.js';
-import { dropDraft, field, invalid } from './fields.js';
-import { enc } from './format.js';
-import { reloadItem, scheduleRefresh, takeItem } from './loading.js';
+import { field, invalid } from './fields.js';
+import { scheduleRefresh, takeItem } from './loading.js';
 import { userLabel } from './names.js';
-import { failed, toast } from './notices.js';
+import { toast } from './notices.js';
 import { QUEUES, redrawItem, state } from './store.js';
 
 /** The hand-back outcomes: value sent, label, and what it does (shown under the choice). */
@@ -21,18 +20,11 @@ const OUTCOMES = [
   ['rejected', 'Reject the waiting action', 'Declined: the customer hears your note as the reason.'],
 ];
 
-/** Every versioned change: send the version we read; on 409 reload and say so. */
-export async function ticketAction(path, extra, done, button, clears = []) {
-  const t = state.item;
-  if (!t || state.busy) return;
-  state.busy = true;
-  if (button) button.disabled = true;
-  try {
-    const data = await api('POST', '/api/tickets/' + enc(t.id) + '/' + path, { version: t.version, ...extra });
-    clears.forEach(dropDraft);
+/** Every versioned change (``sendChange``); a ticket moved out of this person's queues leaves their screen. */
+export function ticketAction(path, extra, done, button, clears = []) {
+  return sendChange('ticket', path, extra, button, clears, async (data) => {
     toast(done, 'success');
     if (data && data.gone) {
-      // moved to a queue this person doesn't work on: it leaves their screen
       state.selected = null;
       state.item = null;
       redrawItem();
@@ -40,18 +32,7 @@ export async function ticketAction(path, extra, done, button, clears = []) {
       await takeItem(data, 'ticket');
     }
     scheduleRefresh({ tickets: true });
-  } catch (err) {
-    if (err.status === 409) {
-      toast('Someone else changed this ticket; reloaded', 'warn');
-      scheduleRefresh({ tickets: true });
-      await reloadItem();
-    } else {
-      failed(err);
-    }
-  } finally {
-    state.busy = false;
-    if (button && button.isConnected) button.disabled = false;
-  }
+  });
 }
 
 /** The side pane's Actions card, or a line saying why there is nothing to do. */
