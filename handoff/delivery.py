@@ -25,7 +25,8 @@ from actions.domain.outbound import CodeText, next_code_try
 from handoff.customer_channels import CustomerChannels
 from handoff.rasa_client import RasaConversations, RasaRefused, RasaUnavailable
 from handoff.domain.deliveries import FAILED, SENT
-from handoff.store import Delivery, InboxStore, Outgoing
+from handoff.delivery_queue import Delivery, Outgoing
+from handoff.store import InboxStore
 
 logger = logging.getLogger(__name__)
 

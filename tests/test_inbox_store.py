@@ -29,7 +29,8 @@ from handoff.domain import tickets as ticket_rules
 from handoff.domain.approvals import Decision
 from handoff.domain.people import Role, User
 from handoff.domain.tickets import Change
-from handoff.store import Delivery, InboxStore, Outgoing
+from handoff.delivery_queue import Delivery, Outgoing
+from handoff.store import InboxStore
 from tests.support.databases import migrated_engine
 from tests.support.race import race
 

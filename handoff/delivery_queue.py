@@ -1,0 +1,149 @@
+"""The queue of what goes out to customers outside a reply: written with the change that causes it,
+taken by the delivery worker (``handoff.delivery``) in order per conversation and channel.
+
+Part of ``InboxStore``: a ticket change and the reply it sends are one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from actions.store.sql import publish
+from actions.store.tables import DeliveryRow, TicketMessageRow
+from handoff.domain.deliveries import DELIVERED, READ, SEEN
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    conversation_id: str
+    kind: str  # say | status | trigger | code
+    payload: Dict[str, Any]
+    message_id: Optional[int]
+    attempts: int
+    channel: Optional[str] = None  # the channel it must go by; None: where the customer is now
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A delivery to queue with a change: an agent's words, or an event for the bot."""
+
+    kind: str  # say | status | trigger
+    payload: Dict[str, Any]
+
+
+class DeliveryQueue:
+    """The deliveries table's reads and writes; ``InboxStore`` is one, on its engine."""
+
+    engine: Engine
+
+    def delivery_waiting(self, conversation_id: str) -> bool:
+        """Something for the conversation itself (not a code bound for a phone) is still to go out."""
+        with Session(self.engine) as session:
+            return session.exec(select(DeliveryRow.id).where(DeliveryRow.conversation_id == conversation_id)
+                                .where(DeliveryRow.channel.is_(None))  # type: ignore[union-attr]
+                                .where(DeliveryRow.status == "pending")).first() is not None
+
+    def _enqueue(self, session: Session, conversation_id: str, item: Outgoing, at: datetime,
+                 message_id: Optional[int]) -> None:
+        session.add(DeliveryRow(conversation_id=conversation_id, kind=item.kind, payload_json=json.dumps(item.payload),
+                                message_id=message_id, created_at=at, next_try_at=at))
+
+    def enqueue(self, conversation_id: str, item: Outgoing, at: datetime) -> None:
+        with Session(self.engine) as session:
+            self._enqueue(session, conversation_id, item, at, None)
+            session.commit()
+
+    def due_deliveries(self, now: datetime, limit: int = 50) -> List[Delivery]:
+        """Pending deliveries whose time has come, oldest first; one conversation's stay in order.
+
+        Only the oldest pending delivery of each conversation on each channel is a candidate (a
+        later message must not overtake one waiting to be retried), so a conversation with a
+        backlog never fills the round and holds up the others, and a code texted by SMS does not
+        wait behind an agent's reply the web chat is retrying.
+        """
+        heads = (select(func.min(DeliveryRow.id)).where(DeliveryRow.status == "pending")
+                 .group_by(DeliveryRow.conversation_id, DeliveryRow.channel))
+        with Session(self.engine) as session:
+            rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.id.in_(heads))  # type: ignore[union-attr]
+                                     .order_by(DeliveryRow.id)))  # type: ignore[arg-type]
+        due = [Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json), row.message_id, row.attempts,
+                        row.channel) for row in rows if row.next_try_at <= now]
+        return due[:limit]
+
+    def delivery_done(self, delivery: Delivery, status: str, error: Optional[str], at: datetime,
+                      retry_at: Optional[datetime] = None, *, provider_id: Optional[str] = None,
+                      payload: Optional[Dict[str, Any]] = None, then: Optional[Outgoing] = None) -> None:
+        """Record one attempt: delivered, recorded, failed for good, or pending again at ``retry_at``.
+
+        ``provider_id`` is the channel's id for what it took; ``payload`` replaces what is kept of
+        the message (a code's text is not kept once it left); ``then`` is queued with it, in the
+        same transaction (the bot's word that a code could not be sent).
+        """
+        changes: Dict[str, Any] = {"status": "pending" if retry_at else status, "attempts": delivery.attempts + 1,
+                                   "error": error, "next_try_at": retry_at or at}
+        if provider_id is not None:
+            changes["provider_id"] = provider_id
+        if payload is not None:
+            changes["payload_json"] = json.dumps(payload)
+        with Session(self.engine) as session:
+            recorded = session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery.id)
+                .where(DeliveryRow.status.notin_((DELIVERED, READ)))  # a page's acknowledgement that came first is kept
+                .values(**changes)
+            ).rowcount == 1
+            if not recorded:
+                session.rollback()
+                return
+            if then is not None:
+                self._enqueue(session, delivery.conversation_id, then, at, None)
+            if delivery.message_id is not None:
+                message = session.get(TicketMessageRow, delivery.message_id)
+                if message is not None:
+                    session.execute(update(TicketMessageRow).where(TicketMessageRow.id == delivery.message_id)
+                                    .values(delivery="pending" if retry_at else status, error=error))
+                    publish(session, "ticket", message.ticket_id, "message", at)
+            session.commit()
+
+    def delivery_seen(self, delivery_id: int, conversation_id: str, at: datetime, state: str = DELIVERED) -> bool:
+        """The customer's screen showed a reply (``delivered``), or showed it in view (``read``).
+
+        Only a delivery of that conversation, and only forward: a page can't mark another
+        customer's replies, and a repeated or late acknowledgement changes nothing.
+        """
+        with Session(self.engine) as session:
+            row = session.get(DeliveryRow, delivery_id)
+            # a page may acknowledge before the worker has recorded the channel's answer (``pending``)
+            if row is None or row.conversation_id != conversation_id or row.status not in SEEN[state]:
+                return False
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status=state))
+            if row.message_id is not None:
+                message = session.get(TicketMessageRow, row.message_id)
+                if message is not None:
+                    session.execute(update(TicketMessageRow).where(TicketMessageRow.id == row.message_id)
+                                    .values(delivery=state))
+                    publish(session, "ticket", message.ticket_id, "message", at)
+            session.commit()
+            return True
+
+    def retry_message(self, message_id: int, at: datetime) -> bool:
+        """Send a failed reply again; False if it is not a failed reply."""
+        with Session(self.engine) as session:
+            done = session.execute(update(DeliveryRow).where(DeliveryRow.message_id == message_id)
+                                   .where(DeliveryRow.status == "failed")
+                                   .values(status="pending", next_try_at=at, error=None)).rowcount == 1
+            if done:
+                session.execute(update(TicketMessageRow).where(TicketMessageRow.id == message_id)
+                                .values(delivery="pending", error=None))
+                message = session.get(TicketMessageRow, message_id)
+                assert message is not None
+                publish(session, "ticket", message.ticket_id, "message", at)
+            session.commit()
+            return done
