@@ -8,13 +8,14 @@ silently falls back to a default is how risky actions slip through.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import yaml
+
+from actions.domain.policy_reader import PolicyError, PolicyReader
 
 
 OUTCOMES = ("auto", "confirm", "otp", "approval", "handoff")
@@ -42,10 +43,6 @@ REQUEST_KINDS = (
 )
 
 
-_DURATION = re.compile(r"(\d+)\s*(s|m|h)")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
 def describe_duration(value: timedelta) -> str:
     """timedelta(minutes=5) -> '5 minutes', for messages to customers."""
     seconds = int(value.total_seconds())
@@ -62,10 +59,6 @@ INFORMATIONAL = ("order_status", "delivery_date", "account_balance", "faq")
 BY_AMOUNT = ("refund",)
 #: Actions with no amount: approvals.sign_off names the roles that may sign off each.
 SIGNED_OFF_BY_ROLE = tuple(kind for kind in REQUEST_KINDS if kind not in INFORMATIONAL + BY_AMOUNT)
-
-
-class PolicyError(ValueError):
-    """The policy file is unusable; the message names the key and what to write instead."""
 
 
 @dataclass(frozen=True)
@@ -319,69 +312,8 @@ def _sign_off(reader: "_Reader", raw: Any, actions: Mapping[str, str]) -> Dict[s
     return sign_off
 
 
-class _Reader:
-    """Typed accessors that turn a malformed value into a PolicyError naming its key path."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def error(self, key: str, problem: str) -> PolicyError:
-        return PolicyError(f"risk policy {self.source}: '{key}' {problem}")
-
-    def mapping(self, value: Any, key: str, required: Tuple[str, ...] = (), optional: Tuple[str, ...] = ()) -> Dict[str, Any]:
-        where = key or "the top level"
-        if not isinstance(value, dict):
-            raise PolicyError(f"risk policy {self.source}: {where} must be a mapping, got {type(value).__name__}")
-        missing = [name for name in required if name not in value]
-        if missing:
-            raise self.error(_join(key, missing[0]), "is missing")
-        if required or optional:
-            allowed = set(required) | set(optional)
-            unknown = sorted(str(name) for name in value if name not in allowed)
-            if unknown:
-                raise self.error(_join(key, unknown[0]), f"is not a known key (expected one of: {', '.join(sorted(allowed))})")
-        return value
-
-    def sequence(self, value: Any, key: str) -> list:
-        if not isinstance(value, list):
-            raise self.error(key, f"must be a list, got {type(value).__name__}")
-        return value
-
-    def text(self, value: Any, key: str) -> str:
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or str(value).strip() == "":
-            raise self.error(key, "must be a non-empty text")
-        return str(value)
-
-    def choice(self, value: Any, key: str, options: Tuple[str, ...]) -> str:
-        if value not in options:
-            raise self.error(key, f"must be one of {', '.join(options)}, got {value!r}")
-        return value
-
-    def number(self, value: Any, key: str, low: float, high: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise self.error(key, f"must be a number between {low} and {high}, got {value!r}")
-        return float(value)
-
-    def positive_int(self, value: Any, key: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise self.error(key, f"must be a whole number above 0, got {value!r}")
-        return value
-
-    def non_negative_int(self, value: Any, key: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.error(key, f"must be a whole number of 0 or more, got {value!r}")
-        return value
-
-    def duration(self, value: Any, key: str) -> timedelta:
-        match = _DURATION.fullmatch(str(value).strip()) if isinstance(value, str) else None
-        if not match or int(match.group(1)) == 0:
-            raise self.error(key, f"must be a duration like 90s, 10m or 1h, got {value!r}")
-        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-
-    def money(self, value: Any, key: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise self.error(key, f"must be a positive amount in dollars, got {value!r}")
-        return round(value * 100)
+class _Reader(PolicyReader):
+    """The policy's own shapes on top of the typed accessors."""
 
     def keyword_topic(self, topic: str, value: Any, key: str) -> KeywordTopic:
         fields = self.mapping(value, key, required=("priority", "words"))
@@ -402,10 +334,6 @@ class _Reader:
             priority=self.choice(fields["priority"], f"{key}.priority", PRIORITIES),
             regulated=regulated,
         )
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
 
 
 def check_intents(policy: RiskPolicy, known_intents: Iterable[str]) -> None:
