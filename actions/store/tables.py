@@ -240,6 +240,39 @@ class DeliveryRow(StoreTable, table=True):
     next_try_at: datetime = _utc()
 
 
+class ChannelAddressRow(StoreTable, table=True):
+    """A phone address a conversation was reached on (SMS, or WhatsApp): where replies go, when the
+    customer last wrote from it (WhatsApp's 24-hour window), and whether it opted out (STOP)."""
+
+    __tablename__ = "channel_addresses"
+    channel: str = Field(primary_key=True)  # sms | whatsapp
+    address: str = Field(primary_key=True)  # E.164, without a channel prefix
+    conversation_id: str = Field(index=True)
+    last_inbound_at: datetime = _utc()
+    opted_out_at: Optional[datetime] = _utc(nullable=True)
+
+
+class InboundMessageRow(StoreTable, table=True):
+    """A message a provider delivered to a webhook, kept from the moment it was accepted.
+
+    The provider's id is unique, so a retried or duplicated delivery is one turn in every
+    process; the row id is the order of arrival, in which each conversation's are handled.
+    """
+
+    __tablename__ = "inbound_messages"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    provider_id: str = Field(sa_column_kwargs={"unique": True})  # Twilio's MessageSid
+    channel: str
+    address: str
+    conversation_id: str
+    text: str
+    media_json: str = "[]"  # [{"url": ..., "type": ...}], and a shared location
+    received_at: datetime = _utc()
+    status: str = "accepted"  # accepted | handled | failed
+    handled_at: Optional[datetime] = _utc(nullable=True)
+    error: Optional[str] = None
+
+
 # The audit log is append-only in the database itself, not just by convention.
 _SQLITE_GUARDS = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
@@ -268,3 +301,4 @@ Index("ix_identity_link_requests_conversation_status", LinkRequestRow.conversati
 Index("ix_identity_link_requests_customer_requested", LinkRequestRow.customer_id, LinkRequestRow.requested_at)
 Index("ix_identity_link_requests_client_requested", LinkRequestRow.client, LinkRequestRow.requested_at)
 Index("ix_deliveries_status_next_try", DeliveryRow.status, DeliveryRow.next_try_at)
+Index("ix_inbound_messages_conversation_status", InboundMessageRow.conversation_id, InboundMessageRow.status)
