@@ -178,6 +178,30 @@ def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None)
     return TrustedRestInput(resolver, settings.rest_token if token is None else token)  # type: ignore[arg-type]
 
 
+def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[Settings] = None) -> Any:
+    """An SMS or WhatsApp channel (``channels.twilio_webhooks``): webhooks signed with the Twilio auth
+    token over the public URL, the sender resolved to a conversation, messages accepted in the shared
+    database and replies queued for the inbox's delivery worker."""
+    from actions.store.inbound import SqlChannelAddresses, SqlInboundQueue
+    from actions.store.outbound import SqlOutbound
+    from channels.twilio_webhooks import TwilioParts
+
+    settings = settings or process_settings()
+    engine = make_engine(settings.database_url)
+    outbound = SqlOutbound(engine)
+    parts = TwilioParts(
+        auth_token=settings.twilio.auth_token if settings.twilio else "",
+        public_url=settings.public_url,
+        resolver=identity_resolvers(settings, engine).of(channel.name()),
+        queue=SqlInboundQueue(engine),
+        addresses=SqlChannelAddresses(engine),
+        outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),
+        audit=_audit(engine),
+        now=_now,
+    )
+    return channel(parts)
+
+
 _now = SystemClock().now
 
 

@@ -15,6 +15,7 @@ from typing import List, Optional, Tuple
 from actions.domain import answers
 from actions.domain.account import Account
 from actions.domain.approval import Approval
+from actions.domain.attachments import reply_without_words
 from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT
 from actions.domain.extract import Details, read_details
 from actions.domain.handing_over import HandingOver
@@ -49,6 +50,9 @@ class TurnRouting(HandingOver):
         if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now()):
             self._more_urgent(turn, ticket)
             return []  # people have this conversation: the bot stays silent and passes the message on
+        without_words = reply_without_words(turn.text)  # a picture, a location or nothing: people see it, the bot can't
+        if without_words:
+            return [without_words]
         ctx = self._context(turn)
         # the risk check of the message itself, before anything it may answer or start
         first_look = self._assess(ctx, kind=turn.request if turn.request in self.s.policy.actions else "conversation")

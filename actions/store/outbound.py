@@ -1,4 +1,5 @@
-"""The one way out, on SQL: codes are queued as deliveries for the inbox's delivery worker."""
+"""The one way out, on SQL: codes, and the bot's replies to phones, are queued as deliveries for the
+inbox's delivery worker."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ class SqlOutbound:
         with Session(self.engine) as session:
             session.add(DeliveryRow(conversation_id=code.conversation_id, kind=CODE, channel=SMS,
                                     payload_json=json.dumps(code.payload()), created_at=now, next_try_at=now))
+            session.commit()
+
+    def queue_reply(self, channel: str, conversation_id: str, text: str, now: datetime) -> None:
+        """The bot's reply to a message that came by ``channel`` (a phone's): it goes back the same way."""
+        with Session(self.engine) as session:
+            session.add(DeliveryRow(conversation_id=conversation_id, kind="say", channel=channel,
+                                    payload_json=json.dumps({"text": text, "source": "bot"}), created_at=now,
+                                    next_try_at=now))
             session.commit()
 
     def undelivered(self, conversation_id: str) -> List[UndeliveredCode]:

@@ -268,7 +268,8 @@ class InboundMessageRow(StoreTable, table=True):
     text: str
     media_json: str = "[]"  # [{"url": ..., "type": ...}], and a shared location
     received_at: datetime = _utc()
-    status: str = "accepted"  # accepted | handled | failed
+    status: str = "accepted"  # accepted | handling (a process has it) | handled | failed
+    claimed_at: Optional[datetime] = _utc(nullable=True)
     handled_at: Optional[datetime] = _utc(nullable=True)
     error: Optional[str] = None
 

@@ -34,6 +34,7 @@ def upgrade() -> None:
 
     op.create_table('inbound_messages',
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('handled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('provider_id', sa.String(), nullable=False),

@@ -1,0 +1,117 @@
+"""The inbound queue and the channel addresses, on SQL (``actions.domain.inbound``).
+
+``accept`` leans on the unique provider id: of two processes storing the same delivery, the
+database lets one in. ``claim_next`` is one conditional UPDATE: it takes the conversation's
+oldest unfinished message only if that message is still waiting (not already taken by a
+process that is alive), so each conversation's turns run one at a time, in order of arrival,
+across processes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Optional, Tuple
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from actions.domain.inbound import CLAIM_TIMEOUT, InboundMessage, Media
+from actions.store.tables import ChannelAddressRow, InboundMessageRow
+
+ACCEPTED, HANDLING, HANDLED, FAILED = "accepted", "handling", "handled", "failed"
+
+
+class SqlInboundQueue:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def accept(self, message: InboundMessage) -> bool:
+        media = [{"url": m.url, "kind": m.kind} for m in message.media]
+        row = InboundMessageRow(provider_id=message.provider_id, channel=message.channel, address=message.address,
+                                conversation_id=message.conversation_id, text=message.text,
+                                media_json=json.dumps(media), received_at=message.received_at)
+        with Session(self.engine) as session:
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+        return True
+
+    def claim_next(self, conversation_id: str, now: datetime) -> Optional[InboundMessage]:
+        unfinished = (select(func.min(InboundMessageRow.id))
+                      .where(InboundMessageRow.conversation_id == conversation_id)
+                      .where(InboundMessageRow.status.in_((ACCEPTED, HANDLING)))  # type: ignore[attr-defined]
+                      .scalar_subquery())
+        takeable = or_(InboundMessageRow.status == ACCEPTED,
+                       and_(InboundMessageRow.status == HANDLING,
+                            InboundMessageRow.claimed_at < now - CLAIM_TIMEOUT))  # type: ignore[operator]
+        with Session(self.engine) as session:
+            head = session.exec(select(InboundMessageRow).where(InboundMessageRow.id == unfinished)).first()
+            if head is None:
+                return None
+            taken = session.execute(
+                update(InboundMessageRow).where(InboundMessageRow.id == head.id).where(takeable)
+                .where(InboundMessageRow.status == head.status)  # type: ignore[arg-type]
+                .values(status=HANDLING, claimed_at=now)
+            ).rowcount == 1
+            session.commit()
+            return _message(head) if taken else None
+
+    def done(self, message_id: int, now: datetime, error: Optional[str] = None) -> None:
+        with Session(self.engine) as session:
+            session.execute(update(InboundMessageRow).where(InboundMessageRow.id == message_id)
+                            .values(status=FAILED if error else HANDLED, handled_at=now, error=error))
+            session.commit()
+
+    def waiting_conversations(self, now: datetime) -> Tuple[str, ...]:
+        waiting = or_(InboundMessageRow.status == ACCEPTED,
+                      and_(InboundMessageRow.status == HANDLING,
+                           InboundMessageRow.claimed_at < now - CLAIM_TIMEOUT))  # type: ignore[operator]
+        with Session(self.engine) as session:
+            rows = session.exec(select(InboundMessageRow.conversation_id).where(waiting).distinct())
+            return tuple(rows)
+
+
+def _message(row: InboundMessageRow) -> InboundMessage:
+    media = tuple(Media(str(m["url"]), str(m["kind"])) for m in json.loads(row.media_json))
+    return InboundMessage(row.provider_id, row.channel, row.address, row.conversation_id, row.text,
+                          row.received_at, media, row.id)
+
+
+class SqlChannelAddresses:
+    """Which conversation a phone address belongs to, when it last wrote, and whether it opted out."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def seen(self, channel: str, address: str, conversation_id: str, at: datetime) -> None:
+        """The customer wrote from ``address``: replies may go there, and WhatsApp's window opens."""
+        with Session(self.engine) as session:
+            row = session.get(ChannelAddressRow, (channel, address))
+            if row is None:
+                session.add(ChannelAddressRow(channel=channel, address=address, conversation_id=conversation_id,
+                                              last_inbound_at=at))
+            else:
+                row.conversation_id, row.last_inbound_at = conversation_id, max(row.last_inbound_at, at)
+                session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:  # a twin delivery stored it first: it says the same
+                session.rollback()
+
+    def opted_out(self, channel: str, address: str) -> bool:
+        with Session(self.engine) as session:
+            row = session.get(ChannelAddressRow, (channel, address))
+            return row is not None and row.opted_out_at is not None
+
+    def opt_out(self, channel: str, address: str, at: Optional[datetime]) -> None:
+        """STOP (``at``) or START (None): whether anything may be sent to the address."""
+        with Session(self.engine) as session:
+            session.execute(update(ChannelAddressRow).where(ChannelAddressRow.channel == channel)
+                            .where(ChannelAddressRow.address == address).values(opted_out_at=at))
+            session.commit()

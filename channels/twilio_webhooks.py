@@ -1,0 +1,274 @@
+"""What the SMS and WhatsApp channels share: Twilio's signed webhooks, accepted at once, handled in order.
+
+A webhook is believed only if Twilio signed it: ``X-Twilio-Signature`` is checked with the
+twilio library's ``RequestValidator`` against the URL Twilio called, built from the configured
+public base URL (so it holds behind a proxy or a tunnel). A missing or wrong signature is a 403
+and nothing is read further. The conversation comes from the signed ``From`` through the
+channel's identity resolver (``actions.domain.sessions``), never from anything else the
+request says.
+
+The webhook then only accepts the message (``actions.domain.inbound``: stored under its
+MessageSid, unique in the database) and answers an empty TwiML ``<Response/>`` at once; the
+turn runs afterwards, each conversation's messages one at a time and in order, whichever
+process took them. So Twilio never waits for an action (it retries after 15 s), a duplicate
+delivery is never a second turn, and what was accepted survives a crash: a chat server
+handles what is waiting when it starts.
+
+The bot's replies are not sent from here: the output channel queues them for the delivery
+worker (``handoff.delivery``), which sends through Twilio's API with retries, splitting and
+delivery states, like every other message to a phone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request, RequestParameters
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from actions.domain.attachments import attachment_line
+from actions.domain.inbound import InboundMessage, InboundQueue, Media
+from actions.domain.sessions import Refused, Resolver
+from actions.json_input import storable_text_problem
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+#: The longest body Twilio delivers (a WhatsApp message; an SMS is at most 1,600 characters).
+MAX_BODY_CHARS = 4096
+
+
+class BadWebhook(ValueError):
+    """The webhook can't be read; the message says what was wrong (answered with a 400)."""
+
+
+@dataclass(frozen=True)
+class TwilioParts:
+    """What a Twilio channel works with, made by the composition root (``bot.composition``)."""
+
+    auth_token: str
+    public_url: str  # how Twilio reaches this server: signatures are computed over it
+    resolver: Resolver
+    queue: InboundQueue
+    addresses: Any  # actions.store.inbound.SqlChannelAddresses
+    outbox: Callable[[str, str, str], None]  # (channel, conversation, text): queue a reply for the delivery worker
+    audit: Callable[[str, str, Dict[str, Any]], None]
+    now: Callable[[], datetime]
+
+
+class TwilioWebhookInput(InputChannel):
+    """A Rasa input channel for one Twilio channel (``name()``): ``POST /webhooks/<name>/webhook``."""
+
+    #: How Twilio writes this channel's addresses: "whatsapp:" for WhatsApp, nothing for SMS.
+    prefix = ""
+
+    def __init__(self, parts: TwilioParts) -> None:
+        self.parts = parts
+        self.validator = RequestValidator(parts.auth_token)
+        self._draining: Set[str] = set()
+        self._tasks: Set[asyncio.Task] = set()
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TwilioWebhookInput":
+        from bot.composition import twilio_input
+
+        return twilio_input(cls, credentials or {})
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return None  # replies reach a phone only through the delivery worker (see QueuedReplies)
+
+    # -- the webhook ---------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hooks = Blueprint(f"{self.name()}_twilio_webhook", __name__)
+
+        @hooks.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hooks.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        @hooks.listener("after_server_start")
+        async def handle_waiting(app: Any, loop: Any) -> None:
+            await self.resume(on_new_message)
+
+        return hooks
+
+    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        try:
+            form = self.signed_form(request)
+        except PermissionError as refused:
+            logger.warning("%s webhook refused: %s", self.name(), refused)
+            return response.text(str(refused), status=403)
+        except BadWebhook as bad:
+            return response.text(str(bad), status=400)
+        try:
+            message, address = self.read(form)
+        except BadWebhook as bad:
+            logger.warning("%s webhook not taken: %s", self.name(), bad)
+            return response.text(str(bad), status=400)
+        resolution = await asyncio.to_thread(self.parts.resolver.resolve, {"from": self.prefix + address})
+        if isinstance(resolution, Refused):
+            logger.warning("%s webhook from an unusable number: %s", self.name(), resolution.reason)
+            return response.text(resolution.reason, status=400)
+        message = InboundMessage(message.provider_id, self.name(), address, resolution.conversation_id, message.text,
+                                 self.parts.now(), message.media)
+        if not await asyncio.to_thread(self.parts.queue.accept, message):
+            logger.info("%s message %s delivered again: already accepted", self.name(), message.provider_id)
+            return self.twiml()
+        await asyncio.to_thread(self.parts.addresses.seen, self.name(), address, message.conversation_id,
+                                message.received_at)
+        self.drain_soon(message.conversation_id, on_new_message)
+        return self.twiml()
+
+    def signed_form(self, request: Request) -> RequestParameters:
+        """The posted form, if Twilio signed it for the URL it called; PermissionError if not."""
+        if not self.parts.auth_token:
+            raise PermissionError(f"the {self.name()} channel is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN "
+                                  "and TWILIO_FROM_NUMBER to use it")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            raise PermissionError("missing X-Twilio-Signature: only Twilio's signed webhooks are taken here")
+        url = self.parts.public_url.rstrip("/") + request.path + (f"?{request.query_string}" if request.query_string else "")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            body = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadWebhook("the body must be UTF-8 text") from None
+        if content_type == "application/json":
+            # Twilio signs a JSON body through the bodySHA256 query parameter; without one there is nothing to check
+            if "bodySHA256" not in request.args or not self.validator.validate(url, body, signature):
+                raise PermissionError("the X-Twilio-Signature does not match this JSON request")
+            raise BadWebhook("this webhook takes Twilio's form posts (application/x-www-form-urlencoded), not JSON")
+        form = RequestParameters(parse_qs(body, keep_blank_values=True))
+        if not self.validator.validate(url, form, signature):
+            raise PermissionError("the X-Twilio-Signature does not match this request")
+        return form
+
+    def read(self, form: RequestParameters) -> Tuple[InboundMessage, str]:
+        """The message Twilio delivered, and the sender's address as this channel writes it (E.164)."""
+        sid, sender = form.get("MessageSid") or form.get("SmsSid") or "", form.get("From") or ""
+        if not sid:
+            raise BadWebhook("MessageSid is missing: this is not a message webhook")
+        if not sender:
+            raise BadWebhook("From is missing: whose message is it?")
+        if not sender.lower().startswith(self.prefix):
+            raise BadWebhook(f"From must be a {self.name()} address such as {self.prefix}+15550100001, got {sender!r}")
+        text = form.get("Body") or ""
+        if len(text) > MAX_BODY_CHARS:
+            raise BadWebhook(f"Body is {len(text)} characters: Twilio delivers at most {MAX_BODY_CHARS}")
+        problem = storable_text_problem(text) or storable_text_problem(sid)
+        if problem:
+            raise BadWebhook(problem)
+        media = tuple(Media(form.get(f"MediaUrl{i}") or "", form.get(f"MediaContentType{i}") or "")
+                      for i in range(_count(form.get("NumMedia"))))
+        if form.get("Latitude") and form.get("Longitude"):
+            media += (Media(f"geo:{form.get('Latitude')},{form.get('Longitude')}", "location"),)
+        message = InboundMessage(sid, self.name(), sender[len(self.prefix):], "", text, self.parts.now(), media)
+        return message, sender[len(self.prefix):]
+
+    async def before_the_bot(self, message: InboundMessage) -> bool:
+        """A channel's own handling of a message, in its turn; False if the assistant must not see it."""
+        return True
+
+    @staticmethod
+    def twiml() -> HTTPResponse:
+        return response.text(EMPTY_TWIML, content_type="text/xml")
+
+    # -- the turns -----------------------------------------------------------------------------
+
+    def drain_soon(self, conversation_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Handle the conversation's waiting messages in the background, once per conversation at a time."""
+        if conversation_id in self._draining:
+            return  # the running drain takes the new message after the one it is on
+        self._draining.add(conversation_id)
+        task = asyncio.get_running_loop().create_task(self._drain(conversation_id, on_new_message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, conversation_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        try:
+            while True:
+                message = await asyncio.to_thread(self.parts.queue.claim_next, conversation_id, self.parts.now())
+                if message is None:
+                    return
+                await self._turn(message, on_new_message)
+        except Exception:  # noqa: BLE001 - a database hiccup: what is left is taken at the next message or start
+            logger.exception("%s: handling %s's messages stopped", self.name(), conversation_id)
+        finally:
+            self._draining.discard(conversation_id)
+
+    async def _turn(self, message: InboundMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        assert message.id is not None
+        if not await self.before_the_bot(message):
+            await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now())
+            return
+        replies = QueuedReplies(self.name(), self.parts.outbox)
+        metadata = {"provider_id": message.provider_id,
+                    "media": [{"url": m.url, "kind": m.kind} for m in message.media]}
+        try:
+            await on_new_message(UserMessage(self.words_of(message), replies, message.conversation_id,
+                                             input_channel=self.name(), metadata=metadata))
+        except Exception as exc:  # noqa: BLE001 - one bad turn must not stop the conversation's next ones
+            logger.exception("%s: the turn for %s failed", self.name(), message.provider_id)
+            await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now(), f"{type(exc).__name__}: {exc}")
+            return
+        await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now())
+
+    @staticmethod
+    def words_of(message: InboundMessage) -> str:
+        """What the assistant reads: the text, then a line for each attachment (``actions.domain.attachments``)."""
+        return "\n".join([message.text.strip(), *(attachment_line(m.url, m.kind) for m in message.media)]).strip()
+
+    async def resume(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Handle what was accepted but not handled before this server started (a crash, a restart)."""
+        waiting = await asyncio.to_thread(self.parts.queue.waiting_conversations, self.parts.now())
+        for conversation_id in waiting:
+            if conversation_id.startswith(("customer-", "visitor-")):
+                self.drain_soon(conversation_id, on_new_message)
+
+
+class QueuedReplies(OutputChannel):
+    """The bot's replies to a phone: queued for the delivery worker, which sends them through Twilio."""
+
+    def __init__(self, channel: str, outbox: Callable[[str, str, str], None]) -> None:
+        self.channel = channel
+        self.outbox = outbox
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio_queue"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        if text.strip():
+            await asyncio.to_thread(self.outbox, self.channel, recipient_id, text.strip())
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        line = json_message.get("text") or json_message.get("line")
+        if isinstance(line, str) and line.strip():
+            await self.send_text_message(recipient_id, line)
+        else:
+            logger.info("a custom message with no text is not sent to a phone: %s", json.dumps(json_message)[:200])
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        choices = " / ".join(str(b.get("title")) for b in buttons if b.get("title"))
+        await self.send_text_message(recipient_id, f"{text}\n\n{choices}" if choices else text)
+
+
+def _count(value: Optional[str]) -> int:
+    try:
+        return max(0, min(int(value or 0), 10))  # Twilio sends at most 10 media per message
+    except ValueError:
+        raise BadWebhook(f"NumMedia must be a whole number, got {value!r}") from None
