@@ -6,7 +6,8 @@ Anyone can send those headers, so they are believed only from a peer in a config
 trusted proxies (the inbox's ``INBOX_TRUSTED_PROXIES``, the web chat's
 ``WEBCHAT_TRUSTED_PROXIES``); from anyone else they are ignored.
 
-The web chat puts the address it found in each message's metadata under
+The web chat puts a keyed hash of the address it found (``actions.domain.links.client_digest``,
+never the address: the metadata is kept in Rasa's tracker) in each message's metadata under
 :data:`CLIENT_METADATA_KEY`, always itself; the action server reads it only from the channels
 in :data:`CLIENT_ADDRESS_CHANNELS`, since on any other the metadata is the caller's to write.
 """
@@ -18,8 +19,8 @@ from typing import Optional, Sequence, Union
 
 from actions.settings import Network
 
-#: Where a channel that knows the sender's network address puts it in a message's metadata.
-CLIENT_METADATA_KEY = "client_address"
+#: Where a channel that knows the sender's network address puts its keyed hash in a message's metadata.
+CLIENT_METADATA_KEY = "client"
 #: The channels that set that key themselves, whatever the client sent.
 CLIENT_ADDRESS_CHANNELS = ("webchat",)
 

@@ -94,7 +94,6 @@ def build_services(settings: Settings) -> Services:
         business=build_business(settings),
         **vars(sql_stores(engine)),
         step_up=StepUp(policy.otp, settings.otp_pepper, new_id),
-        client_secret=settings.otp_pepper,
     )
 
 
@@ -165,7 +164,8 @@ def webchat_input(credentials: Dict[str, Any], settings: Optional[Settings] = No
     engine = make_engine(settings.database_url)  # applies the migrations
     resolver = identity_resolvers(settings, engine).of("webchat")
     return WebChatInput(resolver, _on_delivered(engine), credentials.get("socketio_path", "/socket.io"),  # type: ignore[arg-type]
-                        settings.rasa_token or "", _audit(engine), trusted_proxies=settings.webchat_trusted_proxies)
+                        settings.rasa_token or "", _audit(engine), trusted_proxies=settings.webchat_trusted_proxies,
+                        client_secret=settings.otp_pepper)
 
 
 def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> "TrustedRestInput":

@@ -21,10 +21,10 @@ from typing import Mapping, Optional
 
 from actions.domain.clock import Clock
 from actions.domain.messaging import DeliveryFailed, SmsSender
-from actions.domain.outbound import CodeText, next_code_try
+from actions.domain.outbound import REDACTED, CodeText, next_code_try
 from handoff.customer_channels import CustomerChannels
 from handoff.rasa_client import RasaConversations, RasaRefused, RasaUnavailable
-from handoff.domain.deliveries import FAILED, SENT
+from handoff.domain.deliveries import CANCELLED, FAILED, SENT
 from handoff.delivery_queue import Delivery, Outgoing
 from handoff.store import InboxStore
 
@@ -84,7 +84,7 @@ class DeliveryWorker:
 
     async def _deliver(self, item: Delivery) -> None:
         if item.kind == "code":
-            await self._text_code(item, CodeText.of(item.conversation_id, item.payload))
+            await self._text_code(item)
             return
         attempts = REPLY_ATTEMPTS  # until the customer's channel is known, which may say otherwise
         try:
@@ -125,8 +125,19 @@ class DeliveryWorker:
                        "; giving up" if gives_up else "; will retry", exc_info=None if expected else exc)
         await asyncio.to_thread(self.store.delivery_done, item, "failed", error, now, retry_at)
 
-    async def _text_code(self, item: Delivery, code: CodeText) -> None:
+    async def _text_code(self, item: Delivery) -> None:
         now = self.clock.now()
+        try:
+            code = CodeText.of(item.conversation_id, item.payload)
+        except (KeyError, TypeError, ValueError) as unreadable:  # never holds up the codes queued after it
+            logger.error("code delivery %s can't be read (%r): dropped", item.id, unreadable)
+            await asyncio.to_thread(self.store.delivery_done, item, FAILED, "the queued code could not be read", now,
+                                    payload={"text": REDACTED})
+            return
+        if not await asyncio.to_thread(self.store.code_wanted, code.challenge_id):
+            # a newer code replaced it, or the request it confirms is over: sending it would only mislead
+            await asyncio.to_thread(self.store.delivery_done, item, CANCELLED, None, now, payload=code.sent_payload())
+            return
         sender = self.texts.get(item.channel or "")
         if sender is None:
             error, again = f"no sender is set up for the {item.channel!r} channel", None

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from actions.store.sql import publish
-from actions.store.tables import DeliveryRow, TicketMessageRow
+from actions.domain.step_up import ChallengeStatus
+from actions.store.tables import ChallengeRow, DeliveryRow, TicketMessageRow
 from handoff.domain.deliveries import DELIVERED, READ, SEEN
 
 
@@ -115,13 +116,15 @@ class DeliveryQueue:
     def delivery_seen(self, delivery_id: int, conversation_id: str, at: datetime, state: str = DELIVERED) -> bool:
         """The customer's screen showed a reply (``delivered``), or showed it in view (``read``).
 
-        Only a delivery of that conversation, and only forward: a page can't mark another
-        customer's replies, and a repeated or late acknowledgement changes nothing.
+        Only a delivery of that conversation the page itself shows (a reply or a status line, not
+        a code bound for a phone), and only forward: a page can't mark another customer's replies,
+        and a repeated or late acknowledgement changes nothing.
         """
         with Session(self.engine) as session:
             row = session.get(DeliveryRow, delivery_id)
             # a page may acknowledge before the worker has recorded the channel's answer (``pending``)
-            if row is None or row.conversation_id != conversation_id or row.status not in SEEN[state]:
+            if row is None or row.conversation_id != conversation_id or row.status not in SEEN[state] \
+                    or row.channel is not None or row.kind not in ("say", "status"):
                 return False
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status=state))
             if row.message_id is not None:
@@ -147,3 +150,10 @@ class DeliveryQueue:
                 publish(session, "ticket", message.ticket_id, "message", at)
             session.commit()
             return done
+
+    def code_wanted(self, challenge_id: str) -> bool:
+        """Whether a queued code still confirms something: its challenge is active (not replaced by a
+        newer code, used, locked or voided)."""
+        with Session(self.engine) as session:
+            row = session.get(ChallengeRow, challenge_id)
+            return row is not None and row.status == ChallengeStatus.ACTIVE.value

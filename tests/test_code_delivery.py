@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Iterator, List
@@ -17,12 +18,15 @@ from typing import Iterator, List
 import aiohttp
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from actions.domain.outbound import REDACTED, SMS, CodeText, UndeliveredCode
+from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.sms import TwilioSmsSender
 from actions.store.database import make_engine
 from actions.store.outbound import SqlOutbound
+from actions.store.sql import SqlChallengeStore
 from actions.store.tables import DeliveryRow
 from bot.stack import free_port
 from handoff.delivery import DeliveryWorker
@@ -43,8 +47,11 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def queue_code(engine: Engine, who: str = SAM, valid_for: timedelta = timedelta(minutes=5)) -> CodeText:
-    code = CodeText(who, PHONES[who], CODE, challenge_id="ch1", subject_id="pending-1", until=START + valid_for)
+def queue_code(engine: Engine, who: str = SAM, valid_for: timedelta = timedelta(minutes=5),
+               challenge_id: str = "ch1") -> CodeText:
+    """A code as the assistant issues one: its challenge first, then its text on the queue."""
+    SqlChallengeStore(engine).add(OtpChallenge(challenge_id, "pending-1", "digest", "hash", START, START + valid_for))
+    code = CodeText(who, PHONES[who], CODE, challenge_id=challenge_id, subject_id="pending-1", until=START + valid_for)
     SqlOutbound(engine).queue_code(code, START)
     return code
 
@@ -142,3 +149,46 @@ def test_a_code_does_not_wait_behind_an_agent_reply_that_cannot_reach_the_chat(
     assert (news.status, news.attempts) == ("pending", 1)
     assert code.status == "sent"
     assert re.search(r"\b481516\b", fake_twilio.messages[0]["body"])
+
+
+def test_a_code_a_newer_one_replaced_is_not_sent_and_does_not_hold_up_the_newer_one(
+        engine: Engine, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.fail_next(status=503, times=1)
+    old = queue_code(engine, challenge_id="ch1")
+    rounds(engine, fake_twilio, FrozenClock())  # the provider hiccups: the first code waits to be tried again
+    challenges = SqlChallengeStore(engine)
+    first = challenges.current("pending-1")
+    assert first is not None and first.id == "ch1"
+    assert challenges.update(first, replace(first, status=ChallengeStatus.SUPERSEDED))  # the customer asked for RESEND
+    queue_code(engine, challenge_id="ch2")
+
+    rounds(engine, fake_twilio, FrozenClock(START + timedelta(seconds=1)))
+    rounds(engine, fake_twilio, FrozenClock(START + timedelta(seconds=1)))
+
+    replaced, newer = rows(engine)
+    assert (replaced.status, replaced.error) == ("cancelled", None) and old.text not in replaced.payload_json
+    assert newer.status == "sent" and len(fake_twilio.messages) == 1  # only the code that works went out
+    assert SqlOutbound(engine).undelivered(SAM) == []  # nothing to apologise for
+
+
+def test_a_queued_code_that_cant_be_read_is_dropped_and_holds_nothing_up(engine: Engine, fake_twilio: FakeTwilio) -> None:
+    InboxStore(engine).enqueue(SAM, Outgoing("code", {"to": PHONES[SAM], "text": "Acme security code: 999999"}), START)
+    with Session(engine) as session:  # queued as a code for the SMS channel, without the fields a code needs
+        session.execute(update(DeliveryRow).values(channel=SMS))
+        session.commit()
+    queue_code(engine)
+
+    rounds(engine, fake_twilio, FrozenClock(), times=2)
+
+    unreadable, code = rows(engine)
+    assert unreadable.status == "failed" and "999999" not in unreadable.payload_json
+    assert code.status == "sent"
+
+
+def test_a_chat_page_cannot_mark_a_code_for_a_phone_delivered(engine: Engine, fake_twilio: FakeTwilio) -> None:
+    queue_code(engine)
+    [row] = rows(engine)
+
+    assert InboxStore(engine).delivery_seen(row.id, SAM, START) is False  # type: ignore[arg-type]
+    rounds(engine, fake_twilio, FrozenClock())
+    assert rows(engine)[0].status == "sent" and len(fake_twilio.messages) == 1

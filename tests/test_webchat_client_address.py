@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import multiprocessing
 import queue
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from sanic import Sanic
 
 from actions.client_address import CLIENT_METADATA_KEY, client_address
 from actions.domain.services import new_id
+from actions.domain.links import client_digest
 from actions.domain.session_tokens import MemoryTokenClaims, SessionTokens, WebChatResolver
 from actions.settings import Settings, SettingsError
 from bot.stack import free_port
@@ -37,6 +39,12 @@ PROXY = ipaddress.ip_network("10.0.0.0/8")
 #: The pages connect from this loopback address, not 127.0.0.1: python-engineio's Sanic driver
 #: writes REMOTE_ADDR as 127.0.0.1 whoever connects, so only another address shows the real peer is read.
 PAGE = "127.0.0.2"
+#: What the channel keys its hash of an address with (``client_digest``).
+SECRET = b"k" * 32
+
+
+def hashed(address: str) -> str:
+    return client_digest(SECRET, address)
 
 
 def _serve(port: int, trusted_proxies: Tuple[str, ...], received: Any, ready: Any) -> None:
@@ -47,7 +55,8 @@ def _serve(port: int, trusted_proxies: Tuple[str, ...], received: Any, ready: An
 
     resolver = WebChatResolver(SessionTokens("s" * 32, new_id), MemoryTokenClaims(),
                                lambda: datetime.now(timezone.utc), new_id)
-    channel = WebChatInput(resolver, trusted_proxies=tuple(ipaddress.ip_network(p) for p in trusted_proxies))
+    channel = WebChatInput(resolver, trusted_proxies=tuple(ipaddress.ip_network(p) for p in trusted_proxies),
+                           client_secret=SECRET)
     app = Sanic(f"webchat_address_{port}")
     app.blueprint(channel.blueprint(on_new_message))
     app.register_listener(lambda *_: ready.set(), "after_server_start")
@@ -61,7 +70,7 @@ class ChatServer:
 
     def address_of_a_message(self, headers: Dict[str, str], **extra: object) -> object:
         """A page connects with these handshake headers and says hello (``extra``: what it adds
-        beside its message); the address the channel put in the message's metadata."""
+        beside its message); what the channel put in the message's metadata for its address."""
         def session() -> aiohttp.ClientSession:
             return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(PAGE, 0)))
 
@@ -71,7 +80,9 @@ class ChatServer:
             await page.close()
 
         asyncio.run(scenario())
-        return self.received.get(timeout=10)[CLIENT_METADATA_KEY]
+        metadata = self.received.get(timeout=10)
+        assert PAGE not in json.dumps(metadata)  # Rasa keeps the metadata: never the address itself
+        return metadata[CLIENT_METADATA_KEY]
 
 
 @contextmanager
@@ -105,23 +116,23 @@ def proxied() -> Iterator[ChatServer]:
 
 
 def test_a_page_is_known_by_the_address_its_socket_connected_from(server: ChatServer) -> None:
-    assert server.address_of_a_message({}) == PAGE
+    assert server.address_of_a_message({}) == hashed(PAGE)
 
 
 def test_an_x_forwarded_for_from_a_page_that_is_no_trusted_proxy_changes_nothing(server: ChatServer) -> None:
-    assert server.address_of_a_message({"X-Forwarded-For": "203.0.113.7"}) == PAGE
+    assert server.address_of_a_message({"X-Forwarded-For": "203.0.113.7"}) == hashed(PAGE)
 
 
 def test_an_address_a_page_puts_beside_its_message_is_never_taken(server: ChatServer) -> None:
     address = server.address_of_a_message({}, metadata={CLIENT_METADATA_KEY: "203.0.113.7"},
                                           **{CLIENT_METADATA_KEY: "203.0.113.8"})
-    assert address == PAGE
+    assert address == hashed(PAGE)
 
 
 def test_behind_a_trusted_proxy_the_page_is_known_by_the_address_the_proxy_names(proxied: ChatServer) -> None:
-    assert proxied.address_of_a_message({"X-Forwarded-For": "203.0.113.7"}) == "203.0.113.7"
+    assert proxied.address_of_a_message({"X-Forwarded-For": "203.0.113.7"}) == hashed("203.0.113.7")
     # what the page wrote itself comes before what the proxy added, and is never reached
-    assert proxied.address_of_a_message({"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}) == "203.0.113.7"
+    assert proxied.address_of_a_message({"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}) == hashed("203.0.113.7")
 
 
 @pytest.mark.parametrize("peer, forwarded_for, client", [

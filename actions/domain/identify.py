@@ -21,7 +21,7 @@ from typing import List, Optional
 
 from actions.domain.business import Customer
 from actions.domain.extract import read_details
-from actions.domain.links import PROOF_OTP, LinkRequest, LinkStatus, client_digest
+from actions.domain.links import PROOF_OTP, LinkRequest, LinkStatus
 from actions.domain.outbound import SMS, CodeText, UndeliveredCode
 from actions.domain.policy import describe_duration
 from actions.domain.replies import ReplyKind, classify_reply
@@ -33,7 +33,7 @@ from actions.domain.turn import Turn
 # normalises what is found the way it stores numbers (no country code is guessed).
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d\s().-]{6,24}\d(?!\d)")
 _MIN_DIGITS, _MAX_DIGITS = 10, 15  # an order number, a code or a date is shorter; a card number longer
-#: Stands in for a code's hash when no code was texted (no account, or the SMS failed): nothing matches it.
+#: Stands in for a code's hash when no code is texted (the number is on no account): nothing matches it.
 NO_CODE_SENT = "no-code-was-sent"
 #: Link requests are counted over this window: per visitor chat and per customer against the policy's
 #: max_sends, per client (network address) against its sign_in_per_client_per_hour.
@@ -84,7 +84,7 @@ class Identify:
 
     # -- the claim ------------------------------------------------------------------------------
 
-    def _start(self, conversation_id: str, phone: str, address: Optional[str]) -> List[str]:
+    def _start(self, conversation_id: str, phone: str, client: Optional[str]) -> List[str]:
         now = self.s.clock.now()
         if self.s.links.linked(conversation_id) is not None:
             return ["This chat is already signed in to an Acme account. "
@@ -102,7 +102,7 @@ class Identify:
             return ["I've sent as many codes as I can for this chat for now. Please try again in an hour, "
                     "or say 'agent' and a person will help you."]
         # a visitor id is free (a reload makes one); the address its chats come from is much harder to change
-        client = client_digest(self.s.client_secret, address) if address else None
+        # ``client``: a keyed hash of the address, made by the channel (actions.domain.links.client_digest)
         if client is not None and self.s.links.requested_since(
                 since, client=client) >= self.s.policy.otp.sign_in_per_client_per_hour:
             self.s.record("identity_link_refused", conversation_id, actor="bot",

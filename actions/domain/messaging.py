@@ -6,7 +6,7 @@ from typing import Protocol
 
 
 class DeliveryFailed(Exception):
-    """The message was not accepted by the provider; the caller must tell the customer.
+    """The message was not accepted by the provider; the caller decides whether to try again.
 
     ``retryable`` says whether trying again may help (a timeout, the provider's 5xx) or not
     (the provider refused this message: a bad number, a blocked sender).

@@ -39,7 +39,6 @@ class Services:
     outbound: Outbound
     step_up: StepUp
     #: Keys the hashes kept of the addresses sign-ins come from (``links.client_digest``).
-    client_secret: bytes
     clock: Clock = field(default_factory=SystemClock)
     make_id: Callable[[], str] = new_id
 

@@ -48,6 +48,7 @@ from socketio import AsyncServer
 
 from actions.client_address import CLIENT_METADATA_KEY, client_address
 from actions.domain.clock import SystemClock
+from actions.domain.links import client_digest
 from actions.domain.session_tokens import WebChatResolver
 from actions.domain.sessions import Identity, Refused, is_visitor
 from actions.domain.turn import MAX_MESSAGE_CHARS
@@ -130,9 +131,10 @@ class WebChatInput(InputChannel):
 
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
                  socketio_path: str = "/socket.io", api_token: str = "", audit: Optional[Audit] = None,
-                 trusted_proxies: Sequence[Network] = ()) -> None:
+                 trusted_proxies: Sequence[Network] = (), client_secret: bytes = b"") -> None:
         self.resolver = resolver
         self.trusted_proxies = trusted_proxies
+        self.client_secret = client_secret
         self.audit = audit
         self.on_delivered = on_delivered
         self.api_token = api_token
@@ -283,14 +285,16 @@ class WebChatInput(InputChannel):
         return token
 
     def _client_of(self, sid: str) -> Optional[str]:
-        """The address the socket connected from: its handshake's peer, or whom a trusted proxy names
-        in X-Forwarded-For. python-engineio's Sanic driver writes REMOTE_ADDR as 127.0.0.1 whoever
+        """A keyed hash of the address the socket connected from (its handshake's peer, or whom a
+        trusted proxy names in X-Forwarded-For): the tracker keeps message metadata, so never the
+        address itself. python-engineio's Sanic driver writes REMOTE_ADDR as 127.0.0.1 whoever
         connects, so the peer is read from the Sanic request it keeps in the environ."""
         assert self.sio is not None
         environ = self.sio.get_environ(sid) or {}
         request = environ.get("sanic.request")
         peer = request.ip if request is not None else environ.get("REMOTE_ADDR")
-        return client_address(peer, environ.get("HTTP_X_FORWARDED_FOR", ""), self.trusted_proxies)
+        address = client_address(peer, environ.get("HTTP_X_FORWARDED_FOR", ""), self.trusted_proxies)
+        return client_digest(self.client_secret, address) if address else None
 
     async def _conversation_of(self, sid: str) -> Optional[str]:
         assert self.sio is not None

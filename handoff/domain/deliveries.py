@@ -7,9 +7,12 @@
 - ``read``: the channel reports the customer saw it (the web chat: the page was in view when it
   showed it, or came into view later);
 - ``recorded``: the channel cannot push (REST): the words are only in the conversation record;
-- ``failed``: it could not be sent; the agent sees why and can try again.
+- ``failed``: it could not be sent; an agent sees why on their reply and can try again (a
+  one-time code that could not be sent is reported to the customer instead);
+- ``cancelled``: not sent because nobody needs it any more (a code a newer one replaced).
 """
 
 PENDING, SENT, DELIVERED, READ, RECORDED, FAILED = "pending", "sent", "delivered", "read", "recorded", "failed"
+CANCELLED = "cancelled"
 #: A state a later acknowledgement may move on from, never back to.
 SEEN = {DELIVERED: (PENDING, SENT), READ: (PENDING, SENT, DELIVERED)}

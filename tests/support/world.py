@@ -25,6 +25,7 @@ from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
 from actions.domain.audit import AuditEntry
 from actions.domain.evidence import TranscriptLine
+from actions.domain.links import client_digest
 from actions.domain.messaging import SmsSender
 from actions.domain.policy import RiskPolicy, load_policy
 from actions.domain.services import Services
@@ -106,7 +107,8 @@ class World:
         turn = Turn(
             conversation_id=who, request=REQUEST_OF_INTENT.get(intent, "reply"), intent=intent,
             confidence=confidence, text=text, entities=entities, recent_texts=tuple(texts),
-            consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel, client=client,
+            consecutive_fallbacks=fallbacks, transcript=tuple(lines), channel=channel,
+            client=client_digest(CLIENT_SECRET, client) if client else None,  # as the web chat channel writes it
         )
         replies = self.assistant.handle(turn)
         replies += self.deliver_codes(who)
@@ -192,7 +194,7 @@ def make_world(
     chosen = replace(store_sql.sql_stores(engine) if engine else stores(tmp_path), outbound=store_memory.MemoryOutbound())
     services = Services(
         policy=policy, business=business, clock=clock, **vars(chosen),
-        step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"), client_secret=CLIENT_SECRET,
+        step_up=StepUp(policy.otp, b"p" * 32, lambda: f"ch{next(ids)}"),
         make_id=lambda: f"id{next(ids):04d}",
     )
     return World(Assistant(services), services, business, clock, outbox, sms or DevOutboxSender(outbox), engine=engine)
