@@ -38,6 +38,7 @@ class Outgoing:
 
     kind: str  # say | status | trigger
     payload: Dict[str, Any]
+    channel: Optional[str] = None  # the channel it must go by (an agent chose one); None: where the customer is now
 
 
 class DeliveryQueue:
@@ -54,8 +55,9 @@ class DeliveryQueue:
 
     def _enqueue(self, session: Session, conversation_id: str, item: Outgoing, at: datetime,
                  message_id: Optional[int]) -> None:
-        session.add(DeliveryRow(conversation_id=conversation_id, kind=item.kind, payload_json=json.dumps(item.payload),
-                                message_id=message_id, created_at=at, next_try_at=at))
+        session.add(DeliveryRow(conversation_id=conversation_id, kind=item.kind, channel=item.channel,
+                                payload_json=json.dumps(item.payload), message_id=message_id, created_at=at,
+                                next_try_at=at))
 
     def enqueue(self, conversation_id: str, item: Outgoing, at: datetime) -> None:
         with Session(self.engine) as session:

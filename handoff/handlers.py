@@ -196,7 +196,7 @@ async def ticket_action(request: web.Request) -> web.Response:
         "assign": lambda: desk.assign(user, ticket_id, _version(body), text("username")),
         "transfer": lambda: desk.transfer(user, ticket_id, _version(body), text("queue"), text("note")),
         "notes": lambda: desk.note(user, ticket_id, text("text")),
-        "reply": lambda: desk.reply(user, ticket_id, text("text")),
+        "reply": lambda: desk.reply(user, ticket_id, text("text"), text("channel")),
         "request-approval": lambda: desk.request_approval(user, ticket_id, _version(body), text("note")),
         "handback": lambda: desk.hand_back(user, ticket_id, _version(body), text("outcome"), text("note")),
         "close": lambda: desk.close(user, ticket_id, _version(body), text("resolution")),

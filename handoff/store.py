@@ -90,8 +90,9 @@ class InboxStore(DeliveryQueue):
             message_id = None
             if message:
                 kind, author, text = message
+                channel = next((item.channel for item in outgoing if item.kind == "say"), None)
                 message_id = self._add_message(session, after, kind, author, text, audit.at,
-                                               delivery="pending" if kind == "agent" else None)
+                                               delivery="pending" if kind == "agent" else None, channel=channel)
             for item in outgoing:
                 self._enqueue(session, after.conversation_id, item, audit.at, message_id if item.kind == "say" else None)
             session.add(audit_row(audit))
@@ -301,9 +302,9 @@ class InboxStore(DeliveryQueue):
             return [FeedEvent(row.id, row.subject, row.subject_id, row.change) for row in rows]  # type: ignore[arg-type]
 
     def _add_message(self, session: Session, ticket: Ticket, kind: str, author: Optional[str], text: str,
-                     at: datetime, delivery: Optional[str] = None) -> int:
+                     at: datetime, delivery: Optional[str] = None, channel: Optional[str] = None) -> int:
         row = TicketMessageRow(ticket_id=ticket.id, conversation_id=ticket.conversation_id, at=at, kind=kind,
-                               author=author, text=text, delivery=delivery)
+                               author=author, text=text, delivery=delivery, channel=channel)
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -312,4 +313,4 @@ class InboxStore(DeliveryQueue):
 
 def _message(row: TicketMessageRow) -> Message:
     assert row.id is not None
-    return Message(row.id, row.ticket_id, row.at, row.kind, row.author, row.text, row.delivery, row.error)
+    return Message(row.id, row.ticket_id, row.at, row.kind, row.author, row.text, row.delivery, row.error, row.channel)

@@ -58,7 +58,9 @@ class TicketService(DeskBase):
         text = ticket_rules.check_note(ticket, user, text)
         self.store.add_note(ticket, "note", user.username, text, self._audit(user, "note_added", ticket))
 
-    def reply(self, user: User, ticket_id: str, text: str) -> None:
+    def reply(self, user: User, ticket_id: str, text: str, channel: str = "") -> None:
+        """Send the customer a person's words, where the customer is now or by the ``channel`` picked."""
+        by = ticket_rules.check_reply_channel(channel)
         for _ in range(3):  # a reply does not depend on the version: retry if a timer moved it meanwhile
             ticket = self.ticket(user, ticket_id)
             text = ticket_rules.check_reply(ticket, user, text)
@@ -66,7 +68,7 @@ class TicketService(DeskBase):
             audit = self._audit(user, "agent_replied", ticket, chars=len(text))
             payload = {"text": text, "agent": user.username, "agent_name": user.name}
             if self.store.apply(change, audit, message=("agent", user.username, text),
-                                outgoing=[Outgoing("say", payload)], feed="message"):
+                                outgoing=[Outgoing("say", payload, channel=by)], feed="message"):
                 return
         raise Conflict("the ticket keeps changing; reload it and send the reply again")
 

@@ -424,6 +424,28 @@ def test_an_approval_interrupted_before_it_ran_is_finished_by_the_resume_sweep(f
     assert floor.queued() == [APPROVAL_TRIGGER]
 
 
+def test_the_inbox_shows_which_channel_each_message_came_by_and_the_agent_can_pick_one_for_a_reply(
+        floor: Floor) -> None:
+    ali = floor.person("ali")
+    floor.world.say(JANE, "I want to talk to a person", "request_human", channel="whatsapp")
+    ticket = floor.ticket()
+    floor.world.say(JANE, "my parcel is late", "complain", channel="whatsapp")
+    floor.world.say(JANE, "writing from my laptop now", "inform", channel="webchat")
+    floor.desk.claim(ali, ticket.id, 1)
+
+    floor.desk.reply(ali, ticket.id, "I'll text you the tracking link", "sms")
+    floor.desk.reply(ali, ticket.id, "Anything else meanwhile?")  # where she is now
+    with pytest.raises(InboxError, match="'channel' must be one of webchat, sms, whatsapp"):
+        floor.desk.reply(ali, ticket.id, "by pigeon", "pigeon")
+
+    assert [(m.kind, m.channel) for m in floor.store.messages(ticket.id)] == [
+        ("customer", "whatsapp"), ("customer", "webchat"), ("agent", "sms"), ("agent", None)]
+    assert [m.to_dict()["channel"] for m in floor.store.messages(ticket.id)][:1] == ["whatsapp"]
+    floor.send_status_lines()  # "Ali joined" goes first, where she is now
+    bound = [(d.payload["text"], d.channel) for d in floor.store.due_deliveries(floor.world.clock.now())]
+    assert bound == [("I'll text you the tracking link", "sms"), ("Anything else meanwhile?", None)]
+
+
 # -- hand-back ------------------------------------------------------------------------------------
 
 

@@ -18,8 +18,8 @@ class HandoffQueue(Protocol):
         oldest if there are two (an urgent check opened beside the one people talk through)."""
         ...
 
-    def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
-        """Pass a customer's message to the people who have the conversation, in order.
+    def customer_said(self, ticket_id: str, text: str, at: datetime, channel: Optional[str] = None) -> bool:
+        """Pass a customer's message (that came by ``channel``) to the people who have the conversation, in order.
 
         False if the ticket was closed meanwhile (handed back): then the bot answers it.
         """

@@ -129,7 +129,7 @@ class MemoryHandoffQueue:
             self.told.add(found.id)
         return found
 
-    def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
+    def customer_said(self, ticket_id: str, text: str, at: datetime, channel: Optional[str] = None) -> bool:
         if not any(r.id == ticket_id and r.status in ACTIVE_STATUSES for r in self.requests):
             return False
         self.messages.append((ticket_id, text, at))

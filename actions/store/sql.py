@@ -255,7 +255,7 @@ class SqlHandoffQueue:
             session.commit()
             return ticket_of(row) if told.rowcount == 1 else None
 
-    def customer_said(self, ticket_id: str, text: str, at: datetime) -> bool:
+    def customer_said(self, ticket_id: str, text: str, at: datetime, channel: Optional[str] = None) -> bool:
         def reply_clock(session: Session) -> None:
             # the reply clock starts at the oldest message nobody has answered yet
             session.execute(
@@ -267,7 +267,7 @@ class SqlHandoffQueue:
         # a write on the ticket row first: it waits for (and then sees) a hand-back in progress
         return self._change_and_note(ticket_id, [HandoffRow.status.in_(ACTIVE_STATUSES)],  # type: ignore[attr-defined]
                                      {"version": HandoffRow.version}, "customer", text.replace("\x00", ""), at,
-                                     "message", then=reply_clock)
+                                     "message", then=reply_clock, channel=channel)
 
     def waiting_ahead(self, ticket: Ticket) -> int:
         with Session(self.engine) as session:
@@ -290,7 +290,8 @@ class SqlHandoffQueue:
             {"priority": priority}, "system", f"Priority raised to {priority}: {why}", at, "updated")
 
     def _change_and_note(self, ticket_id: str, where: Sequence[Any], values: Dict[str, Any], kind: str, text: str,
-                         at: datetime, feed: str, then: Optional[Callable[[Session], None]] = None) -> bool:
+                         at: datetime, feed: str, then: Optional[Callable[[Session], None]] = None,
+                         channel: Optional[str] = None) -> bool:
         """Change the ticket if it still matches ``where``, with the message that says so on it and
         its feed event, in one transaction; False (and nothing written) if it no longer matched."""
         with Session(self.engine) as session:
@@ -303,7 +304,7 @@ class SqlHandoffQueue:
             row = session.get(HandoffRow, ticket_id)
             assert row is not None
             session.add(TicketMessageRow(ticket_id=ticket_id, conversation_id=row.conversation_id, at=at,
-                                         kind=kind, text=text))
+                                         kind=kind, text=text, channel=channel))
             if then is not None:
                 then(session)
             publish(session, "ticket", ticket_id, feed, at)

@@ -167,6 +167,7 @@ class TicketMessageRow(StoreTable, table=True):
     text: str
     delivery: Optional[str] = None  # agent replies: pending | delivered | recorded | failed
     error: Optional[str] = None
+    channel: Optional[str] = None  # the customer's: where it came from; an agent's: where it was sent
 
 
 class InboxEventRow(StoreTable, table=True):

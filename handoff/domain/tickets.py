@@ -109,6 +109,20 @@ def check_reply(ticket: Ticket, user: User, text: str) -> str:
     return text
 
 
+#: The channels a person may pick for one reply; none picked: where the customer is now.
+REPLY_CHANNELS = ("webchat", "sms", "whatsapp")
+
+
+def check_reply_channel(channel: str) -> Optional[str]:
+    """The channel a person picked for a reply ("" for where the customer is now)."""
+    if not channel:
+        return None
+    if channel not in REPLY_CHANNELS:
+        raise InboxError(f"'channel' must be one of {', '.join(REPLY_CHANNELS)}, or left out for where the "
+                         f"customer is now; got {channel!r}")
+    return channel
+
+
 def replied(ticket: Ticket, now: datetime) -> Change:
     return Change(ticket, ticket._next(last_agent_at=now, reminded_for=None), "agent_replied")
 
@@ -179,7 +193,8 @@ class Message:
     text: str
     delivery: Optional[str] = None  # agent replies: pending | delivered | recorded | failed
     error: Optional[str] = None
+    channel: Optional[str] = None  # the customer's: where it came from; an agent's: where it was sent
 
     def to_dict(self) -> Dict[str, Any]:
         return {"id": self.id, "at": self.at.isoformat(), "kind": self.kind, "author": self.author,
-                "text": self.text, "delivery": self.delivery, "error": self.error}
+                "text": self.text, "delivery": self.delivery, "error": self.error, "channel": self.channel}

@@ -8,7 +8,7 @@ import { api } from './api.js';
 import { openCanned } from './canned.js';
 import { h } from './dom.js';
 import { draftKey, dropDraftIfSent, field, invalid } from './fields.js';
-import { channelLabel, enc } from './format.js';
+import { REPLY_CHANNELS, channelLabel, enc } from './format.js';
 import { reloadItem, scheduleRefresh, takeItem } from './loading.js';
 import { firstName, userLabel } from './names.js';
 import { failed, toast } from './notices.js';
@@ -52,10 +52,18 @@ export function composer(t) {
       h('div', { class: 'composer-bar' },
         h('button', { type: 'button', class: 'button button-quiet', testid: 'canned-button', disabled: !can.reply, on: { click: () => openCanned(reply) } }, 'Canned replies'),
         h('span', { class: 'spacer' }),
+        replyChannel(can.reply),
         h('button', { type: 'button', class: 'button button-primary', testid: 'reply-send', disabled: !can.reply, on: { click: () => sendReply(reply) } }, 'Send'))),
     h('div', { class: 'composer-note' },
       note,
       h('button', { type: 'button', class: 'button button-note', testid: 'note-send', disabled: !can.note, on: { click: () => sendNote(note) } }, 'Add note')));
+}
+
+/** Where the next reply goes: where the customer is now, or a channel the person picks for it. */
+function replyChannel(enabled) {
+  return h('select', { class: 'input input-compact', testid: 'reply-channel', disabled: !enabled, 'aria-label': 'Send the reply by' },
+    h('option', { value: '' }, 'Where they are now'),
+    ...REPLY_CHANNELS.map((c) => h('option', { value: c }, 'By ' + channelLabel(c))));
 }
 
 /** Post the box's text; `fromKey` (Enter) says nothing when it is empty, a click does. */
@@ -71,7 +79,9 @@ async function postText(path, name, input, emptyMessage, fromKey) {
   if (sending.has(key)) return;
   sending.add(key);
   try {
-    const data = await api('POST', '/api/tickets/' + enc(t.id) + '/' + path, { text });
+    const by = document.querySelector('[data-testid="reply-channel"]');
+    const body = path === 'reply' && by && by.value ? { text, channel: by.value } : { text };
+    const data = await api('POST', '/api/tickets/' + enc(t.id) + '/' + path, body);
     // Keep anything typed while it was sending.
     dropDraftIfSent(key, text);
     if (input.isConnected && input.value.trim() === text) input.value = '';

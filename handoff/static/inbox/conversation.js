@@ -2,7 +2,7 @@
 
 import { api } from './api.js';
 import { h, icon } from './dom.js';
-import { enc, fmtFull, fmtWhen } from './format.js';
+import { channelLabel, enc, fmtFull, fmtWhen } from './format.js';
 import { reloadItem, takeItem } from './loading.js';
 import { userLabel } from './names.js';
 import { failed, toast } from './notices.js';
@@ -49,6 +49,7 @@ function messageEl(m, source, customer) {
       kind === 'note' ? h('span', { class: 'note-tag' }, icon('lock'), 'Internal, not sent') : null,
       h('span', { class: 'msg-who' }, who),
       kind === 'bot' || kind === 'agent' ? h('span', { class: 'msg-role' }, kind) : null,
+      m.channel ? h('span', { class: 'msg-channel', testid: 'message-channel', title: kind === 'customer' ? 'Came by' : 'Sent by' }, channelLabel(m.channel)) : null,
       h('time', { datetime: m.at, title: fmtFull(m.at) }, fmtWhen(m.at))),
     h('div', { class: 'msg-bubble' }, m.text),
     kind === 'agent' ? h('div', { class: 'msg-status' }, deliveryStatus(m)) : null);

@@ -54,7 +54,9 @@ export function fmtFull(iso) {
   return ms === null ? '' : fullFmt.format(new Date(ms));
 }
 
-const CHANNELS = { socketio: 'Web chat', rest: 'REST (test)', twilio: 'SMS', sms: 'SMS', whatsapp: 'WhatsApp', voice: 'Voice' };
+const CHANNELS = { webchat: 'Web chat', socketio: 'Web chat', rest: 'REST (test)', twilio: 'SMS', sms: 'SMS', whatsapp: 'WhatsApp', voice: 'Voice' };
+/** The channels a person may pick for one reply (handoff/domain/tickets.py REPLY_CHANNELS). */
+export const REPLY_CHANNELS = ['webchat', 'sms', 'whatsapp'];
 export const channelLabel = (c) => CHANNELS[c] || humanize(c) || 'unknown channel';
 
 /** The mood word the server gives (bands in actions/domain/staff_words.py), as a colour class. */

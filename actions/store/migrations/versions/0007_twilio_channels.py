@@ -1,6 +1,6 @@
 """Twilio channels: the phone addresses a conversation was reached on (where replies go, the
 WhatsApp window, STOP), and every inbound message kept from the moment it was accepted, unique
-by the provider's id so a duplicated delivery is one turn.
+by the provider's id so a duplicated delivery is one turn; the channel of each message on a ticket.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,6 +21,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('ticket_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('channel', sa.String(), nullable=True))
+
     op.create_table('channel_addresses',
     sa.Column('last_inbound_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('opted_out_at', sa.DateTime(timezone=True), nullable=True),
@@ -53,6 +56,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ticket_messages', schema=None) as batch_op:
+        batch_op.drop_column('channel')
+
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_inbound_messages_conversation_status')
 
