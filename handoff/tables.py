@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, text
 from sqlmodel import Field
 
 from actions.store.tables import StoreTable, UtcDateTime
@@ -23,6 +23,24 @@ class InboxUserRow(StoreTable, table=True):
     password_hash: str  # scrypt, with its own salt and parameters
     active: bool = True
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    phone: Optional[str] = Field(default=None, sa_column_kwargs={"unique": True})  # E.164: approval notices, replies
+    #: Takes approval notices on their phone now (a manager on duty).
+    on_duty: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+
+
+class ApprovalPhoneCodeRow(StoreTable, table=True):
+    """A one-time code texted to one person for one approval request: replying with it decides the
+    request, as that person, once. Only a keyed hash of the code is kept."""
+
+    __tablename__ = "approval_phone_codes"
+    id: str = Field(primary_key=True)
+    approval_id: str = Field(index=True)
+    username: str = Field(index=True)
+    code_hash: str
+    issued_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    attempts: int = 0
+    status: str = "active"  # active | used | void (decided elsewhere, replaced, locked or expired)
 
 
 class InboxSessionRow(StoreTable, table=True):
