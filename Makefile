@@ -18,8 +18,9 @@ install: $(VENV)/.synced
 model: install
 	$(VENV)/bin/python -m bot.model
 
+# Demo mode unless HITL_DEMO=0: without Twilio credentials, a fake Twilio and its demo phone start too.
 run: install
-	$(VENV)/bin/python -m bot.stack
+	HITL_DEMO=$${HITL_DEMO:-1} $(VENV)/bin/python -m bot.stack
 
 # The demo's data back to its first state (orders dated from today, no tickets, no chats);
 # the inbox logins and the audit log stay. `make run` may keep running.

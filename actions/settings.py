@@ -65,6 +65,8 @@ class Settings:
     rasa_port: int = 5005
     actions_port: int = 5055
     inbox_port: int = 8080
+    #: Where ``make run`` starts the fake Twilio and its demo phone in demo mode (no real Twilio).
+    fake_twilio_port: int = 8090
     secure_cookies: bool = False
     demo: bool = False
     #: Peers whose X-Forwarded-Proto is believed (the TLS-terminating proxy); nobody else's is.
@@ -116,6 +118,7 @@ class Settings:
             rasa_port=_port(env, "RASA_PORT", 5005),
             actions_port=_port(env, "ACTIONS_PORT", 5055),
             inbox_port=_port(env, "INBOX_PORT", 8080),
+            fake_twilio_port=_port(env, "FAKE_TWILIO_PORT", 8090),
             secure_cookies=env.get("INBOX_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
             demo=env.get("HITL_DEMO", "").lower() in ("1", "true", "yes"),
             trusted_proxies=trusted_proxies(env.get("INBOX_TRUSTED_PROXIES", "")),

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "bot" / "config.yml"
@@ -41,23 +41,47 @@ def model_path() -> Path:
     return MODELS / f"acme-{fingerprint(training_inputs())}.tar.gz"
 
 
-def ensure_model(rasa: str = str(Path(sys.executable).parent / "rasa")) -> Path:
-    """Return the model for the current inputs, training it first if it does not exist."""
+def ensure_model(rasa: str = str(Path(sys.executable).parent / "rasa"), log: Optional[Path] = None) -> Path:
+    """Return the model for the current inputs, training it first if it does not exist.
+
+    With ``log``, Rasa's output (progress bars for every epoch, TensorFlow's notes) goes to that
+    file and the terminal gets one line while training runs: what ``make run`` shows.
+    """
     target = model_path()
     if target.exists():
         print(f"model is up to date: {target.relative_to(ROOT)}", flush=True)
         return target
-    print(f"training {target.relative_to(ROOT)} (config, domain or data changed) ...", flush=True)
+    command = [rasa, "train", "--config", str(CONFIG), "--domain", str(DOMAIN),
+               "--data", *[str(path) for path in training_inputs()[2:]],
+               "--out", str(MODELS), "--fixed-model-name", target.name.removesuffix(".tar.gz")]
     started = time.monotonic()
-    subprocess.run(
-        [rasa, "train", "--config", str(CONFIG), "--domain", str(DOMAIN),
-         "--data", *[str(path) for path in training_inputs()[2:]],
-         "--out", str(MODELS), "--fixed-model-name", target.name.removesuffix(".tar.gz")],
-        cwd=ROOT, check=True,
-    )
+    if log is None:
+        print(f"training {target.relative_to(ROOT)} (config, domain or data changed) ...", flush=True)
+        subprocess.run(command, cwd=ROOT, check=True)
+    else:
+        print(f"training the model (config, domain or data changed) ... (log: {_shown(log)})", flush=True)
+        _train_into(command, log)
     print(f"trained in {time.monotonic() - started:.0f} s", flush=True)
     _prune(keep=target)
     return target
+
+
+def _train_into(command: List[str], log: Path) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as output:
+        result = subprocess.run(command, check=False, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        print("training failed; the end of the log:\n" + "\n".join(f"  {line}" for line in tail), file=sys.stderr)
+        raise subprocess.CalledProcessError(result.returncode, command)
+
+
+def _shown(path: Path) -> str:
+    """``var/logs/train.log`` when under the project, else the full path."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _prune(keep: Path) -> None:

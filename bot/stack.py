@@ -2,7 +2,8 @@
 
 Trains the model if it is stale, starts the action server and the Rasa server (REST
 channel), waits until both answer, prints the URLs and a sample request, and on Ctrl-C
-stops everything. All state lives in SQLite files under one data folder (``var/``).
+stops everything. In demo mode without Twilio credentials it also starts the fake Twilio
+(``devtools.fake_twilio``) and its demo phone page, and points the stack's Twilio settings at it. All state lives in SQLite files under one data folder (``var/``).
 The same class starts the stack on free ports for the end-to-end tests.
 """
 
@@ -27,6 +28,9 @@ from bot.model import ROOT, ensure_model
 from handoff.demo_users import DEMO_USERS
 
 BIN = Path(sys.executable).parent
+#: The demo's Twilio numbers: Twilio's test number for SMS and its WhatsApp sandbox number.
+DEMO_SMS_NUMBER = "+15005550006"
+DEMO_WHATSAPP_NUMBER = "whatsapp:+14155238886"
 
 
 def free_port() -> int:
@@ -51,6 +55,10 @@ class Stack:
     rest_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     #: Rasa sends it with every action call (endpoints.yml); the action server refuses calls without it.
     actions_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    #: Start the fake Twilio on this port and give the stack its credentials (the demo); None: don't.
+    fake_twilio_port: Optional[int] = None
+    fake_twilio_sid: str = field(default_factory=lambda: "AC" + secrets.token_hex(16))
+    fake_twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
 
     @property
     def rasa_url(self) -> str:
@@ -64,16 +72,29 @@ class Stack:
     def inbox_url(self) -> str:
         return f"http://127.0.0.1:{self.inbox_port}"
 
+    @property
+    def fake_twilio_url(self) -> Optional[str]:
+        return None if self.fake_twilio_port is None else f"http://127.0.0.1:{self.fake_twilio_port}"
+
+    @property
+    def public_url(self) -> str:
+        """Where Twilio (here the fake) calls the Rasa server's webhooks, and the URL it signs."""
+        return self.env.get("HITL_PUBLIC_URL") or os.environ.get("HITL_PUBLIC_URL") or self.rasa_url
+
     def start(self, timeout: float = 240.0) -> "Stack":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         env = self._env()
+        servers = ("actions", "rasa", "inbox")
+        if self.fake_twilio_port is not None:
+            self._spawn("fake_twilio", self.fake_twilio_command(), env, logs)
+            servers = ("fake_twilio", *servers)
         self._spawn("actions", [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)], env, logs)
         self._spawn("rasa", [str(BIN / "rasa"), *self.rasa_arguments()], env, logs)
         self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], env, logs)
         try:
-            self._wait_until_ready(timeout, ("actions", "rasa", "inbox"))
+            self._wait_until_ready(timeout, servers)
         except Exception:
             self.stop()
             raise
@@ -90,6 +111,26 @@ class Stack:
             "--cors", f"http://127.0.0.1:{self.inbox_port}", f"http://localhost:{self.inbox_port}",
         ]
 
+    def fake_twilio_command(self) -> List[str]:
+        """``python -m devtools.fake_twilio``, with the numbers and URL the stack's processes are given."""
+        twilio = self._twilio_env()
+        return [str(BIN / "python"), "-m", "devtools.fake_twilio", "--port", str(self.fake_twilio_port),
+                f"--sms-number={twilio['TWILIO_FROM_NUMBER']}", f"--whatsapp-number={twilio['TWILIO_WHATSAPP_FROM']}",
+                f"--bot-url={self.public_url}"]
+
+    def _twilio_env(self) -> Dict[str, str]:
+        """The fake Twilio's credentials and numbers, for every process (an explicit ``env`` wins)."""
+        if self.fake_twilio_url is None:
+            return {}
+        return {
+            "TWILIO_ACCOUNT_SID": self.fake_twilio_sid,
+            "TWILIO_AUTH_TOKEN": self.fake_twilio_token,
+            "TWILIO_FROM_NUMBER": DEMO_SMS_NUMBER,
+            "TWILIO_WHATSAPP_FROM": DEMO_WHATSAPP_NUMBER,
+            "TWILIO_BASE_URL": self.fake_twilio_url,
+            **{name: value for name, value in self.env.items() if name.startswith("TWILIO_")},
+        }
+
     def _env(self) -> Dict[str, str]:
         return {
             **os.environ,
@@ -104,6 +145,7 @@ class Stack:
             "HITL_DEMO": "1",
             "HITL_REST_TOKEN": self.rest_token,
             "PYTHONPATH": str(ROOT),  # Rasa loads the project's own channels (channels/)
+            **self._twilio_env(),
             **self.env,
         }
 
@@ -146,7 +188,7 @@ class Stack:
 
     def _wait_until_ready(self, timeout: float, names: tuple) -> None:
         urls = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}",
-                "inbox": f"{self.inbox_url}/health"}
+                "inbox": f"{self.inbox_url}/health", "fake_twilio": f"{self.fake_twilio_url}/health"}
         checks = {name: urls[name] for name in names}
         deadline = time.monotonic() + timeout
         while checks:
@@ -180,22 +222,26 @@ def main() -> int:
         print(f"not started: {problem}", file=sys.stderr)
         return 2
     data_dir = settings.data_dir
+    fake_twilio = settings.demo and settings.twilio is None
     stack = Stack(
         data_dir=data_dir,
-        model=ensure_model(),
+        model=ensure_model(log=data_dir / "logs" / "train.log"),
         rasa_port=settings.rasa_port,
         actions_port=settings.actions_port,
         inbox_port=settings.inbox_port,
         quiet=True,
+        fake_twilio_port=settings.fake_twilio_port if fake_twilio else None,
         **({"rest_token": settings.rest_token} if settings.rest_token else {}),
         **({"actions_secret": settings.actions_secret} if settings.actions_secret_chosen else {}),
     )
-    sms_line = (
-        "One-time codes are texted through Twilio."
-        if settings.twilio
-        else f"One-time codes (DEVELOPMENT ONLY, no SMS is sent): {settings.dev_outbox}"
-    )
-    print("starting the action server, the Rasa server and the inbox ...", flush=True)
+    if fake_twilio:
+        sms_line = f"Demo phone (SMS and WhatsApp through a fake Twilio): {stack.fake_twilio_url}/phone"
+    elif settings.twilio:
+        sms_line = "One-time codes are texted through Twilio."
+    else:
+        sms_line = f"One-time codes (DEVELOPMENT ONLY, no SMS is sent): {settings.dev_outbox}"
+    servers = "the fake Twilio, " if fake_twilio else ""
+    print(f"starting {servers}the action server, the Rasa server and the inbox ...", flush=True)
     stack.start()
     demo_logins = "\n".join(f"  {name:<8} {password:<16} {role.value}" for name, _, role, password in DEMO_USERS)
     print(f"""

@@ -1,6 +1,6 @@
 """Fixtures every test module can use."""
 
-pytest_plugins = ["tests.fake_twilio.fixtures", "tests.support.model", "tests.support.floor"]
+pytest_plugins = ["tests.support.fake_twilio", "tests.support.model", "tests.support.floor"]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ from bot.stack import free_port
 from handoff.delivery import DeliveryWorker
 from handoff.rasa_client import RasaConversations
 from handoff.store import InboxStore, Outgoing
-from tests.fake_twilio import FakeTwilio
+from devtools.fake_twilio import FakeTwilio
 from tests.support.databases import migrated_sqlite_url
 from tests.support.world import JANE, PHONES, SAM, START, FrozenClock
 

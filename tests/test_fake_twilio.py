@@ -17,9 +17,9 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from actions.sms.twilio_http import build_twilio_client
-from tests.fake_twilio import FakeTwilio
-from tests.fake_twilio.receiver import WebhookReceiver
-from tests.fake_twilio.spec import OPERATIONS, Operation, Param
+from devtools.fake_twilio import FakeTwilio
+from devtools.fake_twilio.receiver import WebhookReceiver
+from devtools.fake_twilio.spec import OPERATIONS, Operation, Param
 
 SHOP = "+15005550006"
 CUSTOMER = "+15551234567"

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from actions.sms import TwilioSmsSender
-from tests.fake_twilio import FakeTwilio
+from devtools.fake_twilio import FakeTwilio
 from tests.support.world import PHONES, SAM, make_world
 
 SHOP_NUMBER = "+15005550006"

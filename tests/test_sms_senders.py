@@ -21,7 +21,7 @@ from actions.sms import (
     read_outbox,
 )
 from actions.sms.twilio_http import redirect_twilio_url
-from tests.fake_twilio import FakeTwilio
+from devtools.fake_twilio import FakeTwilio
 
 SHOP = "+15005550006"
 CUSTOMER = "+15551234567"

@@ -144,3 +144,74 @@ def test_rasa_takes_the_api_token_whatever_character_it_begins_with(token: str, 
 
     assert arguments.auth_token == token
     assert arguments.port == stack.rasa_port
+
+
+def test_a_stack_starts_no_fake_twilio_unless_asked(tmp_path: Path) -> None:
+    stack = Stack(data_dir=tmp_path, model=tmp_path / "model.tar.gz")
+
+    assert stack.fake_twilio_url is None
+    assert not any(name.startswith("TWILIO_") and name not in os.environ for name in stack._env())
+
+
+def test_the_demo_stack_points_every_process_at_the_fake_twilio_and_the_fake_at_the_bot(tmp_path: Path) -> None:
+    stack = Stack(data_dir=tmp_path, model=tmp_path / "model.tar.gz", rasa_port=5999, fake_twilio_port=8099)
+    env = stack._env()
+
+    assert env["TWILIO_BASE_URL"] == "http://127.0.0.1:8099" and env["TWILIO_ACCOUNT_SID"] == stack.fake_twilio_sid
+    assert env["TWILIO_AUTH_TOKEN"] == stack.fake_twilio_token
+    assert (env["TWILIO_FROM_NUMBER"], env["TWILIO_WHATSAPP_FROM"]) == ("+15005550006", "whatsapp:+14155238886")
+    settings = Settings.from_env(env)
+    assert settings.twilio is not None and settings.twilio.base_url == "http://127.0.0.1:8099"
+    command = stack.fake_twilio_command()
+    assert command[1:3] == ["-m", "devtools.fake_twilio"] and "--bot-url=http://127.0.0.1:5999" in command
+    assert "--sms-number=+15005550006" in command and "--whatsapp-number=whatsapp:+14155238886" in command
+    assert "--auth-token" not in " ".join(command)  # the token reaches the fake through its environment only
+
+
+def test_numbers_given_to_the_demo_stack_reach_both_the_fake_and_the_processes(tmp_path: Path) -> None:
+    stack = Stack(data_dir=tmp_path, model=tmp_path / "model.tar.gz", fake_twilio_port=8099,
+                  env={"TWILIO_FROM_NUMBER": "+15550009999", "HITL_PUBLIC_URL": "https://bot.example.com"})
+
+    assert stack._env()["TWILIO_FROM_NUMBER"] == "+15550009999"
+    assert "--sms-number=+15550009999" in stack.fake_twilio_command()
+    assert "--bot-url=https://bot.example.com" in stack.fake_twilio_command()
+
+
+def test_the_running_stack_never_imports_the_development_tools() -> None:
+    code = ("import sys, bot.stack, bot.composition, actions.server, handoff.app, channels.webchat; "
+            "print(sorted(m for m in sys.modules if m.startswith('devtools')))")
+    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+FAKE_RASA = """#!/bin/sh
+# prints like `rasa train` and writes the model it was asked for
+for epoch in 1 2 3; do echo "Epochs: ${epoch}00%|####| 100/100 [00:01<00:00, loss=0.1]"; done
+echo "TensorFlow noise" >&2
+out=""; name=""
+while [ $# -gt 0 ]; do
+  case "$1" in --out) out="$2"; shift;; --fixed-model-name) name="$2"; shift;; esac; shift
+done
+touch "$out/$name.tar.gz"
+"""
+
+
+def test_training_for_make_run_prints_one_line_and_logs_rasas_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot import model
+
+    monkeypatch.setattr(model, "MODELS", tmp_path / "models")
+    (tmp_path / "models").mkdir()
+    rasa = tmp_path / "rasa"
+    rasa.write_text(FAKE_RASA)
+    rasa.chmod(0o755)
+
+    trained = model.ensure_model(rasa=str(rasa), log=tmp_path / "logs" / "train.log")
+
+    assert trained.exists()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"training the model (config, domain or data changed) ... (log: {tmp_path / 'logs' / 'train.log'})"
+    assert len(lines) == 2 and lines[1].startswith("trained in ")
+    log = (tmp_path / "logs" / "train.log").read_text()
+    assert log.count("Epochs:") == 3 and "TensorFlow noise" in log

@@ -20,7 +20,7 @@ from actions.domain.pending import Stage
 from actions.store.database import make_engine
 from actions.store.sql import SqlAuditLog, SqlPendingStore
 from bot.stack import Stack, free_port
-from tests.fake_twilio import FakeTwilio
+from devtools.fake_twilio import FakeTwilio
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e

@@ -1,34 +1,37 @@
-"""The fake's aiohttp application: Twilio's REST routes for Messages and Calls.
+"""The fake's aiohttp application: Twilio's REST routes for Messages and Calls, and the demo phone.
 
-One middleware does what Twilio does before any route runs: record the request, apply an
+One middleware does what Twilio does before any API route runs: record the request, apply an
 injected failure, check HTTP Basic auth and the account in the path, and render every error
-as Twilio's JSON error body.
+as Twilio's JSON error body. The phone page and ``/health`` are the fake's own, outside the API.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Optional
 
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from tests.fake_twilio import resources
-from tests.fake_twilio.spec import (
+from devtools.fake_twilio import listing, phone, progress, resources
+from devtools.fake_twilio.spec import (
     CREATE_CALL,
     CREATE_MESSAGE,
     FETCH_MESSAGE,
     LIST_MESSAGE,
 )
-from tests.fake_twilio.state import (
+from devtools.fake_twilio.state import (
     REFUSAL_MESSAGES,
     FakeState,
     RecordedRequest,
     basic_auth,
 )
-from tests.fake_twilio.validation import TwilioApiError, as_values, check_params
+from devtools.fake_twilio.validation import TwilioApiError, as_values, check_params
 
 STATE = web.AppKey("state", FakeState)
+#: The tasks walking messages through their statuses on their own (demo mode), kept until done.
+ADVANCING = web.AppKey("advancing", set)
+API_PREFIX = "/2010-04-01/"
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -44,6 +47,8 @@ def not_found(path: str) -> TwilioApiError:
 
 @web.middleware
 async def twilio_front_door(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(API_PREFIX):
+        return await handler(request)
     state = request.app[STATE]
     form: MultiDict[str] = MultiDict()
     if request.method == "POST":
@@ -99,7 +104,15 @@ async def create_message(request: web.Request) -> web.Response:
     _refuse_if_asked(state, values["To"][0])
     resource = resources.message_resource(state.account_sid, values, state.clock.now())
     state.add_message(resource, values)
+    if state.advance_every is not None:
+        advance_on_its_own(request.app, resource["sid"], state.advance_every)
     return web.json_response(resource, status=201)
+
+
+def advance_on_its_own(app: web.Application, sid: str, every: float) -> None:
+    task = asyncio.get_running_loop().create_task(progress.advance_on_its_own(app[STATE], sid, every))
+    app[ADVANCING].add(task)
+    task.add_done_callback(app[ADVANCING].discard)
 
 
 async def fetch_message(request: web.Request) -> web.Response:
@@ -115,17 +128,14 @@ async def list_messages(request: web.Request) -> web.Response:
     state = request.app[STATE]
     query = as_values(request.query)
     check_params(LIST_MESSAGE, query)
-    filters = {name: query[name][0] for name in ("To", "From") if name in query}
-    records = [
-        m
-        for m in reversed(state.messages())  # Twilio lists the most recent first
-        if all(m.get(name.lower()) == value for name, value in filters.items())
-    ]
+    records = listing.matching(state.messages(), query)
     page_size = int(query.get("PageSize", ["50"])[0])
     page = int(query.get("Page", ["0"])[0])
     if not 1 <= page_size <= 1000 or page < 0:
         raise TwilioApiError(400, 20001, "PageSize must be 1..1000 and Page must not be negative")
-    body = resources.page_body("messages", records, request.path, page, page_size, filters)
+    body = resources.page_body(
+        "messages", records, request.path, page, page_size, listing.echoed_filters(query)
+    )
     return web.json_response(body)
 
 
@@ -139,11 +149,20 @@ async def create_call(request: web.Request) -> web.Response:
     return web.json_response(resource, status=201)
 
 
-def create_app(state: FakeState) -> web.Application:
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def create_app(state: FakeState, phone_settings: Optional[phone.PhoneSettings] = None) -> web.Application:
+    """The API; with ``phone_settings``, the demo phone page too."""
     app = web.Application(middlewares=[twilio_front_door])
     app[STATE] = state
+    app[ADVANCING] = set()
+    app.router.add_get("/health", health)
     app.router.add_post(f"{ACCOUNT}/Messages.json", create_message)
     app.router.add_get(f"{ACCOUNT}/Messages.json", list_messages, allow_head=False)
     app.router.add_get(f"{ACCOUNT}/Messages/{{sid:[A-Za-z0-9]+}}.json", fetch_message, allow_head=False)
     app.router.add_post(f"{ACCOUNT}/Calls.json", create_call)
+    if phone_settings is not None:
+        phone.add_routes(app, state, phone_settings)
     return app

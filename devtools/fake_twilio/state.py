@@ -44,6 +44,21 @@ class RecordedRequest:
 
 
 @dataclass(frozen=True)
+class SentWebhook:
+    """One webhook the fake delivered (each copy of a duplicate is one), and how it was answered.
+
+    ``status`` 0 means the target could not be reached; ``body`` then says why.
+    """
+
+    url: str
+    params: MultiDict[str]
+    signature: str
+    idempotency_token: str
+    status: int
+    body: str
+
+
+@dataclass(frozen=True)
 class InjectedFailure:
     status: Optional[int]
     code: Optional[int]
@@ -75,6 +90,11 @@ class FakeState:
         self._callbacks_sent: dict[str, list[str]] = {}
         self._failures: deque[InjectedFailure] = deque()
         self._refused: dict[str, int] = {}
+        self._undeliverable: dict[str, int] = {}
+        self._duplicates: deque[bool] = deque()
+        self._webhooks: list[SentWebhook] = []
+        #: Seconds between a message's status steps when the fake advances them itself (demo mode).
+        self.advance_every: Optional[float] = None
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, request: RecordedRequest) -> None:
@@ -101,6 +121,31 @@ class FakeState:
     def refusal_for(self, number: str) -> Optional[int]:
         with self._lock:
             return self._refused.get(number)
+
+    def make_undeliverable(self, number: str, code: int) -> None:
+        with self._lock:
+            self._undeliverable[number] = code
+
+    def undeliverable_code(self, number: str) -> Optional[int]:
+        with self._lock:
+            return self._undeliverable.get(number)
+
+    def duplicate_webhooks(self, times: int, concurrently: bool) -> None:
+        with self._lock:
+            self._duplicates.extend([concurrently] * times)
+
+    def pop_duplicate(self) -> Optional[bool]:
+        """None: deliver the next webhook once; else deliver it twice (concurrently if True)."""
+        with self._lock:
+            return self._duplicates.popleft() if self._duplicates else None
+
+    def record_webhook(self, sent: SentWebhook) -> None:
+        with self._lock:
+            self._webhooks.append(sent)
+
+    def webhooks(self) -> list[SentWebhook]:
+        with self._lock:
+            return list(self._webhooks)
 
     # -- resources ---------------------------------------------------------------------------
     def add_message(self, resource: dict[str, Any], params: dict[str, list[str]]) -> None:

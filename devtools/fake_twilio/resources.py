@@ -80,6 +80,34 @@ def message_resource(account_sid: str, params: Mapping[str, Sequence[str]], now:
     }
 
 
+def inbound_message_resource(account_sid: str, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """The Message resource Twilio keeps for a message a phone sent to one of the account's numbers."""
+    sid = params["MessageSid"]
+    uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}"
+    return {
+        "account_sid": account_sid,
+        "api_version": API_VERSION,
+        "body": params["Body"],
+        "date_created": rfc2822(now),
+        "date_sent": rfc2822(now),
+        "date_updated": rfc2822(now),
+        "direction": "inbound",
+        "error_code": None,
+        "error_message": None,
+        "from": params["From"],
+        "messaging_service_sid": None,
+        "num_media": params.get("NumMedia", "0"),
+        "num_segments": params.get("NumSegments", "1"),
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        "status": "received",
+        "subresource_uris": {"media": f"{uri}/Media.json", "feedback": f"{uri}/Feedback.json"},
+        "to": params["To"],
+        "uri": f"{uri}.json",
+    }
+
+
 def call_resource(account_sid: str, params: Mapping[str, Sequence[str]], now: datetime) -> dict[str, Any]:
     """The resource Twilio answers ``POST .../Calls.json`` with (status ``queued``)."""
     sid = new_sid("CA")

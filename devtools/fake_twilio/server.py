@@ -2,6 +2,7 @@
 
 The server runs its own event loop in a background thread, so a synchronous test can point
 the real twilio client (or our senders) at ``fake.base_url`` and then assert on what arrived.
+``python -m devtools.fake_twilio`` serves the same application on its own, for the demo.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
-from datetime import timezone
 from types import TracebackType
 from typing import Any, Mapping, Optional
 
@@ -18,13 +18,17 @@ from twilio.rest import Client
 
 from actions.domain.clock import Clock, SystemClock
 from actions.sms.twilio_http import build_twilio_client
-from tests.fake_twilio import webhooks
-from tests.fake_twilio.app import create_app
-from tests.fake_twilio.resources import new_sid, rfc2822
-from tests.fake_twilio.state import FakeState, InjectedFailure, RecordedRequest
-from tests.fake_twilio.webhooks import ParamValue, WebhookReply
-
-FINAL_STATUSES = ("delivered", "undelivered", "failed", "read")
+from devtools.fake_twilio import progress, webhooks
+from devtools.fake_twilio.app import create_app
+from devtools.fake_twilio.phone import PhoneSettings
+from devtools.fake_twilio.resources import new_sid
+from devtools.fake_twilio.state import (
+    FakeState,
+    InjectedFailure,
+    RecordedRequest,
+    SentWebhook,
+)
+from devtools.fake_twilio.webhooks import ParamValue, WebhookReply
 
 
 @dataclass(frozen=True)
@@ -36,17 +40,26 @@ class StatusCallbackDelivery:
 
 
 class FakeTwilio:
-    """Start with ``with FakeTwilio() as fake:`` (or ``start()``/``stop()``)."""
+    """Start with ``with FakeTwilio() as fake:`` (or ``start()``/``stop()``).
+
+    ``advance_every``: walk every new message through its statuses on its own, one step every
+    so many seconds, posting each to its ``StatusCallback`` (the demo's behaviour; tests
+    usually call ``deliver_status_callbacks`` instead). ``phone``: serve the demo phone page.
+    """
 
     def __init__(
         self,
         account_sid: Optional[str] = None,
         auth_token: Optional[str] = None,
         clock: Optional[Clock] = None,
+        advance_every: Optional[float] = None,
+        phone: Optional[PhoneSettings] = None,
     ) -> None:
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or new_sid("")
         self._state = FakeState(self.account_sid, self.auth_token, clock or SystemClock())
+        self._state.advance_every = advance_every
+        self._phone = phone
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._thread: Optional[threading.Thread] = None
         self._runner: Optional[web.AppRunner] = None
@@ -76,7 +89,7 @@ class FakeTwilio:
         loop.close()
 
     async def _open_site(self) -> int:
-        runner = web.AppRunner(create_app(self._state), access_log=None, shutdown_timeout=1.0)
+        runner = web.AppRunner(create_app(self._state, self._phone), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -125,8 +138,18 @@ class FakeTwilio:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """Every message created, oldest first, as the JSON resource Twilio would return."""
-        return self._state.messages()
+        """Every message sent through the API, oldest first, as the JSON resource Twilio would return."""
+        return [m for m in self._state.messages() if m["direction"] != "inbound"]
+
+    @property
+    def inbound(self) -> list[dict[str, Any]]:
+        """Every message the demo phone sent to the account's numbers, oldest first."""
+        return [m for m in self._state.messages() if m["direction"] == "inbound"]
+
+    @property
+    def webhooks(self) -> list[SentWebhook]:
+        """Every webhook delivered (inbound messages, status callbacks; each copy of a duplicate)."""
+        return self._state.webhooks()
 
     @property
     def calls(self) -> list[dict[str, Any]]:
@@ -163,6 +186,17 @@ class FakeTwilio:
         21614 not mobile, 21408 region not enabled)."""
         self._state.refuse(number, code)
 
+    def make_undeliverable(self, address: str, code: int = 30003) -> None:
+        """Accept messages to ``address`` (``+1555...`` or ``whatsapp:+1555...``), then let them
+        end ``undelivered`` with ``code`` (30003 unreachable, 63016 outside the WhatsApp window)."""
+        self._state.make_undeliverable(address, code)
+
+    def duplicate_next_webhooks(self, times: int = 1, concurrently: bool = False) -> None:
+        """Deliver each of the next ``times`` webhooks twice, as Twilio does when it retries: the
+        same parameters, signature and ``I-Twilio-Idempotency-Token``; both copies at the same
+        moment when ``concurrently``."""
+        self._state.duplicate_webhooks(times, concurrently)
+
     # -- webhooks ----------------------------------------------------------------------------
     def sign(self, url: str, params: Mapping[str, ParamValue]) -> str:
         return webhooks.sign(self.auth_token, url, params)
@@ -170,8 +204,11 @@ class FakeTwilio:
     def send_webhook(
         self, url: str, params: Mapping[str, ParamValue], method: str = "POST", signature: Optional[str] = None
     ) -> WebhookReply:
-        """Call ``url`` as Twilio would, signed with this fake's auth token (or ``signature``)."""
-        return webhooks.send_signed(self.auth_token, url, params, method=method, signature=signature)
+        """Call ``url`` as Twilio would, signed with this fake's auth token (or ``signature``).
+
+        Returns the (first) answer; status 0 if ``url`` could not be reached."""
+        request = webhooks.signed_request(self.auth_token, url, params, method=method, signature=signature)
+        return webhooks.deliver(self._state, request)[0]
 
     def send_inbound_sms(self, url: str, from_: str, to: str, body: str, **extra: str) -> WebhookReply:
         params = {**webhooks.inbound_sms_params(self.account_sid, from_, to, body), **extra}
@@ -188,28 +225,15 @@ class FakeTwilio:
     ) -> list[StatusCallbackDelivery]:
         """Advance every message that asked for a ``StatusCallback`` to ``final_status``,
         POSTing each step (queued, sent, final) signed like Twilio; returns what was sent."""
-        if final_status not in FINAL_STATUSES:
-            raise ValueError(f"final_status must be one of {FINAL_STATUSES}, got {final_status!r}")
-        steps = ["queued", final_status] if final_status == "failed" else ["queued", "sent", final_status]
+        steps = progress.steps_to(final_status)
         deliveries: list[StatusCallbackDelivery] = []
         for message in self.messages:
-            url = (self.params_of(message["sid"]).get("StatusCallback") or [None])[0]
-            if url is None or message["status"] in FINAL_STATUSES:
+            sid = message["sid"]
+            if progress.status_callback_url(self._state, sid) is None or message["status"] in progress.FINAL_STATUSES:
                 continue
-            already = self._state.callbacks_sent(message["sid"])
+            already = self._state.callbacks_sent(sid)
             for status in (s for s in steps if s not in already):
-                updated = self._advance(message["sid"], status, error_code)
-                reply = self.send_webhook(url, webhooks.message_status_params(updated, status))
-                self._state.mark_callback_sent(message["sid"], status)
-                deliveries.append(StatusCallbackDelivery(message["sid"], status, url, reply))
+                reported = progress.report(self._state, sid, status, error_code)
+                assert reported is not None  # the message has a StatusCallback
+                deliveries.append(StatusCallbackDelivery(sid, status, *reported))
         return deliveries
-
-    def _advance(self, sid: str, status: str, error_code: Optional[int]) -> dict[str, Any]:
-        now = rfc2822(self._state.clock.now().astimezone(timezone.utc))
-        fields: dict[str, Any] = {"status": status, "date_updated": now}
-        if status == "sent":
-            fields["date_sent"] = now
-        if status in ("failed", "undelivered"):
-            fields["error_code"] = error_code or 30003
-            fields["error_message"] = "Unreachable destination handset"
-        return self._state.update_message(sid, **fields)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence, Union
 
-from tests.fake_twilio.spec import Operation, Param
+from devtools.fake_twilio.spec import Operation, Param
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 #: Channel addresses the Messages API accepts in 'To', e.g. ``whatsapp:+15552229999``.

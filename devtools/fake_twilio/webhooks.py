@@ -7,6 +7,9 @@ never disagree with the validator the application uses.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Mapping, NamedTuple, Optional, Sequence, Union
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -14,7 +17,8 @@ import requests
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from tests.fake_twilio.resources import API_VERSION, new_sid
+from devtools.fake_twilio.resources import API_VERSION, new_sid
+from devtools.fake_twilio.state import FakeState, SentWebhook
 
 ParamValue = Union[str, Sequence[str]]
 
@@ -37,17 +41,32 @@ def sign(auth_token: str, url: str, params: Mapping[str, ParamValue]) -> str:
     return RequestValidator(auth_token).compute_signature(url, as_multidict(params))
 
 
-def send_signed(
-    auth_token: str,
-    url: str,
-    params: Mapping[str, ParamValue],
-    method: str = "POST",
-    timeout: float = 10.0,
-    signature: Optional[str] = None,
-) -> WebhookReply:
-    """Deliver a webhook like Twilio: form-encoded POST, or GET with the params in the query.
+@dataclass(frozen=True)
+class SignedRequest:
+    """A webhook ready to leave: signed once, so every copy of a duplicate is byte-identical."""
 
-    For GET, Twilio signs the full URL (query included) with no body parameters.
+    method: str
+    url: str
+    data: Optional[bytes]
+    headers: dict[str, str]
+    params: MultiDict[str]
+
+    @property
+    def signature(self) -> str:
+        return self.headers["X-Twilio-Signature"]
+
+    @property
+    def idempotency_token(self) -> str:
+        return self.headers["I-Twilio-Idempotency-Token"]
+
+
+def signed_request(
+    auth_token: str, url: str, params: Mapping[str, ParamValue], method: str = "POST", signature: Optional[str] = None
+) -> SignedRequest:
+    """Build a webhook like Twilio: form-encoded POST, or GET with the params in the query.
+
+    For GET, Twilio signs the full URL (query included) with no body parameters. Twilio sends
+    the same ``I-Twilio-Idempotency-Token`` with every retry of one webhook.
     """
     method = method.upper()
     fields = as_multidict(params)
@@ -57,20 +76,49 @@ def send_signed(
         query = "&".join(q for q in (parts.query, urlencode(list(fields.items()))) if q)
         url = urlunsplit(parts._replace(query=query))
         headers["X-Twilio-Signature"] = signature or sign(auth_token, url, {})
-        response = requests.get(url, headers=headers, timeout=timeout, allow_redirects=False)
-    elif method == "POST":
+        return SignedRequest(method, url, None, headers, fields)
+    if method == "POST":
         headers["X-Twilio-Signature"] = signature or sign(auth_token, url, params)
         headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-        response = requests.post(
-            url,
-            data=urlencode(list(fields.items())).encode("utf-8"),
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    else:
-        raise ValueError(f"Twilio sends webhooks with GET or POST, not {method}")
+        return SignedRequest(method, url, urlencode(list(fields.items())).encode("utf-8"), headers, fields)
+    raise ValueError(f"Twilio sends webhooks with GET or POST, not {method}")
+
+
+def send(request: SignedRequest, timeout: float = 10.0) -> WebhookReply:
+    """One delivery; raises ``requests.RequestException`` when the target can't be reached."""
+    response = requests.request(
+        request.method, request.url, data=request.data, headers=request.headers, timeout=timeout, allow_redirects=False
+    )
     return WebhookReply(response.status_code, response.text)
+
+
+def deliver(state: FakeState, request: SignedRequest, timeout: float = 10.0) -> list[WebhookReply]:
+    """Deliver ``request`` once, or twice when a duplicate was injected (both copies at the same
+    moment if asked), recording every copy; a copy that could not be sent is answered status 0."""
+    duplicate = state.pop_duplicate()
+    copies = 1 if duplicate is None else 2
+    if duplicate:
+        start = threading.Barrier(copies)
+        with ThreadPoolExecutor(max_workers=copies) as pool:
+            replies = list(pool.map(lambda _: _send_recorded(state, request, timeout, start), range(copies)))
+    else:
+        replies = [_send_recorded(state, request, timeout) for _ in range(copies)]
+    return replies
+
+
+def _send_recorded(
+    state: FakeState, request: SignedRequest, timeout: float, start: Optional[threading.Barrier] = None
+) -> WebhookReply:
+    if start is not None:
+        start.wait(timeout)
+    try:
+        reply = send(request, timeout)
+    except requests.RequestException as problem:
+        reply = WebhookReply(0, f"could not reach {request.url}: {problem.__class__.__name__}")
+    state.record_webhook(
+        SentWebhook(request.url, request.params, request.signature, request.idempotency_token, *reply)
+    )
+    return reply
 
 
 def inbound_sms_params(account_sid: str, from_: str, to: str, body: str) -> dict[str, str]:

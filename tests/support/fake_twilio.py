@@ -1,4 +1,4 @@
-"""A pytest fixture for the fake: ``from tests.fake_twilio.fixtures import fake_twilio``."""
+"""A pytest fixture for the fake: ``from tests.support.fake_twilio import fake_twilio``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.fake_twilio.server import FakeTwilio
+from devtools.fake_twilio.server import FakeTwilio
 
 
 @pytest.fixture
