@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Tuple, Union
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +33,10 @@ class TwilioSettings:
     auth_token: str
     from_number: str
     base_url: Optional[str]
+    #: The WhatsApp sender, ``whatsapp:+E164``; None: no WhatsApp.
+    whatsapp_from: Optional[str] = None
+    #: An approved template (ContentSid ``HX...``) for outside WhatsApp's 24-hour window.
+    whatsapp_template_sid: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ class Settings:
     trusted_proxies: Tuple[Network, ...] = ()
     #: Peers of the web chat's socket whose X-Forwarded-For is believed (the proxy in front of Rasa).
     webchat_trusted_proxies: Tuple[Network, ...] = ()
+
+    #: The base URL Twilio reaches Rasa's webhooks at (status callbacks, signatures are checked against it).
+    public_url: str = "http://127.0.0.1:5005"
 
     #: Where Rasa keeps conversations (``RASA_TRACKER_DB`` in endpoints.yml), for a demo reset.
     tracker_db: Path = PROJECT_ROOT / "var" / "rasa_tracker.db"
@@ -116,6 +124,7 @@ class Settings:
             public_rasa_url=env.get("RASA_PUBLIC_URL", rasa_url),
             inbox_host=env.get("INBOX_HOST", "127.0.0.1"),
             rasa_port=_port(env, "RASA_PORT", 5005),
+            public_url=_public_url(env),
             actions_port=_port(env, "ACTIONS_PORT", 5055),
             inbox_port=_port(env, "INBOX_PORT", 8080),
             fake_twilio_port=_port(env, "FAKE_TWILIO_PORT", 8090),
@@ -204,9 +213,31 @@ def _twilio(env: Mapping[str, str]) -> Optional[TwilioSettings]:
     missing = [name for name in names if not env.get(name)]
     if missing:
         raise SettingsError(f"Twilio is partly configured: set {', '.join(missing)} too (or unset {', '.join(given)} to use the development outbox)")
+    whatsapp_from = env.get("TWILIO_WHATSAPP_FROM") or None
+    if whatsapp_from is not None and not re.fullmatch(r"whatsapp:\+[1-9]\d{1,14}", whatsapp_from):
+        raise SettingsError(f"TWILIO_WHATSAPP_FROM must be the WhatsApp sender as whatsapp:+E.164, e.g. "
+                            f"whatsapp:+15005550006, got {whatsapp_from!r}")
+    template = env.get("TWILIO_WHATSAPP_TEMPLATE_SID") or None
+    if template is not None and not re.fullmatch(r"HX[0-9a-fA-F]{32}", template):
+        raise SettingsError(f"TWILIO_WHATSAPP_TEMPLATE_SID must be an approved template's ContentSid (HX and 32 hex "
+                            f"digits, from Twilio's Content Template Builder), got {template!r}")
+    if template is not None and whatsapp_from is None:
+        raise SettingsError("TWILIO_WHATSAPP_TEMPLATE_SID is set but TWILIO_WHATSAPP_FROM is not: set the WhatsApp sender too")
     return TwilioSettings(
         account_sid=env["TWILIO_ACCOUNT_SID"],
         auth_token=env["TWILIO_AUTH_TOKEN"],
         from_number=env["TWILIO_FROM_NUMBER"],
         base_url=env.get("TWILIO_BASE_URL") or None,
+        whatsapp_from=whatsapp_from,
+        whatsapp_template_sid=template,
     )
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    """``HITL_PUBLIC_URL``: where Twilio reaches Rasa (default: Rasa on this machine)."""
+    value = env.get("HITL_PUBLIC_URL") or f"http://127.0.0.1:{_port(env, 'RASA_PORT', 5005)}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(f"HITL_PUBLIC_URL must be the absolute http(s) URL Twilio reaches Rasa at, such as "
+                            f"https://bot.example.com (no query), got {value!r}")
+    return value.rstrip("/")

@@ -23,7 +23,7 @@ from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.assistant import Assistant
 from actions.domain.business import Business
-from actions.domain.clock import SystemClock
+from actions.domain.clock import Clock, SystemClock
 from actions.domain.messaging import SmsSender
 from actions.domain.policy import check_intents, load_policy
 from actions.domain.services import Services, new_id
@@ -31,15 +31,17 @@ from actions.domain.session_tokens import SessionTokens, WebChatResolver
 from actions.domain.sessions import IDENTIFYING_CHANNELS, Resolvers, RestResolver
 from actions.domain.step_up import StepUp
 from actions.settings import Settings
-from actions.sms import DevOutboxSender, TwilioSmsSender
+from actions.sms import DevOutboxSender, TwilioMessages, TwilioSmsSender
 from actions.store.database import make_engine
 from actions.store.sql import sql_stores
 
 if TYPE_CHECKING:  # the channels import Rasa: only Rasa's process loads them
     from channels.trusted_rest import TrustedRestInput
     from channels.webchat.socket_channel import WebChatInput
+    from handoff.delivery_queue import DeliveryQueue
     from handoff.desk import Desk
     from handoff.domain.login_throttle import LoginThrottle
+    from handoff.phone_channel import PhoneChannel
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,24 @@ def build_sms(settings: Settings) -> SmsSender:
         return DevOutboxSender(settings.dev_outbox)
     t = settings.twilio
     return TwilioSmsSender(t.account_sid, t.auth_token, t.from_number, base_url=t.base_url)
+
+
+def build_phone_channels(settings: Settings, queue: "DeliveryQueue", business: Business,
+                         clock: Clock) -> Dict[str, "PhoneChannel"]:
+    """SMS, and WhatsApp when its sender is set, through Twilio; none without Twilio."""
+    from actions.store.channel_addresses import SqlChannelAddresses
+    from handoff.phone_channel import SMS, WHATSAPP, PhoneChannel, PhoneLine
+
+    if settings.twilio is None:
+        return {}
+    t = settings.twilio
+    messages = TwilioMessages(t.account_sid, t.auth_token, t.base_url)
+    addresses = SqlChannelAddresses(queue.engine)
+    lines = [PhoneLine(SMS, t.from_number, f"{settings.public_url}/webhooks/{SMS}/status")]
+    if t.whatsapp_from:
+        lines.append(PhoneLine(WHATSAPP, t.whatsapp_from, f"{settings.public_url}/webhooks/{WHATSAPP}/status",
+                               t.whatsapp_template_sid))
+    return {line.name: PhoneChannel(line, messages, queue, addresses, business, clock) for line in lines}
 
 
 def domain_intents(path: Path) -> List[str]:
@@ -182,7 +202,8 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
     """An SMS or WhatsApp channel (``channels.twilio_webhooks``): webhooks signed with the Twilio auth
     token over the public URL, the sender resolved to a conversation, messages accepted in the shared
     database and replies queued for the inbox's delivery worker."""
-    from actions.store.inbound import SqlChannelAddresses, SqlInboundQueue
+    from actions.store.channel_addresses import SqlChannelAddresses
+    from actions.store.inbound import SqlInboundQueue
     from actions.store.outbound import SqlOutbound
     from channels.twilio_webhooks import TwilioParts
 

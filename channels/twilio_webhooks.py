@@ -59,7 +59,7 @@ class TwilioParts:
     public_url: str  # how Twilio reaches this server: signatures are computed over it
     resolver: Resolver
     queue: InboundQueue
-    addresses: Any  # actions.store.inbound.SqlChannelAddresses
+    addresses: Any  # actions.store.channel_addresses.SqlChannelAddresses
     outbox: Callable[[str, str, str], None]  # (channel, conversation, text): queue a reply for the delivery worker
     audit: Callable[[str, str, Dict[str, Any]], None]
     now: Callable[[], datetime]

@@ -26,10 +26,12 @@ from actions.acme.seed import DEMO_CUSTOMERS
 from actions.domain.outbound import SMS
 from actions.domain.sessions import customer_key
 from actions.settings import Settings
-from bot.composition import build_inbox, build_sms, session_tokens
+from bot.composition import build_inbox, build_phone_channels, build_sms, session_tokens
 from channels.webchat.page import add_webchat_routes
 from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
+from actions.store.channel_addresses import SqlChannelAddresses
+from handoff.customer_channels import CustomerChannels
 from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
 from handoff.forwarded import scheme_from_trusted_proxies
@@ -136,8 +138,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     scheduler.start()
     await asyncio.to_thread(timers.reconcile)
     client = aiohttp.ClientSession()
-    worker = DeliveryWorker(store, RasaConversations(client, settings.rasa_url, settings.rasa_token), services.clock,
-                            texts={SMS: build_sms(settings)})
+    rasa = RasaConversations(client, settings.rasa_url, settings.rasa_token)
+    phones = build_phone_channels(settings, store, services.business, services.clock)
+    worker = DeliveryWorker(store, rasa, services.clock, channels=CustomerChannels.for_rasa(rasa, phones),
+                            texts={SMS: build_sms(settings)}, addresses=SqlChannelAddresses(engine))
     loops = [asyncio.create_task(worker.run()), asyncio.create_task(follow_feed(app, last_seen))]
     try:
         yield

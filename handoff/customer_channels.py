@@ -9,18 +9,22 @@ whoever spoke. What differs is how it reaches the customer and how it is written
   as they were typed; a reply is ``sent`` until a page acknowledges it (then ``delivered``);
 - the REST channel (development and tests) cannot push, so there it is only on record, in
   the form a text-only reader needs ("Ali from Acme customer care: ...");
-- SMS, WhatsApp and voice plug in here as further ``CustomerChannel``s, with their own form.
+- SMS and WhatsApp text the customer's phone through Twilio (``handoff.phone_channel``), in
+  the text-only form; the worker hands them the whole delivery, since what of it left is kept
+  with it; voice will plug in here too.
 
 Which channel: where the customer is now, a web chat page they have open, else the channel
-they wrote from last (``latest_input_channel``).
+they wrote from last (``latest_input_channel``); a delivery bound to a channel (the bot's reply
+to an SMS) goes by that one (``bound``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Protocol
+from typing import Any, Dict, Mapping, Optional, Protocol, Union
 
 from actions.domain.waiting import status_message
 from handoff.domain.deliveries import RECORDED, SENT
+from handoff.phone_channel import PhoneChannel
 from handoff.rasa_client import RasaConversations
 
 WEB_CHAT = "webchat"
@@ -84,19 +88,23 @@ class RecordedOnly:
         return RECORDED
 
 
+AnyChannel = Union[CustomerChannel, PhoneChannel]
+
+
 class CustomerChannels:
     """Picks the channel where the customer is now (an open chat page, else the one they used last);
     a channel nobody registered is only recorded."""
 
-    def __init__(self, rasa: RasaConversations, channels: Mapping[str, CustomerChannel],
+    def __init__(self, rasa: RasaConversations, channels: Mapping[str, AnyChannel],
                  fallback: Optional[CustomerChannel] = None) -> None:
         self.rasa = rasa
         self.channels = dict(channels)
         self.fallback = fallback or RecordedOnly(rasa)
 
     @classmethod
-    def for_rasa(cls, rasa: RasaConversations) -> "CustomerChannels":
-        return cls(rasa, {WEB_CHAT: PushedByRasa(rasa), "rest": RecordedOnly(rasa)})
+    def for_rasa(cls, rasa: RasaConversations, phones: Mapping[str, PhoneChannel] | None = None) -> "CustomerChannels":
+        """The web chat and REST channels, and the phone channels Twilio is set up for."""
+        return cls(rasa, {WEB_CHAT: PushedByRasa(rasa), "rest": RecordedOnly(rasa), **(phones or {})})
 
     async def where(self, conversation_id: str) -> str:
         """Where the customer is now: a web chat page they have open, else the channel they used last."""
@@ -104,5 +112,9 @@ class CustomerChannels:
             return WEB_CHAT
         return await self.rasa.latest_channel(conversation_id) or ""
 
-    async def current(self, conversation_id: str) -> CustomerChannel:
+    async def current(self, conversation_id: str) -> AnyChannel:
         return self.channels.get(await self.where(conversation_id), self.fallback)
+
+    def bound(self, name: str) -> AnyChannel:
+        """The channel a delivery bound to ``name`` goes by (one nobody registered is only recorded)."""
+        return self.channels.get(name, self.fallback)

@@ -6,10 +6,16 @@ Rasa takes it: the customer must hear it even if Rasa was down for an hour. A re
 refuses outright (a 4xx: a bad request, a conversation it can't act on) would be refused
 again, so it fails at once and no longer holds back the conversation's later deliveries.
 
+A reply bound to a channel (the bot's answer to an SMS, queued by Rasa's output channel) goes
+by that channel; everything else for the customer goes where they are now. SMS and WhatsApp
+(``handoff.phone_channel``) text through Twilio's asyncio client; a text that must not go
+(the number texted STOP, WhatsApp's window closed without a template) fails at once, with
+the reason the agent reads.
+
 A one-time code (queued by the action server, ``actions.domain.outbound``) goes by SMS to the
-phone on file, whatever channel the customer writes on. It is retried while it would still be
-valid on arrival; one that could not be sent is reported to the conversation
-(``action_code_not_sent``), and its text is not kept once it left or failed.
+phone on file, whatever channel the customer writes on, unless that number texted STOP. It is
+retried while it would still be valid on arrival; one that could not be sent is reported to
+the conversation (``action_code_not_sent``), and its text is not kept once it left or failed.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import Mapping, Optional
 from actions.domain.clock import Clock
 from actions.domain.messaging import DeliveryFailed, SmsSender
 from actions.domain.outbound import REDACTED, CodeText, next_code_try
-from handoff.customer_channels import CustomerChannels
+from actions.store.channel_addresses import SqlChannelAddresses
+from handoff.customer_channels import CustomerChannels, named
+from handoff.phone_channel import PhoneChannel
 from handoff.rasa_client import RasaConversations, RasaRefused, RasaUnavailable
 from handoff.domain.deliveries import CANCELLED, FAILED, SENT
 from handoff.delivery_queue import Delivery, Outgoing
@@ -54,12 +62,15 @@ def backoff(attempts: int) -> timedelta:
 
 class DeliveryWorker:
     def __init__(self, store: InboxStore, rasa: RasaConversations, clock: Clock, interval: float = 0.3,
-                 channels: CustomerChannels | None = None, texts: Mapping[str, SmsSender] | None = None) -> None:
+                 channels: CustomerChannels | None = None, texts: Mapping[str, SmsSender] | None = None,
+                 addresses: SqlChannelAddresses | None = None) -> None:
         self.store = store
         self.rasa = rasa
         self.channels = channels or CustomerChannels.for_rasa(rasa)
         #: The senders of the channels that text a phone, by channel ("sms"): codes go by them.
         self.texts = dict(texts or {})
+        #: Who texted STOP: no code goes to them.
+        self.addresses = addresses
         self.clock = clock
         self.interval = interval
 
@@ -89,9 +100,14 @@ class DeliveryWorker:
         attempts = REPLY_ATTEMPTS  # until the customer's channel is known, which may say otherwise
         try:
             if item.kind in ("say", "status"):
-                channel = await self.channels.current(item.conversation_id)
+                channel = (self.channels.bound(item.channel) if item.channel
+                           else await self.channels.current(item.conversation_id))
                 attempts = getattr(channel, "attempts", REPLY_ATTEMPTS)
-            if item.kind == "say":
+            if item.kind in ("say", "status") and isinstance(channel, PhoneChannel):
+                words = (named(str(item.payload["text"]), item.payload) if item.kind == "say"
+                         else str(item.payload["line"]))
+                status = await channel.deliver(item, words)
+            elif item.kind == "say":
                 status = await channel.send(item.conversation_id, str(item.payload["text"]),
                                             {"source": "inbox", "agent": item.payload.get("agent"),
                                              "agent_name": item.payload.get("agent_name"),
@@ -105,10 +121,13 @@ class DeliveryWorker:
                 await self.rasa.run_action(item.conversation_id, item.payload["action"],
                                            output_channel=where if where in self.channels.channels else "latest")
                 status = "delivered"
-        except RasaRefused as refused:
-            logger.error("delivery %s (%s) to %s refused by Rasa, not retried: %s", item.id, item.kind,
-                         item.conversation_id, refused)
-            await asyncio.to_thread(self.store.delivery_done, item, "failed", str(refused), self.clock.now())
+        except (RasaRefused, DeliveryFailed) as refused:
+            if isinstance(refused, DeliveryFailed) and refused.retryable:
+                await self._failed_attempt(item, refused, attempts)
+                return
+            logger.error("delivery %s (%s) to %s refused by %s, not retried: %s", item.id, item.kind,
+                         item.conversation_id, "Rasa" if isinstance(refused, RasaRefused) else "its channel", refused)
+            await asyncio.to_thread(self.store.delivery_done, item, FAILED, str(refused), self.clock.now())
             return
         except Exception as exc:  # noqa: BLE001 - Rasa down or hung, or anything else: one failed attempt
             await self._failed_attempt(item, exc, attempts)
@@ -119,7 +138,7 @@ class DeliveryWorker:
         now = self.clock.now()
         gives_up = item.kind in ("say", "status") and item.attempts + 1 >= attempts
         retry_at = None if gives_up else now + backoff(item.attempts)
-        expected = isinstance(exc, RasaUnavailable)
+        expected = isinstance(exc, (RasaUnavailable, DeliveryFailed))
         error = str(exc) if expected else f"the delivery failed ({type(exc).__name__}: {exc})"
         logger.warning("delivery %s to %s not taken (%s)%s", item.id, item.conversation_id, error,
                        "; giving up" if gives_up else "; will retry", exc_info=None if expected else exc)
@@ -141,11 +160,13 @@ class DeliveryWorker:
         sender = self.texts.get(item.channel or "")
         if sender is None:
             error, again = f"no sender is set up for the {item.channel!r} channel", None
+        elif await self._opted_out(item.channel or "", code.to):
+            error, again = f"the number ***{code.to[-4:]} texted STOP: nothing is sent to it until START", None
         elif now >= code.until:
             error, again = "the code expired before it could be sent", None
         else:
             try:
-                provider_id = await asyncio.to_thread(sender.send_sms, code.to, code.text)
+                provider_id = await sender.send_sms(code.to, code.text)
             except DeliveryFailed as exc:
                 error, again = str(exc), next_code_try(code, item.attempts, now, exc.retryable)
             except Exception as exc:  # noqa: BLE001 - a sender's bug is one failed try, and is logged
@@ -162,3 +183,8 @@ class DeliveryWorker:
         else:
             await asyncio.to_thread(self.store.delivery_done, item, FAILED, error, now,
                                     payload=code.sent_payload(), then=CODE_NOT_SENT)
+
+    async def _opted_out(self, channel: str, address: str) -> bool:
+        if self.addresses is None:
+            return False
+        return await asyncio.to_thread(self.addresses.opted_out, channel, address)

@@ -2,14 +2,19 @@
 taken by the delivery worker (``handoff.delivery``) in order per conversation and channel.
 
 Part of ``InboxStore``: a ticket change and the reply it sends are one transaction.
+
+A provider that reports on messages later (Twilio's status callbacks) finds the delivery by
+the id it gave the message (``provider_id``) and moves it forward (``provider_reported``);
+the agent's page hears of it through the feed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Collection, Dict, List, Optional, Set
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -18,7 +23,12 @@ from sqlmodel import Session, select
 from actions.store.sql import publish
 from actions.domain.step_up import ChallengeStatus
 from actions.store.tables import ChallengeRow, DeliveryRow, TicketMessageRow
-from handoff.domain.deliveries import DELIVERED, READ, SEEN
+from handoff.domain.deliveries import DELIVERED, FAILED, READ, REPORTED, SEEN, TWILIO_STATUSES, provider_failure
+
+#: A Twilio Message SID: what a message reported on may be looked up by, in a delivery's payload too.
+#: The payload's key for how far a delivery got (``delivery_progress``); a retry starts afresh.
+PROGRESS = "progress"
+MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 
 
 @dataclass(frozen=True)
@@ -138,12 +148,69 @@ class DeliveryQueue:
             session.commit()
             return True
 
-    def retry_message(self, message_id: int, at: datetime) -> bool:
-        """Send a failed reply again; False if it is not a failed reply."""
+    def delivery_progress(self, delivery_id: int, payload: Dict[str, Any], provider_id: Optional[str]) -> None:
+        """Keep how far a delivery got while it is still being sent: the messages a long text
+        became that already left (``payload``; ``provider_id``: the latest), so a retry after a
+        crash or a failure goes on from there and sends none of them twice."""
+        changes: Dict[str, Any] = {"payload_json": json.dumps(payload)}
+        if provider_id is not None:
+            changes["provider_id"] = provider_id
         with Session(self.engine) as session:
-            done = session.execute(update(DeliveryRow).where(DeliveryRow.message_id == message_id)
-                                   .where(DeliveryRow.status == "failed")
-                                   .values(status="pending", next_try_at=at, error=None)).rowcount == 1
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**changes))
+            session.commit()
+
+    def known_provider_ids(self, provider_ids: Collection[str]) -> Set[str]:
+        """Those of ``provider_ids`` some delivery already stands for."""
+        with Session(self.engine) as session:
+            return set(session.exec(select(DeliveryRow.provider_id)
+                                    .where(DeliveryRow.provider_id.in_(list(provider_ids)))))  # type: ignore[union-attr]
+
+    def provider_reported(self, provider_id: str, provider_status: str, error_code: Optional[int], at: datetime,
+                          error_message: Optional[str] = None) -> bool:
+        """Twilio reports where a message stands (its status callback: MessageSid, MessageStatus, ErrorCode).
+
+        The delivery it belongs to moves forward only (sent -> delivered -> read, or failed with
+        Twilio's error), never back, and its ticket message with it, the agent's page told through
+        the feed. A long text went as several messages: the last one speaks for the delivery, and
+        any one that failed fails it. False when nothing changed (an unknown message or status,
+        a report that came late or twice).
+        """
+        state = TWILIO_STATUSES.get(provider_status)
+        if state not in REPORTED or not MESSAGE_SID.match(provider_id):
+            return False
+        with Session(self.engine) as session:
+            row = session.exec(select(DeliveryRow).where(DeliveryRow.provider_id == provider_id)).first()
+            if row is None and state == FAILED:  # an earlier message of a long text
+                row = session.exec(select(DeliveryRow).where(DeliveryRow.payload_json.contains(f'"{provider_id}"'))  # type: ignore[attr-defined]
+                                   .where(DeliveryRow.status.in_(REPORTED[FAILED]))).first()  # type: ignore[attr-defined]
+            if row is None:
+                return False
+            error = provider_failure(provider_status, error_code, error_message) if state == FAILED else None
+            changes: Dict[str, Any] = {"status": state} if error is None else {"status": state, "error": error}
+            moved = session.execute(update(DeliveryRow).where(DeliveryRow.id == row.id)
+                                    .where(DeliveryRow.status.in_(REPORTED[state]))  # type: ignore[attr-defined]
+                                    .values(**changes)).rowcount == 1
+            if not moved:
+                session.rollback()
+                return False
+            if row.message_id is not None:
+                message = session.get(TicketMessageRow, row.message_id)
+                if message is not None:
+                    session.execute(update(TicketMessageRow).where(TicketMessageRow.id == row.message_id)
+                                    .values(delivery=state, error=error))
+                    publish(session, "ticket", message.ticket_id, "message", at)
+            session.commit()
+            return True
+
+    def retry_message(self, message_id: int, at: datetime) -> bool:
+        """Send a failed reply again, from its first message; False if it is not a failed reply."""
+        with Session(self.engine) as session:
+            row = session.exec(select(DeliveryRow).where(DeliveryRow.message_id == message_id)).first()
+            payload = {k: v for k, v in json.loads(row.payload_json).items() if k != PROGRESS} if row else {}
+            done = row is not None and session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == row.id).where(DeliveryRow.status == "failed")
+                .values(status="pending", next_try_at=at, error=None, provider_id=None,
+                        payload_json=json.dumps(payload))).rowcount == 1
             if done:
                 session.execute(update(TicketMessageRow).where(TicketMessageRow.id == message_id)
                                 .values(delivery="pending", error=None))

@@ -202,7 +202,7 @@ def test_a_customers_own_conversation_naming_a_number_is_not_a_sign_in(world: Wo
 
 
 class FailingSms:
-    def send_sms(self, to: str, body: str) -> str:
+    async def send_sms(self, to: str, body: str) -> str:
         raise DeliveryFailed("the provider is down")
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 
 from actions.domain.inbound import CLAIM_TIMEOUT, InboundMessage, Media
 from actions.store.database import make_engine
-from actions.store.inbound import SqlChannelAddresses, SqlInboundQueue
+from actions.store.channel_addresses import SqlChannelAddresses
+from actions.store.inbound import SqlInboundQueue
 from tests.support.databases import migrated_sqlite_url
 from tests.support.postgres import postgres_schema_url
 from tests.support.processes import race_processes

@@ -51,7 +51,7 @@ def ask_to_cancel(world: World) -> str:
 class UnreachableSmsProvider:
     """Stands for an SMS provider that refuses every message."""
 
-    def send_sms(self, to: str, body: str) -> str:
+    async def send_sms(self, to: str, body: str) -> str:
         raise DeliveryFailed("provider returned 503")
 
 

@@ -6,6 +6,7 @@ network silent, and the caller is told (``DeliveryFailed``) instead of the failu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from datetime import datetime, timezone
@@ -50,7 +51,7 @@ def sender_for(fake: FakeTwilio, **overrides: object) -> TwilioSmsSender:
 def test_a_customer_is_sent_their_code_and_the_twilio_sid_comes_back(fake: FakeTwilio) -> None:
     sender: SmsSender = sender_for(fake)
 
-    sid = sender.send_sms(CUSTOMER, CODE_MESSAGE)
+    sid = asyncio.run(sender.send_sms(CUSTOMER, CODE_MESSAGE))
 
     assert sid.startswith("SM") and len(sid) == 34
     message = fake.message(sid)
@@ -60,10 +61,10 @@ def test_a_customer_is_sent_their_code_and_the_twilio_sid_comes_back(fake: FakeT
 def test_the_code_never_reaches_the_logs(fake: FakeTwilio, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     sender = sender_for(fake)
-    sender.send_sms(CUSTOMER, CODE_MESSAGE)
+    asyncio.run(sender.send_sms(CUSTOMER, CODE_MESSAGE))
     fake.fail_next(status=500)
     with pytest.raises(DeliveryFailed):
-        sender.send_sms(CUSTOMER, CODE_MESSAGE)
+        asyncio.run(sender.send_sms(CUSTOMER, CODE_MESSAGE))
 
     assert "481516" not in caplog.text
     assert CUSTOMER not in caplog.text  # numbers are masked to their last four digits
@@ -73,7 +74,7 @@ def test_a_twilio_outage_is_reported_with_status_and_code(fake: FakeTwilio) -> N
     fake.fail_next(status=500, code=20500, message="Internal Server Error")
 
     with pytest.raises(DeliveryFailed) as raised:
-        sender_for(fake).send_sms(CUSTOMER, CODE_MESSAGE)
+        asyncio.run(sender_for(fake).send_sms(CUSTOMER, CODE_MESSAGE))
 
     assert "HTTP 500" in str(raised.value) and "20500" in str(raised.value)
     assert CODE_MESSAGE not in str(raised.value)
@@ -84,7 +85,7 @@ def test_a_refused_number_surfaces_twilios_error_code(fake: FakeTwilio, code: in
     fake.refuse(CUSTOMER, code=code)
 
     with pytest.raises(DeliveryFailed) as raised:
-        sender_for(fake).send_sms(CUSTOMER, CODE_MESSAGE)
+        asyncio.run(sender_for(fake).send_sms(CUSTOMER, CODE_MESSAGE))
 
     assert f"Twilio error {code}" in str(raised.value)
     assert getattr(raised.value, "code") == code and getattr(raised.value, "status") == 400
@@ -92,19 +93,19 @@ def test_a_refused_number_surfaces_twilios_error_code(fake: FakeTwilio, code: in
 
 def test_an_invalid_customer_number_is_a_delivery_failure(fake: FakeTwilio) -> None:
     with pytest.raises(DeliveryFailed, match="21211"):
-        sender_for(fake).send_sms("555-CALL-NOW", CODE_MESSAGE)
+        asyncio.run(sender_for(fake).send_sms("555-CALL-NOW", CODE_MESSAGE))
 
 
 def test_a_revoked_token_is_a_delivery_failure(fake: FakeTwilio) -> None:
     with pytest.raises(DeliveryFailed, match="HTTP 401, Twilio error 20003"):
-        sender_for(fake, auth_token="revoked").send_sms(CUSTOMER, CODE_MESSAGE)
+        asyncio.run(sender_for(fake, auth_token="revoked").send_sms(CUSTOMER, CODE_MESSAGE))
 
 
 def test_a_silent_twilio_times_out_into_a_delivery_failure(fake: FakeTwilio) -> None:
     fake.stall_next(seconds=2)
 
     with pytest.raises(DeliveryFailed, match="did not answer within 0.3s"):
-        sender_for(fake, timeout=0.3).send_sms(CUSTOMER, CODE_MESSAGE)
+        asyncio.run(sender_for(fake, timeout=0.3).send_sms(CUSTOMER, CODE_MESSAGE))
 
 
 def test_an_unreachable_twilio_is_a_delivery_failure() -> None:
@@ -114,7 +115,7 @@ def test_an_unreachable_twilio_is_a_delivery_failure() -> None:
     sender = TwilioSmsSender("AC" + "0" * 32, "token", SHOP, base_url=f"http://127.0.0.1:{port}")
 
     with pytest.raises(DeliveryFailed, match="Could not reach Twilio"):
-        sender.send_sms(CUSTOMER, CODE_MESSAGE)
+        asyncio.run(sender.send_sms(CUSTOMER, CODE_MESSAGE))
 
 
 @pytest.mark.parametrize(
@@ -172,8 +173,8 @@ def test_without_twilio_codes_land_in_the_dev_outbox(tmp_path: Path) -> None:
     ids = iter(["dev-1", "dev-2"])
     sender: SmsSender = DevOutboxSender(outbox, clock=FrozenClock(), new_id=lambda: next(ids))
 
-    first = sender.send_sms(CUSTOMER, CODE_MESSAGE)
-    second = sender.send_sms("+15557654321", "Your verification code is 000111")
+    first = asyncio.run(sender.send_sms(CUSTOMER, CODE_MESSAGE))
+    second = asyncio.run(sender.send_sms("+15557654321", "Your verification code is 000111"))
 
     assert (first, second) == ("dev-1", "dev-2")
     assert read_outbox(outbox) == [
@@ -186,14 +187,14 @@ def test_without_twilio_codes_land_in_the_dev_outbox(tmp_path: Path) -> None:
 
 def test_dev_outbox_ids_are_unique_and_marked_as_development(tmp_path: Path) -> None:
     sender = DevOutboxSender(tmp_path / "outbox.jsonl")
-    ids = {sender.send_sms(CUSTOMER, "x") for _ in range(3)}
+    ids = {asyncio.run(sender.send_sms(CUSTOMER, "x")) for _ in range(3)}
     assert len(ids) == 3 and all(i.startswith("dev-") and len(i) == 36 for i in ids)
     assert all(line["warning"] == "DEVELOPMENT ONLY: not delivered to any phone" for line in read_outbox(sender.path))
 
 
 def test_the_dev_outbox_does_not_log_the_code(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    DevOutboxSender(tmp_path / "outbox.jsonl").send_sms(CUSTOMER, CODE_MESSAGE)
+    asyncio.run(DevOutboxSender(tmp_path / "outbox.jsonl").send_sms(CUSTOMER, CODE_MESSAGE))
     assert "DEVELOPMENT ONLY" in caplog.text and "481516" not in caplog.text
 
 

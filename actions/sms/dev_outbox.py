@@ -2,11 +2,13 @@
 
 It lets the demo run end to end with nothing but a laptop: the developer reads the one-time
 code from the file (``read_outbox``) instead of a phone. Every line says loudly that nothing
-was delivered, so the file is never mistaken for proof of delivery.
+was delivered, so the file is never mistaken for proof of delivery. The file is written in a
+worker thread, so the delivery worker's event loop never waits on the disk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -37,10 +39,10 @@ class DevOutboxSender:
         self.path = Path(path)
         self._clock: Clock = clock or SystemClock()
         self._new_id = new_id
-        # Senders run in worker threads: one lock keeps concurrent lines from interleaving.
+        # Lines are written in worker threads: one lock keeps concurrent lines from interleaving.
         self._lock = threading.Lock()
 
-    def send_sms(self, to: str, body: str) -> str:
+    async def send_sms(self, to: str, body: str) -> str:
         message_id = self._new_id()
         record = {
             "at": self._clock.now().isoformat(),
@@ -49,13 +51,15 @@ class DevOutboxSender:
             "id": message_id,
             "warning": DEV_OUTBOX_WARNING,
         }
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        await asyncio.to_thread(self._append, json.dumps(record, ensure_ascii=False) + "\n")
+        logger.warning("%s: SMS %s written to %s", DEV_OUTBOX_WARNING, message_id, self.path)
+        return message_id
+
+    def _append(self, line: str) -> None:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as outbox:
                 outbox.write(line)
-        logger.warning("%s: SMS %s written to %s", DEV_OUTBOX_WARNING, message_id, self.path)
-        return message_id
 
 
 def read_outbox(path: Path) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The inbound queue and the channel addresses, on SQL (``actions.domain.inbound``).
+"""The inbound queue, on SQL (``actions.domain.inbound``).
 
 ``accept`` leans on the unique provider id: of two processes storing the same delivery, the
 database lets one in. ``claim_next`` is one conditional UPDATE: it takes the conversation's
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from actions.domain.inbound import CLAIM_TIMEOUT, InboundMessage, Media
-from actions.store.tables import ChannelAddressRow, InboundMessageRow
+from actions.store.tables import InboundMessageRow
 
 ACCEPTED, HANDLING, HANDLED, FAILED = "accepted", "handling", "handled", "failed"
 
@@ -81,37 +81,3 @@ def _message(row: InboundMessageRow) -> InboundMessage:
     media = tuple(Media(str(m["url"]), str(m["kind"])) for m in json.loads(row.media_json))
     return InboundMessage(row.provider_id, row.channel, row.address, row.conversation_id, row.text,
                           row.received_at, media, row.id)
-
-
-class SqlChannelAddresses:
-    """Which conversation a phone address belongs to, when it last wrote, and whether it opted out."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def seen(self, channel: str, address: str, conversation_id: str, at: datetime) -> None:
-        """The customer wrote from ``address``: replies may go there, and WhatsApp's window opens."""
-        with Session(self.engine) as session:
-            row = session.get(ChannelAddressRow, (channel, address))
-            if row is None:
-                session.add(ChannelAddressRow(channel=channel, address=address, conversation_id=conversation_id,
-                                              last_inbound_at=at))
-            else:
-                row.conversation_id, row.last_inbound_at = conversation_id, max(row.last_inbound_at, at)
-                session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:  # a twin delivery stored it first: it says the same
-                session.rollback()
-
-    def opted_out(self, channel: str, address: str) -> bool:
-        with Session(self.engine) as session:
-            row = session.get(ChannelAddressRow, (channel, address))
-            return row is not None and row.opted_out_at is not None
-
-    def opt_out(self, channel: str, address: str, at: Optional[datetime]) -> None:
-        """STOP (``at``) or START (None): whether anything may be sent to the address."""
-        with Session(self.engine) as session:
-            session.execute(update(ChannelAddressRow).where(ChannelAddressRow.channel == channel)
-                            .where(ChannelAddressRow.address == address).values(opted_out_at=at))
-            session.commit()

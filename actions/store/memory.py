@@ -5,6 +5,8 @@ A lock makes each compare-and-set atomic, mirroring the conditional UPDATEs of t
 
 from __future__ import annotations
 
+import asyncio
+
 import threading
 from dataclasses import replace
 from datetime import datetime
@@ -245,13 +247,13 @@ class MemoryOutbound:
             return [failed for conversation, failed in self._failed if conversation == conversation_id]
 
     def deliver(self, sender: SmsSender) -> List[CodeText]:
-        """Send every queued code through ``sender``; the ones that failed."""
+        """Send every queued code through ``sender`` (on an event loop of its own); the ones that failed."""
         with self._lock:
             due, self.queued = self.queued, []
         failed = []
         for code in due:
             try:
-                sender.send_sms(code.to, code.text)
+                asyncio.run(sender.send_sms(code.to, code.text))
             except DeliveryFailed as exc:
                 failed.append(code)
                 with self._lock:
