@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
+from actions.domain.phones import DEFAULT_REGION, check_region
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -53,6 +55,8 @@ class Settings:
     otp_pepper: bytes
     twilio: Optional[TwilioSettings]
     identity_secret: str = ""
+    #: Where a phone number written without its country code is read (``actions.domain.phones``).
+    phone_region: str = DEFAULT_REGION
     #: Rasa sends it with every action call (endpoints.yml); the action server refuses calls without it.
     actions_secret: str = ""
     #: True when HITL_ACTIONS_SECRET is set; else the launcher makes one at each start.
@@ -113,6 +117,7 @@ class Settings:
             seed_demo=_flag(env, "ACME_SEED_DEMO", default=business == "sqlite"),
             otp_pepper=_pepper(env, data_dir),
             identity_secret=_secret(env, data_dir, "HITL_IDENTITY_SECRET", "identity_secret").decode(),
+            phone_region=_phone_region(env),
             actions_secret=_secret(env, data_dir, "HITL_ACTIONS_SECRET", "actions_secret").decode(),
             actions_secret_chosen=bool(env.get("HITL_ACTIONS_SECRET")),
             actions_host=env.get("ACTIONS_HOST") or "127.0.0.1",
@@ -164,6 +169,14 @@ def _pepper(env: Mapping[str, str], data_dir: Path) -> bytes:
     """The secret that keys stored hashes: of one-time codes, and of the addresses sign-ins came
     from. Development generates one under the data dir."""
     return _secret(env, data_dir, "OTP_PEPPER", "otp_pepper")
+
+
+def _phone_region(env: Mapping[str, str]) -> str:
+    try:
+        return check_region(env.get("HITL_PHONE_REGION") or DEFAULT_REGION)
+    except ValueError as unknown:
+        raise SettingsError(f"HITL_PHONE_REGION: {unknown} (the country whose numbers customers write "
+                            "without a country code)") from None
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -25,6 +25,7 @@ from actions.domain.assistant import Assistant
 from actions.domain.business import Business
 from actions.domain.clock import Clock, SystemClock
 from actions.domain.messaging import SmsSender
+from actions.domain.phone_sessions import PHONE_CHANNELS, PhoneResolver
 from actions.domain.policy import check_intents, load_policy
 from actions.domain.services import Services, new_id
 from actions.domain.session_tokens import SessionTokens, WebChatResolver
@@ -70,8 +71,8 @@ def build_directory(settings: Settings) -> Business:
     the same backend as the assistant's, without creating or seeding anything."""
     if settings.business == "http":
         assert settings.business_url is not None
-        return HttpBusiness(settings.business_url, settings.business_api_key)
-    return SqlBusiness(settings.business_database_url)
+        return HttpBusiness(settings.business_url, settings.business_api_key, phone_region=settings.phone_region)
+    return SqlBusiness(settings.business_database_url, phone_region=settings.phone_region)
 
 
 def build_sms(settings: Settings) -> SmsSender:
@@ -159,12 +160,15 @@ def identity_resolvers(settings: Settings, engine: Engine) -> Resolvers:
     from actions.store.links import SqlIdentityLinks
     from actions.store.token_claims import SqlTokenClaims
 
+    directory, links = build_directory(settings), SqlIdentityLinks(engine)
     resolvers = Resolvers({
-        "rest": RestResolver(build_directory(settings)),
+        "rest": RestResolver(directory),
         # claims in the shared database: a token replayed to another chat server fails too; a
         # visitor's proven link to a customer is the action server's, read from there
-        "webchat": WebChatResolver(session_tokens(settings), SqlTokenClaims(engine), _now, new_id,
-                                   SqlIdentityLinks(engine)),
+        "webchat": WebChatResolver(session_tokens(settings), SqlTokenClaims(engine), _now, new_id, links),
+        # an unknown number's conversation is a hash of it keyed like the web chat's tokens
+        **{channel: PhoneResolver(channel, directory, settings.identity_secret, settings.phone_region, links)
+           for channel in PHONE_CHANNELS},
     })
     if resolvers.channels() != tuple(sorted(IDENTIFYING_CHANNELS)):
         raise RuntimeError(f"identity resolvers {resolvers.channels()} and IDENTIFYING_CHANNELS "

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import rasa_actions
 from actions.client_address import CLIENT_METADATA_KEY
+from actions.domain.phone_sessions import PhoneResolver
 from actions.domain.turn import Turn
 from actions.domain.waiting import queued_line
 from tests.support.world import JANE, make_world
@@ -161,3 +162,47 @@ def test_the_address_is_read_from_the_web_chat_which_writes_it_itself_and_never_
     assert turn_on("socketio", {CLIENT_METADATA_KEY: "203.0.113.7"}).client is None
     assert turn_on("webchat", {CLIENT_METADATA_KEY: None}).client is None  # the channel could not tell
     assert turn_on("webchat", {CLIENT_METADATA_KEY: ["203.0.113.7"]}).client is None
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_on_sms_and_whatsapp_a_customers_key_names_the_customer_and_a_visitor_id_nobody(channel: str) -> None:
+    events = [dict(user("what's my balance?", "ask_balance"), input_channel=channel)]
+
+    def turn_of(sender: str) -> Turn:
+        latest = dict(events[-1]["parse_data"], text=events[-1]["text"])
+        return rasa_actions.turn_from_tracker(Tracker(sender, {}, latest, events, False, None, None, "action_listen"),
+                                              "account_balance")
+
+    assert (turn_of(JANE).channel, turn_of(JANE).identified, turn_of(JANE).customer_id) == (channel, True, "C001")
+    assert turn_of("visitor-" + "a" * 32).customer_id is None and turn_of("visitor-" + "a" * 32).from_visitor
+    assert turn_of("+15550100001").customer_id is None  # a number as the id is nobody
+
+
+def test_a_text_from_a_number_on_no_account_gets_the_public_answers_and_nothing_of_janes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = make_world(tmp_path)
+    monkeypatch.setattr(rasa_actions, "_assistant", world.assistant)
+    stranger = PhoneResolver("sms", world.business, "s" * 32).resolve({"from": "+15559990000"}).conversation_id  # type: ignore[union-attr]
+    jane = PhoneResolver("whatsapp", world.business, "s" * 32).resolve(  # type: ignore[union-attr]
+        {"from": "whatsapp:+15550100001"}).conversation_id
+
+    def answer(sender: str, channel: str, action: type, text: str, intent: str, **entities: str) -> str:
+        events = [dict(user(text, intent), input_channel=channel)]
+        latest = dict(events[-1]["parse_data"], text=text,
+                      entities=[{"entity": name, "value": value} for name, value in entities.items()])
+        dispatcher = CollectingDispatcher()
+        asyncio.run(action().run(dispatcher, Tracker(sender, {}, latest, events, False, None, None, "action_listen"), {}))
+        return " ".join(m["text"] for m in dispatcher.messages)
+
+    assert answer(jane, "whatsapp", rasa_actions.ActionOrderStatus, "where is order 1002", "ask_order_status",
+                  order_id="1002").startswith("Order 1002 (Smart speaker) has shipped")
+    for action, text, intent, entities in [
+        (rasa_actions.ActionOrderStatus, "where is order 1002", "ask_order_status", {"order_id": "1002"}),
+        (rasa_actions.ActionAccountBalance, "what's my balance?", "ask_balance", {}),
+    ]:
+        told = answer(stranger, "sms", action, text, intent, **entities)
+        assert told.startswith("I can't see which Acme account is yours") and "Smart speaker" not in told
+    assert "within 30 days of delivery" in answer(stranger, "sms", rasa_actions.ActionFaq, "what's your returns policy?",
+                                                  "ask_returns_policy")
+    assert world.entries(stranger) and all(entry.detail.get("customer_id") is None for entry in world.entries(stranger))

@@ -5,7 +5,7 @@ datetimes ISO 8601 with an offset, money integer cents. Ids in paths are URL-enc
 
 Reads (``GET``; ``404`` means "no such customer" and gives ``None`` or an empty list)::
 
-    GET {base}/customers?phone=+15550100001     -> Customer
+    GET {base}/customers?phone=+15550100001     -> Customer   (the number always in E.164)
     GET {base}/customers/{id}                   -> Customer
     GET {base}/customers/{id}/orders            -> [Order, ...]
     GET {base}/customers/{id}/subscriptions     -> [Subscription, ...]
@@ -50,7 +50,6 @@ from urllib.parse import quote
 
 import requests
 
-from actions.acme.formatting import normalize_phone
 from actions.domain.business import (
     ActionRequest,
     BusinessUnavailable,
@@ -61,6 +60,7 @@ from actions.domain.business import (
     Refund,
     Subscription,
 )
+from actions.domain.phones import DEFAULT_REGION, e164
 
 T = TypeVar("T")
 
@@ -75,6 +75,7 @@ class HttpBusiness:
         timeout: float = 10.0,
         *,
         session: Optional[requests.Session] = None,
+        phone_region: str = DEFAULT_REGION,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"The business API URL must start with http:// or https://, got {base_url!r}.")
@@ -83,6 +84,7 @@ class HttpBusiness:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._session = session or requests.Session()
+        self.phone_region = phone_region
         self._headers: Dict[str, str] = {"Accept": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
@@ -90,7 +92,7 @@ class HttpBusiness:
     # -- reads ---------------------------------------------------------------------------
 
     def find_customer_by_phone(self, phone: str) -> Optional[Customer]:
-        body = self._get("/customers", {"phone": normalize_phone(phone)})
+        body = self._get("/customers", {"phone": e164(phone, self.phone_region)})
         return None if body is None else _parse(body, _customer)
 
     def get_customer(self, customer_id: str) -> Optional[Customer]:

@@ -27,7 +27,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from actions.acme.formatting import normalize_phone
 from actions.acme.models import (
     CustomerRow,
     ExecutionRow,
@@ -55,6 +54,7 @@ from actions.domain.business import (
     Refund,
     Subscription,
 )
+from actions.domain.phones import DEFAULT_REGION, e164
 from actions.store.engines import create_engine_for
 
 Clock = Callable[[], datetime]
@@ -71,9 +71,10 @@ def _canonical(params: Mapping[str, ParamValue]) -> str:
 class SqlBusiness:
     """The ``Business`` interface over SQLModel; safe to share between threads."""
 
-    def __init__(self, url: str, *, clock: Clock = _utcnow) -> None:
+    def __init__(self, url: str, *, clock: Clock = _utcnow, phone_region: str = DEFAULT_REGION) -> None:
         self.url = url
         self._clock = clock
+        self.phone_region = phone_region
         self._engine = create_engine_for(url, write_option="acme_write")
         # Same pool, but transactions opened through it take the SQLite write lock up front.
         self._write_engine: Engine = self._engine.execution_options(acme_write=True)
@@ -99,8 +100,9 @@ class SqlBusiness:
     # -- reads ---------------------------------------------------------------------------
 
     def find_customer_by_phone(self, phone: str) -> Optional[Customer]:
+        number = e164(phone, self.phone_region)
         with self.session() as s:
-            row = s.exec(select(CustomerRow).where(CustomerRow.phone == normalize_phone(phone))).first()
+            row = s.exec(select(CustomerRow).where(CustomerRow.phone == number)).first()
             return customer_of(row) if row else None
 
     def get_customer(self, customer_id: str) -> Optional[Customer]:

@@ -126,7 +126,10 @@ class BusinessUnavailable(Exception):
 class Business(Protocol):
     """Read access to the customer's account plus idempotent execution of actions."""
 
-    def find_customer_by_phone(self, phone: str) -> Optional[Customer]: ...
+    def find_customer_by_phone(self, phone: str) -> Optional[Customer]:
+        """The customer with this number, in any form ``actions.domain.phones.e164`` reads (raising its
+        ``NotAPhoneNumber``, a ValueError, for text that is no phone number); None if nobody has it."""
+        ...
 
     def get_customer(self, customer_id: str) -> Optional[Customer]: ...
 

@@ -23,14 +23,15 @@ from actions.domain.business import Customer
 from actions.domain.extract import read_details
 from actions.domain.links import PROOF_OTP, LinkRequest, LinkStatus
 from actions.domain.outbound import SMS, CodeText, UndeliveredCode
+from actions.domain.phones import NotAPhoneNumber
 from actions.domain.policy import describe_duration
 from actions.domain.replies import ReplyKind, classify_reply
 from actions.domain.services import Services
 from actions.domain.step_up import ChallengeStatus, OtpChallenge, Verdict
 from actions.domain.turn import Turn
 
-# Digits with the separators people type ("+1 (555) 010-0001", "0015550100001"): the business
-# normalises what is found the way it stores numbers (no country code is guessed).
+# Digits with the separators people type ("+1 (555) 010-0001", "0015550100001"): the business reads
+# what is found with ``actions.domain.phones`` (without a country code, in the deployment's region).
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d\s().-]{6,24}\d(?!\d)")
 _MIN_DIGITS, _MAX_DIGITS = 10, 15  # an order number, a code or a date is shorter; a card number longer
 #: Stands in for a code's hash when no code is texted (the number is on no account): nothing matches it.
@@ -124,8 +125,8 @@ class Identify:
     def _customer_with(self, phone: str) -> Optional[Customer]:
         try:
             customer = self.s.business.find_customer_by_phone(phone)
-        except ValueError:
-            return None
+        except NotAPhoneNumber:
+            return None  # told just what a number on no account is told
         return customer if customer is not None and customer.status == "active" else None
 
     def _issue(self, request: LinkRequest, customer: Optional[Customer], send_number: int, attempts: int = 0) -> None:

@@ -8,8 +8,9 @@ caller's token, the web chat's signed token, a signed webhook's sender) into an
 
 - a known customer has one conversation key, derived from their customer record
   (``customer-C001``), whatever channel or tab they write from;
-- an anonymous visitor gets a random id the server issues (``visitor-<32 hex>``), which
-  can equal neither a customer's key nor a phone number.
+- an anonymous visitor gets an id the server issues (``visitor-<32 hex>``): random in the
+  web chat, a keyed hash of the number on SMS and WhatsApp. It can equal neither a
+  customer's key nor a phone number.
 
 A channel nobody wrote a resolver for identifies nobody (:class:`Resolvers`).
 """
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Mapping, Optional, Protocol, Union
 
 from actions.domain.business import Customer
+from actions.domain.phones import NotAPhoneNumber
 
 #: The channels that have an identity resolver (``Resolvers`` in the composition root registers
-#: one for each): only their conversation ids were chosen by the server.
-IDENTIFYING_CHANNELS = ("rest", "webchat")
+#: one for each): only their conversation ids were chosen by the server. ``sms`` and ``whatsapp``:
+#: ``actions.domain.phone_sessions``.
+IDENTIFYING_CHANNELS = ("rest", "webchat", "sms", "whatsapp")
 CUSTOMER_PREFIX = "customer-"
 VISITOR_PREFIX = "visitor-"
 _VISITOR = re.compile(r"^visitor-[0-9a-f]{32}$")
@@ -70,8 +73,9 @@ class Identity:
     conversation_id: str
     customer_id: Optional[str]
     channel: str
-    #: How the channel knows: "rest_token", "signed_token", "signed_webhook", "signed_token+otp_link" (a
-    #: visitor's token, the visitor linked to the customer by a code: ``actions.domain.links``), or "none" (a visitor).
+    #: How the channel knows: "rest_token", "signed_token", "signed_webhook" (a Twilio webhook's sender),
+    #: "signed_token+otp_link" or "signed_webhook+otp_link" (a visitor's token or number, the visitor linked to
+    #: the customer by a code: ``actions.domain.links``), or "none" (a visitor).
     proof: str
 
     @classmethod
@@ -96,7 +100,8 @@ Resolution = Union[Identity, Refused]
 
 
 class CustomerDirectory(Protocol):
-    """The part of the business the resolvers need: who has this phone number."""
+    """The part of the business the resolvers need: who has this phone number (in any form
+    ``actions.domain.phones`` reads; text that is no number raises its ``NotAPhoneNumber``)."""
 
     def find_customer_by_phone(self, phone: str) -> Optional[Customer]: ...
 
@@ -154,8 +159,9 @@ class RestResolver:
             return Identity.customer(named, self.channel, "rest_token")
         try:
             customer = self.directory.find_customer_by_phone(sender)
-        except ValueError:
-            customer = None
+        except NotAPhoneNumber as unreadable:
+            return Refused(f"name the customer in 'sender' by the phone number on file or their conversation key "
+                           f"(customer-<id>); {unreadable}")
         if customer is None:
             return Refused(f"no customer has the phone number {sender!r}: name a customer by the phone number on "
                            "file (E.164, e.g. +15550100001) or by their conversation key (customer-<id>)")
