@@ -210,6 +210,7 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
     from actions.store.inbound import SqlInboundQueue
     from actions.store.outbound import SqlOutbound
     from channels.twilio_webhooks import TwilioParts
+    from handoff.store import InboxStore
 
     settings = settings or process_settings()
     engine = make_engine(settings.database_url)
@@ -223,6 +224,8 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
         outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),
         audit=_audit(engine),
         now=_now,
+        reported=lambda sid, state, code, message, at: InboxStore(engine).provider_reported(
+            sid, state, code, at, error_message=message),
     )
     return channel(parts)
 

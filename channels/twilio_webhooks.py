@@ -63,6 +63,9 @@ class TwilioParts:
     outbox: Callable[[str, str, str], None]  # (channel, conversation, text): queue a reply for the delivery worker
     audit: Callable[[str, str, Dict[str, Any]], None]
     now: Callable[[], datetime]
+    #: Twilio's delivery report on a message the worker sent: (MessageSid, MessageStatus, ErrorCode,
+    #: ErrorMessage, when) -> whether it moved the delivery on (``handoff.delivery_queue``).
+    reported: Callable[[str, str, Optional[int], Optional[str], datetime], bool]
 
 
 class TwilioWebhookInput(InputChannel):
@@ -99,6 +102,10 @@ class TwilioWebhookInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self.receive(request, on_new_message)
 
+        @hooks.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            return await self.status(request)
+
         @hooks.listener("after_server_start")
         async def handle_waiting(app: Any, loop: Any) -> None:
             await self.resume(on_new_message)
@@ -131,6 +138,25 @@ class TwilioWebhookInput(InputChannel):
                                 message.received_at)
         self.drain_soon(message.conversation_id, on_new_message)
         return self.twiml()
+
+    async def status(self, request: Request) -> HTTPResponse:
+        """Twilio's report on a message sent by this channel: the delivery's state moves on (never back)."""
+        try:
+            form = self.signed_form(request)
+        except PermissionError as refused:
+            logger.warning("%s status callback refused: %s", self.name(), refused)
+            return response.text(str(refused), status=403)
+        except BadWebhook as bad:
+            return response.text(str(bad), status=400)
+        sid, state = form.get("MessageSid") or "", form.get("MessageStatus") or ""
+        if not sid or not state:
+            return response.text("MessageSid and MessageStatus are needed in a status callback", status=400)
+        code = form.get("ErrorCode") or ""
+        if code and not code.isdigit():
+            return response.text(f"ErrorCode must be a number, got {code!r}", status=400)
+        await asyncio.to_thread(self.parts.reported, sid, state, int(code) if code else None,
+                                form.get("ErrorMessage"), self.parts.now())
+        return response.empty()
 
     def signed_form(self, request: Request) -> RequestParameters:
         """The posted form, if Twilio signed it for the URL it called; PermissionError if not."""

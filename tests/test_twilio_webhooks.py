@@ -1,0 +1,307 @@
+"""The SMS and WhatsApp channels as Twilio reaches them: signed webhooks into a real Sanic server.
+
+The channels are built by the composition root from the environment, as Rasa builds them from
+credentials.yml, on a migrated SQLite database and the seeded demo business. Only Rasa's
+message handler is replaced: it records each turn and answers "got: <text>" (a message that
+says "slow" takes 20 s, as a slow action would). The fake Twilio signs every webhook exactly as
+Twilio does; forged, tampered and unsigned ones are sent by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import queue
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from actions.acme.seed import seed_demo
+from actions.acme.sqlite_backend import SqlBusiness
+from actions.settings import Settings
+from actions.store.database import make_engine
+from bot.composition import twilio_input
+from bot.stack import free_port
+from channels.twilio_sms import TwilioSmsInput
+from devtools.fake_twilio import FakeTwilio
+from tests.support.databases import migrated_sqlite_url
+from tests.support.waiting import eventually
+from tests.support.world import START
+
+ACCOUNT, TOKEN = "AC" + "1" * 32, "2" * 32
+SHOP = "+15005550006"
+JANE, SAM, STRANGER = "+15550100001", "+15550100002", "+15550109999"
+
+
+def _serve(env: Dict[str, str], port: int, turns: Any, ready: Any) -> None:
+    """Both Twilio channels in a Sanic server of their own process, with a recording Rasa."""
+    os.environ.update(env)
+    from rasa.core.channels.channel import UserMessage
+    from sanic import Sanic
+
+    from channels.twilio_sms import TwilioSmsInput
+    from channels.twilio_whatsapp import TwilioWhatsAppInput
+
+    async def on_new_message(message: UserMessage) -> None:
+        turns.put({"conversation": message.sender_id, "text": message.text, "channel": message.input_channel,
+                   "at": time.monotonic()})
+        if "slow" in (message.text or ""):
+            await asyncio.sleep(20)
+        await message.output_channel.send_text_message(message.sender_id, f"got: {message.text}")
+
+    app = Sanic(f"twilio_channels_{port}")
+    for channel in (TwilioSmsInput, TwilioWhatsAppInput):
+        instance = channel.from_credentials({})
+        app.blueprint(instance.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
+    app.register_listener(lambda *_: ready.set(), "after_server_start")
+    app.run(host="127.0.0.1", port=port, access_log=False)
+
+
+@dataclass
+class Channels:
+    base: str
+    engine: Engine
+    fake: FakeTwilio
+    turns: Any
+
+    def sms(self, from_: str, body: str, **extra: str) -> Any:
+        return self.fake.send_inbound_sms(f"{self.base}/webhooks/sms/webhook", from_, SHOP, body, **extra)
+
+    def whatsapp(self, from_: str, body: str, **extra: str) -> Any:
+        return self.fake.send_inbound_whatsapp(f"{self.base}/webhooks/whatsapp/webhook", f"whatsapp:{from_}",
+                                               f"whatsapp:{SHOP}", body, **extra)
+
+    def next_turns(self, count: int, timeout: float = 10) -> List[Dict[str, Any]]:
+        return [self.turns.get(timeout=timeout) for _ in range(count)]
+
+    def no_more_turns(self, wait: float = 0.5) -> None:
+        with pytest.raises(queue.Empty):
+            self.turns.get(timeout=wait)
+
+    def rows(self, sql: str) -> List[tuple]:
+        with self.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+
+    def replies(self) -> List[tuple]:
+        """The bot's replies queued for the delivery worker: (conversation, channel, text)."""
+        return [(c, ch, json.loads(p)["text"]) for c, ch, p in
+                self.rows("SELECT conversation_id, channel, payload_json FROM deliveries WHERE kind = 'say' ORDER BY id")]
+
+
+@contextmanager
+def channels_running(tmp_path: Path) -> Iterator[Channels]:
+    data = tmp_path / "data"
+    data.mkdir()
+    database = migrated_sqlite_url(data / "hitl.db")
+    business = SqlBusiness(f"sqlite:///{data / 'acme.db'}")
+    business.create_all()
+    seed_demo(business, START.date())
+    business.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"HITL_DATA_DIR": str(data), "HITL_DATABASE_URL": database, "TWILIO_ACCOUNT_SID": ACCOUNT,
+           "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": SHOP, "TWILIO_WHATSAPP_FROM": f"whatsapp:{SHOP}",
+           "HITL_PUBLIC_URL": base, "HITL_DEMO": "0"}
+    context = multiprocessing.get_context("spawn")
+    turns, ready = context.Queue(), context.Event()
+    process = context.Process(target=_serve, args=(env, port, turns, ready), daemon=True)
+    process.start()
+    engine = make_engine(database)
+    try:
+        assert ready.wait(60), "the channels' server did not start"
+        with FakeTwilio(account_sid=ACCOUNT, auth_token=TOKEN) as fake:
+            yield Channels(base, engine, fake, turns)
+    finally:
+        process.terminate()
+        process.join(10)
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Channels]:
+    with channels_running(tmp_path_factory.mktemp("twilio-channels")) as started:
+        yield started
+
+
+# -- signatures --------------------------------------------------------------------------------
+
+
+def test_a_signed_sms_from_jane_is_a_turn_in_her_one_conversation_and_the_reply_is_queued_for_sms(
+        running: Channels) -> None:
+    answer = running.sms(JANE, "where is my order 1002?")
+
+    assert answer.status == 200 and answer.body.endswith("<Response/>")
+    [turn] = running.next_turns(1)
+    assert (turn["conversation"], turn["channel"], turn["text"]) == ("customer-C001", "sms", "where is my order 1002?")
+    eventually(lambda: ("customer-C001", "sms", "got: where is my order 1002?") in running.replies(), 10,
+               "the bot's reply was queued for SMS")
+
+
+@pytest.mark.parametrize("signature, why", [
+    (None, "missing X-Twilio-Signature"),
+    ("bm90IGEgc2lnbmF0dXJl", "does not match"),
+])
+def test_an_unsigned_or_forged_webhook_is_refused_and_nothing_is_taken(running: Channels, signature: Any,
+                                                                        why: str) -> None:
+    form = {"MessageSid": "SM" + "f" * 32, "AccountSid": ACCOUNT, "From": JANE, "To": SHOP, "Body": "cancel my subscription"}
+    headers = {"X-Twilio-Signature": signature} if signature else {}
+
+    answer = requests.post(f"{running.base}/webhooks/sms/webhook", data=form, headers=headers, timeout=10)
+
+    assert answer.status_code == 403 and why in answer.text
+    running.no_more_turns()
+    assert running.rows(f"SELECT * FROM inbound_messages WHERE provider_id = '{'SM' + 'f' * 32}'") == []
+
+
+def test_a_webhook_tampered_with_after_signing_is_refused(running: Channels) -> None:
+    url = f"{running.base}/webhooks/sms/webhook"
+    form = {"MessageSid": "SM" + "e" * 32, "AccountSid": ACCOUNT, "From": JANE, "To": SHOP, "Body": "hello"}
+    signature = running.fake.sign(url, form)
+
+    answer = requests.post(url, data={**form, "From": SAM}, headers={"X-Twilio-Signature": signature}, timeout=10)
+
+    assert answer.status_code == 403
+    running.no_more_turns()
+
+
+def test_a_webhook_signed_for_another_url_is_refused(running: Channels) -> None:
+    form = {"MessageSid": "SM" + "d" * 32, "AccountSid": ACCOUNT, "From": JANE, "To": SHOP, "Body": "hello"}
+    signature = running.fake.sign("https://attacker.example/webhooks/sms/webhook", form)
+
+    answer = requests.post(f"{running.base}/webhooks/sms/webhook", data=form,
+                           headers={"X-Twilio-Signature": signature}, timeout=10)
+
+    assert answer.status_code == 403
+
+
+# -- once, at once, in order ---------------------------------------------------------------------
+
+
+def test_the_same_message_delivered_twice_at_once_is_one_turn(running: Channels) -> None:
+    running.fake.duplicate_next_webhooks(times=1, concurrently=True)
+
+    answer = running.sms(SAM, "is my order 1004 on its way?")
+
+    assert answer.status == 200
+    [turn] = running.next_turns(1)
+    assert turn["conversation"] == "customer-C002"
+    running.no_more_turns(1.0)
+
+
+def test_a_slow_turn_is_acknowledged_at_once_and_the_next_message_waits_its_turn(running: Channels) -> None:
+    started = time.monotonic()
+    first = running.whatsapp(SAM, "this one is slow")
+    second = running.whatsapp(SAM, "and then this")
+    acknowledged = time.monotonic() - started
+
+    assert (first.status, second.status) == (200, 200)
+    assert acknowledged < 5, f"Twilio waited {acknowledged:.1f} s: it retries after 15 s"
+    [slow] = running.next_turns(1)
+    assert slow["text"] == "this one is slow"
+    running.no_more_turns(2.0)  # the second waits until the slow one is done
+    [after] = running.next_turns(1, timeout=30)
+    assert after["text"] == "and then this" and after["at"] - slow["at"] >= 19
+
+
+# -- who is writing --------------------------------------------------------------------------------
+
+
+def test_jane_by_whatsapp_and_by_sms_is_one_conversation(running: Channels) -> None:
+    running.whatsapp(JANE, "hi from whatsapp")
+    running.sms(JANE, "hi from sms")
+
+    turns = running.next_turns(2)
+    assert {(t["conversation"], t["channel"]) for t in turns} == {("customer-C001", "whatsapp"),
+                                                                  ("customer-C001", "sms")}
+
+
+def test_a_number_on_no_account_gets_a_visitor_conversation_of_its_own(running: Channels) -> None:
+    running.sms(STRANGER, "what are your opening hours?")
+
+    [turn] = running.next_turns(1)
+    assert turn["conversation"].startswith("visitor-") and STRANGER[1:] not in turn["conversation"]
+
+
+# -- what is not a message to the bot --------------------------------------------------------------
+
+
+def test_stop_silences_the_number_until_start_and_help_gets_an_answer(running: Channels) -> None:
+    priya = "+15550100003"
+    running.sms(priya, "hello")
+    running.next_turns(1)
+
+    running.sms(priya, "STOP")
+    eventually(lambda: running.rows(f"SELECT opted_out_at FROM channel_addresses WHERE channel = 'sms' "
+                                    f"AND address = '{priya}'")[0][0] is not None, 10, "STOP was recorded")
+    running.sms(priya, "yes")  # START's word from a number that stopped: back on, not a turn
+    eventually(lambda: running.rows(f"SELECT opted_out_at FROM channel_addresses WHERE channel = 'sms' "
+                                    f"AND address = '{priya}'")[0][0] is None, 10, "START was recorded")
+    running.sms(priya, "help")
+    running.no_more_turns(1.0)  # none of them reached the bot
+    eventually(lambda: any("Reply STOP" in r[2] for r in running.replies() if r[0] == "customer-C003"), 10,
+               "HELP was answered")
+    events = [e for (e,) in running.rows("SELECT event FROM audit_log WHERE conversation_id = 'customer-C003'")]
+    assert events == ["sms_opted_out", "sms_opted_in"]
+
+
+def test_a_picture_and_a_location_are_written_into_the_message(running: Channels) -> None:
+    picture = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    running.whatsapp(JANE, "", NumMedia="1", MediaUrl0=picture, MediaContentType0="image/jpeg")
+    running.whatsapp(JANE, "", Latitude="51.5", Longitude="-0.12")
+
+    texts = [t["text"] for t in running.next_turns(2)]
+    assert texts == [f"[attachment image/jpeg: {picture}]", "[location: geo:51.5,-0.12]"]
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change, status, says", [
+    ({"From": None}, 400, "From is missing"),
+    ({"MessageSid": None}, 400, "MessageSid is missing"),
+    ({"From": "not a number"}, 400, "not a phone number"),
+    ({"Body": "x" * 5000}, 400, "at most 4096"),
+    ({"Body": "nul \x00 inside"}, 400, "NUL"),
+    ({"NumMedia": "lots"}, 400, "NumMedia must be a whole number"),
+])
+def test_a_webhook_that_cant_be_read_is_a_clear_400_and_nothing_is_taken(running: Channels, change: Dict[str, Any],
+                                                                         status: int, says: str) -> None:
+    url = f"{running.base}/webhooks/sms/webhook"
+    form = {"MessageSid": "SM" + "c" * 32, "AccountSid": ACCOUNT, "From": JANE, "To": SHOP, "Body": "hello"}
+    form = {k: v for k, v in {**form, **change}.items() if v is not None}
+
+    answer = running.fake.send_webhook(url, form)
+
+    assert answer.status == status and says in answer.body
+    running.no_more_turns()
+
+
+def test_a_body_that_is_not_utf8_is_a_clear_400(running: Channels) -> None:
+    url = f"{running.base}/webhooks/sms/webhook"
+    answer = requests.post(url, data=b"Body=\xff\xfe", timeout=10, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
+
+    assert answer.status_code == 400 and "UTF-8" in answer.text
+
+
+def test_without_twilio_settings_the_channels_refuse_everything(tmp_path: Path) -> None:
+    """No auth token means no signature can be checked: every webhook is refused, saying what to set."""
+    settings = Settings.from_env({"HITL_DATA_DIR": str(tmp_path)})
+    assert settings.twilio is None
+    channel = twilio_input(TwilioSmsInput, {}, settings)
+
+    class SignedLooking:  # the request is never read further than its signature
+        headers = {"X-Twilio-Signature": "anything"}
+        body, path, query_string, args = b"Body=hi", "/webhooks/sms/webhook", "", {}
+
+    with pytest.raises(PermissionError, match="the sms channel is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"):
+        channel.signed_form(SignedLooking())
