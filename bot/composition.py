@@ -214,7 +214,7 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
 
     settings = settings or process_settings()
     engine = make_engine(settings.database_url)
-    outbound = SqlOutbound(engine)
+    outbound, inbox = SqlOutbound(engine), InboxStore(engine)
     parts = TwilioParts(
         auth_token=settings.twilio.auth_token if settings.twilio else "",
         public_url=settings.public_url,
@@ -224,8 +224,9 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
         outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),
         audit=_audit(engine),
         now=_now,
-        reported=lambda sid, state, code, message, at: InboxStore(engine).provider_reported(
-            sid, state, code, at, error_message=message),
+        reported=lambda sid, state, code, message, at: inbox.provider_reported(sid, state, code, at,
+                                                                              error_message=message),
+        staff=lambda phone: getattr(inbox.user_by_phone(phone), "username", None),
     )
     return channel(parts)
 

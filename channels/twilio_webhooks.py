@@ -24,9 +24,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -37,12 +38,14 @@ from twilio.request_validator import RequestValidator
 
 from actions.domain.attachments import attachment_line
 from actions.domain.inbound import InboundMessage, InboundQueue, Media
-from actions.domain.sessions import Refused, Resolver
+from actions.domain.sessions import Refused, Resolver, staff_key, staff_of
 from actions.json_input import storable_text_problem
 
 logger = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+#: How Twilio writes a phone number (the address behind ``whatsapp:`` too).
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 #: The longest body Twilio delivers (a WhatsApp message; an SMS is at most 1,600 characters).
 MAX_BODY_CHARS = 4096
 
@@ -66,6 +69,8 @@ class TwilioParts:
     #: Twilio's delivery report on a message the worker sent: (MessageSid, MessageStatus, ErrorCode,
     #: ErrorMessage, when) -> whether it moved the delivery on (``handoff.delivery_queue``).
     reported: Callable[[str, str, Optional[int], Optional[str], datetime], bool]
+    #: The username of the inbox person whose profile has this phone number (E.164), if any.
+    staff: Callable[[str], Optional[str]]
 
 
 class TwilioWebhookInput(InputChannel):
@@ -125,19 +130,29 @@ class TwilioWebhookInput(InputChannel):
         except BadWebhook as bad:
             logger.warning("%s webhook not taken: %s", self.name(), bad)
             return response.text(str(bad), status=400)
-        resolution = await asyncio.to_thread(self.parts.resolver.resolve, {"from": self.prefix + address})
-        if isinstance(resolution, Refused):
-            logger.warning("%s webhook from an unusable number: %s", self.name(), resolution.reason)
-            return response.text(resolution.reason, status=400)
-        message = InboundMessage(message.provider_id, self.name(), address, resolution.conversation_id, message.text,
+        conversation_id = await self.conversation_of(address)
+        if isinstance(conversation_id, Refused):
+            logger.warning("%s webhook from an unusable number: %s", self.name(), conversation_id.reason)
+            return response.text(conversation_id.reason, status=400)
+        message = InboundMessage(message.provider_id, self.name(), address, conversation_id, message.text,
                                  self.parts.now(), message.media)
         if not await asyncio.to_thread(self.parts.queue.accept, message):
             logger.info("%s message %s delivered again: already accepted", self.name(), message.provider_id)
             return self.twiml()
         await asyncio.to_thread(self.parts.addresses.seen, self.name(), address, message.conversation_id,
                                 message.received_at)
-        self.drain_soon(message.conversation_id, on_new_message)
+        if staff_of(conversation_id) is None:  # a person's phone messages are the inbox's to handle
+            self.drain_soon(conversation_id, on_new_message)
         return self.twiml()
+
+    async def conversation_of(self, address: str) -> Union[str, Refused]:
+        """Whose message it is: a person of the inbox by the phone on their profile, else the
+        customer (or visitor) the channel's identity resolver finds for the signed ``From``."""
+        username = await asyncio.to_thread(self.parts.staff, address)
+        if username is not None:
+            return staff_key(username)
+        resolution = await asyncio.to_thread(self.parts.resolver.resolve, {"from": self.prefix + address})
+        return resolution if isinstance(resolution, Refused) else resolution.conversation_id
 
     async def status(self, request: Request) -> HTTPResponse:
         """Twilio's report on a message sent by this channel: the delivery's state moves on (never back)."""
@@ -189,8 +204,9 @@ class TwilioWebhookInput(InputChannel):
             raise BadWebhook("MessageSid is missing: this is not a message webhook")
         if not sender:
             raise BadWebhook("From is missing: whose message is it?")
-        if not sender.lower().startswith(self.prefix):
-            raise BadWebhook(f"From must be a {self.name()} address such as {self.prefix}+15550100001, got {sender!r}")
+        if not sender.lower().startswith(self.prefix) or not E164.match(sender[len(self.prefix):]):
+            raise BadWebhook(f"From must be a {self.name()} address such as {self.prefix}+15550100001 (Twilio writes "
+                             f"numbers in E.164), got {sender!r}")
         text = form.get("Body") or ""
         if len(text) > MAX_BODY_CHARS:
             raise BadWebhook(f"Body is {len(text)} characters: Twilio delivers at most {MAX_BODY_CHARS}")

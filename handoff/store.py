@@ -239,6 +239,13 @@ class InboxStore(DeliveryQueue):
                 return None
             return User(row.username, row.name, Role(row.role)), row.password_hash
 
+    def user_by_phone(self, phone: str) -> Optional[User]:
+        """The active person whose profile has this phone number (E.164), if any."""
+        with Session(self.engine) as session:
+            row = session.exec(select(InboxUserRow).where(InboxUserRow.phone == phone)
+                               .where(InboxUserRow.active == True)).first()  # noqa: E712 - SQL, not Python
+            return User(row.username, row.name, Role(row.role)) if row is not None else None
+
     def users(self) -> List[User]:
         with Session(self.engine) as session:
             rows = session.exec(select(InboxUserRow).where(InboxUserRow.active == True)  # noqa: E712

@@ -268,7 +268,8 @@ def test_a_picture_and_a_location_are_written_into_the_message(running: Channels
 @pytest.mark.parametrize("change, status, says", [
     ({"From": None}, 400, "From is missing"),
     ({"MessageSid": None}, 400, "MessageSid is missing"),
-    ({"From": "not a number"}, 400, "not a phone number"),
+    ({"From": "not a number"}, 400, "E.164"),
+    ({"From": "whatsapp:+15550100001"}, 400, "E.164"),  # a WhatsApp address on the SMS webhook
     ({"Body": "x" * 5000}, 400, "at most 4096"),
     ({"Body": "nul \x00 inside"}, 400, "NUL"),
     ({"NumMedia": "lots"}, 400, "NumMedia must be a whole number"),
@@ -305,3 +306,17 @@ def test_without_twilio_settings_the_channels_refuse_everything(tmp_path: Path) 
 
     with pytest.raises(PermissionError, match="the sms channel is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"):
         channel.signed_form(SignedLooking())
+
+
+def test_a_text_from_a_phone_on_an_inbox_profile_is_kept_for_the_inbox_and_is_no_turn(running: Channels) -> None:
+    maria_phone = "+15550107777"
+    with running.engine.begin() as connection:
+        connection.execute(text("INSERT INTO inbox_users (username, name, role, password_hash, active, created_at, "
+                                "phone, on_duty) VALUES ('maria', 'Maria Lopez', 'manager', 'x', 1, :at, :phone, 1)"),
+                           {"at": START, "phone": maria_phone})
+
+    assert running.sms(maria_phone, "APPROVE 123456").status == 200
+
+    running.no_more_turns(1.0)  # the bot never reads a manager's phone
+    assert running.rows("SELECT conversation_id, text FROM inbound_messages WHERE address = '+15550107777'") == [
+        ("staff-maria", "APPROVE 123456")]

@@ -30,6 +30,9 @@ from actions.domain.phones import NotAPhoneNumber
 IDENTIFYING_CHANNELS = ("rest", "webchat", "sms", "whatsapp")
 CUSTOMER_PREFIX = "customer-"
 VISITOR_PREFIX = "visitor-"
+#: A person of the inbox writing from the phone on their profile (an approval by phone): never a
+#: customer's conversation, and not one the bot talks in.
+STAFF_PREFIX = "staff-"
 _VISITOR = re.compile(r"^visitor-[0-9a-f]{32}$")
 _CUSTOMER = re.compile(r"^customer-[A-Za-z0-9_.-]{1,64}$")
 
@@ -59,6 +62,16 @@ def customer_of(conversation_id: str) -> Optional[str]:
 
 def is_visitor(conversation_id: str) -> bool:
     return bool(_VISITOR.match(conversation_id or ""))
+
+
+def staff_key(username: str) -> str:
+    """Where the messages a person of the inbox sends from their phone are kept."""
+    return f"{STAFF_PREFIX}{username}"
+
+
+def staff_of(conversation_id: str) -> Optional[str]:
+    """The person whose phone messages these are, or None for a customer's or a visitor's."""
+    return conversation_id[len(STAFF_PREFIX):] if conversation_id.startswith(STAFF_PREFIX) else None
 
 
 def is_conversation_key(conversation_id: str) -> bool:
