@@ -145,6 +145,7 @@ class Stack:
             "HITL_DEMO": "1",
             "HITL_REST_TOKEN": self.rest_token,
             "PYTHONPATH": str(ROOT),  # Rasa loads the project's own channels (channels/)
+            "HITL_PUBLIC_URL": self.public_url,  # the URL Twilio's webhooks are signed for, and status callbacks go to
             **self._twilio_env(),
             **self.env,
         }

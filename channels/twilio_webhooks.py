@@ -92,7 +92,9 @@ class TwilioWebhookInput(InputChannel):
         return twilio_input(cls, credentials or {})
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return None  # replies reach a phone only through the delivery worker (see QueuedReplies)
+        """What the bot says outside a turn here (news after a hand-back or a decision, asked for
+        with this channel as the output channel) is queued for the delivery worker too."""
+        return QueuedReplies(self.name(), self.parts.outbox)
 
     # -- the webhook ---------------------------------------------------------------------------
 
