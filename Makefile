@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.10 || ls $$HOME/.pyenv/versions/3.10*/bin/p
 VENV := .venv
 UV_VERSION := 0.13.9
 
-.PHONY: run test install model clean browser reset-demo
+.PHONY: run test install model clean browser reset-demo twilio-setup
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or pass PYTHON=/path/to/python3.10"; exit 1; }
@@ -26,6 +26,11 @@ run: install
 # the inbox logins and the audit log stay. `make run` may keep running.
 reset-demo: install
 	$(VENV)/bin/python -m bot.reset_demo --yes-this-is-a-demo
+
+# Going live: point the Twilio number (TWILIO_FROM_NUMBER) at HITL_PUBLIC_URL's webhooks, and list
+# what is left to do in the Twilio Console. `make twilio-setup ARGS=--dry-run` only shows the change.
+twilio-setup: install
+	$(VENV)/bin/python -m bot.twilio_setup $(ARGS)
 
 test: install browser
 	$(VENV)/bin/python -m pytest

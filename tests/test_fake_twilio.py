@@ -168,6 +168,39 @@ def test_values_of_the_wrong_type_enum_or_pattern_are_rejected(client: Client, e
     assert (status, body["status"]) == (400, 400)
 
 
+def test_the_accounts_own_number_is_listed_by_phone_number_and_its_webhook_updated(
+    fake: FakeTwilio, client: Client
+) -> None:
+    [number] = client.incoming_phone_numbers.list(phone_number=SHOP)
+    assert number.sid.startswith("PN") and number.account_sid == fake.account_sid
+    assert number.sms_url == "" and number.capabilities["sms"] is True
+
+    updated = client.incoming_phone_numbers(number.sid).update(
+        sms_url="https://bot.example.com/webhooks/sms/webhook", sms_method="POST", voice_caller_id_lookup=True
+    )
+
+    assert updated.sms_url == "https://bot.example.com/webhooks/sms/webhook" and updated.sms_method == "POST"
+    assert updated.voice_caller_id_lookup is True
+    assert fake.incoming_phone_numbers[0]["sms_url"] == updated.sms_url
+    assert client.incoming_phone_numbers.list(phone_number=CUSTOMER) == []
+
+
+def test_a_fake_without_a_number_or_with_another_lists_just_that() -> None:
+    with FakeTwilio(sms_number=None) as bare, FakeTwilio(sms_number=CUSTOMER) as other:
+        assert bare.client().incoming_phone_numbers.list() == []
+        assert [n.phone_number for n in other.client().incoming_phone_numbers.list()] == [CUSTOMER]
+
+
+def test_updating_a_number_checks_its_sid_and_parameters(client: Client) -> None:
+    [number] = client.incoming_phone_numbers.list(phone_number=SHOP)
+    with pytest.raises(TwilioRestException) as unknown:
+        client.incoming_phone_numbers("PN" + "0" * 32).update(sms_url="https://bot.example.com/sms")
+    assert (unknown.value.status, unknown.value.code) == (404, 20404)
+    for bad in ({"SmsUrl": "not a url"}, {"SmsMethod": "PUT"}, {"Colour": "blue"}):
+        status, body = raw_post(client, f"IncomingPhoneNumbers/{number.sid}.json", bad)
+        assert (status, body["code"]) == (400, 20001)
+
+
 # -- failure injection ----------------------------------------------------------------------
 
 

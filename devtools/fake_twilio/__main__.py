@@ -18,6 +18,7 @@ from aiohttp import web
 from actions.domain.clock import SystemClock
 from devtools.fake_twilio.app import create_app
 from devtools.fake_twilio.phone import PhoneSettings
+from devtools.fake_twilio.resources import incoming_phone_number_resource
 from devtools.fake_twilio.state import FakeState
 from devtools.fake_twilio.validation import is_phone_number
 
@@ -66,6 +67,7 @@ def main(argv: Optional[Sequence[str]] = None, env: Mapping[str, str] = os.envir
         return 2
     state = FakeState(options.account_sid, options.auth_token, SystemClock())
     state.advance_every = options.advance_every
+    state.add_number(incoming_phone_number_resource(options.account_sid, options.sms_number, state.clock.now()))
     phone = PhoneSettings(options.bot_url, options.sms_number, options.whatsapp_number)
     print(f"fake Twilio on http://{options.host}:{options.port}, demo phone at /phone", flush=True)
     web.run_app(create_app(state, phone), host=options.host, port=options.port, print=None)

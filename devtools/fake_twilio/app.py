@@ -1,4 +1,5 @@
-"""The fake's aiohttp application: Twilio's REST routes for Messages and Calls, and the demo phone.
+"""The fake's aiohttp application: Twilio's REST routes for Messages, Calls and the account's
+incoming phone numbers, and the demo phone.
 
 One middleware does what Twilio does before any API route runs: record the request, apply an
 injected failure, check HTTP Basic auth and the account in the path, and render every error
@@ -18,7 +19,9 @@ from devtools.fake_twilio.spec import (
     CREATE_CALL,
     CREATE_MESSAGE,
     FETCH_MESSAGE,
+    LIST_INCOMING_PHONE_NUMBER,
     LIST_MESSAGE,
+    UPDATE_INCOMING_PHONE_NUMBER,
 )
 from devtools.fake_twilio.state import (
     REFUSAL_MESSAGES,
@@ -149,6 +152,41 @@ async def create_call(request: web.Request) -> web.Response:
     return web.json_response(resource, status=201)
 
 
+async def list_incoming_numbers(request: web.Request) -> web.Response:
+    """``PhoneNumber`` and ``FriendlyName`` keep the numbers equal to them (Twilio also matches
+    part of a number; the setup command always asks for a whole E.164 number)."""
+    state = request.app[STATE]
+    query = as_values(request.query)
+    check_params(LIST_INCOMING_PHONE_NUMBER, query)
+    filters = {name: query[name][0] for name in ("PhoneNumber", "FriendlyName") if name in query}
+    records = [n for n in state.numbers() if all(n[resources.snake_case(k)] == v for k, v in filters.items())]
+    page_size = int(query.get("PageSize", ["50"])[0])
+    page = int(query.get("Page", ["0"])[0])
+    if not 1 <= page_size <= 1000 or page < 0:
+        raise TwilioApiError(400, 20001, "PageSize must be 1..1000 and Page must not be negative")
+    body = resources.page_body("incoming_phone_numbers", records, request.path, page, page_size, filters)
+    return web.json_response(body)
+
+
+async def update_incoming_number(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    values = await _form_values(request)
+    check_params(UPDATE_INCOMING_PHONE_NUMBER, values)
+    if "AccountSid" in values:
+        raise TwilioApiError(400, 20001, "The fake Twilio does not move numbers between accounts")
+    fields = {resources.snake_case(name): _typed(name, given[0]) for name, given in values.items()}
+    updated = state.update_number(request.match_info["sid"], date_updated=resources.rfc2822(state.clock.now()),
+                                  **fields)
+    if updated is None:
+        raise not_found(request.path)
+    return web.json_response(updated)
+
+
+def _typed(name: str, value: str) -> object:
+    param = UPDATE_INCOMING_PHONE_NUMBER.param(name)
+    return value.lower() == "true" if param is not None and param.type == "boolean" else value
+
+
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -163,6 +201,8 @@ def create_app(state: FakeState, phone_settings: Optional[phone.PhoneSettings] =
     app.router.add_get(f"{ACCOUNT}/Messages.json", list_messages, allow_head=False)
     app.router.add_get(f"{ACCOUNT}/Messages/{{sid:[A-Za-z0-9]+}}.json", fetch_message, allow_head=False)
     app.router.add_post(f"{ACCOUNT}/Calls.json", create_call)
+    app.router.add_get(f"{ACCOUNT}/IncomingPhoneNumbers.json", list_incoming_numbers, allow_head=False)
+    app.router.add_post(f"{ACCOUNT}/IncomingPhoneNumbers/{{sid:[A-Za-z0-9]+}}.json", update_incoming_number)
     if phone_settings is not None:
         phone.add_routes(app, state, phone_settings)
     return app

@@ -1,7 +1,7 @@
-"""JSON bodies shaped like Twilio's Message and Call resources (API version 2010-04-01).
+"""JSON bodies shaped like Twilio's Message, Call and IncomingPhoneNumber resources (API 2010-04-01).
 
-Field names and value formats follow the ``api.v2010.account.message`` and
-``api.v2010.account.call`` schemas: SIDs are a two-letter prefix plus 32 hex digits, dates are
+Field names and value formats follow the ``api.v2010.account.message``, ``api.v2010.account.call``
+and ``api.v2010.account.incoming_phone_number`` schemas: SIDs are a two-letter prefix plus 32 hex digits, dates are
 RFC 2822 in GMT, counters are strings, and money fields stay null until Twilio prices them.
 """
 
@@ -153,6 +153,54 @@ def call_resource(account_sid: str, params: Mapping[str, Sequence[str]], now: da
         "trunk_sid": None,
         "uri": f"{uri}.json",
     }
+
+
+def incoming_phone_number_resource(account_sid: str, phone_number: str, now: datetime) -> dict[str, Any]:
+    """A number the account owns, as a new Twilio number is: no webhooks set yet (Twilio's demo
+    URL aside, which the fake leaves empty)."""
+    sid = new_sid("PN")
+    return {
+        "account_sid": account_sid,
+        "address_requirements": "none",
+        "address_sid": None,
+        "api_version": API_VERSION,
+        "beta": False,
+        "bundle_sid": None,
+        "capabilities": {"fax": False, "mms": True, "sms": True, "voice": True},
+        "date_created": rfc2822(now),
+        "date_updated": rfc2822(now),
+        "emergency_address_sid": None,
+        "emergency_address_status": "unregistered",
+        "emergency_status": "Inactive",
+        "friendly_name": phone_number,
+        "identity_sid": None,
+        "origin": "twilio",
+        "phone_number": phone_number,
+        "sid": sid,
+        "sms_application_sid": "",
+        "sms_fallback_method": "POST",
+        "sms_fallback_url": "",
+        "sms_method": "POST",
+        "sms_url": "",
+        "status": "in-use",
+        "status_callback": "",
+        "status_callback_method": "POST",
+        "trunk_sid": None,
+        "type": "local",
+        "uri": f"/{API_VERSION}/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json",
+        "voice_application_sid": "",
+        "voice_caller_id_lookup": False,
+        "voice_fallback_method": "POST",
+        "voice_fallback_url": "",
+        "voice_method": "POST",
+        "voice_receive_mode": "voice",
+        "voice_url": "",
+    }
+
+
+def snake_case(name: str) -> str:
+    """``SmsFallbackUrl`` -> ``sms_fallback_url``: a form parameter's field in the resource."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def page_body(

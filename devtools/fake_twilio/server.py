@@ -21,7 +21,7 @@ from actions.sms.twilio_http import build_twilio_client
 from devtools.fake_twilio import progress, webhooks
 from devtools.fake_twilio.app import create_app
 from devtools.fake_twilio.phone import PhoneSettings
-from devtools.fake_twilio.resources import new_sid
+from devtools.fake_twilio.resources import incoming_phone_number_resource, new_sid
 from devtools.fake_twilio.state import (
     FakeState,
     InjectedFailure,
@@ -29,6 +29,10 @@ from devtools.fake_twilio.state import (
     SentWebhook,
 )
 from devtools.fake_twilio.webhooks import ParamValue, WebhookReply
+
+
+#: The shop's number the fake's account owns unless told otherwise (the demo's SMS number).
+DEFAULT_SMS_NUMBER = "+15005550006"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class FakeTwilio:
     ``advance_every``: walk every new message through its statuses on its own, one step every
     so many seconds, posting each to its ``StatusCallback`` (the demo's behaviour; tests
     usually call ``deliver_status_callbacks`` instead). ``phone``: serve the demo phone page.
+    ``sms_number``: the account's own number, listed under IncomingPhoneNumbers (None: no number).
     """
 
     def __init__(
@@ -54,11 +59,14 @@ class FakeTwilio:
         clock: Optional[Clock] = None,
         advance_every: Optional[float] = None,
         phone: Optional[PhoneSettings] = None,
+        sms_number: Optional[str] = DEFAULT_SMS_NUMBER,
     ) -> None:
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or new_sid("")
         self._state = FakeState(self.account_sid, self.auth_token, clock or SystemClock())
         self._state.advance_every = advance_every
+        if sms_number is not None:
+            self._state.add_number(incoming_phone_number_resource(self.account_sid, sms_number, self._state.clock.now()))
         self._phone = phone
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._thread: Optional[threading.Thread] = None
@@ -154,6 +162,11 @@ class FakeTwilio:
     @property
     def calls(self) -> list[dict[str, Any]]:
         return self._state.calls()
+
+    @property
+    def incoming_phone_numbers(self) -> list[dict[str, Any]]:
+        """The account's numbers as Twilio lists them, with their webhooks as last set."""
+        return self._state.numbers()
 
     def message(self, sid: str) -> dict[str, Any]:
         found = self._state.message(sid)

@@ -193,4 +193,55 @@ CREATE_CALL = Operation(
     ),
 )
 
-OPERATIONS: tuple[Operation, ...] = (CREATE_MESSAGE, FETCH_MESSAGE, LIST_MESSAGE, CREATE_CALL)
+LIST_INCOMING_PHONE_NUMBER = Operation(
+    operation_id="ListIncomingPhoneNumber",
+    method="GET",
+    path=f"{ACCOUNT_PATH}/IncomingPhoneNumbers.json",
+    path_params=(ACCOUNT_SID,),
+    location="query",
+    params=(
+        Param("Beta", "boolean"),
+        Param("FriendlyName"),
+        Param("PhoneNumber", format="phone-number"),
+        Param("Origin"),
+        Param("PageSize", "integer"),
+        Param("Page", "integer"),
+        Param("PageToken"),
+    ),
+)
+
+UPDATE_INCOMING_PHONE_NUMBER = Operation(
+    operation_id="UpdateIncomingPhoneNumber",
+    method="POST",
+    path=f"{ACCOUNT_PATH}/IncomingPhoneNumbers/{{Sid}}.json",
+    path_params=(ACCOUNT_SID, _sid("Sid", "PN", required=True)),
+    params=(
+        _sid("AccountSid", "AC"),
+        Param("ApiVersion"),
+        Param("FriendlyName"),
+        _sid("SmsApplicationSid", "AP"),
+        _method("SmsFallbackMethod"),
+        Param("SmsFallbackUrl", format="uri"),
+        _method("SmsMethod"),
+        Param("SmsUrl", format="uri"),
+        Param("StatusCallback", format="uri"),
+        _method("StatusCallbackMethod"),
+        _sid("VoiceApplicationSid", "AP"),
+        Param("VoiceCallerIdLookup", "boolean"),
+        _method("VoiceFallbackMethod"),
+        Param("VoiceFallbackUrl", format="uri"),
+        _method("VoiceMethod"),
+        Param("VoiceUrl", format="uri"),
+        Param("EmergencyStatus", enum=("Active", "Inactive")),
+        _sid("EmergencyAddressSid", "AD"),
+        _sid("TrunkSid", "TK"),
+        Param("VoiceReceiveMode", enum=("voice", "fax")),
+        _sid("IdentitySid", "RI"),
+        _sid("AddressSid", "AD"),
+        _sid("BundleSid", "BU"),
+    ),
+)
+
+OPERATIONS: tuple[Operation, ...] = (
+    CREATE_MESSAGE, FETCH_MESSAGE, LIST_MESSAGE, CREATE_CALL, LIST_INCOMING_PHONE_NUMBER, UPDATE_INCOMING_PHONE_NUMBER,
+)

@@ -86,6 +86,7 @@ class FakeState:
         self._requests: list[RecordedRequest] = []
         self._messages: dict[str, dict[str, Any]] = {}
         self._calls: dict[str, dict[str, Any]] = {}
+        self._numbers: dict[str, dict[str, Any]] = {}
         self._params: dict[str, dict[str, list[str]]] = {}
         self._callbacks_sent: dict[str, list[str]] = {}
         self._failures: deque[InjectedFailure] = deque()
@@ -157,6 +158,23 @@ class FakeState:
         with self._lock:
             self._calls[resource["sid"]] = resource
             self._params[resource["sid"]] = params
+
+    def add_number(self, resource: dict[str, Any]) -> None:
+        with self._lock:
+            self._numbers[resource["sid"]] = resource
+
+    def numbers(self) -> list[dict[str, Any]]:
+        """The account's incoming phone numbers, oldest first."""
+        with self._lock:
+            return copy.deepcopy(list(self._numbers.values()))
+
+    def update_number(self, sid: str, **fields: Any) -> Optional[dict[str, Any]]:
+        """The number after the update, or None if the account has no number ``sid``."""
+        with self._lock:
+            if sid not in self._numbers:
+                return None
+            self._numbers[sid].update(fields)
+            return copy.deepcopy(self._numbers[sid])
 
     def message(self, sid: str) -> Optional[dict[str, Any]]:
         with self._lock:
