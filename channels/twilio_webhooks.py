@@ -78,12 +78,18 @@ class TwilioWebhookInput(InputChannel):
 
     #: How Twilio writes this channel's addresses: "whatsapp:" for WhatsApp, nothing for SMS.
     prefix = ""
+    #: The phone channels of this process, by name, and the conversations being handled now. A
+    #: conversation's messages are taken one at a time whichever channel they came by: the SMS
+    #: channel may hand its own next message to the turn loop the WhatsApp one is running.
+    _running: Dict[str, "TwilioWebhookInput"] = {}
+    _draining: Set[str] = set()
+    _again: Set[str] = set()  # a message came in while the conversation's loop was looking
+    _tasks: Set[asyncio.Task] = set()
 
     def __init__(self, parts: TwilioParts) -> None:
         self.parts = parts
         self.validator = RequestValidator(parts.auth_token)
-        self._draining: Set[str] = set()
-        self._tasks: Set[asyncio.Task] = set()
+        TwilioWebhookInput._running[self.name()] = self
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TwilioWebhookInput":
@@ -235,7 +241,8 @@ class TwilioWebhookInput(InputChannel):
     def drain_soon(self, conversation_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Handle the conversation's waiting messages in the background, once per conversation at a time."""
         if conversation_id in self._draining:
-            return  # the running drain takes the new message after the one it is on
+            self._again.add(conversation_id)  # the running loop looks again before it stops
+            return
         self._draining.add(conversation_id)
         task = asyncio.get_running_loop().create_task(self._drain(conversation_id, on_new_message))
         self._tasks.add(task)
@@ -244,26 +251,30 @@ class TwilioWebhookInput(InputChannel):
     async def _drain(self, conversation_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
             while True:
+                self._again.discard(conversation_id)
                 message = await asyncio.to_thread(self.parts.queue.claim_next, conversation_id, self.parts.now())
-                if message is None:
-                    return
-                await self._turn(message, on_new_message)
+                if message is None and conversation_id not in self._again:
+                    return  # nothing came in while it looked: no message is left behind
+                if message is not None:
+                    await self._turn(message, on_new_message)
         except Exception:  # noqa: BLE001 - a database hiccup: what is left is taken at the next message or start
             logger.exception("%s: handling %s's messages stopped", self.name(), conversation_id)
         finally:
             self._draining.discard(conversation_id)
 
     async def _turn(self, message: InboundMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """One message's turn, as the channel it came by handles it (its keywords, its replies)."""
         assert message.id is not None
-        if not await self.before_the_bot(message):
+        channel = TwilioWebhookInput._running.get(message.channel, self)
+        if not await channel.before_the_bot(message):
             await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now())
             return
-        replies = QueuedReplies(self.name(), self.parts.outbox)
+        replies = QueuedReplies(message.channel, self.parts.outbox)
         metadata = {"provider_id": message.provider_id,
                     "media": [{"url": m.url, "kind": m.kind} for m in message.media]}
         try:
             await on_new_message(UserMessage(self.words_of(message), replies, message.conversation_id,
-                                             input_channel=self.name(), metadata=metadata))
+                                             input_channel=message.channel, metadata=metadata))
         except Exception as exc:  # noqa: BLE001 - one bad turn must not stop the conversation's next ones
             logger.exception("%s: the turn for %s failed", self.name(), message.provider_id)
             await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now(), f"{type(exc).__name__}: {exc}")

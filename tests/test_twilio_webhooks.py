@@ -10,6 +10,7 @@ Twilio does; forged, tampered and unsigned ones are sent by hand.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import multiprocessing
 import os
@@ -320,3 +321,22 @@ def test_a_text_from_a_phone_on_an_inbox_profile_is_kept_for_the_inbox_and_is_no
     running.no_more_turns(1.0)  # the bot never reads a manager's phone
     assert running.rows("SELECT conversation_id, text FROM inbound_messages WHERE address = '+15550107777'") == [
         ("staff-maria", "APPROVE 123456")]
+
+
+def test_a_json_webhook_is_checked_by_its_body_hash_and_then_refused_as_not_a_message(running: Channels) -> None:
+    """Twilio signs a JSON body through ``bodySHA256`` in the URL: a genuine one is a 400 (these
+    webhooks take form posts), one whose body changed is a 403."""
+    body = json.dumps({"MessageSid": "SM" + "b" * 32, "From": JANE, "Body": "hello"})
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    url = f"{running.base}/webhooks/sms/webhook?bodySHA256={digest}"
+    signature = running.fake.sign(url, {})  # the URL with its hash is what is signed
+
+    def post(data: str) -> requests.Response:
+        return requests.post(url, data=data.encode(), timeout=10,
+                             headers={"Content-Type": "application/json", "X-Twilio-Signature": signature})
+
+    genuine, tampered = post(body), post(body.replace("hello", "cancel my subscription"))
+
+    assert genuine.status_code == 400 and "form posts" in genuine.text
+    assert tampered.status_code == 403
+    running.no_more_turns()
