@@ -60,9 +60,9 @@ class SqlPhoneCodes:
     def set_profile(self, username: str, profile: PhoneProfile) -> bool:
         """Keep a person's phone settings; False if another profile has that number."""
         with Session(self.engine) as session:
-            session.execute(update(InboxUserRow).where(InboxUserRow.username == username)
-                            .values(phone=profile.phone, notices_by=profile.notices_by, on_duty=profile.on_duty))
             try:
+                session.execute(update(InboxUserRow).where(InboxUserRow.username == username)
+                                .values(phone=profile.phone, notices_by=profile.notices_by, on_duty=profile.on_duty))
                 session.commit()
             except IntegrityError:
                 session.rollback()
