@@ -2,7 +2,8 @@
 
 ``create_app`` wires the parts; a cleanup context owns the database engine, the scheduler,
 the HTTP client for Rasa and the background loops (the feed that pushes changes to open
-pages and reschedules timers, and the delivery worker), and closes them in reverse order.
+pages and reschedules timers, the delivery worker, and approvals by phone: notices out,
+replies in), and closes them in reverse order.
 The blocking work (SQL, the business backend) runs in worker threads.
 
 The parts: ``handlers`` (pages and the JSON API), ``websocket_hub`` (open pages and what they
@@ -28,9 +29,10 @@ from actions.domain.sessions import customer_key
 from actions.settings import Settings
 from bot.composition import build_inbox, build_phone_channels, build_sms, session_tokens
 from channels.webchat.page import add_webchat_routes
-from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
+from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
 from actions.store.channel_addresses import SqlChannelAddresses
+from actions.store.inbound import SqlInboundQueue
 from handoff.customer_channels import CustomerChannels
 from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
@@ -47,6 +49,7 @@ from handoff.handlers import (
     login_page,
     logout,
     me,
+    my_phone,
     retry_message,
     session_middleware,
     ticket,
@@ -55,6 +58,8 @@ from handoff.handlers import (
     users,
 )
 from handoff.page_headers import page_headers
+from handoff.phone_approvals import PhoneApprovals
+from handoff.phone_codes import SqlPhoneCodes
 from handoff.rasa_client import RasaConversations
 from handoff.timers import Timers, make_scheduler
 from handoff.websocket_hub import close_page, websocket
@@ -81,6 +86,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", inbox_page)
     app.router.add_get("/ws", websocket)
     app.router.add_get("/api/me", me)
+    app.router.add_get("/api/me/phone", my_phone)
+    app.router.add_post("/api/me/phone", my_phone)
     app.router.add_get("/api/tickets", tickets)
     app.router.add_get("/api/tickets/{id}", ticket)
     for verb in ("claim", "assign", "transfer", "notes", "reply", "request-approval", "handback", "close"):
@@ -125,6 +132,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     store, services = desk.store, desk.s
     app[DESK] = desk
     app[THROTTLE] = parts.throttle
+    app[PHONE_CODES] = SqlPhoneCodes(engine)
     if settings.demo:
         added = await asyncio.to_thread(create_demo_users, store, desk.now)
         if added:
@@ -142,7 +150,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     phones = build_phone_channels(settings, store, services.business, services.clock)
     worker = DeliveryWorker(store, rasa, services.clock, channels=CustomerChannels.for_rasa(rasa, phones),
                             texts={SMS: build_sms(settings)}, addresses=SqlChannelAddresses(engine))
-    loops = [asyncio.create_task(worker.run()), asyncio.create_task(follow_feed(app, last_seen))]
+    phone_approvals = PhoneApprovals(desk, app[PHONE_CODES], SqlInboundQueue(engine))
+    loops = [asyncio.create_task(worker.run()), asyncio.create_task(follow_feed(app, last_seen)),
+             asyncio.create_task(phone_approvals.run())]
     try:
         yield
     finally:

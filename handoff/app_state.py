@@ -9,12 +9,14 @@ from aiohttp import web
 from actions.settings import Settings
 from handoff.desk import Desk
 from handoff.domain.login_throttle import LoginThrottle
+from handoff.phone_codes import SqlPhoneCodes
 from handoff.timers import Timers
 
 SETTINGS = web.AppKey("settings", Settings)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 DESK = web.AppKey("desk", Desk)
 TIMERS = web.AppKey("timers", Timers)
+PHONE_CODES = web.AppKey("phone_codes", SqlPhoneCodes)  # people's phones and the approval codes texted to them
 SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
 TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
 CANNED = web.AppKey("canned", list)

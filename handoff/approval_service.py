@@ -32,18 +32,27 @@ class ApprovalService(DeskBase):
             raise Forbidden(f"request {approval.ref} is in the {approval.queue} approvals, which a {user.role.value} can't see")
         return approval
 
-    def approve(self, user: User, approval_id: str, version: Optional[int]) -> None:
-        approval = self._deciding(user, approval_id)
+    def may_decide(self, user: User, approval: Approval) -> Optional[str]:
+        """Why ``user`` may not decide this request now, or None if they may (who gets a notice by phone)."""
+        if not user.sees_approvals or not user.sees(approval.queue):
+            return "it is not in your approvals queue"
+        return approval_rules.refusal(approval, user, self.s.policy.approvals,
+                                      self.store.handled_by(approval.conversation_id))
+
+    def approve(self, user: User, approval_id: str, version: Optional[int], via: Optional[str] = None) -> Approval:
+        """Approve (or give the first of two approvals); the request as it now stands."""
+        approval = self._deciding(user, approval_id, via)
         decision = self._decide(user, approval, lambda handled: approval_rules.approve(
-            approval, user, self.s.policy.approvals, handled, version, self.now))
+            approval, user, self.s.policy.approvals, handled, version, self.now), via=via)
         if decision.final:
             self._execute(user, decision.after)
+        return self.store.approval(approval_id) or decision.after
 
-    def reject(self, user: User, approval_id: str, version: Optional[int], reason: str) -> None:
-        approval = self._deciding(user, approval_id)
+    def reject(self, user: User, approval_id: str, version: Optional[int], reason: str, via: Optional[str] = None) -> None:
+        approval = self._deciding(user, approval_id, via)
         decision = self._decide(user, approval, lambda handled: approval_rules.reject(
             approval, user, self.s.policy.approvals, handled, version, reason, self.now),
-            outgoing=[bot_runs(APPROVAL_ACTION)])
+            outgoing=[bot_runs(APPROVAL_ACTION)], via=via)
         self._settle_pending(decision, Stage.CANCELLED, actor(user))
         self._tell_people(decision.after, f"Request {approval.ref} rejected by {user.username}: {decision.after.decision_reason}")
 
@@ -80,26 +89,28 @@ class ApprovalService(DeskBase):
         decision = approval_rules.escalate(approval)
         return bool(decision and self.store.decide(decision, self._approval_audit("timer", decision)))
 
-    def _deciding(self, user: User, approval_id: str) -> Approval:
+    def _deciding(self, user: User, approval_id: str, via: Optional[str] = None) -> Approval:
         """The request a person is about to decide; an attempt outside their queues is refused on record."""
         try:
             return self.approval(user, approval_id)
         except Forbidden as refused:
             approval = self.store.approval(approval_id)
             if approval is not None:
-                self._refused(user, approval, refused)
+                self._refused(user, approval, refused, via)
             raise
 
-    def _refused(self, user: User, approval: Approval, refused: Forbidden) -> None:
-        self.s.audit.append(self.s.approval_entry("approval_refused", approval, actor=actor(user), why=refused.message))
+    def _refused(self, user: User, approval: Approval, refused: Forbidden, via: Optional[str] = None) -> None:
+        where = {"via": via} if via else {}
+        self.s.audit.append(self.s.approval_entry("approval_refused", approval, actor=actor(user), why=refused.message,
+                                                  **where))
 
-    def _decide(self, user: User, approval: Approval, rule, outgoing: list | tuple = ()) -> Decision:
+    def _decide(self, user: User, approval: Approval, rule, outgoing: list | tuple = (), via: Optional[str] = None) -> Decision:
         try:
             decision = rule(self.store.handled_by(approval.conversation_id))
         except Forbidden as refused:
-            self._refused(user, approval, refused)
+            self._refused(user, approval, refused, via)
             raise
-        if not self.store.decide(decision, self._approval_audit(actor(user), decision), outgoing=outgoing):
+        if not self.store.decide(decision, self._approval_audit(actor(user), decision, via=via), outgoing=outgoing):
             current = self.store.approval(approval.id)
             raise Conflict(f"request {approval.ref} was decided or changed by someone else"
                            f"{f' (now {current.status})' if current else ''}; reload and look again")
@@ -130,6 +141,8 @@ class ApprovalService(DeskBase):
             self.s.record(f"pending_{decision.after.status}", pending.conversation_id, actor=who, pending=pending,
                           approval_id=decision.after.id)
 
-    def _approval_audit(self, who: str, decision: Decision) -> AuditEntry:
+    def _approval_audit(self, who: str, decision: Decision, via: Optional[str] = None) -> AuditEntry:
+        """``via``: where a person decided when not in the inbox (``phone``)."""
+        where = {"via": via} if via else {}
         return self.s.approval_entry(decision.event, decision.before, actor=who,
-                                     amount_cents=decision.before.amount_cents, **decision.detail)
+                                     amount_cents=decision.before.amount_cents, **decision.detail, **where)

@@ -13,7 +13,9 @@ by that channel; everything else for the customer goes where they are now. SMS a
 the reason the agent reads.
 
 A one-time code (queued by the action server, ``actions.domain.outbound``) goes by SMS to the
-phone on file, whatever channel the customer writes on, unless that number texted STOP. It is
+phone on file, whatever channel the customer writes on, unless that number texted STOP; an
+approval notice (``handoff.phone_approvals``) is a code for a person of the inbox, sent by their
+channel (SMS or WhatsApp) to the phone on their profile. It is
 retried while it would still be valid on arrival; one that could not be sent is reported to
 the conversation (``action_code_not_sent``), and its text is not kept once it left or failed.
 """
@@ -28,6 +30,7 @@ from typing import Mapping, Optional
 from actions.domain.clock import Clock
 from actions.domain.messaging import DeliveryFailed, SmsSender
 from actions.domain.outbound import REDACTED, CodeText, next_code_try
+from actions.domain.sessions import staff_of
 from actions.store.channel_addresses import SqlChannelAddresses
 from handoff.customer_channels import CustomerChannels, named
 from handoff.phone_channel import PhoneChannel
@@ -153,11 +156,12 @@ class DeliveryWorker:
             await asyncio.to_thread(self.store.delivery_done, item, FAILED, "the queued code could not be read", now,
                                     payload={"text": REDACTED})
             return
-        if not await asyncio.to_thread(self.store.code_wanted, code.challenge_id):
+        if not await asyncio.to_thread(self.store.code_wanted, code):
             # a newer code replaced it, or the request it confirms is over: sending it would only mislead
             await asyncio.to_thread(self.store.delivery_done, item, CANCELLED, None, now, payload=code.sent_payload())
             return
-        sender = self.texts.get(item.channel or "")
+        person = staff_of(item.conversation_id) is not None
+        sender = self._code_sender(item, person)
         if sender is None:
             error, again = f"no sender is set up for the {item.channel!r} channel", None
         elif await self._opted_out(item.channel or "", code.to):
@@ -166,7 +170,7 @@ class DeliveryWorker:
             error, again = "the code expired before it could be sent", None
         else:
             try:
-                provider_id = await sender.send_sms(code.to, code.text)
+                provider_id = await self._send_code(sender, item, code)
             except DeliveryFailed as exc:
                 error, again = str(exc), next_code_try(code, item.attempts, now, exc.retryable)
             except Exception as exc:  # noqa: BLE001 - a sender's bug is one failed try, and is logged
@@ -180,9 +184,25 @@ class DeliveryWorker:
                        "; will retry" if again else "; giving up")
         if again:
             await asyncio.to_thread(self.store.delivery_done, item, FAILED, error, now, again)
-        else:
+        else:  # a person's approval code has no conversation to tell: the request waits in the inbox
             await asyncio.to_thread(self.store.delivery_done, item, FAILED, error, now,
-                                    payload=code.sent_payload(), then=CODE_NOT_SENT)
+                                    payload=code.sent_payload(), then=None if person else CODE_NOT_SENT)
+
+    def _code_sender(self, item: Delivery, person: bool) -> Optional[SmsSender | PhoneChannel]:
+        """A customer's code goes by the SMS sender; a person's approval code by their channel (SMS or
+        WhatsApp, with its window and template), to the phone on their profile."""
+        if not person:
+            return self.texts.get(item.channel or "")
+        channel = self.channels.channels.get(item.channel or "")
+        return channel if isinstance(channel, PhoneChannel) else None
+
+    @staticmethod
+    async def _send_code(sender: SmsSender | PhoneChannel, item: Delivery, code: CodeText) -> Optional[str]:
+        """Text the code; the provider's id for it (a phone channel keeps that with the delivery itself)."""
+        if isinstance(sender, PhoneChannel):
+            await sender.deliver(item, code.text)
+            return None
+        return await sender.send_sms(code.to, code.text)
 
     async def _opted_out(self, channel: str, address: str) -> bool:
         if self.addresses is None:

@@ -20,10 +20,14 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from actions.domain.outbound import CodeText
+from actions.domain.sessions import staff_of
 from actions.store.sql import publish
 from actions.domain.step_up import ChallengeStatus
 from actions.store.tables import ChallengeRow, DeliveryRow, TicketMessageRow
 from handoff.domain.deliveries import DELIVERED, FAILED, READ, REPORTED, SEEN, TWILIO_STATUSES, provider_failure
+from handoff.phone_codes import code_wanted as approval_code_wanted
+from handoff.tables import InboxUserRow
 
 #: A Twilio Message SID: what a message reported on may be looked up by, in a delivery's payload too.
 #: The payload's key for how far a delivery got (``delivery_progress``); a retry starts afresh.
@@ -220,9 +224,17 @@ class DeliveryQueue:
             session.commit()
             return done
 
-    def code_wanted(self, challenge_id: str) -> bool:
+    def code_wanted(self, code: CodeText) -> bool:
         """Whether a queued code still confirms something: its challenge is active (not replaced by a
-        newer code, used, locked or voided)."""
+        newer code, used, locked or voided); for a person of the inbox, their approval code is."""
         with Session(self.engine) as session:
-            row = session.get(ChallengeRow, challenge_id)
+            if staff_of(code.conversation_id) is not None:
+                return approval_code_wanted(session, code.challenge_id)
+            row = session.get(ChallengeRow, code.challenge_id)
             return row is not None and row.status == ChallengeStatus.ACTIVE.value
+
+    def person_phone(self, username: str) -> Optional[str]:
+        """The phone on the profile of an active person of the inbox (E.164), if any: their texts go there."""
+        with Session(self.engine) as session:
+            row = session.get(InboxUserRow, username)
+            return row.phone if row is not None and row.active else None

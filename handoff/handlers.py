@@ -17,15 +17,19 @@ from aiohttp.typedefs import Handler
 
 from actions.json_input import BadJson, json_object
 from handoff import auth
-from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
-from handoff.domain.errors import Forbidden, InboxError, NotFound
+from actions.domain.phones import NotAPhoneNumber, e164
+from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
+from handoff.domain.errors import Conflict, Forbidden, InboxError, NotFound
 from handoff.domain.people import User
+from handoff.phone_codes import PhoneProfile
 from handoff.websocket_hub import SESSION_ENDED, close_page
 
 logger = logging.getLogger(__name__)
 
 PUBLIC = ("/login", "/chat", "/static/", "/health")
 MAX_ROW_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
+#: How approval notices may reach a person's phone.
+NOTICE_CHANNELS = ("sms", "whatsapp")
 
 
 # -- middleware -----------------------------------------------------------------------------------
@@ -171,6 +175,40 @@ def _version(body: Dict[str, Any]) -> Optional[int]:
 
 async def me(request: web.Request) -> web.Response:
     return web.json_response(request["user"].to_dict())
+
+
+async def my_phone(request: web.Request) -> web.Response:
+    """A person's own phone for approval notices (``GET``), or new settings (``POST``): any of
+    ``phone`` (null or "" removes it), ``notices_by`` (sms | whatsapp), ``on_duty`` (true | false)."""
+    codes, username = request.app[PHONE_CODES], request["user"].username
+    current = await asyncio.to_thread(codes.profile, username)
+    if request.method == "POST":
+        wanted = _phone_profile(await _body(request), current, request.app[SETTINGS].phone_region)
+        if not await asyncio.to_thread(codes.set_profile, username, wanted):
+            raise Conflict(f"{wanted.phone} is on another person's profile: each phone belongs to one person")
+        current = wanted
+    return web.json_response(current.to_dict())
+
+
+def _phone_profile(body: Dict[str, Any], current: PhoneProfile, region: str) -> PhoneProfile:
+    phone, notices_by, on_duty = current.phone, current.notices_by, current.on_duty
+    if "phone" in body:
+        given = _text(body, "phone").strip()
+        try:
+            phone = e164(given, region) if given else None
+        except NotAPhoneNumber as bad:
+            raise InboxError(str(bad)) from None
+    if "notices_by" in body:
+        notices_by = _text(body, "notices_by")
+        if notices_by not in NOTICE_CHANNELS:
+            raise InboxError(f"'notices_by' must be one of {', '.join(NOTICE_CHANNELS)}")
+    if "on_duty" in body:
+        if not isinstance(body["on_duty"], bool):
+            raise InboxError("'on_duty' must be true or false")
+        on_duty = body["on_duty"]
+    if on_duty and phone is None:
+        raise InboxError("add your phone number before going on duty: the notices are texted to it")
+    return PhoneProfile(phone, notices_by, on_duty)
 
 
 async def tickets(request: web.Request) -> web.Response:

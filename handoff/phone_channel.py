@@ -4,7 +4,8 @@ A ``PhoneChannel`` takes a delivery (a person's words, a status line, the bot's 
 the channel) to the customer's phone through Twilio, asynchronously:
 
 - to the phone on file for a known customer (``customer-<id>``), else to the number the
-  conversation wrote from on this channel (``channel_addresses``);
+  conversation wrote from on this channel (``channel_addresses``); a person of the inbox
+  (``staff-<username>``: approval notices, answers to their replies) at the phone on their profile;
 - never to a number that texted STOP (until it texts START): the delivery fails at once, and
   the agent reads why;
 - on WhatsApp, free text only inside the 24-hour window after the customer last wrote; outside
@@ -30,7 +31,7 @@ from typing import List, Optional
 from actions.domain.business import Business
 from actions.domain.clock import Clock
 from actions.domain.messaging import DeliveryFailed
-from actions.domain.sessions import customer_of
+from actions.domain.sessions import customer_of, staff_of
 from actions.domain.texts import SMS_LIMIT, WHATSAPP_LIMIT, split_text
 from actions.sms.twilio_messages import OutgoingText, TwilioMessages, mask_number
 from actions.store.channel_addresses import ChannelAddress, SqlChannelAddresses
@@ -129,7 +130,11 @@ class PhoneChannel:
         await asyncio.to_thread(self.queue.delivery_progress, item.id, {**item.payload, PROGRESS: progress}, sid)
 
     def _address(self, conversation_id: str) -> Optional[str]:
-        """The customer's phone on file, else the number this conversation wrote from here."""
+        """A person of the inbox's phone on their profile; the customer's phone on file, else the
+        number this conversation wrote from here."""
+        username = staff_of(conversation_id)
+        if username is not None:
+            return self.queue.person_phone(username)
         customer_id = customer_of(conversation_id)
         customer = self.business.get_customer(customer_id) if customer_id else None
         if customer is not None and customer.phone:

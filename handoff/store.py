@@ -31,6 +31,7 @@ from handoff.domain.approvals import Decision
 from handoff.domain.people import Role, User
 from handoff.domain.tickets import Change, Message
 from handoff.delivery_queue import DeliveryQueue, Outgoing
+from handoff.phone_codes import void_for
 from handoff.tables import InboxSessionRow, InboxUserRow
 
 _TICKET_FIELDS = ("queue", "status", "assignee", "claimed_at", "queued_at", "last_agent_at", "reminded_for",
@@ -206,6 +207,7 @@ class InboxStore(DeliveryQueue):
                 return False
             for item in outgoing:
                 self._enqueue(session, after.conversation_id, item, audit.at, None)
+            void_for(session, after)  # a code texted for it no longer decides it
             session.add(audit_row(audit))
             publish(session, "approval", after.id, "updated", audit.at)
             session.commit()

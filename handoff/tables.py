@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Column, Index, text
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field
 
 from actions.store.tables import StoreTable, UtcDateTime
@@ -26,13 +26,20 @@ class InboxUserRow(StoreTable, table=True):
     phone: Optional[str] = Field(default=None, sa_column_kwargs={"unique": True})  # E.164: approval notices, replies
     #: Takes approval notices on their phone now (a manager on duty).
     on_duty: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    #: How the notices reach them: sms | whatsapp.
+    notices_by: str = Field(default="sms", sa_column_kwargs={"server_default": "sms"})
 
 
 class ApprovalPhoneCodeRow(StoreTable, table=True):
     """A one-time code texted to one person for one approval request: replying with it decides the
-    request, as that person, once. Only a keyed hash of the code is kept."""
+    request, as that person, once. Only a keyed hash of the code is kept.
+
+    One row per request and person, whether texted or not: a notice over the person's hourly
+    limit is a ``throttled`` row with no code, so it is never texted later.
+    """
 
     __tablename__ = "approval_phone_codes"
+    __table_args__ = (UniqueConstraint("approval_id", "username", name="uq_approval_phone_codes_approval_username"),)
     id: str = Field(primary_key=True)
     approval_id: str = Field(index=True)
     username: str = Field(index=True)
@@ -40,7 +47,9 @@ class ApprovalPhoneCodeRow(StoreTable, table=True):
     issued_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     attempts: int = 0
-    status: str = "active"  # active | used | void (decided elsewhere, replaced, locked or expired)
+    status: str = "active"  # active | used | void (decided elsewhere, locked) | throttled (never texted)
+    #: They replied REJECT without a reason: their next text, soon after, is the reason.
+    reason_asked_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class InboxSessionRow(StoreTable, table=True):

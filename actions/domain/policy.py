@@ -113,11 +113,22 @@ class InboxRules:
 
 
 @dataclass(frozen=True)
+class PhoneApprovalRules:
+    """Approval notices texted to the people on duty (``approvals.phone``, optional)."""
+
+    notices_per_hour: int = 10  # per person: the ones over it are not texted (the inbox still shows them)
+    code_valid_for: timedelta = timedelta(minutes=30)  # never past the request's own deadline
+    max_attempts: int = 3  # wrong codes a person may send before the codes texted to them stop working
+    reason_within: timedelta = timedelta(minutes=5)  # after a REJECT without a reason, the next text is the reason
+
+
+@dataclass(frozen=True)
 class ApprovalRules:
     limits_cents: Mapping[str, int]  # role -> the largest amount it may approve alone
     decide_within: timedelta  # then the request expires: nothing runs, the customer is told
     escalate_after: timedelta  # still undecided: the backup approvers are alerted
     sign_off: Mapping[str, Tuple[str, ...]]  # a kind without an amount -> the roles that may sign it off
+    phone: PhoneApprovalRules = PhoneApprovalRules()
 
     def limit_of(self, role: str) -> int:
         return self.limits_cents.get(role, 0)
@@ -277,19 +288,30 @@ def _inbox_rules(reader: "_Reader", raw: Any) -> InboxRules:
 
 
 def _approval_rules(reader: "_Reader", raw: Any, actions: Mapping[str, str]) -> ApprovalRules:
-    approvals = reader.mapping(raw, "approvals", required=("limits", "sign_off", "decide_within", "escalate_after"))
+    approvals = reader.mapping(raw, "approvals", required=("limits", "sign_off", "decide_within", "escalate_after"),
+                               optional=("phone",))
     limits = reader.mapping(approvals["limits"], "approvals.limits", optional=APPROVER_ROLES)
     rules = ApprovalRules(
         limits_cents={role: reader.money(value, f"approvals.limits.{role}") for role, value in limits.items()},
         decide_within=reader.duration(approvals["decide_within"], "approvals.decide_within"),
         escalate_after=reader.duration(approvals["escalate_after"], "approvals.escalate_after"),
         sign_off=_sign_off(reader, approvals["sign_off"], actions),
+        phone=_phone_rules(reader, approvals.get("phone") or {}),
     )
     if not rules.limits_cents:
         raise reader.error("approvals.limits", "must give at least one role a limit")
     if rules.escalate_after >= rules.decide_within:
         raise reader.error("approvals.escalate_after", "must be shorter than approvals.decide_within")
     return rules
+
+
+def _phone_rules(reader: "_Reader", raw: Any) -> PhoneApprovalRules:
+    """``approvals.phone``: each key optional, the defaults of ``PhoneApprovalRules`` otherwise."""
+    key = "approvals.phone"
+    phone = reader.mapping(raw, key, optional=("notices_per_hour", "code_valid_for", "max_attempts", "reason_within"))
+    read = {"notices_per_hour": reader.non_negative_int, "code_valid_for": reader.duration,
+            "max_attempts": reader.positive_int, "reason_within": reader.duration}
+    return PhoneApprovalRules(**{name: read[name](value, f"{key}.{name}") for name, value in phone.items()})
 
 
 def _sign_off(reader: "_Reader", raw: Any, actions: Mapping[str, str]) -> Dict[str, Tuple[str, ...]]:

@@ -71,6 +71,15 @@ class StepUp:
         self._make_id = make_id
         self._make_code = make_code
 
+    def with_rules(self, rules: OtpRules) -> "StepUp":
+        """The same codes, keys and ids under other rules (a manager's approval code by phone)."""
+        return StepUp(rules, self._pepper, self._make_id, self._make_code)
+
+    def matches(self, challenge: OtpChallenge, code: str) -> bool:
+        """Whether ``code`` is this challenge's, whatever its state: to tell "already used" from "wrong"."""
+        return bool(normalise_code(code)) and code_matches(self._pepper, challenge.id, challenge.action_digest, code,
+                                                           challenge.code_hash)
+
     def issue(self, pending_id: str, action_digest: str, now: datetime, send_number: int = 1) -> Tuple[OtpChallenge, str]:
         """A new challenge and its code; the code goes to the customer and is never stored."""
         challenge_id = self._make_id()

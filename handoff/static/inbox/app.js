@@ -12,6 +12,7 @@ import { listenForShortcuts, toggleHelp } from './keyboard.js';
 import { renderList, visibleItems } from './list_view.js';
 import { connect, reconnectWhenOnline } from './live.js';
 import { loadCanned, loadList, loadUsers } from './loading.js';
+import { setUpMyPhone } from './my_phone.js';
 import { hrefFor, route } from './routing.js';
 import { ASSIGNS, SEES_APPROVALS, USER } from './session.js';
 import { setPainters, state } from './store.js';
@@ -37,6 +38,7 @@ function start() {
   document.getElementById('shortcuts-button').addEventListener('click', () => toggleHelp(true));
   document.getElementById('help-close').addEventListener('click', () => toggleHelp(false));
   document.getElementById('help').addEventListener('click', (e) => { if (e.target.id === 'help') toggleHelp(false); });
+  setUpMyPhone();
   window.addEventListener('hashchange', route);
 
   renderList();

@@ -1,5 +1,5 @@
-"""Approvals by phone: the people's phone numbers and who is on duty, and the one-time codes texted
-to them for one approval request each.
+"""Approvals by phone: the people's phone numbers, who is on duty and how notices reach them, and the
+one-time codes texted to them for one approval request each (one per request and person).
 
 Revision ID: 0008
 Revises: 0007
@@ -29,7 +29,9 @@ def upgrade() -> None:
     sa.Column('code_hash', sa.String(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.Column('reason_asked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('approval_id', 'username', name='uq_approval_phone_codes_approval_username')
     )
     with op.batch_alter_table('approval_phone_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_approval_phone_codes_approval_id'), ['approval_id'], unique=False)
@@ -38,12 +40,14 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox_users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('phone', sa.String(), nullable=True))
         batch_op.add_column(sa.Column('on_duty', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+        batch_op.add_column(sa.Column('notices_by', sa.String(), server_default='sms', nullable=False))
         batch_op.create_unique_constraint('uq_inbox_users_phone', ['phone'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('inbox_users', schema=None) as batch_op:
         batch_op.drop_constraint('uq_inbox_users_phone', type_='unique')
+        batch_op.drop_column('notices_by')
         batch_op.drop_column('on_duty')
         batch_op.drop_column('phone')
 
