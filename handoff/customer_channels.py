@@ -112,9 +112,6 @@ class CustomerChannels:
             return WEB_CHAT
         return await self.rasa.latest_channel(conversation_id) or ""
 
-    async def current(self, conversation_id: str) -> AnyChannel:
-        return self.channels.get(await self.where(conversation_id), self.fallback)
-
     def bound(self, name: str) -> AnyChannel:
         """The channel a delivery bound to ``name`` goes by (one nobody registered is only recorded)."""
         return self.channels.get(name, self.fallback)

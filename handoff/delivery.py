@@ -101,10 +101,11 @@ class DeliveryWorker:
             await self._text_code(item)
             return
         attempts = REPLY_ATTEMPTS  # until the customer's channel is known, which may say otherwise
+        by: Optional[str] = None  # the channel it went by, shown beside a person's words
         try:
             if item.kind in ("say", "status"):
-                channel = (self.channels.bound(item.channel) if item.channel
-                           else await self.channels.current(item.conversation_id))
+                by = item.channel or await self.channels.where(item.conversation_id)
+                channel = self.channels.bound(by)
                 attempts = getattr(channel, "attempts", REPLY_ATTEMPTS)
             if item.kind in ("say", "status") and isinstance(channel, PhoneChannel):
                 words = (named(str(item.payload["text"]), item.payload) if item.kind == "say"
@@ -135,7 +136,7 @@ class DeliveryWorker:
         except Exception as exc:  # noqa: BLE001 - Rasa down or hung, or anything else: one failed attempt
             await self._failed_attempt(item, exc, attempts)
             return
-        await asyncio.to_thread(self.store.delivery_done, item, status, None, self.clock.now())
+        await asyncio.to_thread(self.store.delivery_done, item, status, None, self.clock.now(), channel=by or None)
 
     async def _failed_attempt(self, item: Delivery, exc: Exception, attempts: int) -> None:
         now = self.clock.now()

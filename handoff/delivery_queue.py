@@ -97,12 +97,14 @@ class DeliveryQueue:
 
     def delivery_done(self, delivery: Delivery, status: str, error: Optional[str], at: datetime,
                       retry_at: Optional[datetime] = None, *, provider_id: Optional[str] = None,
-                      payload: Optional[Dict[str, Any]] = None, then: Optional[Outgoing] = None) -> None:
+                      payload: Optional[Dict[str, Any]] = None, then: Optional[Outgoing] = None,
+                      channel: Optional[str] = None) -> None:
         """Record one attempt: delivered, recorded, failed for good, or pending again at ``retry_at``.
 
         ``provider_id`` is the channel's id for what it took; ``payload`` replaces what is kept of
         the message (a code's text is not kept once it left); ``then`` is queued with it, in the
-        same transaction (the bot's word that a code could not be sent).
+        same transaction (the bot's word that a code could not be sent); ``channel``: the one a
+        person's words went by, shown beside them on the ticket.
         """
         changes: Dict[str, Any] = {"status": "pending" if retry_at else status, "attempts": delivery.attempts + 1,
                                    "error": error, "next_try_at": retry_at or at}
@@ -124,8 +126,9 @@ class DeliveryQueue:
             if delivery.message_id is not None:
                 message = session.get(TicketMessageRow, delivery.message_id)
                 if message is not None:
+                    went = {"channel": channel} if channel and not retry_at else {}
                     session.execute(update(TicketMessageRow).where(TicketMessageRow.id == delivery.message_id)
-                                    .values(delivery="pending" if retry_at else status, error=error))
+                                    .values(delivery="pending" if retry_at else status, error=error, **went))
                     publish(session, "ticket", message.ticket_id, "message", at)
             session.commit()
 

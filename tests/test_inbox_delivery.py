@@ -317,7 +317,8 @@ def test_a_reply_goes_out_the_way_the_customers_current_channel_allows(
                                          "message_id": f"d-{delivery_id}"}  # the id the customer's page acknowledges
     assert (sent["query"].get("execute_side_effects") == "true") is pushed
     assert [(row.status, row.kind) for row in deliveries(engine)] == [(status, "say")]
-    assert store.messages("t1")[-1].delivery == status
+    reply = store.messages("t1")[-1]
+    assert (reply.delivery, reply.channel) == (status, channel)  # Ali sees where his words went
 
 
 def test_a_web_chat_reply_counts_as_delivered_only_when_a_page_of_that_conversation_acknowledges_it(
