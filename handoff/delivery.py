@@ -162,7 +162,7 @@ class DeliveryWorker:
             await asyncio.to_thread(self.store.delivery_done, item, CANCELLED, None, now, payload=code.sent_payload())
             return
         person = staff_of(item.conversation_id) is not None
-        sender = self._code_sender(item, person)
+        sender = self._code_sender(item)
         if sender is None:
             error, again = f"no sender is set up for the {item.channel!r} channel", None
         elif await self._opted_out(item.channel or "", code.to):
@@ -189,19 +189,17 @@ class DeliveryWorker:
             await asyncio.to_thread(self.store.delivery_done, item, FAILED, error, now,
                                     payload=code.sent_payload(), then=None if person else CODE_NOT_SENT)
 
-    def _code_sender(self, item: Delivery, person: bool) -> Optional[SmsSender | PhoneChannel]:
-        """A customer's code goes by the SMS sender; a person's approval code by their channel (SMS or
-        WhatsApp, with its window and template), to the phone on their profile."""
-        if not person:
-            return self.texts.get(item.channel or "")
+    def _code_sender(self, item: Delivery) -> Optional[SmsSender | PhoneChannel]:
+        """The code's channel through Twilio when it is set up (SMS, or WhatsApp for a person who
+        asked for it: sent once even after a try that got no answer), else the development outbox."""
         channel = self.channels.channels.get(item.channel or "")
-        return channel if isinstance(channel, PhoneChannel) else None
+        return channel if isinstance(channel, PhoneChannel) else self.texts.get(item.channel or "")
 
     @staticmethod
     async def _send_code(sender: SmsSender | PhoneChannel, item: Delivery, code: CodeText) -> Optional[str]:
         """Text the code; the provider's id for it (a phone channel keeps that with the delivery itself)."""
         if isinstance(sender, PhoneChannel):
-            await sender.deliver(item, code.text)
+            await sender.deliver(item, code.text, to=code.to)
             return None
         return await sender.send_sms(code.to, code.text)
 

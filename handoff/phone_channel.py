@@ -82,13 +82,14 @@ class PhoneChannel:
         self.business = business
         self.clock = clock
 
-    async def deliver(self, item: Delivery, words: str) -> str:
-        """Text ``words`` for ``item``; ``sent`` once every message left, its last SID recorded.
+    async def deliver(self, item: Delivery, words: str, to: Optional[str] = None) -> str:
+        """Text ``words`` for ``item`` (to the number ``to``, else the conversation's); ``sent`` once
+        every message left, its last SID recorded.
 
         Raises ``DeliveryFailed``: not ``retryable`` when the text must not go (STOP, no number,
         WhatsApp's window closed without a template), else one failed try.
         """
-        address = await asyncio.to_thread(self._address, item.conversation_id)
+        address = to or await asyncio.to_thread(self._address, item.conversation_id)
         if address is None:
             raise DeliveryFailed(f"no phone number is known for this conversation on {self.line.name}",
                                  retryable=False)

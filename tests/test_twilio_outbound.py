@@ -106,7 +106,7 @@ def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "
             rasa = RasaConversations(client, url, None, timeout=0.3)
             worker = DeliveryWorker(store, rasa, clock, channels=CustomerChannels.for_rasa(rasa, phones),
                                     texts={SMS: TwilioSmsSender(fake.account_sid, fake.auth_token, SHOP,
-                                                                base_url=fake.base_url)},
+                                                                base_url=fake.base_url, timeout=timeout)},
                                     addresses=addresses)
             counts = []
             for _ in range(times):
@@ -168,6 +168,25 @@ def test_a_timeout_after_twilio_took_the_message_is_not_a_second_message(engine:
     [row] = rows(engine)
     assert (row.status, row.attempts, row.provider_id) == ("sent", 2, message["sid"])
     assert [r.method for r in fake.requests] == ["POST", "GET"]
+
+
+def test_a_code_whose_first_try_timed_out_after_twilio_took_it_is_not_texted_twice(engine: Engine, fake: FakeTwilio,
+                                                                                    clock: FrozenClock) -> None:
+    SqlChallengeStore(engine).add(OtpChallenge("ch1", "p1", "digest", "hash", START, START + timedelta(minutes=5)))
+    SqlOutbound(engine).queue_code(CodeText(JANE, PHONES[JANE], "Acme security code: 481516.", "ch1", "p1",
+                                            START + timedelta(minutes=5)), START)
+    fake.stall_next(seconds=0.8)  # Twilio creates the message, but answers after we gave up
+
+    def twilio_catches_up() -> None:
+        deadline = time.monotonic() + 5
+        while not fake.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    rounds(engine, fake, clock, times=2, timeout=0.3, between=twilio_catches_up)
+
+    [message] = fake.messages  # looked up and adopted, not sent again: one code, once
+    [row] = rows(engine)
+    assert (row.status, row.provider_id) == ("sent", message["sid"]) and "481516" not in row.payload_json
 
 
 def test_a_long_answer_goes_as_several_texts_cut_between_sentences_in_order(engine: Engine, fake: FakeTwilio,
