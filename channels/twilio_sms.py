@@ -1,10 +1,11 @@
 """SMS through Twilio: ``POST /webhooks/sms/webhook`` (and ``/status`` for delivery reports).
 
 Everything webhook-shaped is in ``channels.twilio_webhooks``. What is SMS's own: the carriers'
-keywords. STOP (or UNSUBSCRIBE, CANCEL, END, QUIT, ...) as a whole message stops everything
-to the number, an agent's replies included, until START; HELP gets a short answer. None of
-them is a message to the bot. START's words ("yes" among them) count only from a number that
-stopped: from anyone else "yes" is an answer.
+keywords, handled as they arrive, ahead of anything queued before them. STOP (or UNSUBSCRIBE,
+CANCEL, END, QUIT, ...) as a whole message stops everything to the number, an agent's replies and
+approval notices included, until START; HELP gets a short answer. None of them is a message to
+the bot. START's words ("yes" among them) count only from a number that stopped: from anyone else
+"yes" is an answer. "cancel" alone is a carrier's stop word: Twilio stops the number too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 from typing import Text
 
 from actions.domain.inbound import InboundMessage, sms_keyword
+from actions.domain.sessions import staff_of
 from channels.twilio_webhooks import TwilioWebhookInput
 
 HELP_TEXT = ("Acme customer care: write your question here and our assistant (or one of our team) will answer. "
@@ -24,20 +26,21 @@ class TwilioSmsInput(TwilioWebhookInput):
     def name(cls) -> Text:
         return "sms"
 
-    async def before_the_bot(self, message: InboundMessage) -> bool:
+    async def at_once(self, message: InboundMessage) -> bool:
         keyword = sms_keyword(message.text)
         if keyword is None:
-            return True
+            return False
         addresses, detail = self.parts.addresses, {"address": f"***{message.address[-4:]}"}
         if keyword == "stop":
             await asyncio.to_thread(addresses.opt_out, self.name(), message.address, message.received_at)
             await asyncio.to_thread(self.parts.audit, message.conversation_id, "sms_opted_out", detail)
-            return False
+            return True
         if keyword == "help":
-            await asyncio.to_thread(self.parts.outbox, self.name(), message.conversation_id, HELP_TEXT)
-            return False
+            if staff_of(message.conversation_id) is None:  # a person of the inbox gets the inbox's own help
+                await asyncio.to_thread(self.parts.outbox, self.name(), message.conversation_id, HELP_TEXT)
+            return True
         if not await asyncio.to_thread(addresses.opted_out, self.name(), message.address):
-            return True  # "yes" from a number that never stopped is an answer to the bot
+            return False  # "yes" from a number that never stopped is an answer to the bot
         await asyncio.to_thread(addresses.opt_out, self.name(), message.address, None)
         await asyncio.to_thread(self.parts.audit, message.conversation_id, "sms_opted_in", detail)
-        return False
+        return True

@@ -26,7 +26,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 from urllib.parse import parse_qs
 
@@ -37,7 +37,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from actions.domain.attachments import attachment_line
-from actions.domain.inbound import InboundMessage, InboundQueue, Media
+from actions.domain.inbound import STILL_HANDLING_EVERY, InboundMessage, InboundQueue, Media
 from actions.domain.sessions import Refused, Resolver, staff_key, staff_of
 from actions.json_input import storable_text_problem
 
@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 #: How Twilio writes a phone number (the address behind ``whatsapp:`` too).
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+#: How often a chat server looks for accepted messages nobody is handling.
+LOOK_AGAIN_EVERY = timedelta(seconds=30)
 #: The longest body Twilio delivers (a WhatsApp message; an SMS is at most 1,600 characters).
 MAX_BODY_CHARS = 4096
 
@@ -78,10 +80,9 @@ class TwilioWebhookInput(InputChannel):
 
     #: How Twilio writes this channel's addresses: "whatsapp:" for WhatsApp, nothing for SMS.
     prefix = ""
-    #: The phone channels of this process, by name, and the conversations being handled now. A
-    #: conversation's messages are taken one at a time whichever channel they came by: the SMS
-    #: channel may hand its own next message to the turn loop the WhatsApp one is running.
-    _running: Dict[str, "TwilioWebhookInput"] = {}
+    #: The conversations being handled in this process now. A conversation's messages are taken one
+    #: at a time whichever channel they came by: the SMS channel may hand its next message to the
+    #: turn loop the WhatsApp one is running (each turn replies by its message's own channel).
     _draining: Set[str] = set()
     _again: Set[str] = set()  # a message came in while the conversation's loop was looking
     _tasks: Set[asyncio.Task] = set()
@@ -89,7 +90,6 @@ class TwilioWebhookInput(InputChannel):
     def __init__(self, parts: TwilioParts) -> None:
         self.parts = parts
         self.validator = RequestValidator(parts.auth_token)
-        TwilioWebhookInput._running[self.name()] = self
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TwilioWebhookInput":
@@ -121,18 +121,25 @@ class TwilioWebhookInput(InputChannel):
 
         @hooks.listener("after_server_start")
         async def handle_waiting(app: Any, loop: Any) -> None:
-            await self.resume(on_new_message)
+            self._tasks.add(asyncio.get_running_loop().create_task(self._look_again(on_new_message)))
+
+        @hooks.listener("before_server_stop")
+        async def give_back(app: Any, loop: Any) -> None:
+            """Turns still running are stopped, and their messages given back for the next process."""
+            running = list(self._tasks)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
         return hooks
 
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        try:
-            form = self.signed_form(request)
-        except PermissionError as refused:
-            logger.warning("%s webhook refused: %s", self.name(), refused)
-            return response.text(str(refused), status=403)
-        except BadWebhook as bad:
-            return response.text(str(bad), status=400)
+        form = self._signed_or_refusal(request, "webhook")
+        if isinstance(form, HTTPResponse):
+            return form
+        if form.get("MessageStatus"):  # a delivery report sent to the message webhook: no message in it
+            return response.text(f"this is a delivery report: point status callbacks at /webhooks/{self.name()}/status",
+                                 status=400)
         try:
             message, address = self.read(form)
         except BadWebhook as bad:
@@ -144,14 +151,24 @@ class TwilioWebhookInput(InputChannel):
             return response.text(conversation_id.reason, status=400)
         message = InboundMessage(message.provider_id, self.name(), address, conversation_id, message.text,
                                  self.parts.now(), message.media)
-        if not await asyncio.to_thread(self.parts.queue.accept, message):
+        stored = await asyncio.to_thread(self.parts.queue.accept, message)
+        if stored is None:  # delivered again: what the first delivery started is made sure of, once more
             logger.info("%s message %s delivered again: already accepted", self.name(), message.provider_id)
-            return self.twiml()
-        await asyncio.to_thread(self.parts.addresses.seen, self.name(), address, message.conversation_id,
-                                message.received_at)
-        if staff_of(conversation_id) is None:  # a person's phone messages are the inbox's to handle
+        await asyncio.to_thread(self.parts.addresses.seen, self.name(), address, conversation_id, message.received_at)
+        handled = stored is not None and await self.at_once(message)
+        if staff_of(conversation_id) is not None:
+            return self.twiml()  # a person's phone messages are the inbox's to read, all of them
+        if handled:
+            await asyncio.to_thread(self.parts.queue.done, stored, self.parts.now())
+        else:
             self.drain_soon(conversation_id, on_new_message)
         return self.twiml()
+
+    async def at_once(self, message: InboundMessage) -> bool:
+        """A channel's own handling of a message as it arrives, before anything queued before it
+        (SMS: STOP must stop what is about to go out); True if it is no message for the bot. A
+        person's phone messages go on to the inbox whatever this does."""
+        return False
 
     async def conversation_of(self, address: str) -> Union[str, Refused]:
         """Whose message it is: a person of the inbox by the phone on their profile, else the
@@ -164,22 +181,28 @@ class TwilioWebhookInput(InputChannel):
 
     async def status(self, request: Request) -> HTTPResponse:
         """Twilio's report on a message sent by this channel: the delivery's state moves on (never back)."""
-        try:
-            form = self.signed_form(request)
-        except PermissionError as refused:
-            logger.warning("%s status callback refused: %s", self.name(), refused)
-            return response.text(str(refused), status=403)
-        except BadWebhook as bad:
-            return response.text(str(bad), status=400)
+        form = self._signed_or_refusal(request, "status callback")
+        if isinstance(form, HTTPResponse):
+            return form
         sid, state = form.get("MessageSid") or "", form.get("MessageStatus") or ""
         if not sid or not state:
             return response.text("MessageSid and MessageStatus are needed in a status callback", status=400)
         code = form.get("ErrorCode") or ""
-        if code and not code.isdigit():
-            return response.text(f"ErrorCode must be a number, got {code!r}", status=400)
+        if code and not (code.isascii() and code.isdigit() and len(code) < 10):
+            return response.text(f"ErrorCode must be Twilio's error number, got {code!r}", status=400)
         await asyncio.to_thread(self.parts.reported, sid, state, int(code) if code else None,
                                 form.get("ErrorMessage"), self.parts.now())
         return response.empty()
+
+    def _signed_or_refusal(self, request: Request, what: str) -> Union[RequestParameters, HTTPResponse]:
+        """The signed form, or the answer to a request that is not Twilio's (403) or can't be read (400)."""
+        try:
+            return self.signed_form(request)
+        except PermissionError as refused:
+            logger.warning("%s %s refused: %s", self.name(), what, refused)
+            return response.text(str(refused), status=403)
+        except BadWebhook as bad:
+            return response.text(str(bad), status=400)
 
     def signed_form(self, request: Request) -> RequestParameters:
         """The posted form, if Twilio signed it for the URL it called; PermissionError if not."""
@@ -228,10 +251,6 @@ class TwilioWebhookInput(InputChannel):
         message = InboundMessage(sid, self.name(), sender[len(self.prefix):], "", text, self.parts.now(), media)
         return message, sender[len(self.prefix):]
 
-    async def before_the_bot(self, message: InboundMessage) -> bool:
-        """A channel's own handling of a message, in its turn; False if the assistant must not see it."""
-        return True
-
     @staticmethod
     def twiml() -> HTTPResponse:
         return response.text(EMPTY_TWIML, content_type="text/xml")
@@ -263,31 +282,51 @@ class TwilioWebhookInput(InputChannel):
             self._draining.discard(conversation_id)
 
     async def _turn(self, message: InboundMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """One message's turn, as the channel it came by handles it (its keywords, its replies)."""
+        """One message's turn, replied to by the channel it came by.
+
+        While it runs the message stays this process's (``still_handling``); if the server stops
+        meanwhile, the message is given back so the next process takes it at once."""
         assert message.id is not None
-        channel = TwilioWebhookInput._running.get(message.channel, self)
-        if not await channel.before_the_bot(message):
-            await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now())
-            return
         replies = QueuedReplies(message.channel, self.parts.outbox)
         metadata = {"provider_id": message.provider_id,
                     "media": [{"url": m.url, "kind": m.kind} for m in message.media]}
+        keeping = asyncio.get_running_loop().create_task(self._keep_handling(message.id))
         try:
             await on_new_message(UserMessage(self.words_of(message), replies, message.conversation_id,
                                              input_channel=message.channel, metadata=metadata))
+        except asyncio.CancelledError:
+            self.parts.queue.release(message.id)  # the server is stopping: not handled, not lost
+            raise
         except Exception as exc:  # noqa: BLE001 - one bad turn must not stop the conversation's next ones
             logger.exception("%s: the turn for %s failed", self.name(), message.provider_id)
             await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now(), f"{type(exc).__name__}: {exc}")
             return
+        finally:
+            keeping.cancel()
         await asyncio.to_thread(self.parts.queue.done, message.id, self.parts.now())
+
+    async def _keep_handling(self, message_id: int) -> None:
+        while True:
+            await asyncio.sleep(STILL_HANDLING_EVERY.total_seconds())
+            await asyncio.to_thread(self.parts.queue.still_handling, message_id, self.parts.now())
 
     @staticmethod
     def words_of(message: InboundMessage) -> str:
         """What the assistant reads: the text, then a line for each attachment (``actions.domain.attachments``)."""
         return "\n".join([message.text.strip(), *(attachment_line(m.url, m.kind) for m in message.media)]).strip()
 
+    async def _look_again(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Now and every ``LOOK_AGAIN_EVERY``: what was accepted and is still waiting (a restart, a
+        process that died on it, a database hiccup that stopped a conversation's loop) is handled."""
+        while True:
+            try:
+                await self.resume(on_new_message)
+            except Exception:  # noqa: BLE001 - the database may be back next time
+                logger.exception("%s: looking for waiting messages failed", self.name())
+            await asyncio.sleep(LOOK_AGAIN_EVERY.total_seconds())
+
     async def resume(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Handle what was accepted but not handled before this server started (a crash, a restart)."""
+        """Handle the messages accepted but not handled: never taken, or taken by a process that died."""
         waiting = await asyncio.to_thread(self.parts.queue.waiting_conversations, self.parts.now())
         for conversation_id in waiting:
             if conversation_id.startswith(("customer-", "visitor-")):

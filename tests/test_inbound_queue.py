@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from actions.domain.inbound import CLAIM_TIMEOUT, InboundMessage, Media
@@ -55,8 +56,8 @@ def message(sid: str, conversation: str = JANE, text: str = "hello", at: datetim
 def test_a_message_delivered_twice_is_accepted_once(engine: Engine) -> None:
     queue = SqlInboundQueue(engine)
 
-    assert queue.accept(message("SM1")) is True
-    assert queue.accept(message("SM1", text="the same sid again")) is False
+    assert queue.accept(message("SM1")) is not None
+    assert queue.accept(message("SM1", text="the same sid again")) is None
 
     taken = queue.claim_next(JANE, NOW)
     assert taken is not None and (taken.provider_id, taken.text) == ("SM1", "hello")
@@ -69,7 +70,7 @@ def test_the_same_delivery_racing_in_eight_threads_is_accepted_once(engine: Engi
 
     accepted = race(8, lambda: queue.accept(message("SM-race")))
 
-    assert accepted.count(True) == 1
+    assert len([taken for taken in accepted if taken is not None]) == 1
 
 
 def accept_the_same_delivery(url: str, results: str) -> None:
@@ -77,7 +78,7 @@ def accept_the_same_delivery(url: str, results: str) -> None:
     engine = make_engine(url)
     accepted = SqlInboundQueue(engine).accept(message("SM-processes"))
     with open(results, "a", encoding="utf-8") as out:
-        out.write("accepted\n" if accepted else "duplicate\n")
+        out.write("accepted\n" if accepted is not None else "duplicate\n")
     engine.dispose()
 
 
@@ -171,3 +172,41 @@ def test_an_address_remembers_its_conversation_last_message_and_stop(engine: Eng
     assert not addresses.opted_out("whatsapp", "+15550100001")  # STOP is per channel
     addresses.opt_out("sms", "+15550100001", None)
     assert not addresses.opted_out("sms", "+15550100001")
+
+
+def test_a_message_given_back_by_a_stopping_process_is_taken_at_once(engine: Engine) -> None:
+    queue = SqlInboundQueue(engine)
+    queue.accept(message("SM1"))
+    taken = queue.claim_next(JANE, NOW)
+    assert taken is not None
+
+    queue.release(taken.id)  # type: ignore[arg-type]
+
+    assert queue.waiting_conversations(NOW) == (JANE,)
+    again = queue.claim_next(JANE, NOW)
+    assert again is not None and again.provider_id == "SM1"
+
+
+def test_a_long_turn_that_says_it_is_still_handling_is_not_taken_by_another_process(engine: Engine) -> None:
+    queue = SqlInboundQueue(engine)
+    queue.accept(message("SM1"))
+    taken = queue.claim_next(JANE, NOW)
+    assert taken is not None
+
+    for minutes in range(1, 10):  # a ten-minute turn, saying so every minute
+        queue.still_handling(taken.id, NOW + timedelta(minutes=minutes))  # type: ignore[arg-type]
+        assert queue.claim_next(JANE, NOW + timedelta(minutes=minutes, seconds=30)) is None
+    assert queue.waiting_conversations(NOW + timedelta(minutes=10)) == ()
+
+
+def test_a_handled_message_keeps_no_words_but_a_failed_one_does(engine: Engine) -> None:
+    queue = SqlInboundQueue(engine)
+    queue.accept(message("SM1", text="481516"))
+    queue.accept(message("SM2", conversation=SAM, text="why did this fail?"))
+    handled, failed = queue.claim_next(JANE, NOW), queue.claim_next(SAM, NOW)
+    queue.done(handled.id, NOW)  # type: ignore[union-attr]
+    queue.done(failed.id, NOW, error="RuntimeError: boom")  # type: ignore[union-attr]
+
+    with engine.connect() as connection:
+        kept = dict(connection.execute(text("SELECT provider_id, text FROM inbound_messages")).all())
+    assert kept == {"SM1": "", "SM2": "why did this fail?"}

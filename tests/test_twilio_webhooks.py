@@ -340,3 +340,46 @@ def test_a_json_webhook_is_checked_by_its_body_hash_and_then_refused_as_not_a_me
     assert genuine.status_code == 400 and "form posts" in genuine.text
     assert tampered.status_code == 403
     running.no_more_turns()
+
+
+def test_a_webhook_replayed_after_its_turn_is_answered_and_changes_nothing(running: Channels) -> None:
+    url = f"{running.base}/webhooks/sms/webhook"
+    form = {"MessageSid": "SM" + "a" * 32, "AccountSid": ACCOUNT, "From": SAM, "To": SHOP, "Body": "where is order 1005?"}
+    headers = {"X-Twilio-Signature": running.fake.sign(url, form)}
+    assert requests.post(url, data=form, headers=headers, timeout=10).status_code == 200
+    running.next_turns(1)
+
+    replayed = requests.post(url, data=form, headers=headers, timeout=10)  # captured and sent again later
+
+    assert replayed.status_code == 200
+    running.no_more_turns(1.0)
+
+
+def test_a_delivery_report_sent_to_the_message_webhook_is_no_message(running: Channels) -> None:
+    answer = running.fake.send_webhook(f"{running.base}/webhooks/sms/webhook", {
+        "MessageSid": "SM" + "9" * 32, "AccountSid": ACCOUNT, "From": SHOP, "To": JANE, "MessageStatus": "delivered"})
+
+    assert answer.status == 400 and "/webhooks/sms/status" in answer.body
+    running.no_more_turns()
+
+
+@pytest.mark.parametrize("code", ["²", "12a", "9" * 12])
+def test_a_delivery_report_with_an_error_code_that_is_no_number_is_a_400(running: Channels, code: str) -> None:
+    answer = running.fake.send_webhook(f"{running.base}/webhooks/sms/status", {
+        "MessageSid": "SM" + "8" * 32, "MessageStatus": "failed", "ErrorCode": code})
+
+    assert answer.status == 400 and "ErrorCode" in answer.body
+
+
+def test_stop_takes_effect_at_once_even_behind_a_slow_turn(running: Channels) -> None:
+    leo = "+15550100004"
+    running.sms(leo, "this is slow")
+    running.next_turns(1)
+    started = time.monotonic()
+
+    running.sms(leo, "STOP")
+
+    eventually(lambda: running.rows(f"SELECT opted_out_at FROM channel_addresses WHERE channel = 'sms' "
+                                    f"AND address = '{leo}'")[0][0] is not None, 5, "STOP was recorded")
+    assert time.monotonic() - started < 15, "STOP waited for the slow turn"
+    running.no_more_turns(1.0)

@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from typing import Optional, Protocol, Tuple
 
 #: A message taken by a process that has not finished it after this long is taken again: that
-#: process died. Longer than any turn (an action's slowest call included).
-CLAIM_TIMEOUT = timedelta(minutes=5)
+#: process died (one that is stopping gives it back at once). A process on a long turn says so
+#: every ``STILL_HANDLING_EVERY``, so only a dead one loses its messages.
+CLAIM_TIMEOUT = timedelta(minutes=2)
+STILL_HANDLING_EVERY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,8 @@ class InboundMessage:
 
 
 class InboundQueue(Protocol):
-    def accept(self, message: InboundMessage) -> bool:
-        """Store the message; False if a message with its provider id was accepted already."""
+    def accept(self, message: InboundMessage) -> Optional[int]:
+        """Store the message; its id, or None if a message with its provider id was accepted already."""
         ...
 
     def claim_next(self, conversation_id: str, now: datetime) -> Optional[InboundMessage]:
@@ -54,7 +56,17 @@ class InboundQueue(Protocol):
         ...
 
     def done(self, message_id: int, now: datetime, error: Optional[str] = None) -> None:
-        """The turn for the message ran (or failed for good, with ``error``)."""
+        """The turn for the message ran (or failed for good, with ``error``). A handled message's
+        words are not kept here: the conversation's record has them (and a code typed back is no
+        longer needed anywhere)."""
+        ...
+
+    def still_handling(self, message_id: int, now: datetime) -> None:
+        """The process is still on the message (a long turn): no other process takes it meanwhile."""
+        ...
+
+    def release(self, message_id: int) -> None:
+        """Give a message back unhandled (the process is stopping): the next process takes it at once."""
         ...
 
     def waiting_conversations(self, now: datetime) -> Tuple[str, ...]:

@@ -28,7 +28,7 @@ class SqlInboundQueue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def accept(self, message: InboundMessage) -> bool:
+    def accept(self, message: InboundMessage) -> Optional[int]:
         media = [{"url": m.url, "kind": m.kind} for m in message.media]
         row = InboundMessageRow(provider_id=message.provider_id, channel=message.channel, address=message.address,
                                 conversation_id=message.conversation_id, text=message.text,
@@ -39,8 +39,8 @@ class SqlInboundQueue:
                 session.commit()
             except IntegrityError:
                 session.rollback()
-                return False
-        return True
+                return None
+            return row.id
 
     def claim_next(self, conversation_id: str, now: datetime) -> Optional[InboundMessage]:
         unfinished = (select(func.min(InboundMessageRow.id))
@@ -63,9 +63,22 @@ class SqlInboundQueue:
             return _message(head) if taken else None
 
     def done(self, message_id: int, now: datetime, error: Optional[str] = None) -> None:
+        forgotten = {} if error else {"text": "", "media_json": "[]"}  # a failed one is kept to look into
         with Session(self.engine) as session:
             session.execute(update(InboundMessageRow).where(InboundMessageRow.id == message_id)
-                            .values(status=FAILED if error else HANDLED, handled_at=now, error=error))
+                            .values(status=FAILED if error else HANDLED, handled_at=now, error=error, **forgotten))
+            session.commit()
+
+    def still_handling(self, message_id: int, now: datetime) -> None:
+        with Session(self.engine) as session:
+            session.execute(update(InboundMessageRow).where(InboundMessageRow.id == message_id)
+                            .where(InboundMessageRow.status == HANDLING).values(claimed_at=now))
+            session.commit()
+
+    def release(self, message_id: int) -> None:
+        with Session(self.engine) as session:
+            session.execute(update(InboundMessageRow).where(InboundMessageRow.id == message_id)
+                            .where(InboundMessageRow.status == HANDLING).values(status=ACCEPTED, claimed_at=None))
             session.commit()
 
     def waiting_conversations(self, now: datetime) -> Tuple[str, ...]:
