@@ -85,6 +85,7 @@ class TwilioWebhookInput(InputChannel):
     #: turn loop the WhatsApp one is running (each turn replies by its message's own channel).
     _draining: Set[str] = set()
     _again: Set[str] = set()  # a message came in while the conversation's loop was looking
+    _looking = False  # the process looks for waiting messages (``_look_again``)
     _tasks: Set[asyncio.Task] = set()
 
     def __init__(self, parts: TwilioParts) -> None:
@@ -121,7 +122,9 @@ class TwilioWebhookInput(InputChannel):
 
         @hooks.listener("after_server_start")
         async def handle_waiting(app: Any, loop: Any) -> None:
-            self._tasks.add(asyncio.get_running_loop().create_task(self._look_again(on_new_message)))
+            if not TwilioWebhookInput._looking:  # one look-out for the process, whichever channel starts it
+                TwilioWebhookInput._looking = True
+                self._tasks.add(asyncio.get_running_loop().create_task(self._look_again(on_new_message)))
 
         @hooks.listener("before_server_stop")
         async def give_back(app: Any, loop: Any) -> None:
