@@ -29,7 +29,7 @@ from actions.domain.sessions import customer_key
 from actions.settings import Settings
 from bot.composition import build_inbox, build_phone_channels, build_sms, session_tokens
 from channels.webchat.page import add_webchat_routes
-from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
+from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
 from actions.store.channel_addresses import SqlChannelAddresses
 from actions.store.inbound import SqlInboundQueue
@@ -50,6 +50,7 @@ from handoff.handlers import (
     logout,
     me,
     my_phone,
+    my_phone_confirm,
     retry_message,
     session_middleware,
     ticket,
@@ -59,7 +60,9 @@ from handoff.handlers import (
 )
 from handoff.page_headers import page_headers
 from handoff.phone_approvals import PhoneApprovals
+from handoff.my_phone import MyPhone
 from handoff.phone_codes import SqlPhoneCodes
+from handoff.phone_proofs import SqlPhoneProofs
 from handoff.rasa_client import RasaConversations
 from handoff.timers import Timers, make_scheduler
 from handoff.websocket_hub import close_page, websocket
@@ -88,6 +91,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/me/phone", my_phone)
     app.router.add_post("/api/me/phone", my_phone)
+    app.router.add_post("/api/me/phone/confirm", my_phone_confirm)
     app.router.add_get("/api/tickets", tickets)
     app.router.add_get("/api/tickets/{id}", ticket)
     for verb in ("claim", "assign", "transfer", "notes", "reply", "request-approval", "handback", "close"):
@@ -133,6 +137,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[DESK] = desk
     app[THROTTLE] = parts.throttle
     app[PHONE_CODES] = SqlPhoneCodes(engine)
+    app[MY_PHONE] = MyPhone(desk, app[PHONE_CODES], SqlPhoneProofs(engine))
     if settings.demo:
         added = await asyncio.to_thread(create_demo_users, store, desk.now)
         if added:

@@ -9,6 +9,7 @@ from aiohttp import web
 from actions.settings import Settings
 from handoff.desk import Desk
 from handoff.domain.login_throttle import LoginThrottle
+from handoff.my_phone import MyPhone
 from handoff.phone_codes import SqlPhoneCodes
 from handoff.timers import Timers
 
@@ -17,6 +18,7 @@ THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 DESK = web.AppKey("desk", Desk)
 TIMERS = web.AppKey("timers", Timers)
 PHONE_CODES = web.AppKey("phone_codes", SqlPhoneCodes)  # people's phones and the approval codes texted to them
+MY_PHONE = web.AppKey("my_phone", MyPhone)  # a person's own phone: a new number waits for its code
 SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
 TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
 CANNED = web.AppKey("canned", list)

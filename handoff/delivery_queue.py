@@ -27,6 +27,7 @@ from actions.domain.step_up import ChallengeStatus
 from actions.store.tables import ChallengeRow, DeliveryRow, TicketMessageRow
 from handoff.domain.deliveries import DELIVERED, FAILED, READ, REPORTED, SEEN, TWILIO_STATUSES, provider_failure
 from handoff.phone_codes import code_wanted as approval_code_wanted
+from handoff.phone_proofs import proof_code_wanted
 from handoff.tables import InboxUserRow
 
 #: A Twilio Message SID: what a message reported on may be looked up by, in a delivery's payload too.
@@ -229,10 +230,11 @@ class DeliveryQueue:
 
     def code_wanted(self, code: CodeText) -> bool:
         """Whether a queued code still confirms something: its challenge is active (not replaced by a
-        newer code, used, locked or voided); for a person of the inbox, their approval code is."""
+        newer code, used, locked or voided); for a person of the inbox, their approval code is, or the
+        code proving the number they asked for."""
         with Session(self.engine) as session:
             if staff_of(code.conversation_id) is not None:
-                return approval_code_wanted(session, code.challenge_id)
+                return approval_code_wanted(session, code.challenge_id) or proof_code_wanted(session, code.challenge_id)
             row = session.get(ChallengeRow, code.challenge_id)
             return row is not None and row.status == ChallengeStatus.ACTIVE.value
 

@@ -18,10 +18,10 @@ from aiohttp.typedefs import Handler
 from actions.json_input import BadJson, json_object
 from handoff import auth
 from actions.domain.phones import NotAPhoneNumber, e164
-from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
-from handoff.domain.errors import Conflict, Forbidden, InboxError, NotFound
+from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
+from handoff.domain.errors import Forbidden, InboxError, NotFound
 from handoff.domain.people import User
-from handoff.phone_codes import PhoneProfile
+from handoff.domain.phone_proofs import PhoneProfile
 from handoff.websocket_hub import SESSION_ENDED, close_page
 
 logger = logging.getLogger(__name__)
@@ -179,15 +179,22 @@ async def me(request: web.Request) -> web.Response:
 
 async def my_phone(request: web.Request) -> web.Response:
     """A person's own phone for approval notices (``GET``), or new settings (``POST``): any of
-    ``phone`` (null or "" removes it), ``notices_by`` (sms | whatsapp), ``on_duty`` (true | false)."""
-    codes, username = request.app[PHONE_CODES], request["user"].username
-    current = await asyncio.to_thread(codes.profile, username)
+    ``phone`` (null or "" removes it), ``notices_by`` (sms | whatsapp), ``on_duty`` (true | false).
+    A new number is texted a code and kept only once the code comes back (``my_phone_confirm``)."""
+    phone, user = request.app[MY_PHONE], request["user"]
     if request.method == "POST":
-        wanted = _phone_profile(await _body(request), current, request.app[SETTINGS].phone_region)
-        if not await asyncio.to_thread(codes.set_profile, username, wanted):
-            raise Conflict(f"{wanted.phone} is on another person's profile: each phone belongs to one person")
-        current = wanted
-    return web.json_response(current.to_dict())
+        body = await _body(request)
+        current = await asyncio.to_thread(phone.profile, user)
+        wanted = _phone_profile(body, current, request.app[SETTINGS].phone_region)
+        return web.json_response(await asyncio.to_thread(phone.change, user, wanted))
+    return web.json_response(await asyncio.to_thread(phone.view, user))
+
+
+async def my_phone_confirm(request: web.Request) -> web.Response:
+    """``{"code": "123456"}``: the code texted to the new number; the number is kept and the settings
+    asked with it take effect."""
+    code = _text(await _body(request), "code")
+    return web.json_response(await asyncio.to_thread(request.app[MY_PHONE].confirm, request["user"], code))
 
 
 def _phone_profile(body: Dict[str, Any], current: PhoneProfile, region: str) -> PhoneProfile:

@@ -9,7 +9,9 @@ Replies: what a person texts from the phone on their profile is kept by the SMS 
 channels as ``staff-<username>`` and taken here, in order, each once (``SqlInboundQueue``).
 "APPROVE <code>" and "REJECT <code> <reason>" decide through the same approval service as the
 inbox (limits, four eyes, exactly-once execution), on record ``via: phone``; the code is used
-first, by compare-and-set, so it decides at most once. Every reply gets an answer by text.
+first, by compare-and-set, so it decides at most once. A reason is a few words: a carrier's
+keyword or any one-word text is never taken as one. STOP takes the person off duty and voids
+the codes texted to them; every other text gets an answer by text.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import timedelta
-from typing import List
+from typing import List, Optional
 
 from actions.domain.approval import APPROVED, PENDING, Approval
-from actions.domain.inbound import InboundMessage
+from actions.domain.inbound import InboundMessage, sms_keyword
 from actions.domain.outbound import CodeText
 from actions.domain.policy import describe_duration
 from actions.domain.sessions import staff_key, staff_of
@@ -31,8 +33,9 @@ from handoff.delivery_queue import Outgoing
 from handoff.desk import Desk
 from handoff.domain.errors import Conflict, InboxError
 from handoff.domain.people import User
-from handoff.domain.phone_approvals import (ACTIVE, APPROVE, HELP, REJECT, USED, PhoneCode, Reply, code_rules,
-                                            decided_words, issue, notice_text, read_reply, throttled)
+from handoff.domain.phone_approvals import (ACTIVE, APPROVE, HELP, REJECT, STARTED, STOPPED, USED, PhoneCode, Reply,
+                                            code_rules, decided_words, issue, notice_text, read_reply, reason_words,
+                                            throttled, usable_reason)
 from handoff.phone_codes import OnDuty, SqlPhoneCodes, notice_row
 
 logger = logging.getLogger(__name__)
@@ -123,14 +126,24 @@ class PhoneApprovals:
         if found is None:
             return  # the login was disabled since: nothing is decided, nothing is said
         words = self._answer(found[0], read_reply(message.text))
+        if words is None:
+            return  # they texted STOP: the carrier lets nothing through until START
         self.desk.store.enqueue(message.conversation_id,
                                 Outgoing("say", {"text": words, "source": "inbox"}, channel=message.channel), self.now)
 
-    def _answer(self, user: User, reply: Reply) -> str:
+    def _answer(self, user: User, reply: Reply) -> Optional[str]:
         now, codes = self.now, self._codes_of(user)
         if reply.verb is None:
+            keyword = sms_keyword(reply.text)
+            if keyword == "stop":
+                self._stop(user)
+                return None
+            if keyword is not None:
+                return STARTED if keyword == "start" else HELP
             asked = next((c for c in codes if c.waiting_for_reason(now, self.rules.phone.reason_within)), None)
-            return self._reason_given(user, asked, reply.text) if asked and reply.text else HELP
+            if asked is None or not reply.text:
+                return HELP
+            return self._reason_given(user, asked, reply.text)
         if not reply.code:
             return f"Put the code from the notice after {reply.verb.upper()}. {HELP}"
         code = next((c for c in codes if self.step_up.matches(c.challenge, reply.code)), None)
@@ -145,7 +158,7 @@ class PhoneApprovals:
         checked = self.step_up.verify(code.challenge, reply.code, code.challenge.action_digest, now)
         if checked.verdict is Verdict.EXPIRED:
             return f"The code for request {approval.ref} expired: decide it in the inbox."
-        if reply.verb == REJECT and not reply.reason:
+        if reply.verb == REJECT and not usable_reason(reply.reason):
             if not self.codes.move(code, replace(code, reason_asked_at=now)):
                 return f"Request {approval.ref} changed just now: send your reply again."
             return (f"Why are you rejecting request {approval.ref}? Reply with the reason within "
@@ -159,11 +172,23 @@ class PhoneApprovals:
         approval = self.desk.store.approval(code.approval_id)
         if approval is None or approval.status != PENDING:
             return decided_words(approval) if approval else HELP
+        if not usable_reason(reason):
+            return reason_words(approval.ref)
         if self.now >= code.expires_at:
             return f"The code for request {approval.ref} expired: decide it in the inbox."
         if not self.codes.move(code, replace(code, status=USED)):
             return f"That code was used just now: nothing else was changed on request {approval.ref}."
         return self._decide(user, approval, REJECT, reason)
+
+    def _stop(self, user: User) -> None:
+        """STOP from their phone: off duty, and the codes texted to them stop working (their notices
+        still queued are not sent). Nothing is texted back: the carrier blocks it until START."""
+        profile = self.codes.profile(user.username)
+        if profile.on_duty:
+            self.codes.set_profile(user.username, replace(profile, on_duty=False))
+        voided = self.codes.void_of(user.username)
+        self.desk.s.record(STOPPED, staff_key(user.username), actor=f"{user.role.value}:{user.username}",
+                           was_on_duty=profile.on_duty, codes_voided=voided)
 
     def _wrong(self, codes: List[PhoneCode], given: str) -> str:
         """A code that is none of this person's: one wrong try on each of their open codes."""

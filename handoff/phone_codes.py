@@ -22,6 +22,7 @@ from actions.domain.approval import Approval, PENDING
 from actions.store.tables import DeliveryRow
 from handoff.domain.people import Role, User
 from handoff.domain.phone_approvals import ACTIVE, THROTTLED, VOID, PhoneCode
+from handoff.domain.phone_proofs import PhoneProfile
 from handoff.tables import ApprovalPhoneCodeRow, InboxUserRow
 
 CODE = "code"
@@ -34,18 +35,6 @@ class OnDuty:
     user: User
     phone: str
     channel: str
-
-
-@dataclass(frozen=True)
-class PhoneProfile:
-    """A person's own settings for approval notices."""
-
-    phone: Optional[str]
-    notices_by: str  # sms | whatsapp
-    on_duty: bool
-
-    def to_dict(self) -> dict:
-        return {"phone": self.phone, "notices_by": self.notices_by, "on_duty": self.on_duty}
 
 
 class SqlPhoneCodes:
@@ -117,6 +106,14 @@ class SqlPhoneCodes:
         with Session(self.engine) as session:
             row = session.get(ApprovalPhoneCodeRow, code_id)
             return _code(row) if row else None
+
+    def void_of(self, username: str) -> int:
+        """Void every code still open for ``username`` (they texted STOP); how many were."""
+        with Session(self.engine) as session:
+            voided = session.execute(update(ApprovalPhoneCodeRow).where(ApprovalPhoneCodeRow.username == username)
+                                     .where(ApprovalPhoneCodeRow.status == ACTIVE).values(status=VOID)).rowcount
+            session.commit()
+            return voided
 
     def move(self, before: PhoneCode, after: PhoneCode) -> bool:
         """Store ``after`` if the code is still as ``before`` was read; True if this call did it."""

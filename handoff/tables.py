@@ -52,6 +52,25 @@ class ApprovalPhoneCodeRow(StoreTable, table=True):
     reason_asked_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
+class PhoneProofRow(StoreTable, table=True):
+    """A number a person asked to put on their profile, not theirs until they type back the code
+    texted to it (``handoff.my_phone``): one per person, the newest ask. Only a keyed hash of the
+    code is kept, bound to the person, the number and the settings they asked for."""
+
+    __tablename__ = "phone_proofs"
+    username: str = Field(primary_key=True)
+    phone: str  # E.164, the number to prove
+    notices_by: str  # sms | whatsapp: how the code went, and the notices will
+    on_duty: bool  # what they asked for once the number is proven
+    challenge_id: str = Field(unique=True)  # the code's id (the queued delivery names it)
+    code_hash: str
+    issued_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    attempts: int = 0
+    send_number: int = 1  # codes asked for in a row (resends are throttled)
+    status: str = "active"  # active | used | locked (too many wrong codes)
+
+
 class InboxSessionRow(StoreTable, table=True):
     __tablename__ = "inbox_sessions"
     token_hash: str = Field(primary_key=True)  # sha256 of the cookie value: a leaked table opens no session

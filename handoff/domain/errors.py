@@ -25,3 +25,15 @@ class Conflict(InboxError):
     """The ticket or approval changed since the caller read it: someone else acted first."""
 
     status = 409
+
+
+class TooSoon(InboxError):
+    """Asked again before the rules allow (a new code, say): the message says how long to wait."""
+
+    status = 429
+
+
+class Unavailable(InboxError):
+    """Something the answer depends on can't be reached now: nothing was changed, try again."""
+
+    status = 503

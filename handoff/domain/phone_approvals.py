@@ -108,6 +108,22 @@ def notice_text(approval: Approval, headline: str, code: str, rules: ApprovalRul
 
 
 HELP = "To decide a request texted to you, reply APPROVE <code> or REJECT <code> <reason>."
+#: The answer to START (or YES): texts are on again, notices only once they go on duty again.
+STARTED = f"To get approval notices again, go on duty in the inbox (My phone). {HELP}"
+#: A person texted STOP: what the audit log says, and why nothing is texted back.
+STOPPED = "approval_phone_stopped"
+
+
+def usable_reason(text: str) -> bool:
+    """Whether a text can be a rejection's reason, which the customer is told: a few words. A
+    carrier's keyword (STOP, HELP, START) is one word, and so is a stray "ok" or "no"."""
+    return len(text.split()) >= 2
+
+
+def reason_words(ref: str) -> str:
+    """Asking for the reason again, after a text too short to be one."""
+    return (f"Give the reason for rejecting request {ref} in a few words (the customer is told it), "
+            "or decide it in the inbox.")
 
 
 def decided_words(approval: Approval) -> str:

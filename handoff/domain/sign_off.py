@@ -72,6 +72,22 @@ def refusal(role: Role, kind: str, amount_cents: Optional[int], rules: ApprovalR
     return f"{format_cents(amount_cents)} is above your {format_cents(limit)} limit"
 
 
+def notice_refusal(role: Role, rules: ApprovalRules) -> Optional[str]:
+    """Why ``role`` may not take approval notices by phone (nor set a number for them); None if it may.
+
+    Notices go to the people who decide in the approvals queue, and only if the policy lets their
+    role sign something off there (a limit, or a kind it signs off).
+    """
+    if role is Role.ADMIN:
+        return "an admin approves nothing, so gets no approval notices"
+    if role.value not in APPROVERS_QUEUE:
+        return (f"approval notices are for the people who decide in the approvals queue (seniors and managers): "
+                f"{role.with_article} signs off only when handing a ticket back, in the inbox")
+    if role.value not in rules.limits_cents and not any(role.value in roles for roles in rules.sign_off.values()):
+        return f"the policy lets {role.with_article} sign off nothing, so there are no approval notices to take"
+    return None
+
+
 def hand_back_refusal(user: User, pending: PendingAction, policy: RiskPolicy) -> Optional[InboxError]:
     """Why ``user``, who holds the ticket, may not hand back "approved" on the action waiting
     with them, as the error to raise (a Forbidden is a refusal to audit); None if they may.

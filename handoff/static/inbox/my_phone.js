@@ -1,5 +1,7 @@
 /* "My phone": a person's own number for approval notices, SMS or WhatsApp, and on/off duty
- * (POST /api/me/phone). The server normalises the number and says what is wrong with a bad one. */
+ * (POST /api/me/phone). The server normalises the number and says what is wrong with a bad one.
+ * A new number is texted a code; it is kept, with the settings saved with it, once the code is
+ * typed back here (POST /api/me/phone/confirm). */
 
 import { api } from './api.js';
 import { clear, h } from './dom.js';
@@ -16,11 +18,15 @@ export async function openMyPhone() {
     failed(err);
     return;
   }
+  show(settings);
+  panel().hidden = false;
+  document.getElementById(settings.pending ? 'my-phone-code' : 'my-phone-number').focus();
+}
+
+function show(settings) {
   const form = document.getElementById('my-phone-form');
   clear(form);
   form.append(...fields(settings));
-  panel().hidden = false;
-  document.getElementById('my-phone-number').focus();
 }
 
 export function closeMyPhone() {
@@ -28,21 +34,45 @@ export function closeMyPhone() {
 }
 
 function fields(settings) {
-  const channel = (value, label) => h('option', { value, selected: settings.notices_by === value, text: label });
+  const wanted = settings.pending || settings;
+  const channel = (value, label) => h('option', { value, selected: wanted.notices_by === value, text: label });
   return [
+    settings.refused ? h('p', { class: 'hint', text: `You can't take approval notices: ${settings.refused}.` }) : '',
     h('label', { class: 'field', for: 'my-phone-number' }, 'Phone number',
       h('input', { id: 'my-phone-number', class: 'input', type: 'tel', autocomplete: 'tel',
-                   placeholder: '+1 555 010 0101', value: settings.phone || '' })),
+                   placeholder: '+1 555 010 0101', value: wanted.phone || '' })),
     h('label', { class: 'field', for: 'my-phone-channel' }, 'Notices by',
       h('select', { id: 'my-phone-channel', class: 'input' }, channel('sms', 'SMS'), channel('whatsapp', 'WhatsApp'))),
     h('label', { class: 'field field-inline' },
-      h('input', { id: 'my-phone-duty', type: 'checkbox', checked: settings.on_duty }),
+      h('input', { id: 'my-phone-duty', type: 'checkbox', checked: wanted.on_duty }),
       ' On duty: approval notices to my phone'),
+    settings.pending ? confirmation(settings) : '',
     h('p', { class: 'hint', text: 'Reply APPROVE <code> or REJECT <code> <reason> to a notice to decide it.' }),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'button', text: 'Save' }),
       h('button', { type: 'button', class: 'button button-quiet', text: 'Close', on: { click: closeMyPhone } })),
   ];
+}
+
+/** The new number waiting for its code: where the code went, and the box to type it in. */
+function confirmation(settings) {
+  const kept = settings.phone ? `Until then notices go to ${settings.phone}.` : 'Until then you get no notices.';
+  return h('div', { class: 'field' },
+    h('p', { class: 'hint', text: `We texted a code to ${settings.pending.phone}: type it here to use that number. ${kept}` }),
+    h('label', { class: 'field', for: 'my-phone-code' }, 'Code',
+      h('input', { id: 'my-phone-code', class: 'input', inputmode: 'numeric', autocomplete: 'one-time-code' })),
+    h('button', { type: 'button', class: 'button', text: 'Confirm', on: { click: confirm } }));
+}
+
+async function confirm() {
+  try {
+    const saved = await api('POST', '/api/me/phone/confirm', { code: document.getElementById('my-phone-code').value });
+    toast(saved.on_duty ? `Number confirmed. On duty: notices go to ${saved.phone}` : `Number confirmed: ${saved.phone}`,
+      'success');
+    closeMyPhone();
+  } catch (err) {
+    failed(err);
+  }
 }
 
 async function save(event) {
@@ -54,7 +84,11 @@ async function save(event) {
   };
   try {
     const saved = await api('POST', '/api/me/phone', body);
-    document.getElementById('my-phone-number').value = saved.phone || '';
+    if (saved.pending && saved.pending.phone !== saved.phone) {
+      show(saved);  // a new number: it waits for the code texted to it
+      document.getElementById('my-phone-code').focus();
+      return;
+    }
     toast(saved.on_duty ? `On duty: notices go to ${saved.phone}` : 'Saved: you are off duty', 'success');
     closeMyPhone();
   } catch (err) {

@@ -1,5 +1,6 @@
-"""Approvals by phone: the people's phone numbers, who is on duty and how notices reach them, and the
-one-time codes texted to them for one approval request each (one per request and person).
+"""Approvals by phone: the people's phone numbers, who is on duty and how notices reach them, the
+one-time codes texted to them for one approval request each (one per request and person), and
+the numbers people asked for, waiting for the code that proves them (``phone_proofs``).
 
 Revision ID: 0008
 Revises: 0007
@@ -37,6 +38,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_approval_phone_codes_approval_id'), ['approval_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_approval_phone_codes_username'), ['username'], unique=False)
 
+    op.create_table('phone_proofs',
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('username', sa.String(), nullable=False),
+    sa.Column('phone', sa.String(), nullable=False),
+    sa.Column('notices_by', sa.String(), nullable=False),
+    sa.Column('on_duty', sa.Boolean(), nullable=False),
+    sa.Column('challenge_id', sa.String(), nullable=False),
+    sa.Column('code_hash', sa.String(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('send_number', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(), nullable=False),
+    sa.PrimaryKeyConstraint('username'),
+    sa.UniqueConstraint('challenge_id')
+    )
+
     with op.batch_alter_table('inbox_users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('phone', sa.String(), nullable=True))
         batch_op.add_column(sa.Column('on_duty', sa.Boolean(), server_default=sa.text('false'), nullable=False))
@@ -50,6 +67,8 @@ def downgrade() -> None:
         batch_op.drop_column('notices_by')
         batch_op.drop_column('on_duty')
         batch_op.drop_column('phone')
+
+    op.drop_table('phone_proofs')
 
     with op.batch_alter_table('approval_phone_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_approval_phone_codes_username'))
