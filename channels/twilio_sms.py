@@ -11,7 +11,7 @@ the bot. START's words ("yes" among them) count only from a number that stopped:
 from __future__ import annotations
 
 import asyncio
-from typing import Text
+from typing import Optional, Text
 
 from actions.domain.inbound import InboundMessage, sms_keyword
 from actions.domain.sessions import staff_of
@@ -26,21 +26,21 @@ class TwilioSmsInput(TwilioWebhookInput):
     def name(cls) -> Text:
         return "sms"
 
-    async def at_once(self, message: InboundMessage) -> bool:
+    async def channels_own(self, message: InboundMessage) -> Optional[str]:
         keyword = sms_keyword(message.text)
-        if keyword is None:
-            return False
+        if keyword == "start" and not await asyncio.to_thread(self.parts.addresses.opted_out, self.name(),
+                                                              message.address):
+            return None  # "yes" from a number that never stopped is an answer to the bot
+        return keyword
+
+    async def at_once(self, message: InboundMessage, what: str) -> None:
         addresses, detail = self.parts.addresses, {"address": f"***{message.address[-4:]}"}
-        if keyword == "stop":
-            await asyncio.to_thread(addresses.opt_out, self.name(), message.address, message.received_at)
-            await asyncio.to_thread(self.parts.audit, message.conversation_id, "sms_opted_out", detail)
-            return True
-        if keyword == "help":
+        if what == "help":
             if staff_of(message.conversation_id) is None:  # a person of the inbox gets the inbox's own help
                 await asyncio.to_thread(self.parts.outbox, self.name(), message.conversation_id, HELP_TEXT)
-            return True
-        if not await asyncio.to_thread(addresses.opted_out, self.name(), message.address):
-            return False  # "yes" from a number that never stopped is an answer to the bot
-        await asyncio.to_thread(addresses.opt_out, self.name(), message.address, None)
-        await asyncio.to_thread(self.parts.audit, message.conversation_id, "sms_opted_in", detail)
-        return True
+            return
+        stopping = what == "stop"
+        await asyncio.to_thread(addresses.opt_out, self.name(), message.address,
+                                message.received_at if stopping else None)
+        await asyncio.to_thread(self.parts.audit, message.conversation_id,
+                                "sms_opted_out" if stopping else "sms_opted_in", detail)

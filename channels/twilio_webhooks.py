@@ -154,24 +154,26 @@ class TwilioWebhookInput(InputChannel):
             return response.text(conversation_id.reason, status=400)
         message = InboundMessage(message.provider_id, self.name(), address, conversation_id, message.text,
                                  self.parts.now(), message.media)
-        stored = await asyncio.to_thread(self.parts.queue.accept, message)
+        staff = staff_of(conversation_id) is not None  # a person's phone messages are the inbox's to read, all
+        own = await self.channels_own(message)
+        stored = await asyncio.to_thread(self.parts.queue.accept, message, own is not None and not staff)
         if stored is None:  # delivered again: what the first delivery started is made sure of, once more
             logger.info("%s message %s delivered again: already accepted", self.name(), message.provider_id)
         await asyncio.to_thread(self.parts.addresses.seen, self.name(), address, conversation_id, message.received_at)
-        handled = stored is not None and await self.at_once(message)
-        if staff_of(conversation_id) is not None:
-            return self.twiml()  # a person's phone messages are the inbox's to read, all of them
-        if handled:
-            await asyncio.to_thread(self.parts.queue.done, stored, self.parts.now())
-        else:
+        if own is not None and stored is not None:
+            await self.at_once(message, own)
+        elif own is None and not staff:
             self.drain_soon(conversation_id, on_new_message)
         return self.twiml()
 
-    async def at_once(self, message: InboundMessage) -> bool:
-        """A channel's own handling of a message as it arrives, before anything queued before it
-        (SMS: STOP must stop what is about to go out); True if it is no message for the bot. A
-        person's phone messages go on to the inbox whatever this does."""
-        return False
+    async def channels_own(self, message: InboundMessage) -> Optional[str]:
+        """What the channel itself does with the message as it arrives, ahead of anything queued
+        before it (SMS: "stop" must stop what is about to go out); None if it is for the bot."""
+        return None
+
+    async def at_once(self, message: InboundMessage, what: str) -> None:
+        """Do what ``channels_own`` said, once per message (a person's phone messages go on to the
+        inbox as well)."""
 
     async def conversation_of(self, address: str) -> Union[str, Refused]:
         """Whose message it is: a person of the inbox by the phone on their profile, else the

@@ -46,8 +46,9 @@ class InboundMessage:
 
 
 class InboundQueue(Protocol):
-    def accept(self, message: InboundMessage) -> Optional[int]:
-        """Store the message; its id, or None if a message with its provider id was accepted already."""
+    def accept(self, message: InboundMessage, handled: bool = False) -> Optional[int]:
+        """Store the message (``handled``: the channel deals with it itself, there is no turn to
+        run); its id, or None if a message with its provider id was accepted already."""
         ...
 
     def claim_next(self, conversation_id: str, now: datetime) -> Optional[InboundMessage]:

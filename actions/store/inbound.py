@@ -28,11 +28,13 @@ class SqlInboundQueue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def accept(self, message: InboundMessage) -> Optional[int]:
+    def accept(self, message: InboundMessage, handled: bool = False) -> Optional[int]:
         media = [{"url": m.url, "kind": m.kind} for m in message.media]
         row = InboundMessageRow(provider_id=message.provider_id, channel=message.channel, address=message.address,
                                 conversation_id=message.conversation_id, text=message.text,
                                 media_json=json.dumps(media), received_at=message.received_at)
+        if handled:
+            row.status, row.handled_at = HANDLED, message.received_at
         with Session(self.engine) as session:
             session.add(row)
             try:
