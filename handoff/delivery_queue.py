@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Collection, Dict, List, Optional, Set
+from typing import Any, Collection, Dict, List, Optional, Set, Tuple
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -24,16 +24,46 @@ from actions.domain.outbound import CodeText
 from actions.domain.sessions import staff_of
 from actions.store.sql import publish
 from actions.domain.step_up import ChallengeStatus
-from actions.store.tables import ChallengeRow, DeliveryRow, TicketMessageRow
-from handoff.domain.deliveries import DELIVERED, FAILED, READ, REPORTED, SEEN, TWILIO_STATUSES, provider_failure
+from actions.store.tables import ChallengeRow, DeliveryMessageRow, DeliveryRow, TicketMessageRow
+from handoff.domain.deliveries import (DELIVERED, FAILED, PENDING, READ, REPORTED, SEEN, SENT, TWILIO_STATUSES,
+                                      provider_failure)
 from handoff.phone_codes import code_wanted as approval_code_wanted
 from handoff.phone_proofs import proof_code_wanted
 from handoff.tables import InboxUserRow
 
-#: A Twilio Message SID: what a message reported on may be looked up by, in a delivery's payload too.
 #: The payload's key for how far a delivery got (``delivery_progress``); a retry starts afresh.
 PROGRESS = "progress"
+#: A Twilio Message SID: what a message reported on is looked up by.
 MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+
+
+def _kept(session: Session, part: DeliveryMessageRow, state: str, error: Optional[str]) -> bool:
+    """Keep a report on a message of a delivery still being sent, forward only (as if it were ``sent``)."""
+    if (part.reported or SENT) not in REPORTED[state]:
+        return False
+    part.reported, part.error = state, error
+    session.add(part)
+    session.commit()
+    return True
+
+
+def _reported_meanwhile(session: Session, delivery_id: int, error: Optional[str]) -> Tuple[str, Optional[str]]:
+    """A delivery that just left, as its provider reported on it while it was being sent: failed if
+    any of its messages failed, else as its last message stands (``sent`` when nothing came)."""
+    row = session.get(DeliveryRow, delivery_id)
+    if row is None:
+        return SENT, error
+    progress = json.loads(row.payload_json).get(PROGRESS) or {}
+    current = set(progress.get("sent") or []) | {row.provider_id}  # not those of a try before a resend
+    reports = [part for part in session.exec(select(DeliveryMessageRow)
+                                             .where(DeliveryMessageRow.delivery_id == delivery_id)
+                                             .where(DeliveryMessageRow.reported.is_not(None)))  # type: ignore[union-attr]
+               if part.provider_id in current]
+    failed = next((part for part in reports if part.reported == FAILED), None)
+    if failed is not None:
+        return FAILED, failed.error
+    last = next((part.reported for part in reports if part.provider_id == row.provider_id), None)
+    return last or SENT, error
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,9 @@ class DeliveryQueue:
         if payload is not None:
             changes["payload_json"] = json.dumps(payload)
         with Session(self.engine) as session:
+            if status == SENT and retry_at is None:  # what the provider reported while it was being sent
+                status, error = _reported_meanwhile(session, delivery.id, error)
+                changes.update(status=status, error=error)
             recorded = session.execute(
                 update(DeliveryRow).where(DeliveryRow.id == delivery.id)
                 .where(DeliveryRow.status.notin_((DELIVERED, READ)))  # a page's acknowledgement that came first is kept
@@ -158,20 +191,28 @@ class DeliveryQueue:
 
     def delivery_progress(self, delivery_id: int, payload: Dict[str, Any], provider_id: Optional[str]) -> None:
         """Keep how far a delivery got while it is still being sent: the messages a long text
-        became that already left (``payload``; ``provider_id``: the latest), so a retry after a
-        crash or a failure goes on from there and sends none of them twice."""
+        became that already left (``payload``; ``provider_id``: the latest, also kept among the
+        delivery's messages), so a retry after a crash or a failure goes on from there and sends
+        none of them twice."""
         changes: Dict[str, Any] = {"payload_json": json.dumps(payload)}
         if provider_id is not None:
             changes["provider_id"] = provider_id
         with Session(self.engine) as session:
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**changes))
+            if provider_id is not None and session.get(DeliveryMessageRow, provider_id) is None:
+                session.add(DeliveryMessageRow(provider_id=provider_id, delivery_id=delivery_id))
             session.commit()
 
     def known_provider_ids(self, provider_ids: Collection[str]) -> Set[str]:
-        """Those of ``provider_ids`` some delivery already stands for."""
+        """Those of ``provider_ids`` some delivery already stands for: any message of a long text,
+        not only its latest (two lookups by an index, however many deliveries there are)."""
+        wanted = list(provider_ids)
         with Session(self.engine) as session:
-            return set(session.exec(select(DeliveryRow.provider_id)
-                                    .where(DeliveryRow.provider_id.in_(list(provider_ids)))))  # type: ignore[union-attr]
+            latest = session.exec(select(DeliveryRow.provider_id)
+                                  .where(DeliveryRow.provider_id.in_(wanted)))  # type: ignore[union-attr]
+            parts = session.exec(select(DeliveryMessageRow.provider_id)
+                                 .where(DeliveryMessageRow.provider_id.in_(wanted)))  # type: ignore[attr-defined]
+            return {sid for sid in [*latest, *parts] if sid is not None}
 
     def provider_reported(self, provider_id: str, provider_status: str, error_code: Optional[int], at: datetime,
                           error_message: Optional[str] = None) -> bool:
@@ -180,20 +221,24 @@ class DeliveryQueue:
         The delivery it belongs to moves forward only (sent -> delivered -> read, or failed with
         Twilio's error), never back, and its ticket message with it, the agent's page told through
         the feed. A long text went as several messages: the last one speaks for the delivery, and
-        any one that failed fails it. False when nothing changed (an unknown message or status,
-        a report that came late or twice).
+        any one that failed fails it. A report that comes while the delivery is still being sent
+        (its later messages) is kept with its message, and counts when the worker records the
+        outcome. False when nothing changed (an unknown message or status, a report that came
+        late or twice).
         """
         state = TWILIO_STATUSES.get(provider_status)
         if state not in REPORTED or not MESSAGE_SID.match(provider_id):
             return False
         with Session(self.engine) as session:
+            part = session.get(DeliveryMessageRow, provider_id)
             row = session.exec(select(DeliveryRow).where(DeliveryRow.provider_id == provider_id)).first()
-            if row is None and state == FAILED:  # an earlier message of a long text
-                row = session.exec(select(DeliveryRow).where(DeliveryRow.payload_json.contains(f'"{provider_id}"'))  # type: ignore[attr-defined]
-                                   .where(DeliveryRow.status.in_(REPORTED[FAILED]))).first()  # type: ignore[attr-defined]
+            if row is None and part is not None and state == FAILED:  # an earlier message of a long text
+                row = session.get(DeliveryRow, part.delivery_id)
             if row is None:
                 return False
             error = provider_failure(provider_status, error_code, error_message) if state == FAILED else None
+            if row.status == PENDING:
+                return part is not None and _kept(session, part, state, error)
             changes: Dict[str, Any] = {"status": state} if error is None else {"status": state, "error": error}
             moved = session.execute(update(DeliveryRow).where(DeliveryRow.id == row.id)
                                     .where(DeliveryRow.status.in_(REPORTED[state]))  # type: ignore[attr-defined]

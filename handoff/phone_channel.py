@@ -3,21 +3,28 @@
 A ``PhoneChannel`` takes a delivery (a person's words, a status line, the bot's reply bound to
 the channel) to the customer's phone through Twilio, asynchronously:
 
-- to the phone on file for a known customer (``customer-<id>``), else to the number the
-  conversation wrote from on this channel (``channel_addresses``); a person of the inbox
-  (``staff-<username>``: approval notices, answers to their replies) at the phone on their profile;
+- to the number the conversation last wrote from on this channel (``channel_addresses``: a
+  customer may write from another number than the one on file), else the phone on file for a
+  known customer (``customer-<id>``); a person of the inbox (``staff-<username>``: approval
+  notices, answers to their replies) at the phone on their profile; a one-time code to the
+  number it names;
 - never to a number that texted STOP (until it texts START): the delivery fails at once, and
   the agent reads why;
-- on WhatsApp, free text only inside the 24-hour window after the customer last wrote; outside
-  it an approved template (``TWILIO_WHATSAPP_TEMPLATE_SID``, the words as its variable ``{{1}}``)
-  goes instead, or, with none set up, the delivery fails and says so;
 - a text longer than one message (1600 characters by SMS, 4096 on WhatsApp) goes as several,
-  cut at sentence boundaries, in order.
+  cut at sentence boundaries, in order;
+- on WhatsApp, free text only inside the 24-hour window after the customer last wrote from that
+  number; outside it the approved template (``TWILIO_WHATSAPP_TEMPLATE_SID``, the words as its
+  variable ``{{1}}``) goes instead, once per 255 characters of the text (Twilio's limit on a
+  variable), each on one line (WhatsApp refuses newlines in a variable), so no word is lost; with
+  no template set up, the delivery fails and says so.
 
-Each message is sent once. The delivery's id is the key: how far it got (which of its messages
-left, with their SIDs) is kept with it after each message, so a retry goes on from there; and
-when a try ended without an answer (a timeout: Twilio may have taken it), the next try first
-asks Twilio for a message like it created since, and adopts it instead of sending another.
+The messages a delivery becomes (free text, or templates) are decided on its first try and kept
+with it, so a retry sends the same ones; only if the window closed in between does what is left
+go as templates. Each message is sent once. The delivery's id is the key: how far it got (which
+of its messages left, with their SIDs, also kept among every delivery's messages) is kept with
+it after each message, so a retry goes on from there; and when a try ended without an answer (a
+timeout: Twilio may have taken it), the next try first asks Twilio for a message like it created
+since, and adopts it instead of sending another, unless any delivery recorded that message.
 """
 
 from __future__ import annotations
@@ -26,13 +33,13 @@ import asyncio
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from actions.domain.business import Business
 from actions.domain.clock import Clock
 from actions.domain.messaging import DeliveryFailed
 from actions.domain.sessions import customer_of, staff_of
-from actions.domain.texts import SMS_LIMIT, WHATSAPP_LIMIT, split_text
+from actions.domain.texts import SMS_LIMIT, WHATSAPP_LIMIT, split_text, template_variables
 from actions.sms.twilio_messages import OutgoingText, TwilioMessages, mask_number
 from actions.store.channel_addresses import ChannelAddress, SqlChannelAddresses
 from handoff.delivery_queue import PROGRESS, Delivery, DeliveryQueue
@@ -41,6 +48,9 @@ from handoff.domain.deliveries import SENT
 SMS, WHATSAPP = "sms", "whatsapp"
 #: How long after the customer's last message WhatsApp lets a business write freely.
 SERVICE_WINDOW = timedelta(hours=24)
+#: One message of a delivery's plan: ``{"body": words}`` (free text) or ``{"template": words}`` (the
+#: approved template, the words as its variable).
+Part = Dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -97,22 +107,27 @@ class PhoneChannel:
         if known is not None and known.opted_out_at is not None:
             raise DeliveryFailed(f"the customer texted STOP from {mask_number(address)}: nothing is sent to that "
                                  f"number until they text START", retryable=False)
-        texts = self._texts(address, words, known)
         progress = dict(item.payload.get(PROGRESS) or {})
         sent: List[str] = list(progress.get("sent", []))
-        for index in range(len(sent), len(texts)):
-            sid = await self._adopted(texts[index], index, progress, sent)
+        # the plan made on the first try (kept from the first message that left), so a retry sends
+        # the same messages; a plan starts as free text, which ``_sendable`` makes templates if need be
+        parts: List[Part] = progress.get("parts") or [{"body": part} for part in split_text(words, self.line.limit)]
+        while len(sent) < len(parts):
+            index = len(sent)
+            sid = await self._adopted(self._outgoing(address, parts[index]), index, progress, sent)
             if sid is None:
+                parts = self._sendable(parts, index, known)
                 try:
-                    sid = await self.messages.send(texts[index])
+                    sid = await self.messages.send(self._outgoing(address, parts[index]))
                 except DeliveryFailed as exc:
                     if exc.unsure:  # Twilio may have it: the next try looks before it sends
                         earlier = progress.get("unsure") or {}
                         since = earlier["since"] if earlier.get("part") == index else self.clock.now().isoformat()
-                        await self._keep(item, {"sent": sent, "unsure": {"part": index, "since": since}}, None)
+                        await self._keep(item, {"sent": sent, "parts": parts,
+                                                "unsure": {"part": index, "since": since}}, None)
                     raise
             sent.append(sid)
-            progress = {"sent": sent}
+            progress = {"sent": sent, "parts": parts}
             await self._keep(item, progress, sid)
         return SENT
 
@@ -131,27 +146,39 @@ class PhoneChannel:
         await asyncio.to_thread(self.queue.delivery_progress, item.id, {**item.payload, PROGRESS: progress}, sid)
 
     def _address(self, conversation_id: str) -> Optional[str]:
-        """A person of the inbox's phone on their profile; the customer's phone on file, else the
-        number this conversation wrote from here."""
+        """A person of the inbox's phone on their profile; for a customer, the number this
+        conversation last wrote from on this channel (a customer may write from another number
+        than the one on file: the answer goes where they wrote from), else the phone on file."""
         username = staff_of(conversation_id)
         if username is not None:
             return self.queue.person_phone(username)
+        known = self.addresses.of_conversation(conversation_id, self.line.name)
+        if known is not None:
+            return known.address
         customer_id = customer_of(conversation_id)
         customer = self.business.get_customer(customer_id) if customer_id else None
-        if customer is not None and customer.phone:
-            return customer.phone
-        known = self.addresses.of_conversation(conversation_id, self.line.name)
-        return known.address if known is not None else None
+        return customer.phone if customer is not None and customer.phone else None
 
-    def _texts(self, address: str, words: str, known: Optional[ChannelAddress]) -> List[OutgoingText]:
+    def _sendable(self, parts: List[Part], index: int, known: Optional[ChannelAddress]) -> List[Part]:
+        """The plan with its message ``index`` as it may go now: outside WhatsApp's window, the free
+        text still to send becomes templates (one after another, every word kept).
+
+        Raises ``DeliveryFailed`` (not retryable) when a template is needed and none is set up.
+        """
+        if "body" in parts[index] and self.line.name == WHATSAPP and not in_window(known, self.clock.now()):
+            parts = parts[:index] + [{"template": words} for part in parts[index:]
+                                     for words in template_variables(part["body"])]
+        if "template" in parts[index] and self.line.template_sid is None:
+            left = f" ({index} of its messages had left before)" if index else ""
+            raise DeliveryFailed(f"the customer last wrote on WhatsApp more than 24 hours ago, and WhatsApp then "
+                                 f"takes only an approved template: none is set up (TWILIO_WHATSAPP_TEMPLATE_SID)"
+                                 f"{left}", retryable=False)
+        return parts
+
+    def _outgoing(self, address: str, part: Part) -> OutgoingText:
+        """One message of the plan on the wire: free text, or the template with the words as ``{{1}}``."""
         to, line = self.line.wire(address), self.line
-        if line.name != WHATSAPP or in_window(known, self.clock.now()):
-            return [OutgoingText(to, line.sender, body=part, status_callback=line.status_callback)
-                    for part in split_text(words, line.limit)]
-        if line.template_sid is None:
-            raise DeliveryFailed("the customer last wrote on WhatsApp more than 24 hours ago, and WhatsApp then takes "
-                                 "only an approved template: none is set up (TWILIO_WHATSAPP_TEMPLATE_SID)",
-                                 retryable=False)
-        variables = json.dumps({"1": split_text(words, line.limit)[0]})
-        return [OutgoingText(to, line.sender, content_sid=line.template_sid, content_variables=variables,
-                             status_callback=line.status_callback)]
+        if "body" in part:
+            return OutgoingText(to, line.sender, body=part["body"], status_callback=line.status_callback)
+        return OutgoingText(to, line.sender, content_sid=line.template_sid,
+                            content_variables=json.dumps({"1": part["template"]}), status_callback=line.status_callback)

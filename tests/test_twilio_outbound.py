@@ -3,8 +3,10 @@
 The queue is the real SQL one on a migrated SQLite file, the clock is frozen (the fake Twilio
 reads it too), and Rasa is a small server that says which channel the customer used last.
 Scenarios: Ali answers Jane by SMS; Twilio fails, or answers too late, and Jane still gets one
-message; a long answer goes in sentences; Twilio reports delivery; WhatsApp's 24-hour window;
-a number that texted STOP; the bot's reply bound to SMS.
+message (and no other reply's message is taken for it); a long answer goes in sentences; Twilio
+reports delivery, even while a long answer is still going out; WhatsApp's 24-hour window, with
+long answers and a window that closes halfway; a number that texted STOP; the bot's reply bound
+to SMS; Jane writing from another number than the one on her record.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from sqlmodel import Session, select
 from actions.domain.outbound import SMS, CodeText
 from actions.domain.step_up import OtpChallenge
 from actions.settings import Settings, SettingsError
-from actions.sms import TwilioMessages, TwilioSmsSender
+from actions.domain.texts import TEMPLATE_VARIABLE_LIMIT, split_text
+from actions.sms import OutgoingText, TwilioMessages, TwilioSmsSender
 from actions.store.database import make_engine
 from actions.store.outbound import SqlOutbound
 from actions.store.sql import SqlChallengeStore
@@ -48,6 +51,7 @@ PUBLIC = "https://bot.example.com"
 VISITOR = "visitor-3f2a"
 VISITOR_PHONE = "+15550109999"
 SIGNED = "Ali from Acme customer care: "
+OTHER_PHONE = "+15550108888"  # Jane's second phone, not the one on her record
 
 
 class PhonesOnFile:
@@ -89,12 +93,28 @@ def rows(engine: Engine) -> List[DeliveryRow]:
         return list(session.exec(select(DeliveryRow).order_by(DeliveryRow.id)))  # type: ignore[arg-type]
 
 
+class TwilioFailingOnce(TwilioMessages):
+    """Twilio's API as it takes ``takes`` messages, then answers the next one with a 503."""
+
+    def __init__(self, fake: FakeTwilio, takes: int, timeout: float) -> None:
+        super().__init__(fake.account_sid, fake.auth_token, fake.base_url, timeout=timeout)
+        self.fake, self.takes = fake, takes
+
+    async def send(self, text: OutgoingText) -> str:
+        if self.takes == 0:
+            self.fake.fail_next(status=503, message="Service Unavailable")
+        self.takes -= 1
+        return await super().send(text)
+
+
 def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "sms", times: int = 1,
            step: timedelta = timedelta(seconds=5), template: Optional[str] = None, timeout: float = 2.0,
-           between: Optional[Callable[[], None]] = None) -> List[int]:
-    """``times`` rounds of the delivery worker with SMS and WhatsApp through the fake Twilio."""
+           between: Optional[Callable[[], None]] = None, fails_after: Optional[int] = None) -> List[int]:
+    """``times`` rounds of the delivery worker with SMS and WhatsApp through the fake Twilio (which
+    answers a 503 once, after ``fails_after`` messages, if asked)."""
     store = InboxStore(engine)
-    messages = TwilioMessages(fake.account_sid, fake.auth_token, fake.base_url, timeout=timeout)
+    messages = (TwilioMessages(fake.account_sid, fake.auth_token, fake.base_url, timeout=timeout)
+                if fails_after is None else TwilioFailingOnce(fake, fails_after, timeout))
     addresses = SqlChannelAddresses(engine)
     lines = [PhoneLine("sms", SHOP, f"{PUBLIC}/webhooks/sms/status"),
              PhoneLine(WHATSAPP, WHATSAPP_SHOP, f"{PUBLIC}/webhooks/whatsapp/status", template)]
@@ -206,6 +226,49 @@ def test_a_long_answer_goes_as_several_texts_cut_between_sentences_in_order(engi
     assert json.loads(row.payload_json)["progress"]["sent"] == [m["sid"] for m in fake.messages]
 
 
+def test_a_retry_does_not_adopt_the_first_text_of_an_earlier_long_answer_with_the_same_words(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    sentences = [f"Step {n}: open the app, tap Orders, and check the parcel number twice." for n in range(1, 41)]
+    ali_replies_to_jane(engine, " ".join(sentences))
+    wrote_from(engine, "sms", PHONES[JANE], JANE, START)
+    rounds(engine, fake, clock)  # two texts; the answer's row keeps the second one's SID
+    first_text = fake.messages[0]["body"]
+    with Session(engine) as session:  # the bot then says the very words of that first text, by SMS
+        session.add(DeliveryRow(conversation_id=JANE, kind="say", channel="sms", created_at=clock.now(),
+                                next_try_at=clock.now(), payload_json=json.dumps({"text": first_text})))
+        session.commit()
+    fake.stall_next(seconds=0.8)  # Twilio creates it, but answers after we gave up
+
+    def twilio_catches_up() -> None:
+        deadline = time.monotonic() + 5
+        while len(fake.messages) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    rounds(engine, fake, clock, times=2, timeout=0.3, between=twilio_catches_up)
+
+    assert len(fake.messages) == 3
+    _, reply = rows(engine)
+    assert (reply.status, reply.provider_id) == ("sent", fake.messages[2]["sid"])  # its own, not the answer's
+
+
+def test_a_failure_reported_while_a_long_answer_is_still_going_out_fails_it_with_twilios_reason(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    sentences = [f"Step {n}: open the app, tap Orders, and check the parcel number twice." for n in range(1, 41)]
+    store = ali_replies_to_jane(engine, " ".join(sentences))
+    wrote_from(engine, "sms", PHONES[JANE], JANE, START)
+    rounds(engine, fake, clock, fails_after=1)  # the first text leaves; Twilio fails on the second
+    assert rows(engine)[0].status == "pending"
+
+    assert store.provider_reported(fake.messages[0]["sid"], "undelivered", 30003, clock.now())  # kept
+    rounds(engine, fake, clock)  # the second text leaves
+
+    [row] = rows(engine)
+    assert len(fake.messages) == 2 and row.provider_id == fake.messages[1]["sid"]
+    reason = "the message was undelivered (Twilio error 30003: Unreachable destination handset)"
+    assert (row.status, row.error) == ("failed", reason)
+    assert (store.messages("t1")[-1].delivery, store.messages("t1")[-1].error) == ("failed", reason)
+
+
 # -- Twilio's reports -----------------------------------------------------------------------------
 
 
@@ -273,6 +336,69 @@ def test_outside_the_whatsapp_window_the_approved_template_goes(engine: Engine, 
     assert rows(engine)[0].status == "sent"
 
 
+def template_words(fake: FakeTwilio, sid: str) -> str:
+    """The words a template message carried (its variable); it has no body of its own."""
+    params = fake.params_of(sid)
+    assert params["ContentSid"] == [TEMPLATE] and "Body" not in params
+    return json.loads(params["ContentVariables"][0])["1"]
+
+
+def test_outside_the_whatsapp_window_a_long_answer_goes_as_several_templates_every_word_kept(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    sentences = [f"Step {n}: open the app, tap Orders, and check the parcel number twice." for n in range(1, 11)]
+    ali_replies_to_jane(engine, " ".join(sentences))
+    wrote_from(engine, WHATSAPP, PHONES[JANE], JANE, START - timedelta(hours=25))
+
+    rounds(engine, fake, clock, latest=WHATSAPP, template=TEMPLATE)
+
+    words = [template_words(fake, m["sid"]) for m in fake.messages]
+    assert len(words) > 1 and all(len(part) <= TEMPLATE_VARIABLE_LIMIT for part in words)
+    assert " ".join(words) == SIGNED + " ".join(sentences)
+    [row] = rows(engine)
+    assert (row.status, row.provider_id) == ("sent", fake.messages[-1]["sid"])
+
+
+def test_a_template_carries_alis_words_on_one_line(engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    ali_replies_to_jane(engine, "Hi Jane,\n\nyour refund is on its way.\n\tAli")
+    wrote_from(engine, WHATSAPP, PHONES[JANE], JANE, START - timedelta(hours=25))
+
+    rounds(engine, fake, clock, latest=WHATSAPP, template=TEMPLATE)
+
+    [message] = fake.messages
+    assert template_words(fake, message["sid"]) == SIGNED + "Hi Jane, your refund is on its way. Ali"
+
+
+def test_when_the_window_closes_halfway_through_a_long_answer_the_rest_goes_as_templates(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    sentences = [f"Step {n}: open the app, tap Orders, and check the parcel number twice." for n in range(1, 121)]
+    ali_replies_to_jane(engine, " ".join(sentences))
+    wrote_from(engine, WHATSAPP, PHONES[JANE], JANE, START - timedelta(hours=23, minutes=30))
+
+    # the first of three messages leaves; Twilio fails on the second; the retry comes after the window closed
+    rounds(engine, fake, clock, latest=WHATSAPP, template=TEMPLATE, times=2, step=timedelta(hours=1), fails_after=1)
+
+    first, *templates = fake.messages
+    assert first["body"] == split_text(SIGNED + " ".join(sentences), 4096)[0]
+    rest = [template_words(fake, m["sid"]) for m in templates]
+    assert len(rest) > 2 and " ".join([first["body"], *rest]) == SIGNED + " ".join(sentences)
+    [row] = rows(engine)
+    assert (row.status, row.provider_id) == ("sent", fake.messages[-1]["sid"])
+
+
+def test_when_the_window_closes_halfway_without_a_template_ali_reads_what_happened(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    sentences = [f"Step {n}: open the app, tap Orders, and check the parcel number twice." for n in range(1, 121)]
+    store = ali_replies_to_jane(engine, " ".join(sentences))
+    wrote_from(engine, WHATSAPP, PHONES[JANE], JANE, START - timedelta(hours=23, minutes=30))
+
+    rounds(engine, fake, clock, latest=WHATSAPP, times=2, step=timedelta(hours=1), fails_after=1)
+
+    assert len(fake.messages) == 1
+    [row] = rows(engine)
+    assert row.status == "failed" and "TWILIO_WHATSAPP_TEMPLATE_SID" in (row.error or "")
+    assert "1 of its messages had left before" in (store.messages("t1")[-1].error or "")
+
+
 def test_outside_the_whatsapp_window_without_a_template_ali_is_told_why_nothing_went(
         engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
     store = ali_replies_to_jane(engine)
@@ -330,6 +456,29 @@ def test_alis_reply_goes_by_the_channel_jane_wrote_from_last(engine: Engine, fak
     rounds(engine, fake, clock, latest=latest)
 
     assert [m["to"] for m in fake.messages] == [to]
+
+
+@pytest.mark.parametrize(("channel", "to"), [("sms", OTHER_PHONE), (WHATSAPP, f"whatsapp:{OTHER_PHONE}")])
+def test_jane_writing_from_another_number_than_the_one_on_file_is_answered_there(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock, channel: str, to: str) -> None:
+    ali_replies_to_jane(engine)
+    wrote_from(engine, channel, OTHER_PHONE, JANE, START - timedelta(hours=1))
+
+    rounds(engine, fake, clock, latest=channel)
+
+    [message] = fake.messages
+    assert (message["to"], message["body"]) == (to, SIGNED + "Hi Jane, Ali here.")  # free text: her window is open
+    assert rows(engine)[0].status == "sent"
+
+
+def test_jane_who_never_wrote_on_whatsapp_is_answered_at_the_phone_on_file(engine: Engine, fake: FakeTwilio,
+                                                                         clock: FrozenClock) -> None:
+    ali_replies_to_jane(engine)
+    wrote_from(engine, "sms", OTHER_PHONE, JANE, START - timedelta(hours=1))
+
+    rounds(engine, fake, clock, latest=WHATSAPP, template=TEMPLATE)
+
+    assert [m["to"] for m in fake.messages] == [f"whatsapp:{PHONES[JANE]}"]
 
 
 def test_the_bots_reply_bound_to_sms_goes_by_sms_to_the_number_that_wrote(engine: Engine, fake: FakeTwilio,

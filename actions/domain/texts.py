@@ -1,9 +1,10 @@
 """Long texts cut for channels that limit a message's length, at sentence boundaries.
 
 An SMS carries at most 1600 characters (Twilio joins the segments on the phone), a WhatsApp
-message 4096. A longer agent's reply becomes several messages, each a run of whole sentences,
-so no message ends mid-sentence; a single sentence longer than the limit is cut between words,
-and a word longer than the limit (a long link) where it must.
+message 4096, and a WhatsApp template's variable (the words of a template sent outside the
+24-hour window) 255 on one line. A longer agent's reply becomes several messages, each a run of
+whole sentences, so no message ends mid-sentence; a single sentence longer than the limit is cut
+between words, and a word longer than the limit (a long link) where it must.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import List
 
 SMS_LIMIT = 1600
 WHATSAPP_LIMIT = 4096
+#: Twilio's limit on a template variable's value (its Content API says 255 characters; error 50541
+#: refuses past 256); WhatsApp refuses a variable holding a newline, a tab or more than four spaces.
+TEMPLATE_VARIABLE_LIMIT = 255
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
@@ -47,3 +51,14 @@ def split_text(text: str, limit: int) -> List[str]:
             current = piece
     messages.append(current)
     return messages
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of spaces, tabs and newlines made one space (a template variable)."""
+    return " ".join(text.split())
+
+
+def template_variables(text: str) -> List[str]:
+    """``text`` as the variables of templates sent one after another, in order: each on one line,
+    within Twilio's limit, cut between sentences as messages are."""
+    return [one_line(part) for part in split_text(text, TEMPLATE_VARIABLE_LIMIT)]

@@ -241,6 +241,22 @@ class DeliveryRow(StoreTable, table=True):
     next_try_at: datetime = _utc()
 
 
+class DeliveryMessageRow(StoreTable, table=True):
+    """One message a delivery became at its provider (a long text goes as several), by the id the
+    provider gave it: a retry that looks for a message it may have sent adopts none another
+    delivery recorded, and a report on any of them finds its delivery by an index.
+
+    A report that comes while the delivery is still being sent (``pending``) is kept here, and
+    applied when the worker records the outcome.
+    """
+
+    __tablename__ = "delivery_messages"
+    provider_id: str = Field(primary_key=True)  # a Twilio Message SID
+    delivery_id: int = Field(index=True)
+    reported: Optional[str] = None  # delivered | read | failed, reported before the delivery was recorded
+    error: Optional[str] = None  # the provider's reason, with ``failed``
+
+
 class ChannelAddressRow(StoreTable, table=True):
     """A phone address a conversation was reached on (SMS, or WhatsApp): where replies go, when the
     customer last wrote from it (WhatsApp's 24-hour window), and whether it opted out (STOP)."""
