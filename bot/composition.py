@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 import yaml
 from sqlalchemy.engine import Engine
@@ -202,6 +202,21 @@ def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None)
     return TrustedRestInput(resolver, settings.rest_token if token is None else token)  # type: ignore[arg-type]
 
 
+def _customer_stopped(settings: Settings) -> Callable[[str], None]:
+    """Cancels what waits for a customer who texted STOP, with the assistant's sign-off rules (built
+    the first time a customer stops: most chat servers never need them)."""
+    from actions.domain.signoff import SignOff
+
+    built: List[SignOff] = []
+
+    def stopped(conversation_id: str) -> None:
+        if not built:
+            built.append(SignOff(build_services(settings)))
+        built[0].customer_stopped(conversation_id)
+
+    return stopped
+
+
 def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[Settings] = None) -> Any:
     """An SMS or WhatsApp channel (``channels.twilio_webhooks``): webhooks signed with the Twilio auth
     token over the public URL, the sender resolved to a conversation, messages accepted in the shared
@@ -227,6 +242,7 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
         reported=lambda sid, state, code, message, at: inbox.provider_reported(sid, state, code, at,
                                                                               error_message=message),
         staff=lambda phone: getattr(inbox.user_by_phone(phone), "username", None),
+        stopped=_customer_stopped(settings),
     )
     return channel(parts)
 

@@ -2,8 +2,9 @@
 
 Everything webhook-shaped is in ``channels.twilio_webhooks``. What is SMS's own: the carriers'
 keywords, handled as they arrive, ahead of anything queued before them. STOP (or UNSUBSCRIBE,
-CANCEL, END, QUIT, ...) as a whole message stops everything to the number, an agent's replies and
-approval notices included, until START; HELP gets a short answer. None of them is a message to
+CANCEL, END, QUIT, ...) as a whole message stops every SMS to the number, an agent's replies and
+approval notices included, until START, and cancels a confirmation or code that waited for the
+customer's answer; HELP gets a short answer. None of them is a message to
 the bot. START's words ("yes" among them) count only from a number that stopped: from anyone else
 "yes" is an answer. "cancel" alone is a carrier's stop word: Twilio stops the number too.
 """
@@ -42,5 +43,7 @@ class TwilioSmsInput(TwilioWebhookInput):
         stopping = what == "stop"
         await asyncio.to_thread(addresses.opt_out, self.name(), message.address,
                                 message.received_at if stopping else None)
+        if stopping and staff_of(message.conversation_id) is None:
+            await asyncio.to_thread(self.parts.stopped, message.conversation_id)
         await asyncio.to_thread(self.parts.audit, message.conversation_id,
                                 "sms_opted_out" if stopping else "sms_opted_in", detail)

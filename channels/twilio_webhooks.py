@@ -73,6 +73,8 @@ class TwilioParts:
     reported: Callable[[str, str, Optional[int], Optional[str], datetime], bool]
     #: The username of the inbox person whose profile has this phone number (E.164), if any.
     staff: Callable[[str], Optional[str]]
+    #: The customer of this conversation texted STOP: what waited for their answer is cancelled.
+    stopped: Callable[[str], None]
 
 
 class TwilioWebhookInput(InputChannel):
@@ -354,7 +356,9 @@ class QueuedReplies(OutputChannel):
             await asyncio.to_thread(self.outbox, self.channel, recipient_id, text.strip())
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        line = json_message.get("text") or json_message.get("line")
+        """A custom message as text: its words, or a status line ("You're next in the queue ...",
+        ``actions.domain.waiting.status_message``); one with no words is not sent."""
+        line = json_message.get("text") or json_message.get("status_line") or json_message.get("line")
         if isinstance(line, str) and line.strip():
             await self.send_text_message(recipient_id, line)
         else:

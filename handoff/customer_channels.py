@@ -107,10 +107,15 @@ class CustomerChannels:
         return cls(rasa, {WEB_CHAT: PushedByRasa(rasa), "rest": RecordedOnly(rasa), **(phones or {})})
 
     async def where(self, conversation_id: str) -> str:
-        """Where the customer is now: a web chat page they have open, else the channel they used last."""
+        """Where the customer is now: the phone they texted from last, if they did; else a web chat
+        page they have open; else the channel they used last. (A chat tab left open on a laptop
+        must not swallow the replies to someone who has since texted from their phone.)"""
+        latest = await self.rasa.latest_channel(conversation_id) or ""
+        if isinstance(self.channels.get(latest), PhoneChannel):
+            return latest
         if WEB_CHAT in self.channels and await self.rasa.open_pages(conversation_id) > 0:
             return WEB_CHAT
-        return await self.rasa.latest_channel(conversation_id) or ""
+        return latest
 
     def bound(self, name: str) -> AnyChannel:
         """The channel a delivery bound to ``name`` goes by (one nobody registered is only recorded)."""

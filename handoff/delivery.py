@@ -129,7 +129,9 @@ class DeliveryWorker:
             if isinstance(refused, DeliveryFailed) and refused.retryable:
                 await self._failed_attempt(item, refused, attempts)
                 return
-            logger.error("delivery %s (%s) to %s refused by %s, not retried: %s", item.id, item.kind,
+            # a refusal the customer chose (STOP) or the channel's rules make is no fault of ours
+            log = logger.warning if isinstance(refused, DeliveryFailed) else logger.error
+            log("delivery %s (%s) to %s refused by %s, not retried: %s", item.id, item.kind,
                          item.conversation_id, "Rasa" if isinstance(refused, RasaRefused) else "its channel", refused)
             await asyncio.to_thread(self.store.delivery_done, item, FAILED, str(refused), self.clock.now())
             return

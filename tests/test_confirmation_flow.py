@@ -12,6 +12,7 @@ import pytest
 
 from actions.domain.extract import read_details
 from actions.domain.pending import Stage
+from actions.domain.signoff import SignOff
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from tests.support.faults import TimesOutOnExecute
 from tests.support.world import JANE, SAM, World, make_world, sql_stores
@@ -76,6 +77,18 @@ def test_a_customer_who_says_no_keeps_everything_as_it_was(world: World) -> None
     assert world.events(JANE)[-1] == "declined"
     assert world.services.pendings.get(pending_id(world)).stage is Stage.CANCELLED
     assert world.say(JANE, "yes", "affirm") == OPEN_QUESTION  # a late YES does not revive it
+
+
+def test_a_customer_who_texts_stop_while_a_confirmation_waits_has_it_cancelled(world: World) -> None:
+    """STOP ("cancel" is a carrier's stop word) means nothing can reach them to ask again."""
+    world.say(JANE, "refund $20 for order 1001", "request_refund")
+
+    SignOff(world.services).customer_stopped(JANE)
+
+    assert nothing_happened(world)
+    assert world.events(JANE)[-1] == "cancelled_customer_stopped"
+    assert world.services.pendings.get(pending_id(world)).stage is Stage.CANCELLED
+    assert world.say(JANE, "yes", "affirm") == OPEN_QUESTION  # a YES after START does not revive it
 
 
 def test_a_customer_changes_the_amount_then_confirms_the_new_one(world: World) -> None:

@@ -107,7 +107,7 @@ class TwilioFailingOnce(TwilioMessages):
         return await super().send(text)
 
 
-def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "sms", times: int = 1,
+def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "sms", times: int = 1, pages: int = 0,
            step: timedelta = timedelta(seconds=5), template: Optional[str] = None, timeout: float = 2.0,
            between: Optional[Callable[[], None]] = None, fails_after: Optional[int] = None) -> List[int]:
     """``times`` rounds of the delivery worker with SMS and WhatsApp through the fake Twilio (which
@@ -122,7 +122,7 @@ def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "
               for line in lines}
 
     async def scenario() -> List[int]:
-        async with fake_rasa(RasaRecording(latest)) as url, aiohttp.ClientSession() as client:
+        async with fake_rasa(RasaRecording(latest, pages)) as url, aiohttp.ClientSession() as client:
             rasa = RasaConversations(client, url, None, timeout=0.3)
             worker = DeliveryWorker(store, rasa, clock, channels=CustomerChannels.for_rasa(rasa, phones),
                                     texts={SMS: TwilioSmsSender(fake.account_sid, fake.auth_token, SHOP,
@@ -456,6 +456,16 @@ def test_alis_reply_goes_by_the_channel_jane_wrote_from_last(engine: Engine, fak
     rounds(engine, fake, clock, latest=latest)
 
     assert [m["to"] for m in fake.messages] == [to]
+
+
+def test_a_chat_tab_left_open_does_not_take_the_reply_to_someone_who_has_since_texted(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    ali_replies_to_jane(engine)
+    wrote_from(engine, "sms", PHONES[JANE], JANE, START - timedelta(minutes=1))
+
+    rounds(engine, fake, clock, latest="sms", pages=1)  # her laptop still has the help page open
+
+    assert [m["to"] for m in fake.messages] == [PHONES[JANE]]
 
 
 @pytest.mark.parametrize(("channel", "to"), [("sms", OTHER_PHONE), (WHATSAPP, f"whatsapp:{OTHER_PHONE}")])

@@ -28,8 +28,11 @@ from sqlalchemy.engine import Engine
 
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.business import ActionRequest
+from actions.domain.pending import PendingAction, Stage, action_digest
 from actions.settings import Settings
 from actions.store.database import make_engine
+from actions.store.sql import SqlPendingStore
 from bot.composition import twilio_input
 from bot.stack import free_port
 from channels.twilio_sms import TwilioSmsInput
@@ -388,3 +391,20 @@ def test_stop_takes_effect_at_once_even_behind_a_slow_turn(running: Channels) ->
                                     f"AND address = '{leo}'")[0][0] is not None, 5, "STOP was recorded")
     assert time.monotonic() - started < 15, "STOP waited for the slow turn"
     running.no_more_turns(1.0)
+
+
+def test_stop_cancels_a_confirmation_that_waited_for_the_customer(running: Channels) -> None:
+    harbor = "+15550100005"
+    request = ActionRequest("refund", "C005", {"order_id": "1011", "amount_cents": 2000})
+    waiting = PendingAction(  # the bot asked Harbor Bistro to confirm a refund
+        id="p-harbor-stop", conversation_id="customer-C005", customer_id="C005", request=request,
+        headline="Refund $20.00", summary="Refund $20.00 for order 1011.", outcome="confirm", tier="medium",
+        reasons=(), policy_version="test", idempotency_key="k-harbor-stop", digest=action_digest(request),
+        stage=Stage.CONFIRM, created_at=START, expires_at=START.replace(year=2100))
+    SqlPendingStore(running.engine).add(waiting)
+
+    running.sms(harbor, "Cancel")  # meant as NO; carriers read it as STOP
+
+    eventually(lambda: SqlPendingStore(running.engine).get(waiting.id).stage is Stage.CANCELLED,  # type: ignore[union-attr]
+               10, "the waiting refund was cancelled")
+    running.no_more_turns()

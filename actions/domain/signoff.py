@@ -108,6 +108,14 @@ class SignOff:
             self.s.record(event, pending.conversation_id, actor=actor, pending=pending)
         return [message]
 
+    def customer_stopped(self, conversation_id: str) -> None:
+        """The customer texted STOP (a carrier's word: "cancel" is one): a confirmation or a code
+        waiting for their answer is cancelled, since nothing can reach them now to ask again, and
+        "cancel" as an answer to "YES or NO" means no."""
+        pending = self.s.pendings.awaiting_customer(conversation_id)
+        if pending is not None:
+            self.cancel(pending, "cancelled_customer_stopped", "")
+
     def _unclear(self, pending: PendingAction, phone: str) -> List[str]:
         count = self.s.pendings.add_unclear_reply(pending.id)
         self.s.record("unclear_reply", pending.conversation_id, actor="customer", pending=pending, count=count)

@@ -102,6 +102,7 @@ def test_a_customer_handed_to_a_person_on_sms_answers_on_whatsapp_and_gets_the_b
 
     jane.text("sms", "I want to talk to a person")
     jane.waits_for("sms", "specialist")
+    jane.waits_for("sms", "in the queue")  # where she stands, as in the web chat
     ticket = store.latest_ticket("customer-C001")
     assert ticket is not None and ticket.status == "open"
 
