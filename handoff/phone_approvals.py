@@ -89,13 +89,23 @@ class PhoneApprovals:
             return 0
         code, digits = issue(self.step_up, approval, username, self.rules, now)
         pending = self.desk.s.pendings.get(approval.pending_id)
-        text = notice_text(approval, pending.headline if pending else approval.summary, digits, self.rules)
+        text = notice_text(approval, pending.headline if pending else approval.summary, digits, self.rules,
+                           self._customer_name(approval))
         conversation = staff_key(username)
         payload = CodeText(conversation, person.phone, text, code.id, approval.id, code.expires_at).payload()
         if not self.codes.add(code, notice_row(conversation, person.channel, payload, now)):
             return 0  # another inbox process texted them first
         self._record("approval_phone_notice", approval, username, channel=person.channel)
         return 1
+
+    def _customer_name(self, approval: Approval) -> str:
+        """Whose request it is, for the notice; "" if the business can't say right now."""
+        try:
+            customer = self.desk.s.business.get_customer(approval.customer_id) if approval.customer_id else None
+        except Exception:  # noqa: BLE001 - the notice goes without the name rather than not at all
+            logger.warning("approval %s: the customer's name could not be read for the notice", approval.id)
+            return ""
+        return customer.name if customer else ""
 
     def _record(self, event: str, approval: Approval, username: str, **detail: object) -> None:
         self.desk.s.audit.append(self.desk.s.approval_entry(event, approval, actor="system", to=username, **detail))

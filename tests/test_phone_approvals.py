@@ -110,7 +110,7 @@ def test_a_notice_says_what_why_and_how_to_answer_and_only_deciders_on_duty_get_
 
     assert phones(floor).notify() == 2
     [notice] = texted(floor, "maria")
-    assert notice.startswith(f"Acme approval {request.ref}, $700.00: Refund $700.00")
+    assert notice.startswith(f"Acme approval {request.ref}, $700.00: Jane Doe: Refund $700.00 to the customer's ")
     assert "Why you: more than the bot may refund on its own ($700.00 is above $500.00)" in notice
     assert re.search(r"Reply APPROVE (\d{6}) or REJECT \1 <reason> \(valid 30 minutes\)\.$", notice)
     assert len(texted(floor, "sofia")) == 1  # a senior's $1,000 limit covers it

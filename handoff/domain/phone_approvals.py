@@ -97,9 +97,15 @@ def read_reply(text: str) -> Reply:
     return Reply(found.group(1).lower(), found.group(2) or "", found.group(3) or "", (text or "").strip())
 
 
-def notice_text(approval: Approval, headline: str, code: str, rules: ApprovalRules) -> str:
-    """The text a person on duty gets: reference, amount, what, why them, and how to answer."""
+def for_staff(headline: str) -> str:
+    """A proposal as the customer read it ("Refund $700.00 to your Visa ..."), as staff read it."""
+    return re.sub(r"\byour\b", "the customer's", headline)
+
+
+def notice_text(approval: Approval, headline: str, code: str, rules: ApprovalRules, customer: str = "") -> str:
+    """The text a person on duty gets: reference, amount, whose and what, why them, and how to answer."""
     amount = f", {format_cents(approval.amount_cents)}" if approval.amount_cents is not None else ""
+    headline = f"{customer}: {for_staff(headline)}" if customer else for_staff(headline)
     why = "; ".join(why_in_words(approval.reasons, CaseContext())) or "it needs a person's sign-off"
     two = " Two managers must approve." if approval.amount_cents is not None and \
         approval.amount_cents > rules.top_limit_cents else ""
