@@ -90,7 +90,8 @@ def build_twilio_client(
 ) -> Client:
     """A twilio REST ``Client`` with a request timeout, redirected to ``base_url`` when given.
 
-    Shared by the SMS, WhatsApp and voice adapters so they all honour TWILIO_BASE_URL alike.
+    For what runs outside an event loop (the going-live command, the fake Twilio's own client);
+    the delivery worker texts through ``RedirectingAsyncHttpClient``. Both honour TWILIO_BASE_URL.
     """
     if timeout <= 0:
         raise ValueError(f"the Twilio request timeout must be positive, got {timeout!r}")

@@ -14,9 +14,10 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.stack import Stack, free_port
+from bot.stack import Stack
 from tests.browser.screenshots import register, snap
 from tests.support.inbox import PASSWORDS
+from tests.support.stacks import running_stack
 
 SAM = "+15550100002"
 REPLY_MS = 30_000
@@ -24,13 +25,8 @@ REPLY_MS = 30_000
 
 @pytest.fixture(scope="module")
 def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(data_dir=tmp_path_factory.mktemp("phone-browser-stack"), model=trained_model, rasa_port=free_port(),
-                  actions_port=free_port(), inbox_port=free_port(), fake_twilio_port=free_port(), quiet=True)
-    stack.start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    with running_stack(tmp_path_factory.mktemp("phone-browser-stack"), trained_model, fake_twilio=True) as started:
+        yield started
 
 
 def opened(browser: Browser, name: str) -> Page:

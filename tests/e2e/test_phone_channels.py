@@ -19,9 +19,10 @@ from sqlmodel import select
 from actions.acme.models import ExecutionRow
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.store.database import make_engine
-from bot.stack import Stack, free_port
+from bot.stack import Stack
 from handoff.store import InboxStore
 from tests.support.inbox import Inbox
+from tests.support.stacks import running_stack
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +33,8 @@ WAIT = 30  # seconds for a turn and its reply to cross every process
 
 @pytest.fixture(scope="module")
 def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(data_dir=tmp_path_factory.mktemp("phone-stack"), model=trained_model, rasa_port=free_port(),
-                  actions_port=free_port(), inbox_port=free_port(), fake_twilio_port=free_port(), quiet=True)
-    stack.start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    with running_stack(tmp_path_factory.mktemp("phone-stack"), trained_model, fake_twilio=True) as started:
+        yield started
 
 
 class Phone:
