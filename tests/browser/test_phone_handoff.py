@@ -20,7 +20,7 @@ from tests.support.inbox import PASSWORDS
 from tests.support.stacks import running_stack
 
 SAM = "+15550100002"
-REPLY_MS = 30_000
+REPLY_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +59,12 @@ def test_sam_asks_for_a_person_by_sms_and_alis_reply_from_the_inbox_reaches_his_
     inbox.get_by_test_id("login-password").fill(PASSWORDS["ali"])
     inbox.get_by_test_id("login-submit").click()
     row = inbox.get_by_test_id("ticket-row").filter(has_text="Sam Lee")
-    expect(row).to_have_count(1, timeout=10_000)
+    expect(row).to_have_count(1, timeout=20_000)
     row.click()
     sole = inbox.get_by_test_id("message").filter(has_text="broken sole")
-    expect(sole.get_by_test_id("message-channel")).to_have_text("SMS", timeout=10_000)  # where it came from
+    expect(sole.get_by_test_id("message-channel")).to_have_text("SMS", timeout=20_000)  # where it came from
     inbox.get_by_test_id("claim").click()
-    expect(inbox.get_by_test_id("ticket-status")).to_contain_text("assigned", timeout=10_000)
+    expect(inbox.get_by_test_id("ticket-status")).to_contain_text("assigned", timeout=20_000)
     inbox.get_by_test_id("reply-input").fill("Hi Sam, I'm sorry about the shoes. A new pair goes out today.")
     inbox.get_by_test_id("reply-send").click()
     snap(inbox, "2-ali-answers")

@@ -28,7 +28,7 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 JANE, SAM = "+15550100001", "+15550100002"
-WAIT = 30  # seconds for a turn and its reply to cross every process
+WAIT = 60  # seconds for a turn and its reply to cross every process (generous: CI shares 2 cores)
 
 
 @pytest.fixture(scope="module")
