@@ -56,6 +56,7 @@ class DeskViews(TicketService, ApprovalService):
             # the hand-back offers "approved" only to someone who may sign the waiting action off
             "can": {**can, "handback_approved": bool(waiting) and refused is None},
             "cannot_approve_because": refused.message if refused else None,
+            "reply_channels": list(self.reply_channels(ticket)),
         }
 
     def _item(self, ticket: Ticket, unanswered: tuple) -> Dict[str, Any]:

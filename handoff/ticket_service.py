@@ -7,7 +7,7 @@ approved runs the waiting action through the assistant's one executor.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from actions.domain.approval import new_approval
 from actions.domain.audit import AuditEntry
@@ -15,6 +15,7 @@ from actions.domain.pending import PendingAction, Stage
 from actions.domain.policy import QUEUES
 from actions.domain.ticket import Ticket
 from actions.domain.waiting import joined_line
+from actions.store.channel_addresses import SqlChannelAddresses
 from handoff.desk_base import HANDBACK_ACTION, DeskBase, actor, bot_runs
 from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
@@ -64,6 +65,9 @@ class TicketService(DeskBase):
         for _ in range(3):  # a reply does not depend on the version: retry if a timer moved it meanwhile
             ticket = self.ticket(user, ticket_id)
             text = ticket_rules.check_reply(ticket, user, text)
+            if by is not None and by not in self.reply_channels(ticket):
+                raise InboxError(f"this customer can't be reached by {by} here (never wrote from it, and no number "
+                                 f"on file for it); pick one of: {', '.join(self.reply_channels(ticket))}")
             change = ticket_rules.replied(ticket, self.now)
             audit = self._audit(user, "agent_replied", ticket, chars=len(text))
             payload = {"text": text, "agent": user.username, "agent_name": user.name}
@@ -71,6 +75,11 @@ class TicketService(DeskBase):
                                 outgoing=[Outgoing("say", payload, channel=by)], feed="message"):
                 return
         raise Conflict("the ticket keeps changing; reload it and send the reply again")
+
+    def reply_channels(self, ticket: Ticket) -> Tuple[str, ...]:
+        """The channels a person may pick for one reply on this ticket (``ticket_rules.reachable_by``)."""
+        wrote_from = SqlChannelAddresses(self.store.engine).channels_of(ticket.conversation_id)
+        return ticket_rules.reachable_by(ticket.conversation_id, wrote_from)
 
     def retry(self, user: User, message_id: int) -> None:
         message = self.store.message(message_id)

@@ -437,6 +437,9 @@ def test_the_inbox_shows_which_channel_each_message_came_by_and_the_agent_can_pi
     floor.desk.reply(ali, ticket.id, "Anything else meanwhile?")  # where she is now
     with pytest.raises(InboxError, match="'channel' must be one of webchat, sms, whatsapp"):
         floor.desk.reply(ali, ticket.id, "by pigeon", "pigeon")
+    assert floor.desk.ticket_view(ali, ticket.id)["reply_channels"] == ["webchat", "sms"]  # never wrote by WhatsApp
+    with pytest.raises(InboxError, match="can't be reached by whatsapp here"):  # the world's channels wrote no address
+        floor.desk.reply(ali, ticket.id, "hello on WhatsApp", "whatsapp")
 
     assert [(m.kind, m.channel) for m in floor.store.messages(ticket.id)] == [
         ("customer", "whatsapp"), ("customer", "webchat"), ("agent", "sms"), ("agent", None)]

@@ -573,3 +573,15 @@ def test_the_assignee_is_reminded_once_then_an_unanswered_customer_goes_to_the_b
     assert next_ticket_step(replace(at_the_top, overdue_for=due), inbox) is None
     answered = held_by(ALI, last_agent_at=LATER)
     assert next_ticket_step(answered, inbox) is None
+
+
+@pytest.mark.parametrize("conversation, wrote_from, offered", [
+    ("customer-C001", set(), ("webchat", "sms")),  # the phone on file takes SMS; WhatsApp only once she wrote from it
+    ("customer-C001", {"whatsapp"}, ("webchat", "sms", "whatsapp")),
+    ("visitor-" + "a" * 32, {"whatsapp"}, ("whatsapp",)),  # a stranger on WhatsApp: no number on file for SMS
+    ("visitor-" + "b" * 32, {"sms", "whatsapp"}, ("sms", "whatsapp")),
+    ("visitor-" + "c" * 32, set(), ("webchat",)),  # a web chat guest
+])
+def test_a_person_is_offered_only_the_channels_the_customer_can_be_reached_on(
+        conversation: str, wrote_from: set, offered: tuple) -> None:
+    assert ticket_rules.reachable_by(conversation, wrote_from) == offered

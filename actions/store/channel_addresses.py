@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Optional, Set
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -65,6 +65,12 @@ class SqlChannelAddresses:
         with Session(self.engine) as session:
             row = session.get(ChannelAddressRow, (channel, address))
             return _of(row) if row is not None else None
+
+    def channels_of(self, conversation_id: str) -> Set[str]:
+        """The channels the conversation has written from (sms, whatsapp)."""
+        with Session(self.engine) as session:
+            return set(session.exec(select(ChannelAddressRow.channel)
+                                    .where(ChannelAddressRow.conversation_id == conversation_id)))
 
     def of_conversation(self, conversation_id: str, channel: str) -> Optional[ChannelAddress]:
         """The address the conversation last wrote from on ``channel``."""

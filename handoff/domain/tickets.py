@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from actions.domain.policy import PRIORITIES
+from actions.domain.sessions import customer_of
 from actions.domain.ticket import ACTIVE_STATUSES, ASSIGNED, CLOSED, OPEN, Ticket
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from handoff.domain.people import User
@@ -121,6 +122,17 @@ def check_reply_channel(channel: str) -> Optional[str]:
         raise InboxError(f"'channel' must be one of {', '.join(REPLY_CHANNELS)}, or left out for where the "
                          f"customer is now; got {channel!r}")
     return channel
+
+
+def reachable_by(conversation_id: str, wrote_from: Iterable[str]) -> Tuple[str, ...]:
+    """The channels a person may pick for a reply in this conversation (``wrote_from``: the phone
+    channels it has written from). A customer on file: the web chat (shown when they open it), SMS
+    to the phone on file, and WhatsApp if they have written from it. Anyone else: where they wrote
+    from, or the web chat for a visitor who only ever used it."""
+    phones = {channel for channel in wrote_from if channel in ("sms", "whatsapp")}
+    if customer_of(conversation_id) is not None:
+        return tuple(c for c in REPLY_CHANNELS if c in ("webchat", "sms") or c in phones)
+    return tuple(c for c in REPLY_CHANNELS if c in phones) if phones else ("webchat",)
 
 
 def replied(ticket: Ticket, now: datetime) -> Change:

@@ -52,18 +52,18 @@ export function composer(t) {
       h('div', { class: 'composer-bar' },
         h('button', { type: 'button', class: 'button button-quiet', testid: 'canned-button', disabled: !can.reply, on: { click: () => openCanned(reply) } }, 'Canned replies'),
         h('span', { class: 'spacer' }),
-        replyChannel(can.reply),
+        replyChannel(can.reply, t.reply_channels || REPLY_CHANNELS),
         h('button', { type: 'button', class: 'button button-primary', testid: 'reply-send', disabled: !can.reply, on: { click: () => sendReply(reply) } }, 'Send'))),
     h('div', { class: 'composer-note' },
       note,
       h('button', { type: 'button', class: 'button button-note', testid: 'note-send', disabled: !can.note, on: { click: () => sendNote(note) } }, 'Add note')));
 }
 
-/** Where the next reply goes: where the customer is now, or a channel the person picks for it. */
-function replyChannel(enabled) {
+/** Where the next reply goes: where the customer is now, or one of the channels they can be reached on. */
+function replyChannel(enabled, channels) {
   return h('select', { class: 'input input-compact', testid: 'reply-channel', disabled: !enabled, 'aria-label': 'Send the reply by' },
     h('option', { value: '' }, 'Where they are now'),
-    ...REPLY_CHANNELS.map((c) => h('option', { value: c }, 'By ' + channelLabel(c))));
+    ...channels.map((c) => h('option', { value: c }, 'By ' + channelLabel(c))));
 }
 
 /** Post the box's text; `fromKey` (Enter) says nothing when it is empty, a click does. */
