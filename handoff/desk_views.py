@@ -6,13 +6,15 @@ only those buttons); the words of a case come from ``handoff.views``.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from actions.domain.approval import Approval
 from actions.domain.money import format_cents
 from actions.domain.pending import PendingAction, Stage
+from actions.domain.sessions import is_visitor
 from actions.domain.staff_words import stage_words, why_in_words
 from actions.domain.ticket import Ticket
+from actions.store.channel_addresses import SqlChannelAddresses
 from handoff.approval_service import ApprovalService
 from handoff.domain import approvals as approval_rules
 from handoff.domain import sign_off
@@ -67,6 +69,7 @@ class DeskViews(TicketService, ApprovalService):
         return {
             "id": ticket.id, "ref": ticket.ref, "conversation_id": ticket.conversation_id,
             "customer": {"id": customer.get("id"), "name": customer.get("name")} if customer else None,
+            "contact": None if customer else self._contact(ticket.conversation_id),
             "topic": ticket.topic, "priority": ticket.priority, "queue": ticket.queue, "status": ticket.status,
             "assignee": ticket.assignee, "channel": (ticket.evidence or {}).get("channel"),
             "created_at": ticket.created_at.isoformat(),
@@ -78,6 +81,13 @@ class DeskViews(TicketService, ApprovalService):
             "unanswered": count,
             "version": ticket.version,
         }
+
+    def _contact(self, conversation_id: str) -> Optional[str]:
+        """How a person on no account reached us ("+15557770123 by WhatsApp"), for their ticket's name."""
+        if not is_visitor(conversation_id):
+            return None
+        known = SqlChannelAddresses(self.store.engine).latest_of(conversation_id)
+        return f"{known.address} by {'WhatsApp' if known.channel == 'whatsapp' else 'SMS'}" if known else None
 
     def approval_list(self, user: User, pending: bool) -> List[Dict[str, Any]]:
         if not user.sees_approvals:

@@ -24,6 +24,7 @@ from actions.domain.pending import Stage
 from actions.domain.policy import RiskPolicy, parse_policy
 from actions.domain.ticket import Ticket
 from actions.settings import PROJECT_ROOT
+from actions.store.channel_addresses import SqlChannelAddresses
 from handoff import timers
 from handoff.domain.errors import Conflict, Forbidden, InboxError
 from tests.support.faults import TimesOutOnExecute
@@ -447,6 +448,17 @@ def test_the_inbox_shows_which_channel_each_message_came_by_and_the_agent_can_pi
     floor.send_status_lines()  # "Ali joined" goes first, where she is now
     bound = [(d.payload["text"], d.channel) for d in floor.store.due_deliveries(floor.world.clock.now())]
     assert bound == [("I'll text you the tracking link", "sms"), ("Anything else meanwhile?", None)]
+
+
+def test_a_stranger_who_texted_is_named_by_their_number_in_the_queue(floor: Floor) -> None:
+    stranger = "visitor-" + "7" * 32  # a number on no account, as the phone resolver keys it
+    SqlChannelAddresses(floor.store.engine).seen("whatsapp", "+15557770123", stranger, floor.world.clock.now())
+    floor.world.say(stranger, "I want to talk to a person", "request_human", channel="whatsapp")
+
+    [row] = [r for r in floor.desk.ticket_list(floor.person("ali"), True) if r["conversation_id"] == stranger]
+
+    assert (row["customer"], row["contact"]) == (None, "+15557770123 by WhatsApp")
+    assert floor.desk.ticket_view(floor.person("ali"), row["id"])["reply_channels"] == ["whatsapp"]
 
 
 # -- hand-back ------------------------------------------------------------------------------------

@@ -66,6 +66,13 @@ class SqlChannelAddresses:
             row = session.get(ChannelAddressRow, (channel, address))
             return _of(row) if row is not None else None
 
+    def latest_of(self, conversation_id: str) -> Optional[ChannelAddress]:
+        """The address the conversation wrote from last, on any channel."""
+        with Session(self.engine) as session:
+            row = session.exec(select(ChannelAddressRow).where(ChannelAddressRow.conversation_id == conversation_id)
+                               .order_by(ChannelAddressRow.last_inbound_at.desc())).first()  # type: ignore[attr-defined]
+            return _of(row) if row is not None else None
+
     def channels_of(self, conversation_id: str) -> Set[str]:
         """The channels the conversation has written from (sms, whatsapp)."""
         with Session(self.engine) as session:

@@ -4,7 +4,7 @@ import { USER } from './session.js';
 import { state } from './store.js';
 
 export function customerName(item) {
-  return (item.customer && item.customer.name) || item.conversation_id || 'Unknown customer';
+  return (item.customer && item.customer.name) || item.contact || item.conversation_id || 'Unknown customer';
 }
 
 export function firstName(item) {
