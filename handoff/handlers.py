@@ -218,12 +218,17 @@ def _phone_profile(body: Dict[str, Any], current: PhoneProfile, region: str) -> 
     return PhoneProfile(phone, notices_by, on_duty)
 
 
+def _open_list(request: web.Request, open_state: str, closed_state: str) -> bool:
+    """Whether the list asked for (``?state=``) is the open one (the default) or the other."""
+    state = request.query.get("state", open_state)
+    if state not in (open_state, closed_state):
+        raise InboxError(f"state must be {open_state} or {closed_state}")
+    return state == open_state
+
+
 async def tickets(request: web.Request) -> web.Response:
-    state = request.query.get("state", "active")
-    if state not in ("active", "closed"):
-        raise InboxError("state must be active or closed")
-    desk = request.app[DESK]
-    return web.json_response(await asyncio.to_thread(desk.ticket_list, request["user"], state == "active"))
+    active = _open_list(request, "active", "closed")
+    return web.json_response(await asyncio.to_thread(request.app[DESK].ticket_list, request["user"], active))
 
 
 async def ticket(request: web.Request) -> web.Response:
@@ -276,11 +281,8 @@ async def users(request: web.Request) -> web.Response:
 
 
 async def approvals(request: web.Request) -> web.Response:
-    state = request.query.get("state", "pending")
-    if state not in ("pending", "decided"):
-        raise InboxError("state must be pending or decided")
-    desk = request.app[DESK]
-    return web.json_response(await asyncio.to_thread(desk.approval_list, request["user"], state == "pending"))
+    pending = _open_list(request, "pending", "decided")
+    return web.json_response(await asyncio.to_thread(request.app[DESK].approval_list, request["user"], pending))
 
 
 async def approval(request: web.Request) -> web.Response:

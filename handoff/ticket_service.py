@@ -65,9 +65,10 @@ class TicketService(DeskBase):
         for _ in range(3):  # a reply does not depend on the version: retry if a timer moved it meanwhile
             ticket = self.ticket(user, ticket_id)
             text = ticket_rules.check_reply(ticket, user, text)
-            if by is not None and by not in self.reply_channels(ticket):
+            reachable = self.reply_channels(ticket) if by is not None else ()
+            if by is not None and by not in reachable:
                 raise InboxError(f"this customer can't be reached by {by} here (never wrote from it, and no number "
-                                 f"on file for it); pick one of: {', '.join(self.reply_channels(ticket))}")
+                                 f"on file for it); pick one of: {', '.join(reachable)}")
             change = ticket_rules.replied(ticket, self.now)
             audit = self._audit(user, "agent_replied", ticket, chars=len(text))
             payload = {"text": text, "agent": user.username, "agent_name": user.name}

@@ -171,18 +171,20 @@ def test_twilio_failing_with_a_503_is_retried_and_jane_gets_one_message(engine: 
     assert (row.status, row.attempts, row.provider_id, row.error) == ("sent", 2, message["sid"], None)
 
 
+def twilio_catches_up(fake: FakeTwilio) -> None:
+    """Wait (a few seconds at most) until Twilio has the message a stalled request created."""
+    deadline = time.monotonic() + 5
+    while not fake.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_timeout_after_twilio_took_the_message_is_not_a_second_message(engine: Engine, fake: FakeTwilio,
                                                                          clock: FrozenClock) -> None:
     ali_replies_to_jane(engine)
     wrote_from(engine, "sms", PHONES[JANE], JANE, START)
     fake.stall_next(seconds=0.8)  # Twilio creates the message, but answers after we gave up
 
-    def twilio_catches_up() -> None:
-        deadline = time.monotonic() + 5
-        while not fake.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    rounds(engine, fake, clock, times=2, timeout=0.3, between=twilio_catches_up)
+    rounds(engine, fake, clock, times=2, timeout=0.3, between=lambda: twilio_catches_up(fake))
 
     [message] = fake.messages  # looked up and adopted, not sent again
     [row] = rows(engine)
@@ -197,12 +199,7 @@ def test_a_code_whose_first_try_timed_out_after_twilio_took_it_is_not_texted_twi
                                             START + timedelta(minutes=5)), START)
     fake.stall_next(seconds=0.8)  # Twilio creates the message, but answers after we gave up
 
-    def twilio_catches_up() -> None:
-        deadline = time.monotonic() + 5
-        while not fake.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    rounds(engine, fake, clock, times=2, timeout=0.3, between=twilio_catches_up)
+    rounds(engine, fake, clock, times=2, timeout=0.3, between=lambda: twilio_catches_up(fake))
 
     [message] = fake.messages  # looked up and adopted, not sent again: one code, once
     [row] = rows(engine)
