@@ -291,6 +291,54 @@ class InboundMessageRow(StoreTable, table=True):
     error: Optional[str] = None
 
 
+class VoiceCallRow(StoreTable, table=True):
+    """A phone call to the assistant (``actions.domain.voice_calls``)."""
+
+    __tablename__ = "voice_calls"
+    call_sid: str = Field(primary_key=True)  # Twilio's CallSid
+    conversation_id: str = Field(index=True)
+    caller: Optional[str] = None  # E.164; None when withheld
+    started_at: datetime = _utc()
+    status: str = "in-progress"
+    turn: int = 0
+    misses: int = 0
+    expecting: Optional[str] = None
+    stage: str = "bot"  # bot | transfer | ended
+    ended_at: Optional[datetime] = _utc(nullable=True)
+
+
+class VoiceTurnRow(StoreTable, table=True):
+    """A turn of a call, claimed by its number, with the TwiML it answered (for a duplicate delivery)."""
+
+    __tablename__ = "voice_turns"
+    call_sid: str = Field(primary_key=True)
+    turn: int = Field(primary_key=True)
+    twiml: Optional[str] = None  # None while the turn runs
+    claimed_at: datetime = _utc()
+
+
+class VoiceSpeechRow(StoreTable, table=True):
+    """Something queued to be said on a call at its next document (news that came outside a turn)."""
+
+    __tablename__ = "voice_speech"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    call_sid: str = Field(index=True)
+    text: str
+    queued_at: datetime = _utc()
+    spoken_at: Optional[datetime] = _utc(nullable=True)
+
+
+class SealedInputRow(StoreTable, table=True):
+    """A code a caller entered, kept out of the tracker and the logs until the action server takes it
+    (``actions.domain.sealed``): read once, then deleted."""
+
+    __tablename__ = "sealed_inputs"
+    ref: str = Field(primary_key=True)
+    conversation_id: str
+    value: str
+    sealed_at: datetime = _utc()
+
+
 # The audit log is append-only in the database itself, not just by convention.
 _SQLITE_GUARDS = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
