@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
@@ -19,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.client_address import CLIENT_ADDRESS_CHANNELS, CLIENT_METADATA_KEY
 from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
+from actions.domain.sealed import SEALED_KEY
 from actions.domain.sessions import IDENTIFYING_CHANNELS
 from actions.domain.turn import Turn
 from actions.domain.waiting import StatusLine, status_message
@@ -66,8 +68,16 @@ def turn_from_tracker(tracker: Tracker, request: str) -> Turn:
         recent_texts=texts,
         consecutive_fallbacks=fallbacks,
         transcript=transcript,
+        sealed=_sealed_ref(tracker),
         **_channel_of(tracker),
     )
+
+
+def unsealed(turn: Turn, assistant: Assistant) -> Turn:
+    """The turn with the code its channel sealed (``actions.domain.sealed``) as its text, taken once:
+    a second reading of the same message (or someone else's reference) reads nothing."""
+    code = assistant.s.sealed.take(turn.sealed or "", turn.conversation_id, assistant.s.clock.now())
+    return replace(turn, text=code or "", sealed=None)
 
 
 def _channel_of(tracker: Tracker) -> Dict[str, Any]:
@@ -81,6 +91,13 @@ def _channel_of(tracker: Tracker) -> Dict[str, Any]:
     client = metadata.get(CLIENT_METADATA_KEY) if channel in CLIENT_ADDRESS_CHANNELS and isinstance(metadata, dict) else None
     return {"channel": channel, "identified": channel in IDENTIFYING_CHANNELS,
             "client": client if isinstance(client, str) and client else None}
+
+
+def _sealed_ref(tracker: Tracker) -> Optional[str]:
+    """The reference of a code the voice channel sealed, on a message it sent (no other channel's)."""
+    metadata = (tracker.latest_message or {}).get("metadata")
+    ref = metadata.get(SEALED_KEY) if isinstance(metadata, dict) else None
+    return ref if isinstance(ref, str) and ref and tracker.get_latest_input_channel() == "voice" else None
 
 
 def _speaker(event: Dict[str, Any]) -> str:
@@ -135,6 +152,8 @@ class AssistantAction(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
             turn = turn_from_tracker(tracker, self.request)
+            if turn.sealed is not None:  # a code a caller entered: taken from where the channel sealed it
+                turn = await asyncio.to_thread(unsealed, turn, get_assistant())
             messages = await asyncio.to_thread(get_assistant().handle, turn)
         except Exception:  # the customer gets a clear answer; the operator gets the traceback
             logger.exception("action %s failed for conversation %s", self.action_name, tracker.sender_id)

@@ -25,7 +25,7 @@ from actions.domain.assistant import Assistant
 from actions.domain.business import Business
 from actions.domain.clock import Clock, SystemClock
 from actions.domain.messaging import SmsSender
-from actions.domain.phone_sessions import PHONE_CHANNELS, PhoneResolver
+from actions.domain.phone_sessions import PHONE_CHANNELS, PhoneResolver, VoiceResolver
 from actions.domain.policy import check_intents, load_policy
 from actions.domain.services import Services, new_id
 from actions.domain.session_tokens import SessionTokens, WebChatResolver
@@ -168,7 +168,10 @@ def identity_resolvers(settings: Settings, engine: Engine) -> Resolvers:
         "webchat": WebChatResolver(session_tokens(settings), SqlTokenClaims(engine), _now, new_id, links),
         # an unknown number's conversation is a hash of it keyed like the web chat's tokens
         **{channel: PhoneResolver(channel, directory, settings.identity_secret, settings.phone_region, links)
-           for channel in PHONE_CHANNELS},
+           for channel in PHONE_CHANNELS if channel != "voice"},
+        # a withheld caller is a visitor for that call alone
+        "voice": VoiceResolver(PhoneResolver("voice", directory, settings.identity_secret, settings.phone_region,
+                                             links)),
     })
     if resolvers.channels() != tuple(sorted(IDENTIFYING_CHANNELS)):
         raise RuntimeError(f"identity resolvers {resolvers.channels()} and IDENTIFYING_CHANNELS "
@@ -245,6 +248,51 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
         stopped=_customer_stopped(settings),
     )
     return channel(parts)
+
+
+def voice_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> Any:
+    """The voice channel (``channels.twilio_voice``): calls' webhooks signed like the texts', the caller
+    resolved to their one conversation, each call's state and turns in the shared database, codes
+    sealed there for the action server, and what the conversation waits for read from its stores."""
+    from actions.store.links import SqlIdentityLinks
+    from actions.store.outbound import SqlOutbound
+    from actions.store.sql import SqlPendingStore
+    from actions.store.voice import SqlSealedInputs, SqlVoiceCalls
+    from channels.twilio_voice import TwilioVoiceInput, VoiceParts
+    from channels.voice_twiml import speech_hints
+
+    settings = settings or process_settings()
+    engine = make_engine(settings.database_url)
+    outbound = SqlOutbound(engine)
+    parts = VoiceParts(
+        auth_token=settings.twilio.auth_token if settings.twilio else "",
+        public_url=settings.public_url,
+        resolver=identity_resolvers(settings, engine).of("voice"),
+        calls=SqlVoiceCalls(engine),
+        sealed=SqlSealedInputs(engine),
+        expecting=waits_for(SqlPendingStore(engine), SqlIdentityLinks(engine)),
+        hints=tuple(speech_hints(settings.domain_path, settings.domain_path.parent.parent / "data")),
+        audit=_audit(engine),
+        now=_now,
+        outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),
+        phone_region=settings.phone_region,
+    )
+    return TwilioVoiceInput(parts)
+
+
+def waits_for(pendings: Any, links: Any) -> Callable[[str], Optional[str]]:
+    """What a conversation waits for from the customer, which decides what a caller's keypad means:
+    a code (a destructive action's, or a visitor's sign-in), a yes or no (a confirmation), or nothing."""
+    from actions.domain.pending import Stage
+    from actions.domain.voice_calls import CODE, YES_NO
+
+    def expecting(conversation_id: str) -> Optional[str]:
+        pending = pendings.awaiting_customer(conversation_id)
+        if pending is not None:
+            return CODE if pending.stage is Stage.OTP else YES_NO
+        return CODE if links.open_request(conversation_id) is not None else None
+
+    return expecting
 
 
 _now = SystemClock().now

@@ -28,7 +28,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
-from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -40,6 +39,7 @@ from actions.domain.attachments import attachment_line
 from actions.domain.inbound import STILL_HANDLING_EVERY, InboundMessage, InboundQueue, Media
 from actions.domain.sessions import Refused, Resolver, staff_key, staff_of
 from actions.json_input import storable_text_problem
+from channels.twilio_signed import BadWebhook, TwilioSigned
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 LOOK_AGAIN_EVERY = timedelta(seconds=30)
 #: The longest body Twilio delivers (a WhatsApp message; an SMS is at most 1,600 characters).
 MAX_BODY_CHARS = 4096
-
-
-class BadWebhook(ValueError):
-    """The webhook can't be read; the message says what was wrong (answered with a 400)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ class TwilioParts:
     stopped: Callable[[str], None]
 
 
-class TwilioWebhookInput(InputChannel):
+class TwilioWebhookInput(TwilioSigned, InputChannel):
     """A Rasa input channel for one Twilio channel (``name()``): ``POST /webhooks/<name>/webhook``."""
 
     #: How Twilio writes this channel's addresses: "whatsapp:" for WhatsApp, nothing for SMS.
@@ -93,6 +89,7 @@ class TwilioWebhookInput(InputChannel):
     def __init__(self, parts: TwilioParts) -> None:
         self.parts = parts
         self.validator = RequestValidator(parts.auth_token)
+        self.auth_token, self.public_url = parts.auth_token, parts.public_url
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TwilioWebhookInput":
@@ -200,40 +197,6 @@ class TwilioWebhookInput(InputChannel):
         await asyncio.to_thread(self.parts.reported, sid, state, int(code) if code else None,
                                 form.get("ErrorMessage"), self.parts.now())
         return response.empty()
-
-    def _signed_or_refusal(self, request: Request, what: str) -> Union[RequestParameters, HTTPResponse]:
-        """The signed form, or the answer to a request that is not Twilio's (403) or can't be read (400)."""
-        try:
-            return self.signed_form(request)
-        except PermissionError as refused:
-            logger.warning("%s %s refused: %s", self.name(), what, refused)
-            return response.text(str(refused), status=403)
-        except BadWebhook as bad:
-            return response.text(str(bad), status=400)
-
-    def signed_form(self, request: Request) -> RequestParameters:
-        """The posted form, if Twilio signed it for the URL it called; PermissionError if not."""
-        if not self.parts.auth_token:
-            raise PermissionError(f"the {self.name()} channel is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN "
-                                  "and TWILIO_FROM_NUMBER to use it")
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature:
-            raise PermissionError("missing X-Twilio-Signature: only Twilio's signed webhooks are taken here")
-        url = self.parts.public_url.rstrip("/") + request.path + (f"?{request.query_string}" if request.query_string else "")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        try:
-            body = request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadWebhook("the body must be UTF-8 text") from None
-        if content_type == "application/json":
-            # Twilio signs a JSON body through the bodySHA256 query parameter; without one there is nothing to check
-            if "bodySHA256" not in request.args or not self.validator.validate(url, body, signature):
-                raise PermissionError("the X-Twilio-Signature does not match this JSON request")
-            raise BadWebhook("this webhook takes Twilio's form posts (application/x-www-form-urlencoded), not JSON")
-        form = RequestParameters(parse_qs(body, keep_blank_values=True))
-        if not self.validator.validate(url, form, signature):
-            raise PermissionError("the X-Twilio-Signature does not match this request")
-        return form
 
     def read(self, form: RequestParameters) -> Tuple[InboundMessage, str]:
         """The message Twilio delivered, and the sender's address as this channel writes it (E.164)."""

@@ -16,7 +16,7 @@ from actions.acme.models import CustomerRow
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.links import LinkRequest
-from actions.domain.phone_sessions import PhoneResolver
+from actions.domain.phone_sessions import PhoneResolver, VoiceResolver
 from actions.domain.session_tokens import (
     MemoryTokenClaims,
     SessionTokens,
@@ -57,6 +57,33 @@ def sms(directory: SqlBusiness) -> PhoneResolver:
 @pytest.fixture
 def whatsapp(directory: SqlBusiness) -> PhoneResolver:
     return PhoneResolver("whatsapp", directory, SECRET)
+
+
+@pytest.fixture
+def voice(directory: SqlBusiness) -> VoiceResolver:
+    return VoiceResolver(PhoneResolver("voice", directory, SECRET))
+
+
+CALL = "CA" + "a" * 32
+OTHER_CALL = "CA" + "b" * 32
+
+
+def test_jane_calling_is_her_one_conversation_and_a_stranger_calling_is_the_visitor_who_texted(
+    voice: VoiceResolver, sms: PhoneResolver,
+) -> None:
+    assert voice.resolve({"from": "+15550100001", "call": CALL}) == Identity.customer("C001", "voice", "signed_webhook")
+    calling = voice.resolve({"from": STRANGER, "call": CALL})
+    assert calling.customer_id is None
+    assert calling.conversation_id == sms.resolve({"from": STRANGER}).conversation_id
+
+
+@pytest.mark.parametrize("withheld", ["anonymous", "Anonymous", "+266696687", "restricted", ""])
+def test_a_withheld_number_is_a_visitor_for_that_call_alone(voice: VoiceResolver, withheld: str) -> None:
+    first = voice.resolve({"from": withheld, "call": CALL})
+    assert is_visitor(first.conversation_id) and first.customer_id is None
+    assert voice.resolve({"from": withheld, "call": CALL}) == first  # every webhook of the call
+    assert voice.resolve({"from": withheld, "call": OTHER_CALL}).conversation_id != first.conversation_id
+    assert isinstance(voice.resolve({"from": withheld}), Refused)  # no call to tell it by
 
 
 def test_jane_by_sms_and_by_whatsapp_is_one_conversation_the_same_as_her_web_chat_and_rest(
@@ -148,7 +175,7 @@ def test_no_from_at_all_is_refused(sms: PhoneResolver) -> None:
     assert sms.resolve({}) == Refused("the sms webhook names no sender: 'From' must be the number that wrote")
 
 
-@pytest.mark.parametrize(("channel", "secret"), [("voice", SECRET), ("sms", "short")])
+@pytest.mark.parametrize(("channel", "secret"), [("fax", SECRET), ("sms", "short")])
 def test_a_phone_resolver_is_only_made_for_a_twilio_channel_with_a_real_secret(
     directory: SqlBusiness, channel: str, secret: str,
 ) -> None:

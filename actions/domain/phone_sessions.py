@@ -1,4 +1,4 @@
-"""Who is texting: the SMS and WhatsApp channels' identity resolver.
+"""Who is texting or calling: the SMS, WhatsApp and voice channels' identity resolver.
 
 Twilio signs every webhook it sends, and the channel checks that signature before asking
 here, so the ``From`` of a webhook is the number the message really came from. A number
@@ -14,7 +14,11 @@ is read once (``actions.domain.phones``) and then:
   key. A visitor who proves by a code texted to a customer's phone on file that they are
   that customer (``actions.domain.identify``) is that customer from then on, like a web chat
   visitor who signed in;
-- no number at all, or text that is no phone number: refused, with the reason.
+- no number at all, or text that is no phone number: refused, with the reason. A call is
+  different: a caller may withhold their number (Twilio then writes ``anonymous`` or one of a
+  few stand-in numbers), and a call can't be refused mid-ring. A withheld caller is a visitor
+  for that one call (keyed by its CallSid), with the public answers only
+  (``VoiceResolver``).
 """
 
 from __future__ import annotations
@@ -34,12 +38,16 @@ from actions.domain.sessions import (
 )
 
 #: The Twilio channels: Rasa's input channel names, and the keys of their resolvers.
-PHONE_CHANNELS = ("sms", "whatsapp")
+PHONE_CHANNELS = ("sms", "whatsapp", "voice")
+#: What Twilio writes in ``From`` when a caller withholds their number.
+WITHHELD = ("", "anonymous", "restricted", "unknown", "private", "unavailable", "+266696687", "+7378742833",
+            "+2562533", "+8656696", "+86282452253")
 PROOF = "signed_webhook"
 #: A visitor's number that proved, by a code on a customer's phone, to be that customer.
 LINKED_PROOF = "signed_webhook+otp_link"
 #: Keeps these hashes apart from anything else the same secret keys.
 _PURPOSE = b"phone-visitor\x00"
+_WITHHELD_PURPOSE = b"withheld-call\x00"
 
 
 class PhoneResolver:
@@ -78,3 +86,28 @@ class PhoneResolver:
         """The conversation of a number on no customer's record: the same for the number every time."""
         digest = hmac.new(self._secret, _PURPOSE + number.encode(), hashlib.sha256).hexdigest()
         return new_visitor_key(lambda: digest[:32])
+
+
+class VoiceResolver:
+    """A call: the signed webhook's ``From`` names the caller, as a text's does (``PhoneResolver``);
+    a withheld number is a visitor for this call alone, keyed by its ``CallSid``."""
+
+    def __init__(self, numbers: PhoneResolver) -> None:
+        if numbers.channel != "voice":
+            raise ValueError(f"a call's numbers are resolved for the voice channel, not {numbers.channel!r}")
+        self.numbers = numbers
+
+    def resolve(self, evidence: Mapping[str, str]) -> Resolution:
+        sender = (evidence.get("from") or "").strip()
+        if sender.lower() not in WITHHELD:
+            return self.numbers.resolve(evidence)
+        call = (evidence.get("call") or "").strip()
+        if not call:
+            return Refused("a call from a withheld number needs its CallSid to be told apart from other calls")
+        digest = hmac.new(self.numbers._secret, _WITHHELD_PURPOSE + call.encode(), hashlib.sha256).hexdigest()
+        return Identity.visitor(new_visitor_key(lambda: digest[:32]), "voice")
+
+
+def withheld(sender: str) -> bool:
+    """Whether a call's ``From`` is no number: the caller withheld it."""
+    return sender.strip().lower() in WITHHELD

@@ -13,6 +13,7 @@ from actions.domain.clock import Clock, SystemClock
 from actions.domain.handoff import ApprovalQueue, HandoffQueue
 from actions.domain.links import IdentityLinkStore
 from actions.domain.outbound import Outbound
+from actions.domain.sealed import SealedInputs
 from actions.domain.pending import PendingAction
 from actions.domain.policy import RiskPolicy
 from actions.domain.risk import Decision
@@ -37,6 +38,7 @@ class Services:
     approvals: ApprovalQueue
     links: IdentityLinkStore
     outbound: Outbound
+    sealed: SealedInputs
     step_up: StepUp
     #: Keys the hashes kept of the addresses sign-ins come from (``links.client_digest``).
     clock: Clock = field(default_factory=SystemClock)

@@ -25,9 +25,9 @@ from actions.domain.business import Customer
 from actions.domain.phones import NotAPhoneNumber
 
 #: The channels that have an identity resolver (``Resolvers`` in the composition root registers
-#: one for each): only their conversation ids were chosen by the server. ``sms`` and ``whatsapp``:
-#: ``actions.domain.phone_sessions``.
-IDENTIFYING_CHANNELS = ("rest", "webchat", "sms", "whatsapp")
+#: one for each): only their conversation ids were chosen by the server. ``sms``, ``whatsapp`` and
+#: ``voice``: ``actions.domain.phone_sessions``.
+IDENTIFYING_CHANNELS = ("rest", "webchat", "sms", "whatsapp", "voice")
 CUSTOMER_PREFIX = "customer-"
 VISITOR_PREFIX = "visitor-"
 #: A person of the inbox writing from the phone on their profile (an approval by phone): never a

@@ -15,6 +15,7 @@ from actions.domain.business import ParamValue
 from actions.domain.handoff import ApprovalQueue, HandoffQueue
 from actions.domain.links import IdentityLinkStore
 from actions.domain.outbound import Outbound
+from actions.domain.sealed import SealedInputs
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.step_up import OtpChallenge
 
@@ -86,3 +87,4 @@ class Stores:
     approvals: ApprovalQueue
     links: IdentityLinkStore
     outbound: Outbound
+    sealed: SealedInputs

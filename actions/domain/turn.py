@@ -32,6 +32,9 @@ class Turn:
     #: The network address the message came from, where the channel itself found it (the web
     #: chat's socket); None on channels where it would be whatever the caller wrote.
     client: Optional[str] = None
+    #: A code the caller entered on a call, sealed by the voice channel (``actions.domain.sealed``):
+    #: the adapter takes it into ``text`` before the assistant reads the turn.
+    sealed: Optional[str] = None
 
     @property
     def customer_id(self) -> Optional[str]:

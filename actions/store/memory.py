@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+import secrets
 import threading
 from dataclasses import replace
 from datetime import datetime
@@ -19,6 +20,7 @@ from actions.domain.messaging import DeliveryFailed, SmsSender
 from actions.domain.outbound import CodeText, UndeliveredCode
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
+from actions.domain.sealed import SEALED_FOR
 from actions.domain.step_up import OtpChallenge
 from actions.domain.stores import Draft, Stores
 from actions.domain.ticket import ACTIVE_STATUSES, OPEN, WITHDRAWN, Ticket
@@ -261,6 +263,28 @@ class MemoryOutbound:
         return failed
 
 
+class MemorySealedInputs:
+    def __init__(self) -> None:
+        self._sealed: Dict[str, Tuple[str, str, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def seal(self, conversation_id: str, value: str, at: datetime) -> str:
+        ref = secrets.token_urlsafe(18)
+        with self._lock:
+            self._sealed = {k: v for k, v in self._sealed.items() if v[2] >= at - SEALED_FOR}
+            self._sealed[ref] = (conversation_id, value, at)
+        return ref
+
+    def take(self, ref: str, conversation_id: str, now: datetime) -> Optional[str]:
+        with self._lock:
+            found = self._sealed.get(ref)
+            if found is None or found[0] != conversation_id:
+                return None
+            del self._sealed[ref]
+        return found[1] if found[2] >= now - SEALED_FOR else None
+
+
 def memory_stores() -> Stores:
     return Stores(MemoryPendingStore(), MemoryChallengeStore(), MemoryDraftStore(), MemoryAuditLog(),
-                  MemoryHandoffQueue(), MemoryApprovalQueue(), MemoryIdentityLinks(), MemoryOutbound())
+                  MemoryHandoffQueue(), MemoryApprovalQueue(), MemoryIdentityLinks(), MemoryOutbound(),
+                  MemorySealedInputs())

@@ -363,7 +363,10 @@ class SqlApprovalQueue:
         return taken
 
 
+from actions.store.voice import SqlSealedInputs  # noqa: E402 - beside the stores it joins
+
+
 def sql_stores(engine: Engine) -> Stores:
     return Stores(SqlPendingStore(engine), SqlChallengeStore(engine), SqlDraftStore(engine), SqlAuditLog(engine),
                   SqlHandoffQueue(engine), SqlApprovalQueue(engine), SqlIdentityLinks(engine),
-                  SqlOutbound(engine))
+                  SqlOutbound(engine), SqlSealedInputs(engine))
