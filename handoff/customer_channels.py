@@ -11,7 +11,9 @@ whoever spoke. What differs is how it reaches the customer and how it is written
   the form a text-only reader needs ("Ali from Acme customer care: ...");
 - SMS and WhatsApp text the customer's phone through Twilio (``handoff.phone_channel``), in
   the text-only form; the worker hands them the whole delivery, since what of it left is kept
-  with it; voice will plug in here too.
+  with it;
+- a caller (voice) gets people's written words by SMS to their phone: a person who wants to talk
+  to them takes the call itself (a warm transfer), and a caller who hung up still gets the text.
 
 Which channel: where the customer is now, a web chat page they have open, else the channel
 they wrote from last (``latest_input_channel``); a delivery bound to a channel (the bot's reply
@@ -103,8 +105,12 @@ class CustomerChannels:
 
     @classmethod
     def for_rasa(cls, rasa: RasaConversations, phones: Mapping[str, PhoneChannel] | None = None) -> "CustomerChannels":
-        """The web chat and REST channels, and the phone channels Twilio is set up for."""
-        return cls(rasa, {WEB_CHAT: PushedByRasa(rasa), "rest": RecordedOnly(rasa), **(phones or {})})
+        """The web chat and REST channels, and the phone channels Twilio is set up for (a caller is
+        written to by SMS)."""
+        phones = dict(phones or {})
+        if "sms" in phones:
+            phones.setdefault("voice", phones["sms"])
+        return cls(rasa, {WEB_CHAT: PushedByRasa(rasa), "rest": RecordedOnly(rasa), **phones})
 
     async def where(self, conversation_id: str) -> str:
         """Where the customer is now: the phone they texted from last, if they did; else a web chat

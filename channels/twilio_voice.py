@@ -1,0 +1,412 @@
+"""Phone calls through Twilio Voice: ``POST /webhooks/voice/webhook`` answers a call, and every turn
+after it is a ``<Gather input="speech dtmf">`` whose answer comes back to ``/webhooks/voice/gather``.
+
+A call is not a text: Twilio waits for the next TwiML document while the caller listens, so a
+turn runs while the webhook waits (up to ``TURN_BUDGET``; a slower turn is covered by "one
+moment" and a redirect that picks its answer up), and its answer is the bot's replies, made for
+the ear (``actions.domain.spoken``), spoken in a Gather that listens for the next one
+(``channels.voice_twiml``). Everything a call is comes from Twilio's signed webhooks
+(``channels.twilio_signed``): the caller from ``From`` through the identity resolver (a withheld
+number is a visitor for that call), so a call is part of the caller's one conversation.
+
+- **Turns are numbered** in the Gather's URL and claimed in the database: a webhook Twilio
+  delivers twice gets the first delivery's answer, and the turn runs once.
+- **The keypad** means what the conversation waits for (``actions.domain.voice_calls``): 1 or 2
+  for yes or no to a confirmation, a code's digits; a code spoken digit by digit counts too.
+- **Codes are sealed** (``actions.domain.sealed``): Rasa records ``/provide_otp`` with a reference,
+  never the digits, and the action server takes them once.
+- **Silence and unheard answers** are asked again twice; the third time the caller is offered a
+  person (0, or "agent"); after that the call ends politely.
+- **Bad input** from Twilio gets TwiML that says something sensible; only a request Twilio did not
+  sign is refused (403), as on every Twilio channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Set, Text, Tuple, Union
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request, RequestParameters
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from actions.domain.phone_sessions import withheld
+from actions.domain.phones import NotAPhoneNumber, e164
+from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, SealedInputs
+from actions.domain.sessions import Refused, Resolver
+from actions.domain.spoken import for_the_ear
+from actions.domain.spoken_digits import digits_from_speech, keypad_answer
+from actions.domain.voice_calls import CODE, FINAL_STATUSES, OFFER, TRANSFER, WITH_BOT, YES_NO, VoiceCall, VoiceCalls
+from channels import voice_twiml as twiml
+from channels.twilio_signed import TwilioSigned
+
+logger = logging.getLogger(__name__)
+
+#: How long a webhook waits for its turn before Twilio hears "one moment" (Twilio gives up at 15 s).
+TURN_BUDGET = 9.0
+#: Silences or unheard answers in a row: asked again this many times, then offered a person.
+ASKED_AGAIN = 2
+#: Below this, Twilio's speech recognition is taken as not heard (its Confidence runs 0..1).
+MIN_CONFIDENCE = 0.25
+#: What a caller says to take the offer of a person.
+_WANTS_PERSON = re.compile(r"\b(yes|yeah|agent|person|human|someone|representative|operator|please)\b", re.I)
+SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+
+GREETING = "/greet"
+SORRY_LOST = "Sorry, I've lost track of this call on our side. Please call us again. Goodbye."
+ASK_AGAIN = {
+    None: "Sorry, I didn't catch that. How can I help?",
+    YES_NO: "Sorry, I didn't catch that. Please say yes or press 1, or say no or press 2.",
+    CODE: "Sorry, I didn't get a code. Please enter it on your keypad, or say it digit by digit.",
+    OFFER: "Sorry, I didn't catch that. To talk to a person, press 0 or say 'agent'.",
+}
+OFFER_PERSON = ("I'm having trouble hearing you. To talk to a person, press 0 or say 'agent'. "
+                "Or tell me again what you need.")
+GIVE_UP = ("I'm sorry, I still can't hear you, so I'll end this call. You can call us back any time, "
+           "or text us at this number. Goodbye.")
+ASK_PERSON = "/request_human"
+
+
+@dataclass(frozen=True)
+class VoiceParts:
+    """What the voice channel works with, made by the composition root (``bot.composition``)."""
+
+    auth_token: str
+    public_url: str  # how Twilio reaches this server: signatures are computed over it
+    resolver: Resolver
+    calls: VoiceCalls
+    sealed: SealedInputs
+    #: What the conversation waits for now: YES_NO (a confirmation), CODE (a one-time code) or None.
+    expecting: Callable[[str], Optional[str]]
+    hints: Tuple[str, ...]  # words the speech recogniser should expect (``voice_twiml.speech_hints``)
+    audit: Callable[[str, str, Dict[str, Any]], None]
+    now: Callable[[], datetime]
+    #: (channel, conversation, text): something for the caller that can't be said on a call any more
+    #: (the call ended) is texted instead, through the delivery worker.
+    outbox: Callable[[str, str, str], None]
+    phone_region: str = "US"
+
+
+class TwilioVoiceInput(TwilioSigned, InputChannel):
+    """Rasa's input channel for phone calls: ``/webhooks/voice/...``."""
+
+    #: Turns running in this process, by (call, turn): a webhook waiting on one picks its answer up.
+    _running: Dict[Tuple[str, int], "asyncio.Task[str]"] = {}
+    _tasks: Set["asyncio.Task[Any]"] = set()
+
+    def __init__(self, parts: VoiceParts) -> None:
+        self.parts = parts
+        self.auth_token, self.public_url = parts.auth_token, parts.public_url
+        self.validator = RequestValidator(parts.auth_token)
+
+    @classmethod
+    def name(cls) -> Text:
+        return "voice"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TwilioVoiceInput":
+        from bot.composition import voice_input
+
+        return voice_input(credentials or {})
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """What the bot says outside a turn (news after a hand-back or a decision): said on the live
+        call at its next document, or texted if the call is over."""
+        return SpokenLater(self.parts)
+
+    def url(self, path: str, **query: Union[str, int]) -> str:
+        tail = "&".join(f"{k}={v}" for k, v in query.items())
+        return f"{self.public_url.rstrip('/')}/webhooks/voice/{path}" + (f"?{tail}" if tail else "")
+
+    # -- the webhooks --------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hooks = Blueprint("voice_twilio_webhook", __name__)
+
+        @hooks.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hooks.route("/webhook", methods=["POST"])
+        async def answer(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "call", lambda form: self.answer(form, on_new_message))
+
+        @hooks.route("/gather", methods=["POST"])
+        async def gather(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "turn",
+                                                lambda form: self.gathered(request, form, on_new_message))
+
+        @hooks.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            form = self._signed_or_refusal(request, "status callback")
+            if isinstance(form, HTTPResponse):
+                return form
+            return await self.status(form)
+
+        @hooks.listener("before_server_stop")
+        async def stop_turns(app: Any, loop: Any) -> None:
+            running = list(self._tasks)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+        return hooks
+
+    async def _twiml_or_refusal(self, request: Request, what: str,
+                                answer: Callable[[RequestParameters], Awaitable[str]]) -> HTTPResponse:
+        """A signed request's TwiML; whatever goes wrong, the caller hears something sensible."""
+        form = self._signed_or_refusal(request, what)
+        if isinstance(form, HTTPResponse):
+            if form.status == 403:
+                return form
+            logger.warning("voice %s not readable: %s", what, form.body[:200])
+            return self._xml(twiml.something_went_wrong(SORRY_LOST))
+        try:
+            return self._xml(await answer(form))
+        except BadCall as bad:
+            logger.warning("voice %s not taken: %s", what, bad)
+            return self._xml(twiml.something_went_wrong(SORRY_LOST))
+        except Exception:  # noqa: BLE001 - never a 500 on a call: the caller would hear Twilio's error
+            logger.exception("voice %s failed", what)
+            return self._xml(twiml.something_went_wrong(SORRY_LOST))
+
+    @staticmethod
+    def _xml(document: str) -> HTTPResponse:
+        return response.text(document, content_type="text/xml")
+
+    async def answer(self, form: RequestParameters, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+        """A new call: who is calling, then the bot's greeting as turn 0."""
+        call_sid, sender = _call_sid(form), (form.get("From") or "").strip()
+        known = await asyncio.to_thread(self.parts.calls.get, call_sid)
+        if known is None:
+            resolution = await asyncio.to_thread(self.parts.resolver.resolve, {"from": sender, "call": call_sid})
+            if isinstance(resolution, Refused):
+                raise BadCall(resolution.reason)
+            caller = None if withheld(sender) else self._number(sender)
+            call = VoiceCall(call_sid, resolution.conversation_id, caller, self.parts.now())
+            if await asyncio.to_thread(self.parts.calls.start, call):
+                await asyncio.to_thread(self.parts.audit, call.conversation_id, "call_started",
+                                        {"call_sid": call_sid, "caller": _masked(caller)})
+        return await self.turn_answer(call_sid, 0, GREETING, {}, on_new_message)
+
+    async def gathered(self, request: Request, form: RequestParameters,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+        """The caller's answer to turn ``turn - 1``'s question (or their silence), as turn ``turn``."""
+        call_sid = _call_sid(form)
+        if request.args.get("call") not in (None, call_sid):
+            raise BadCall("the turn's URL names another call")
+        turn = _turn_number(request.args.get("turn"))
+        call = await asyncio.to_thread(self.parts.calls.get, call_sid)
+        if call is None:
+            raise BadCall(f"no call {call_sid} is known here")
+        if not call.live:
+            return twiml.goodbye("Goodbye.")
+        answer = await asyncio.to_thread(self.parts.calls.answer_of, call_sid, turn)
+        if answer is not None or (call_sid, turn) in self._running:
+            return await self.turn_answer(call_sid, turn, "", {}, on_new_message)
+        words = self.heard(form, call.expecting)
+        if words is None:
+            return await self.not_heard(call, turn)
+        text, metadata = await self.sealed_if_code(call, words, form)
+        return await self.turn_answer(call_sid, turn, text, metadata, on_new_message)
+
+    def heard(self, form: RequestParameters, expecting: Optional[str]) -> Optional[str]:
+        """What the caller's answer says, in words the bot reads; None if nothing was heard."""
+        digits = (form.get("Digits") or "").strip()
+        speech = (form.get("SpeechResult") or "").strip()
+        if digits:
+            if expecting in (YES_NO, CODE):
+                return keypad_answer(digits, expecting)
+            if expecting == OFFER and digits.startswith("0"):
+                return ASK_PERSON
+            return digits.strip("#*") or None
+        if not speech or _confidence(form.get("Confidence")) < MIN_CONFIDENCE:
+            return None
+        if expecting == OFFER and _WANTS_PERSON.search(speech):
+            return ASK_PERSON
+        return speech
+
+    async def sealed_if_code(self, call: VoiceCall, words: str, form: RequestParameters) -> Tuple[str, Dict[str, Any]]:
+        """A code (keyed, or spoken digit by digit) goes to the bot sealed; anything else as said."""
+        if call.expecting != CODE:
+            return words, {}
+        code = words if words.isdigit() else digits_from_speech(words)
+        if not code:
+            return words, {}  # "send it again", "cancel": words for the bot
+        ref = await asyncio.to_thread(self.parts.sealed.seal, call.conversation_id, code, self.parts.now())
+        return SEALED_CODE_MESSAGE, {SEALED_KEY: ref, "keyed": bool(form.get("Digits"))}
+
+    async def not_heard(self, call: VoiceCall, turn: int) -> str:
+        """Silence or an answer too unclear to act on: asked again, then offered a person, then goodbye."""
+        misses = call.misses + 1
+        if not await asyncio.to_thread(self.parts.calls.begin_turn, call.call_sid, turn, self.parts.now()):
+            return await self._answer_when_ready(call.call_sid, turn)
+        expecting = call.expecting
+        if misses > ASKED_AGAIN + 1:
+            document = twiml.goodbye(GIVE_UP)
+            await asyncio.to_thread(self.parts.audit, call.conversation_id, "call_not_heard",
+                                    {"call_sid": call.call_sid, "misses": misses})
+        else:
+            if misses > ASKED_AGAIN:
+                line, expecting = OFFER_PERSON, OFFER
+            else:
+                line = ASK_AGAIN.get(expecting, ASK_AGAIN[None])
+            document = self._turn_document(call.call_sid, turn, [line], expecting)
+        await asyncio.to_thread(self.parts.calls.finish_turn, call.call_sid, turn, document, misses=misses,
+                                expecting=expecting)
+        return document
+
+    # -- a turn --------------------------------------------------------------------------------
+
+    async def turn_answer(self, call_sid: str, turn: int, text: str, metadata: Dict[str, Any],
+                          on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+        """Turn ``turn``'s TwiML: run once (claimed in the database), waited for up to ``TURN_BUDGET``."""
+        key = (call_sid, turn)
+        if key not in self._running and text:
+            if await asyncio.to_thread(self.parts.calls.begin_turn, call_sid, turn, self.parts.now()):
+                task = asyncio.get_running_loop().create_task(self._run_turn(call_sid, turn, text, metadata,
+                                                                             on_new_message))
+                self._running[key] = task
+                self._tasks.add(task)
+                task.add_done_callback(lambda done: (self._tasks.discard(done), self._running.pop(key, None)))
+        return await self._answer_when_ready(call_sid, turn)
+
+    async def _answer_when_ready(self, call_sid: str, turn: int) -> str:
+        """The turn's answer once stored; "one moment" and a redirect back here while it runs."""
+        task = self._running.get((call_sid, turn))
+        if task is not None:
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), TURN_BUDGET)
+            except asyncio.TimeoutError:
+                return twiml.one_moment(self.url("gather", call=call_sid, turn=turn))
+        for _ in range(int(TURN_BUDGET / 0.25)):  # another process (or a crash) has it: the database tells
+            answer = await asyncio.to_thread(self.parts.calls.answer_of, call_sid, turn)
+            if answer is not None:
+                return answer
+            await asyncio.sleep(0.25)
+        return twiml.one_moment(self.url("gather", call=call_sid, turn=turn))
+
+    async def _run_turn(self, call_sid: str, turn: int, text: str, metadata: Dict[str, Any],
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+        call = await asyncio.to_thread(self.parts.calls.get, call_sid)
+        assert call is not None
+        collected = CollectingOutputChannel()
+        try:
+            await on_new_message(UserMessage(text, collected, call.conversation_id, input_channel=self.name(),
+                                             metadata={"call_sid": call_sid, "turn": turn, **metadata}))
+            replies = _words(collected.messages)
+        except Exception:  # noqa: BLE001 - the caller hears an apology and can go on
+            logger.exception("voice turn %s of %s failed", turn, call_sid)
+            replies = ["Sorry, something went wrong on our side. Please say that again, or say 'agent' "
+                       "to talk to a person."]
+        expecting = await asyncio.to_thread(self.parts.expecting, call.conversation_id)
+        spoken = [for_the_ear(line, expecting) for line in replies if line.strip()]
+        later = await asyncio.to_thread(self.parts.calls.take_speech, call_sid, self.parts.now())
+        spoken += [line for line in later if line.strip()]
+        document = self._turn_document(call_sid, turn, spoken, expecting)
+        await asyncio.to_thread(self.parts.calls.finish_turn, call_sid, turn, document, misses=0, expecting=expecting)
+        return document
+
+    def _turn_document(self, call_sid: str, turn: int, lines: Sequence[str], expecting: Optional[str]) -> str:
+        return twiml.turn(lines or ["Is there anything else I can help with?"],
+                          self.url("gather", call=call_sid, turn=turn + 1), hints=self.parts.hints,
+                          expecting=expecting)
+
+    # -- the call's status ---------------------------------------------------------------------
+
+    async def status(self, form: RequestParameters) -> HTTPResponse:
+        """Twilio's report on the call: a final status ends it here too (nothing more is said on it)."""
+        call_sid, state = form.get("CallSid") or "", (form.get("CallStatus") or "").strip()
+        if not SID.match(call_sid) or not state:
+            return response.text("CallSid and CallStatus are needed in a call status callback", status=400)
+        if state in FINAL_STATUSES:
+            call = await asyncio.to_thread(self.parts.calls.get, call_sid)
+            if call is not None and await asyncio.to_thread(self.parts.calls.ended, call_sid, state, self.parts.now()):
+                await asyncio.to_thread(self.parts.audit, call.conversation_id, "call_ended",
+                                        {"call_sid": call_sid, "status": state, "turns": call.turn,
+                                         "duration": form.get("CallDuration")})
+        return response.empty()
+
+    def _number(self, sender: str) -> str:
+        try:
+            return e164(sender, self.parts.phone_region)
+        except NotAPhoneNumber as unreadable:
+            raise BadCall(f"From can't be read as a phone number: {unreadable}") from None
+
+
+class SpokenLater(OutputChannel):
+    """The bot's words outside a turn: queued for the caller's live call, said at its next document;
+    texted to the caller (SMS) when no call is live any more, so nothing is lost."""
+
+    def __init__(self, parts: VoiceParts) -> None:
+        self.parts = parts
+
+    @classmethod
+    def name(cls) -> Text:
+        return "voice_later"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        if not text.strip():
+            return
+        call = await asyncio.to_thread(self.parts.calls.live_for, recipient_id)
+        if call is not None:
+            expecting = await asyncio.to_thread(self.parts.expecting, recipient_id)
+            await asyncio.to_thread(self.parts.calls.queue_speech, call.call_sid, for_the_ear(text, expecting),
+                                    self.parts.now())
+        else:
+            await asyncio.to_thread(self.parts.outbox, "sms", recipient_id, text.strip())
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        line = json_message.get("text") or json_message.get("status_line") or json_message.get("line")
+        if isinstance(line, str):
+            await self.send_text_message(recipient_id, line)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, text)
+
+
+class BadCall(ValueError):
+    """A call webhook that can't be acted on; the caller hears an apology, the log says why."""
+
+
+def _words(messages: Sequence[Dict[str, Any]]) -> List[str]:
+    """The bot's replies as lines to say: texts, and the words of custom messages (status lines)."""
+    lines = []
+    for message in messages:
+        custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
+        line = message.get("text") or custom.get("text") or custom.get("line") or custom.get("status_line")
+        if isinstance(line, str) and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def _call_sid(form: RequestParameters) -> str:
+    sid = (form.get("CallSid") or "").strip()
+    if not SID.match(sid):
+        raise BadCall(f"CallSid must be Twilio's call id (CA and 32 hex digits), got {sid[:40]!r}")
+    return sid
+
+
+def _turn_number(value: Optional[str]) -> int:
+    if value is None or not value.isdigit() or len(value) > 5:
+        raise BadCall(f"the turn number in the URL must be a whole number, got {value!r}")
+    return int(value)
+
+
+def _confidence(value: Optional[str]) -> float:
+    """Twilio's Confidence (0..1); a missing or unreadable one is not held against the caller."""
+    try:
+        return float(value) if value not in (None, "") else 1.0
+    except ValueError:
+        return 1.0
+
+
+def _masked(number: Optional[str]) -> Optional[str]:
+    return f"***{number[-4:]}" if number else None
