@@ -217,7 +217,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[,;:]+\s*([.!?])", r"\1", text)
     text = re.sub(r"\.(?:\s*\.)+", ".", text)
     text = re.sub(r"^[\s,;:.]+", "", text)
-    text = re.sub(r"([.!?])\s*,", r"\1", text)
+    text = re.sub(r"(?<!p\.m|a\.m)([.!?])\s*,", r"\1", text)  # "Done. (note)", but "5 p.m., then"
     return text.strip()
 
 
