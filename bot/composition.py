@@ -31,7 +31,7 @@ from actions.domain.services import Services, new_id
 from actions.domain.session_tokens import SessionTokens, WebChatResolver
 from actions.domain.sessions import IDENTIFYING_CHANNELS, Resolvers, RestResolver
 from actions.domain.step_up import StepUp
-from actions.settings import Settings
+from actions.settings import PROJECT_ROOT, Settings
 from actions.sms import DevOutboxSender, TwilioMessages, TwilioSmsSender
 from actions.store.database import make_engine
 from actions.store.sql import sql_stores
@@ -271,7 +271,7 @@ def voice_input(credentials: Dict[str, Any], settings: Optional[Settings] = None
         calls=SqlVoiceCalls(engine),
         sealed=SqlSealedInputs(engine),
         expecting=waits_for(SqlPendingStore(engine), SqlIdentityLinks(engine)),
-        hints=tuple(speech_hints(settings.domain_path, settings.domain_path.parent.parent / "data")),
+        hints=tuple(speech_hints(settings.domain_path, PROJECT_ROOT / "data")),
         audit=_audit(engine),
         now=_now,
         outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),

@@ -147,6 +147,16 @@ def something_went_wrong(text: str = WENT_WRONG, retry_url: Optional[str] = None
     return response.to_xml()
 
 
+def one_moment(again_url: str, *, voice: str = DEFAULT_VOICE) -> str:
+    """The caller's turn is taking longer than Twilio waits for a document: a word, a short pause,
+    then the same turn is asked for again (its answer is waiting there once it is ready)."""
+    response = VoiceResponse()
+    response.say("One moment please.", voice=voice)
+    response.pause(length=2)
+    response.redirect(again_url, method="POST")
+    return response.to_xml()
+
+
 def empty() -> str:
     """Nothing to do: the answer to a status callback."""
     return VoiceResponse().to_xml()

@@ -18,8 +18,8 @@ import re
 from datetime import date
 from typing import Match, Optional
 
-#: What the conversation waits for (the voice channel's ``expecting``).
-YES_NO, CODE = "yes_no", "code"
+from actions.domain.voice_calls import CODE, YES_NO
+
 #: Said after a reply when the conversation waits for an answer the reply does not explain how to give.
 KEYPAD_YES_NO = "Say yes or press 1; say no or press 2."
 KEYPAD_CODE = "Enter the code on your keypad, or say it digit by digit."
