@@ -8,7 +8,14 @@ from typing import Tuple
 import pytest
 
 from actions.domain.sessions import new_visitor_key
-from actions.domain.voice_brief import CHOICES, MAX_WORDS, MIN_WORDS, brief, brief_body, word_count
+from actions.domain.voice_brief import (
+    CHOICES,
+    MAX_WORDS,
+    MIN_WORDS,
+    brief,
+    brief_body,
+    word_count,
+)
 from tests.support.world import JANE, PRIYA, SAM, World, make_world
 
 VISITOR = new_visitor_key(lambda: "5f0c9a4e8d2b4c1e9a7f3b2d1c0e8f6a")

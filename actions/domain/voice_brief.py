@@ -126,7 +126,7 @@ def _customer_lines(evidence: Mapping[str, Any]) -> List[str]:
             if isinstance(line, Mapping) and line.get("speaker") == "customer" and str(line.get("text") or "").strip()]
 
 
-def _scores(sentiment: Mapping[str, Any]) -> "tuple[Optional[float], Optional[float]]":
+def _scores(sentiment: Mapping[str, Any]) -> tuple[Optional[float], Optional[float]]:
     if not sentiment.get("window_size"):
         return None, None
     return sentiment.get("latest"), sentiment.get("window_mean")
