@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import yaml
 from twilio.twiml.voice_response import VoiceResponse
@@ -71,11 +71,11 @@ def turn(replies: Sequence[str], action_url: str, *, hints: Sequence[str] = (), 
     with ``silent=1``, so the conversation decides what happens next, never dead air.
     """
     response = VoiceResponse()
-    gather_attributes: dict = dict(
-        input="speech dtmf", action=action_url, method="POST", action_on_empty_result=True, barge_in=True,
-        speech_timeout="auto", timeout=max(silence_timeout, CODE_TIMEOUT) if expecting == CODE else silence_timeout,
-        language=language,
-    )
+    gather_attributes: Dict[str, Any] = {
+        "input": "speech dtmf", "action": action_url, "method": "POST", "action_on_empty_result": True,
+        "barge_in": True, "speech_timeout": "auto", "language": language,
+        "timeout": max(silence_timeout, CODE_TIMEOUT) if expecting == CODE else silence_timeout,
+    }
     said_hints = hints_attribute(hints)
     if said_hints:
         gather_attributes["hints"] = said_hints

@@ -15,9 +15,9 @@ from actions.domain.answers import FAQ, SMALL_TALK
 from actions.domain.money import format_cents
 from actions.domain.pending import PendingAction
 from actions.domain.policy import describe_duration
+from actions.domain.sessions import new_visitor_key
 from actions.domain.signoff import SignOff, approval_prompt, confirm_prompt, otp_prompt
 from actions.domain.spoken import KEYPAD_CODE, KEYPAD_YES_NO, for_the_ear
-from actions.domain.sessions import new_visitor_key
 from tests.support.world import JANE, PRIYA, SAM, World, make_world
 
 
@@ -112,9 +112,9 @@ def test_the_code_conversation_as_the_assistant_answers_it(world: World) -> None
     ("There's no code waiting for this request. Reply RESEND to get one, or NO to cancel.",
      "There's no code waiting for this request. Say resend to get one, or say no to cancel."),
     ("I've already sent the maximum number of codes for this sign-in. "
-     "Reply NO to cancel, or say 'agent' and a person will help you.",
+     + "Reply NO to cancel, or say 'agent' and a person will help you.",
      "I've already sent the maximum number of codes for this sign-in. "
-     "Say no to cancel, or say agent and a person will help you."),
+     + "Say no to cancel, or say agent and a person will help you."),
 ])
 def test_the_code_answers_written_in_signoff_and_identify(written: str, spoken: str) -> None:
     source = Path(__file__).parents[1] / "actions" / "domain"

@@ -92,7 +92,7 @@ def _is_digit_word(token: str) -> bool:
     return token.isdigit() or token in _UNITS or token in _REPEATS
 
 
-def _hundreds(hundreds: int, tokens: List[str], i: int) -> "tuple[str, int]":
+def _hundreds(hundreds: int, tokens: List[str], i: int) -> tuple[str, int]:
     """ "four hundred [and] [eighty one]": the number, and where reading goes on."""
     if i < len(tokens) and tokens[i] == "and":
         i += 1
