@@ -231,9 +231,8 @@ class CallPlayer:
             leg.gather_input = expects
         if self.scripted:
             command: Optional[Command] = self.scripted.popleft()
-        elif self.machine:
-            timeout = int(verb.get("timeout", "5")) * self.engine.time_scale
-            command = self.engine.wait_command(leg, "gather", timeout, idle=False) or Command("input", {})
+        elif self.machine:  # says nothing; its Gather times out for real, giving the app time to hang up
+            command = self.engine.wait_command(leg, "gather", int(verb.get("timeout", "5"))) or Command("input", {})
         else:
             command = self.engine.wait_command(leg, "gather") or Command("hang-up")
         with self.engine.cond:
