@@ -1,5 +1,5 @@
-"""The fake's aiohttp application: Twilio's REST routes for Messages, Calls and the account's
-incoming phone numbers, and the demo phone.
+"""The fake's aiohttp application: Twilio's REST routes for Messages, the account's incoming
+phone numbers, Calls and Conferences (``voice_api``), and the demo phone.
 
 One middleware does what Twilio does before any API route runs: record the request, apply an
 injected failure, check HTTP Basic auth and the account in the path, and render every error
@@ -14,9 +14,8 @@ from typing import Awaitable, Callable, Optional
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from devtools.fake_twilio import listing, phone, progress, resources
+from devtools.fake_twilio import listing, phone, progress, resources, voice_api
 from devtools.fake_twilio.spec import (
-    CREATE_CALL,
     CREATE_MESSAGE,
     FETCH_MESSAGE,
     LIST_INCOMING_PHONE_NUMBER,
@@ -30,6 +29,7 @@ from devtools.fake_twilio.state import (
     basic_auth,
 )
 from devtools.fake_twilio.validation import TwilioApiError, as_values, check_params
+from devtools.fake_twilio.voice import VoiceEngine
 
 STATE = web.AppKey("state", FakeState)
 #: The tasks walking messages through their statuses on their own (demo mode), kept until done.
@@ -142,16 +142,6 @@ async def list_messages(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-async def create_call(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    values = await _form_values(request)
-    check_params(CREATE_CALL, values)
-    _refuse_if_asked(state, values["To"][0])
-    resource = resources.call_resource(state.account_sid, values, state.clock.now())
-    state.add_call(resource, values)
-    return web.json_response(resource, status=201)
-
-
 async def list_incoming_numbers(request: web.Request) -> web.Response:
     """``PhoneNumber`` and ``FriendlyName`` keep the numbers equal to them (Twilio also matches
     part of a number; the setup command always asks for a whole E.164 number)."""
@@ -191,8 +181,10 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(state: FakeState, phone_settings: Optional[phone.PhoneSettings] = None) -> web.Application:
-    """The API; with ``phone_settings``, the demo phone page too."""
+def create_app(
+    state: FakeState, phone_settings: Optional[phone.PhoneSettings] = None, voice: Optional[VoiceEngine] = None
+) -> web.Application:
+    """The API (calls and conferences played by ``voice``); with ``phone_settings``, the demo phone page too."""
     app = web.Application(middlewares=[twilio_front_door])
     app[STATE] = state
     app[ADVANCING] = set()
@@ -200,7 +192,7 @@ def create_app(state: FakeState, phone_settings: Optional[phone.PhoneSettings] =
     app.router.add_post(f"{ACCOUNT}/Messages.json", create_message)
     app.router.add_get(f"{ACCOUNT}/Messages.json", list_messages, allow_head=False)
     app.router.add_get(f"{ACCOUNT}/Messages/{{sid:[A-Za-z0-9]+}}.json", fetch_message, allow_head=False)
-    app.router.add_post(f"{ACCOUNT}/Calls.json", create_call)
+    voice_api.add_routes(app, voice or VoiceEngine(state))
     app.router.add_get(f"{ACCOUNT}/IncomingPhoneNumbers.json", list_incoming_numbers, allow_head=False)
     app.router.add_post(f"{ACCOUNT}/IncomingPhoneNumbers/{{sid:[A-Za-z0-9]+}}.json", update_incoming_number)
     if phone_settings is not None:

@@ -21,6 +21,7 @@ from actions.sms.twilio_http import build_twilio_client
 from devtools.fake_twilio import progress, webhooks
 from devtools.fake_twilio.app import create_app
 from devtools.fake_twilio.phone import PhoneSettings
+from devtools.fake_twilio.phone_calls import Callee, PhoneCall
 from devtools.fake_twilio.resources import incoming_phone_number_resource, new_sid
 from devtools.fake_twilio.state import (
     FakeState,
@@ -28,6 +29,9 @@ from devtools.fake_twilio.state import (
     RecordedRequest,
     SentWebhook,
 )
+from devtools.fake_twilio.call_player import CallPlayer
+from devtools.fake_twilio.voice import CallError, VoiceEngine
+from devtools.fake_twilio.voice_model import Leg, TwimlFetch
 from devtools.fake_twilio.webhooks import ParamValue, WebhookReply
 
 
@@ -49,7 +53,10 @@ class FakeTwilio:
     ``advance_every``: walk every new message through its statuses on its own, one step every
     so many seconds, posting each to its ``StatusCallback`` (the demo's behaviour; tests
     usually call ``deliver_status_callbacks`` instead). ``phone``: serve the demo phone page.
-    ``sms_number``: the account's own number, listed under IncomingPhoneNumbers (None: no number).
+    ``sms_number``: the account's own number, listed under IncomingPhoneNumbers (None: no number);
+    calls placed to it (``place_call``) reach its ``VoiceUrl``.
+    ``time_scale``: simulated waits (a call ringing out after its ``Timeout``) last this fraction
+    of their seconds.
     """
 
     def __init__(
@@ -60,6 +67,7 @@ class FakeTwilio:
         advance_every: Optional[float] = None,
         phone: Optional[PhoneSettings] = None,
         sms_number: Optional[str] = DEFAULT_SMS_NUMBER,
+        time_scale: float = 0.01,
     ) -> None:
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or new_sid("")
@@ -68,6 +76,8 @@ class FakeTwilio:
         if sms_number is not None:
             self._state.add_number(incoming_phone_number_resource(self.account_sid, sms_number, self._state.clock.now()))
         self._phone = phone
+        self._sms_number = sms_number
+        self._voice = VoiceEngine(self._state, time_scale)
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._thread: Optional[threading.Thread] = None
         self._runner: Optional[web.AppRunner] = None
@@ -97,7 +107,7 @@ class FakeTwilio:
         loop.close()
 
     async def _open_site(self) -> int:
-        runner = web.AppRunner(create_app(self._state, self._phone), access_log=None, shutdown_timeout=1.0)
+        runner = web.AppRunner(create_app(self._state, self._phone, self._voice), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -105,6 +115,7 @@ class FakeTwilio:
         return int(runner.addresses[0][1])
 
     def stop(self) -> None:
+        self._voice.close()
         if self._loop is None or self._thread is None:
             return
         asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
@@ -161,7 +172,8 @@ class FakeTwilio:
 
     @property
     def calls(self) -> list[dict[str, Any]]:
-        return self._state.calls()
+        """Every call (inbound, created through the API, dialled), oldest first, as Twilio's Call resource."""
+        return self._voice.snapshot(lambda: [leg.resource() for leg in self._voice.legs.values()])
 
     @property
     def incoming_phone_numbers(self) -> list[dict[str, Any]]:
@@ -250,3 +262,95 @@ class FakeTwilio:
                 assert reported is not None  # the message has a StatusCallback
                 deliveries.append(StatusCallbackDelivery(sid, status, *reported))
         return deliveries
+
+    # -- phone calls -----------------------------------------------------------------------------
+    @property
+    def voice_number(self) -> str:
+        """The account's number: calls to it reach its ``VoiceUrl`` (``place_call``)."""
+        if self._sms_number is None:
+            raise RuntimeError("this FakeTwilio has no number: create it with sms_number=...")
+        return self._sms_number
+
+    @property
+    def time_scale(self) -> float:
+        return self._voice.time_scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        self._voice.time_scale = value
+
+    def place_call(
+        self, from_: str, to: Optional[str] = None, url: Optional[str] = None, method: Optional[str] = None,
+        status_callback: Optional[str] = None,
+    ) -> PhoneCall:
+        """A phone calls ``to`` (the account's number by default): Twilio's signed voice webhook goes
+        to ``url`` (default: the number's ``VoiceUrl``); status callbacks go to ``status_callback``
+        (default: the number's ``StatusCallback``). Returns once the call waits for the caller."""
+        to = to or self.voice_number
+        number = next((n for n in self._state.numbers() if n["phone_number"] == to), {})
+        url = url or number.get("voice_url")
+        if not url:
+            raise ValueError(f"no URL to call: pass url= or set the VoiceUrl of {to} through the API")
+        leg = Leg(new_sid("CA"), self.account_sid, from_, to, "inbound", self._state.clock.now())
+        leg.status_callback = status_callback or number.get("status_callback") or None
+        leg.status_callback_method = (number.get("status_callback_method") or "POST").upper()
+        player = CallPlayer(self._voice, leg)
+        self._voice.start_leg(leg, lambda: player.inbound(url, (method or number.get("voice_method") or "POST").upper()))
+        return PhoneCall(self._voice, leg.sid).settle()
+
+    def callee(self, number: str) -> Callee:
+        """Choose how the phone at ``number`` answers: ``.answers(press="1")``, ``.declines()``,
+        ``.no_answer()``, ``.rings()``, ``.voicemail()``, ``.fails()``, ``.hangs_up_after(s)``."""
+        return Callee(self._voice, number)
+
+    def call(self, sid: str) -> PhoneCall:
+        if self._voice.leg(sid) is None:
+            raise KeyError(f"no call {sid} on this fake")
+        return PhoneCall(self._voice, sid)
+
+    def calls_to(self, number: str) -> list[PhoneCall]:
+        return [PhoneCall(self._voice, leg.sid) for leg in self._voice.legs_matching(lambda leg: leg.to == number)]
+
+    def call_to(self, number: str, timeout: float = 10.0) -> PhoneCall:
+        """The latest call to ``number``, waiting for the application to make one."""
+        self._voice.wait_for(lambda: bool(self._voice.legs_matching(lambda leg: leg.to == number)),
+                             f"a call to {number}", timeout)
+        return self.calls_to(number)[-1]
+
+    def settle(self, timeout: float = 10.0, raise_errors: bool = True) -> None:
+        """Wait until every call waits for the test or has ended and every callback went out;
+        then raise ``CallError`` if any call's application broke it (unless ``raise_errors=False``)."""
+        self._voice.settle(timeout)
+        broken = self._voice.legs_matching(lambda leg: leg.error is not None)
+        if raise_errors and broken:
+            raise CallError("; ".join(f"call {leg.sid} to {leg.to}: {leg.error}" for leg in broken))
+
+    def wait_until(self, check: Any, what: str = "the condition", timeout: float = 10.0) -> None:
+        """Wait until ``check()`` is true (e.g. the application created a call), then settle."""
+        self._voice.wait_for(check, what, timeout)
+        self._voice.settle(timeout)
+
+    def conference(self, name_or_sid: str) -> dict[str, Any]:
+        """The conference (the live one of that name, else the latest) as Twilio's resource."""
+        found = self._voice.find_conference(name_or_sid)
+        if found is None:
+            raise KeyError(f"no conference {name_or_sid} on this fake")
+        return self._voice.snapshot(found.resource)
+
+    def conference_events(self, name_or_sid: str) -> list[tuple[str, Optional[str]]]:
+        """Every event of the conference, subscribed to or not: ``("participant-join", call_sid)``..."""
+        found = self._voice.find_conference(name_or_sid)
+        return self._voice.snapshot(lambda: list(found.events)) if found else []
+
+    def participants(self, name_or_sid: str) -> list[dict[str, Any]]:
+        found = self._voice.find_conference(name_or_sid)
+        return self._voice.snapshot(lambda: [p.resource() for p in found.participants.values()]) if found else []
+
+    @property
+    def twiml_documents(self) -> list[TwimlFetch]:
+        """Every TwiML document fetched (or given inline), for every call, in order."""
+        return self._voice.snapshot(lambda: list(self._voice.documents))
+
+    @property
+    def twiml_errors(self) -> list[TwimlFetch]:
+        return [d for d in self.twiml_documents if d.error]

@@ -41,11 +41,11 @@ class OneOf:
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "DELETE"]
     path: str
     path_params: tuple[Param, ...]
     params: tuple[Param, ...] = ()
-    #: "form" for POST bodies, "query" for GET query strings.
+    #: "form" for POST bodies, "query" for GET (and DELETE) query strings.
     location: Literal["form", "query"] = "form"
     #: Error code and message for each required parameter that is missing.
     missing: dict[str, tuple[int, str]] = field(default_factory=dict)
@@ -242,6 +242,198 @@ UPDATE_INCOMING_PHONE_NUMBER = Operation(
     ),
 )
 
+CALL_SID = _sid("Sid", "CA", required=True)
+CONFERENCE_SID = _sid("ConferenceSid", "CF", required=True)
+#: Participants are addressed by their call's SID or by their label: no pattern.
+PARTICIPANT_CALL_SID = Param("CallSid", required=True)
+
+FETCH_CALL = Operation(
+    operation_id="FetchCall",
+    method="GET",
+    path=f"{ACCOUNT_PATH}/Calls/{{Sid}}.json",
+    path_params=(ACCOUNT_SID, CALL_SID),
+    location="query",
+)
+
+UPDATE_CALL = Operation(
+    operation_id="UpdateCall",
+    method="POST",
+    path=f"{ACCOUNT_PATH}/Calls/{{Sid}}.json",
+    path_params=(ACCOUNT_SID, CALL_SID),
+    params=(
+        Param("Url", format="uri"),
+        _method("Method"),
+        Param("Status", enum=("canceled", "completed")),
+        Param("FallbackUrl", format="uri"),
+        _method("FallbackMethod"),
+        Param("StatusCallback", format="uri"),
+        _method("StatusCallbackMethod"),
+        Param("Twiml", format="twiml"),
+        Param("TimeLimit", "integer"),
+    ),
+)
+
+LIST_CONFERENCE = Operation(
+    operation_id="ListConference",
+    method="GET",
+    path=f"{ACCOUNT_PATH}/Conferences.json",
+    path_params=(ACCOUNT_SID,),
+    location="query",
+    params=(
+        Param("DateCreated", format="date"),
+        Param("DateCreated<", format="date"),
+        Param("DateCreated>", format="date"),
+        Param("DateUpdated", format="date"),
+        Param("DateUpdated<", format="date"),
+        Param("DateUpdated>", format="date"),
+        Param("FriendlyName"),
+        Param("Status", enum=("init", "in-progress", "completed")),
+        Param("PageSize", "integer"),
+        Param("Page", "integer"),
+        Param("PageToken"),
+    ),
+)
+
+FETCH_CONFERENCE = Operation(
+    operation_id="FetchConference",
+    method="GET",
+    path=f"{ACCOUNT_PATH}/Conferences/{{Sid}}.json",
+    path_params=(ACCOUNT_SID, _sid("Sid", "CF", required=True)),
+    location="query",
+)
+
+UPDATE_CONFERENCE = Operation(
+    operation_id="UpdateConference",
+    method="POST",
+    path=f"{ACCOUNT_PATH}/Conferences/{{Sid}}.json",
+    path_params=(ACCOUNT_SID, Param("Sid", required=True)),
+    params=(
+        Param("Status", enum=("completed",)),
+        Param("AnnounceUrl", format="uri"),
+        _method("AnnounceMethod"),
+    ),
+)
+
+CREATE_PARTICIPANT = Operation(
+    operation_id="CreateParticipant",
+    method="POST",
+    path=f"{ACCOUNT_PATH}/Conferences/{{ConferenceSid}}/Participants.json",
+    path_params=(ACCOUNT_SID, Param("ConferenceSid", required=True)),
+    params=(
+        Param("From", required=True, format="endpoint"),
+        Param("To", required=True, format="endpoint"),
+        Param("StatusCallback", format="uri"),
+        _method("StatusCallbackMethod"),
+        Param("StatusCallbackEvent", "array"),
+        Param("Label"),
+        Param("Timeout", "integer"),
+        Param("Record", "boolean"),
+        Param("Muted", "boolean"),
+        Param("Beep"),
+        Param("StartConferenceOnEnter", "boolean"),
+        Param("EndConferenceOnExit", "boolean"),
+        Param("WaitUrl", format="uri"),
+        _method("WaitMethod"),
+        Param("EarlyMedia", "boolean"),
+        Param("MaxParticipants", "integer"),
+        Param("ConferenceRecord"),
+        Param("ConferenceTrim"),
+        Param("ConferenceStatusCallback", format="uri"),
+        _method("ConferenceStatusCallbackMethod"),
+        Param("ConferenceStatusCallbackEvent", "array"),
+        Param("RecordingChannels"),
+        Param("RecordingStatusCallback", format="uri"),
+        _method("RecordingStatusCallbackMethod"),
+        Param("SipAuthUsername"),
+        Param("SipAuthPassword"),
+        Param("Region"),
+        Param("ConferenceRecordingStatusCallback", format="uri"),
+        _method("ConferenceRecordingStatusCallbackMethod"),
+        Param("RecordingStatusCallbackEvent", "array"),
+        Param("ConferenceRecordingStatusCallbackEvent", "array"),
+        Param("Coaching", "boolean"),
+        _sid("CallSidToCoach", "CA"),
+        Param("JitterBufferSize"),
+        _sid("Byoc", "BY"),
+        Param("CallerId"),
+        Param("CallReason"),
+        Param("RecordingTrack"),
+        Param("TimeLimit", "integer"),
+        Param("MachineDetection"),
+        Param("MachineDetectionTimeout", "integer"),
+        Param("MachineDetectionSpeechThreshold", "integer"),
+        Param("MachineDetectionSpeechEndThreshold", "integer"),
+        Param("MachineDetectionSilenceTimeout", "integer"),
+        Param("AmdStatusCallback", format="uri"),
+        _method("AmdStatusCallbackMethod"),
+        Param("Trim"),
+        Param("CallToken"),
+        Param("ClientNotificationUrl", format="uri"),
+        Param("CallerDisplayName"),
+    ),
+    missing={
+        "From": (21213, "No 'From' number is specified"),
+        "To": (21201, "No 'To' number is specified"),
+    },
+)
+
+_PARTICIPANT_PATH = f"{ACCOUNT_PATH}/Conferences/{{ConferenceSid}}/Participants/{{CallSid}}.json"
+
+FETCH_PARTICIPANT = Operation(
+    operation_id="FetchParticipant",
+    method="GET",
+    path=_PARTICIPANT_PATH,
+    path_params=(ACCOUNT_SID, CONFERENCE_SID, PARTICIPANT_CALL_SID),
+    location="query",
+)
+
+LIST_PARTICIPANT = Operation(
+    operation_id="ListParticipant",
+    method="GET",
+    path=f"{ACCOUNT_PATH}/Conferences/{{ConferenceSid}}/Participants.json",
+    path_params=(ACCOUNT_SID, CONFERENCE_SID),
+    location="query",
+    params=(
+        Param("Muted", "boolean"),
+        Param("Hold", "boolean"),
+        Param("Coaching", "boolean"),
+        Param("PageSize", "integer"),
+        Param("Page", "integer"),
+        Param("PageToken"),
+    ),
+)
+
+UPDATE_PARTICIPANT = Operation(
+    operation_id="UpdateParticipant",
+    method="POST",
+    path=_PARTICIPANT_PATH,
+    path_params=(ACCOUNT_SID, CONFERENCE_SID, PARTICIPANT_CALL_SID),
+    params=(
+        Param("Muted", "boolean"),
+        Param("Hold", "boolean"),
+        Param("HoldUrl", format="uri"),
+        _method("HoldMethod"),
+        Param("AnnounceUrl", format="uri"),
+        _method("AnnounceMethod"),
+        Param("WaitUrl", format="uri"),
+        _method("WaitMethod"),
+        Param("BeepOnExit", "boolean"),
+        Param("EndConferenceOnExit", "boolean"),
+        Param("Coaching", "boolean"),
+        _sid("CallSidToCoach", "CA"),
+    ),
+)
+
+DELETE_PARTICIPANT = Operation(
+    operation_id="DeleteParticipant",
+    method="DELETE",
+    path=_PARTICIPANT_PATH,
+    path_params=(ACCOUNT_SID, CONFERENCE_SID, PARTICIPANT_CALL_SID),
+    location="query",
+)
+
 OPERATIONS: tuple[Operation, ...] = (
     CREATE_MESSAGE, FETCH_MESSAGE, LIST_MESSAGE, CREATE_CALL, LIST_INCOMING_PHONE_NUMBER, UPDATE_INCOMING_PHONE_NUMBER,
+    FETCH_CALL, UPDATE_CALL, LIST_CONFERENCE, FETCH_CONFERENCE, UPDATE_CONFERENCE, CREATE_PARTICIPANT,
+    FETCH_PARTICIPANT, LIST_PARTICIPANT, UPDATE_PARTICIPANT, DELETE_PARTICIPANT,
 )

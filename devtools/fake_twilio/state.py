@@ -85,7 +85,6 @@ class FakeState:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._messages: dict[str, dict[str, Any]] = {}
-        self._calls: dict[str, dict[str, Any]] = {}
         self._numbers: dict[str, dict[str, Any]] = {}
         self._params: dict[str, dict[str, list[str]]] = {}
         self._callbacks_sent: dict[str, list[str]] = {}
@@ -154,10 +153,10 @@ class FakeState:
             self._messages[resource["sid"]] = resource
             self._params[resource["sid"]] = params
 
-    def add_call(self, resource: dict[str, Any], params: dict[str, list[str]]) -> None:
+    def remember_params(self, sid: str, params: dict[str, list[str]]) -> None:
+        """What a call or participant was created with (the call itself lives in ``voice.VoiceEngine``)."""
         with self._lock:
-            self._calls[resource["sid"]] = resource
-            self._params[resource["sid"]] = params
+            self._params[sid] = params
 
     def add_number(self, resource: dict[str, Any]) -> None:
         with self._lock:
@@ -185,10 +184,6 @@ class FakeState:
         """Oldest first, as created."""
         with self._lock:
             return copy.deepcopy(list(self._messages.values()))
-
-    def calls(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return copy.deepcopy(list(self._calls.values()))
 
     def params_of(self, sid: str) -> dict[str, list[str]]:
         with self._lock:
