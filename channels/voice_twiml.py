@@ -109,12 +109,15 @@ def goodbye(text: str, *, voice: str = DEFAULT_VOICE) -> str:
     return response.to_xml()
 
 
-def hold_music(text: str, music_url: str, *, voice: str = DEFAULT_VOICE) -> str:
-    """While the caller waits (the conference's waitUrl, a participant's HoldUrl): a word, then music on a loop."""
+def hold_music(text: str, music_url: str, *, again: Optional[str] = None, voice: str = DEFAULT_VOICE) -> str:
+    """While the caller waits (the conference's waitUrl, a participant's HoldUrl): a word, then music on a
+    loop; with ``again``, the music plays once and the caller's next document is asked for there."""
     response = VoiceResponse()
     if text.strip():
         response.say(text, voice=voice)
-    response.play(music_url, loop=0)
+    response.play(music_url, loop=1 if again else 0)
+    if again:
+        response.redirect(again, method="POST")
     return response.to_xml()
 
 
@@ -188,6 +191,27 @@ def person_joins(room: str, left_url: str) -> str:
     response = VoiceResponse()
     dial = response.dial(hangup_on_star=True, action=left_url, method="POST")
     dial.conference(room, start_conference_on_enter=True, end_conference_on_exit=False)
+    return response.to_xml()
+
+
+def menu(text: str, choice_url: str, *, voice: str = DEFAULT_VOICE) -> str:
+    """One key to choose from what ``text`` offers, asked twice; then the call ends."""
+    response = VoiceResponse()
+    for _ in range(2):
+        gather = response.gather(input="dtmf", num_digits=1, action=choice_url, method="POST")
+        gather.say(text, voice=voice)
+    response.say("No key was pressed. Goodbye.", voice=voice)
+    response.hangup()
+    return response.to_xml()
+
+
+def ask_speech(question: str, answer_url: str, *, voice: str = DEFAULT_VOICE, language: str = DEFAULT_LANGUAGE) -> str:
+    """A question answered in words (a reason, a note): the answer goes to ``answer_url``, silence too."""
+    response = VoiceResponse()
+    gather = response.gather(input="speech", action=answer_url, method="POST", action_on_empty_result=True,
+                             speech_timeout="auto", timeout=SILENCE_TIMEOUT, language=language)
+    gather.say(question, voice=voice)
+    response.redirect(no_answer_url(answer_url), method="POST")
     return response.to_xml()
 
 
