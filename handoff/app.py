@@ -50,6 +50,7 @@ from handoff.handlers import (
     logout,
     me,
     my_phone,
+    my_phone_calls,
     my_phone_confirm,
     retry_message,
     session_middleware,
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/me/phone", my_phone)
     app.router.add_post("/api/me/phone", my_phone)
     app.router.add_post("/api/me/phone/confirm", my_phone_confirm)
+    app.router.add_post("/api/me/phone/calls", my_phone_calls)
     app.router.add_get("/api/tickets", tickets)
     app.router.add_get("/api/tickets/{id}", ticket)
     for verb in ("claim", "assign", "transfer", "notes", "reply", "request-approval", "handback", "close"):

@@ -22,7 +22,9 @@ from handoff.domain import tickets as ticket_rules
 from handoff.domain.errors import Forbidden
 from handoff.domain.people import User
 from handoff.domain.sla import deadline
+from handoff.domain.transfer_records import state_in_words
 from handoff.ticket_service import TicketService
+from handoff.transfers import SqlTransfers
 from handoff.views import account_view, approval_card, context_of, evidence_view, row_words
 
 
@@ -59,7 +61,19 @@ class DeskViews(TicketService, ApprovalService):
             "can": {**can, "handback_approved": bool(waiting) and refused is None},
             "cannot_approve_because": refused.message if refused else None,
             "reply_channels": list(self.reply_channels(ticket)),
+            "call": self._call(ticket),
         }
+
+    def _call(self, ticket: Ticket) -> Optional[Dict[str, Any]]:
+        """The ticket's phone call handed to people, if any: its state in words, the phones rung,
+        and the caller's call SID (the link between the call and the ticket)."""
+        transfer = SqlTransfers(self.store.engine).for_ticket(ticket.id)
+        if transfer is None:
+            return None
+        legs = SqlTransfers(self.store.engine).legs(transfer.id)
+        names = {u.username: u.name for u in self.store.users()}
+        return {**transfer.to_dict(), "words": state_in_words(transfer, legs, names),
+                "legs": [{**leg.to_dict(), "name": names.get(leg.username, leg.username)} for leg in legs]}
 
     def _item(self, ticket: Ticket, unanswered: tuple) -> Dict[str, Any]:
         count, latest = unanswered

@@ -197,6 +197,15 @@ async def my_phone_confirm(request: web.Request) -> web.Response:
     return web.json_response(await asyncio.to_thread(request.app[MY_PHONE].confirm, request["user"], code))
 
 
+async def my_phone_calls(request: web.Request) -> web.Response:
+    """``{"available": true}``: customers' calls handed to people may ring this person's proven
+    number (``false``: they may not). Agents, seniors and managers; not admins."""
+    available = (await _body(request)).get("available")
+    if not isinstance(available, bool):
+        raise InboxError("'available' must be true or false")
+    return web.json_response(await asyncio.to_thread(request.app[MY_PHONE].take_calls, request["user"], available))
+
+
 def _phone_profile(body: Dict[str, Any], current: PhoneProfile, region: str) -> PhoneProfile:
     phone, notices_by, on_duty = current.phone, current.notices_by, current.on_duty
     if "phone" in body:

@@ -6,7 +6,9 @@ with the settings that came with it, until the code texted to it (by SMS or What
 person chose, through the delivery queue) is typed back in the inbox; until then the profile
 keeps its old number, or none, and nobody goes on duty without a proven one. A number on a
 customer's record or on another profile is refused, and so is anyone whose role signs off
-nothing in the approvals queue. Each step is on the audit log, never with the code.
+nothing in the approvals queue and takes no calls (an agent may keep a number for calls, without going
+on duty). Being available by phone (``take_calls``: customers' calls handed to people ring the
+number) needs a proven number. Each step is on the audit log, never with the code.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from actions.domain.step_up import Verdict
 from actions.sms.twilio_messages import mask_number
 from handoff.desk import Desk
 from handoff.desk_base import actor
+from handoff.domain.call_roster import call_refusal
 from handoff.domain.errors import Conflict, Forbidden, InboxError, TooSoon, Unavailable
 from handoff.domain.people import User
 from handoff.domain.phone_proofs import PhoneProfile, ask, code_text, wait_before_asking
@@ -47,7 +50,25 @@ class MyPhone:
         return {**self.codes.profile(user.username).to_dict(),
                 "pending": {**waiting.wanted.to_dict(), "expires_at": waiting.challenge.expires_at.isoformat()}
                 if waiting else None,
-                "refused": notice_refusal(user.role, self.desk.s.policy.approvals)}
+                "refused": notice_refusal(user.role, self.desk.s.policy.approvals),
+                "available_by_phone": self.codes.available_by_phone(user.username),
+                "calls_refused": call_refusal(user.role)}
+
+    def take_calls(self, user: User, available: bool) -> Dict[str, Any]:
+        """Available by phone (or not): customers' calls handed to people may ring the proven number."""
+        why = call_refusal(user.role)
+        if available and why:
+            raise Forbidden(f"you can't take calls: {why}")
+        if available and self.codes.profile(user.username).phone is None:
+            raise InboxError("add your phone number and type in the code texted to it before taking calls")
+        if self.codes.available_by_phone(user.username) == available:
+            return self.view(user)
+        if not self.codes.set_available_by_phone(user.username, available):
+            raise Conflict("your number was removed just now from another page: add it again to take calls")
+        phone = self.codes.profile(user.username).phone
+        self._record(user, "available_by_phone" if available else "unavailable_by_phone",
+                     phone=mask_number(phone) if phone else None)
+        return self.view(user)
 
     def profile(self, user: User) -> PhoneProfile:
         """The settings in force."""
@@ -63,7 +84,7 @@ class MyPhone:
             if current.phone is not None:
                 self._record(user, "phone_number_removed", phone=mask_number(current.phone))
             return self.view(user)
-        why = notice_refusal(user.role, self.desk.s.policy.approvals)
+        why = self._refusal(user, wanted)
         if why and wanted != current:
             raise Forbidden(f"you can't set a phone for approval notices: {why}")
         if wanted.phone == current.phone:
@@ -83,7 +104,7 @@ class MyPhone:
             raise InboxError(NOT_WAITING if proof is None or proof.challenge.status.value == "used" else
                              "that code no longer works (it expired, or too many wrong codes came): "
                              "save the number again for a new code")
-        why = notice_refusal(user.role, self.desk.s.policy.approvals)
+        why = self._refusal(user, proof.wanted)
         if why:
             raise Forbidden(f"you can't set a phone for approval notices: {why}")
         checked = self.step_up.verify(proof.challenge, code, proof.challenge.action_digest, now)
@@ -109,6 +130,12 @@ class MyPhone:
         return self.view(user)
 
     # -- the parts --------------------------------------------------------------------------------
+
+    def _refusal(self, user: User, wanted: PhoneProfile) -> Optional[str]:
+        """Why these settings can't be kept: going on duty needs a role that signs something off; a
+        number alone is enough for one who may take calls (agents), not for an admin."""
+        why = notice_refusal(user.role, self.desk.s.policy.approvals)
+        return why if why and (wanted.on_duty or call_refusal(user.role)) else None
 
     def _check_free(self, user: User, phone: str) -> None:
         """Refuse a number that is a customer's or on another person's profile (their texts would

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from actions.domain.approval import Approval, PENDING
 from actions.store.tables import DeliveryRow
+from handoff.domain.call_roster import PhonePerson
 from handoff.domain.people import Role, User
 from handoff.domain.phone_approvals import ACTIVE, THROTTLED, VOID, PhoneCode
 from handoff.domain.phone_proofs import PhoneProfile
@@ -50,13 +51,38 @@ class SqlPhoneCodes:
         """Keep a person's phone settings; False if another profile has that number."""
         with Session(self.engine) as session:
             try:
+                calls = {} if profile.phone else {"available_by_phone": False}  # no number, no calls
                 session.execute(update(InboxUserRow).where(InboxUserRow.username == username)
-                                .values(phone=profile.phone, notices_by=profile.notices_by, on_duty=profile.on_duty))
+                                .values(phone=profile.phone, notices_by=profile.notices_by, on_duty=profile.on_duty,
+                                        **calls))
                 session.commit()
             except IntegrityError:
                 session.rollback()
                 return False
             return True
+
+    def available_by_phone(self, username: str) -> bool:
+        with Session(self.engine) as session:
+            row = session.get(InboxUserRow, username)
+            return bool(row and row.available_by_phone and row.phone)
+
+    def set_available_by_phone(self, username: str, available: bool) -> bool:
+        """Take customers' calls or stop; taking them needs a proven number on the profile (False without)."""
+        with Session(self.engine) as session:
+            query = update(InboxUserRow).where(InboxUserRow.username == username)
+            if available:
+                query = query.where(InboxUserRow.phone.is_not(None))  # type: ignore[union-attr]
+            done = session.execute(query.values(available_by_phone=available)).rowcount == 1
+            session.commit()
+            return done
+
+    def phone_people(self) -> List[PhonePerson]:
+        """Everyone who said they take calls, as the call roster sees them (it checks the rest)."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(InboxUserRow).where(InboxUserRow.available_by_phone == True)  # noqa: E712
+                                .order_by(InboxUserRow.username))  # type: ignore[arg-type]
+            return [PhonePerson(User(r.username, r.name, Role(r.role)), r.phone, r.available_by_phone, r.active)
+                    for r in rows]
 
     def on_duty(self) -> List[OnDuty]:
         with Session(self.engine) as session:

@@ -28,6 +28,8 @@ class InboxUserRow(StoreTable, table=True):
     on_duty: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     #: How the notices reach them: sms | whatsapp.
     notices_by: str = Field(default="sms", sa_column_kwargs={"server_default": "sms"})
+    #: Takes customers' calls handed to people (warm transfers); only with a proven ``phone``.
+    available_by_phone: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class ApprovalPhoneCodeRow(StoreTable, table=True):
@@ -69,6 +71,40 @@ class PhoneProofRow(StoreTable, table=True):
     attempts: int = 0
     send_number: int = 1  # codes asked for in a row (resends are throttled)
     status: str = "active"  # active | used | locked (too many wrong codes)
+
+
+class VoiceTransferRow(StoreTable, table=True):
+    """A phone call handed to people (``handoff.domain.transfer_records.Transfer``)."""
+
+    __tablename__ = "voice_transfers"
+    id: str = Field(primary_key=True)
+    call_sid: str = Field(index=True)  # the caller's call
+    conversation_id: str
+    ticket_id: Optional[str] = Field(default=None, index=True)
+    room: str
+    state: str
+    leg: int = 0
+    outcome: Optional[str] = None
+    note: Optional[str] = None
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    version: int = 1
+
+
+class VoiceTransferLegRow(StoreTable, table=True):
+    """One person's phone rung for a transfer (``Leg``), by its place in the order."""
+
+    __tablename__ = "voice_transfer_legs"
+    transfer_id: str = Field(primary_key=True)
+    n: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    username: str
+    phone: str  # E.164 as rung; the inbox shows it masked
+    state: str
+    call_sid: Optional[str] = Field(default=None, index=True)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    answered_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    ended_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class InboxSessionRow(StoreTable, table=True):

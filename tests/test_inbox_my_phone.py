@@ -9,6 +9,7 @@ import time
 from typing import Iterator
 
 import pytest
+from sqlalchemy import text
 
 from actions.sms import read_outbox
 from tests.support.inbox import Inbox, Person, running_inbox
@@ -40,7 +41,8 @@ def proves(person: Person, code: str) -> dict:
 def test_maria_sets_her_phone_proves_it_goes_on_duty_and_off_again(inbox: Inbox) -> None:
     maria = inbox.sign_in("maria")
     assert maria.get("/api/me/phone").json() == {"phone": None, "notices_by": "sms", "on_duty": False,
-                                                "pending": None, "refused": None}
+                                                "pending": None, "refused": None, "available_by_phone": False,
+                                                "calls_refused": None}
 
     answer = maria.post("/api/me/phone", {"phone": "+1 (555) 010-0101", "notices_by": "sms", "on_duty": True})
     assert answer.status_code == 200
@@ -84,9 +86,12 @@ def test_a_customers_number_is_refused_with_a_409(inbox: Inbox) -> None:
     assert answer.json()["error"].startswith("+15550100001 is a customer's number on our records")
 
 
-@pytest.mark.parametrize("username", ["ali", "admin"])
-def test_people_who_approve_nothing_by_phone_get_a_403_that_says_why(inbox: Inbox, username: str) -> None:
-    answer = inbox.sign_in(username).post("/api/me/phone", {"phone": "+15550100130"})
+@pytest.mark.parametrize(("username", "body"), [
+    ("ali", {"phone": "+15550100130", "on_duty": True}),  # an agent may keep a number for calls, not go on duty
+    ("admin", {"phone": "+15550100130"}),  # an admin takes neither notices nor calls
+])
+def test_people_who_approve_nothing_by_phone_get_a_403_that_says_why(inbox: Inbox, username: str, body: dict) -> None:
+    answer = inbox.sign_in(username).post("/api/me/phone", body)
     assert answer.status_code == 403
     assert answer.json()["error"].startswith("you can't set a phone for approval notices: ")
 
@@ -105,3 +110,46 @@ def test_changing_it_needs_the_csrf_token(inbox: Inbox) -> None:
     ali = inbox.sign_in("ali")
     assert ali.post("/api/me/phone", {"phone": "+15550100104"}, headers={"X-CSRF-Token": "wrong"}).status_code == 403
     assert ali.get("/api/me/phone").json()["phone"] is None
+
+
+# -- available by phone: customers' calls handed to people ring the proven number ------------------
+
+
+def test_ali_an_agent_proves_his_number_and_takes_calls_then_stops(inbox: Inbox) -> None:
+    ali = inbox.sign_in("ali")
+    refused = ali.post("/api/me/phone/calls", {"available": True})
+    assert refused.status_code == 400 and "add your phone number and type in the code" in refused.json()["error"]
+
+    ali.post("/api/me/phone", {"phone": "+15550100140"})
+    proves(ali, texted_code(inbox, "+15550100140"))
+    taking = ali.post("/api/me/phone/calls", {"available": True})
+
+    assert taking.status_code == 200, taking.text
+    assert (taking.json()["available_by_phone"], taking.json()["on_duty"]) == (True, False)
+    assert ali.get("/api/me/phone").json()["available_by_phone"] is True
+    assert ali.post("/api/me/phone/calls", {"available": False}).json()["available_by_phone"] is False
+    with inbox.engine.connect() as connection:
+        events = [row[0] for row in connection.execute(text(
+            "SELECT event FROM audit_log WHERE actor LIKE '%ali%' AND event LIKE '%available_by_phone' ORDER BY id"))]
+    assert events == ["available_by_phone", "unavailable_by_phone"]
+
+
+def test_removing_the_number_stops_the_calls_too(inbox: Inbox) -> None:
+    sofia = inbox.sign_in("sofia")
+    sofia.post("/api/me/phone", {"phone": "+15550100141"})
+    proves(sofia, texted_code(inbox, "+15550100141"))
+    assert sofia.post("/api/me/phone/calls", {"available": True}).json()["available_by_phone"] is True
+
+    removed = sofia.post("/api/me/phone", {"phone": ""}).json()
+
+    assert (removed["phone"], removed["available_by_phone"]) == (None, False)
+
+
+def test_an_admin_may_not_take_calls_and_a_bad_body_is_a_400(inbox: Inbox) -> None:
+    admin = inbox.sign_in("admin")
+    answer = admin.post("/api/me/phone/calls", {"available": True})
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "you can't take calls: admins handle no tickets, so they take no customer calls"
+    assert admin.get("/api/me/phone").json()["calls_refused"].startswith("admins handle no tickets")
+    bad = inbox.sign_in("david").post("/api/me/phone/calls", {"available": "yes"})
+    assert bad.status_code == 400 and bad.json()["error"] == "'available' must be true or false"

@@ -7,7 +7,7 @@ it written to a temporary folder): no rule is restated in the test.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Sequence
 
@@ -68,7 +68,7 @@ def refund(policy: RiskPolicy, dollars: str, *, age_days: int = 8, recent_refund
 
 
 def test_the_shipped_policy_loads_with_the_limits_it_advertises(policy: RiskPolicy) -> None:
-    assert policy.version == "2026-11-29.2"
+    assert policy.version == "2026-12-01.1"
     assert policy.source == str(SHIPPED)
     assert (policy.refunds.small_max_cents, policy.refunds.approval_above_cents) == (10000, 50000)
     assert policy.actions["cancel_subscription"] == "otp"
@@ -448,6 +448,19 @@ def _rename(path: str, new_name: str) -> Callable[[Dict[str, Any]], None]:
         pytest.param(_set("approvals.sign_off.close_account", "manager"), "'approvals.sign_off.close_account' must be a list", id="sign-off-not-a-list"),
         pytest.param(_set("approvals.sign_off.close_account", ["manager", "supervisor"]), "'approvals.sign_off.close_account[1]' must be one of agent, senior, manager", id="sign-off-unknown-role"),
         pytest.param(_set("approvals.sign_off.close_account", ["admin"]), "'approvals.sign_off.close_account' can't name admin: an admin approves nothing", id="sign-off-by-admin"),
+        pytest.param(_set("opening_hours.timezone", "Mars/Olympus_Mons"), "'opening_hours.timezone' must be a time zone like America/New_York", id="unknown-time-zone"),
+        pytest.param(_set("opening_hours.days.mon", "9-6"), "'opening_hours.days.mon' must be opening hours like \"09:00-18:00\"", id="hours-not-on-a-24-hour-clock"),
+        pytest.param(_set("opening_hours.days.tue", "18:00-09:00"), "'opening_hours.days.tue' must close after it opens", id="closes-before-it-opens"),
+        pytest.param(_set("opening_hours.days.sun", "shut"), "'opening_hours.days.sun' must be opening hours", id="closed-misspelt"),
+        pytest.param(_drop("opening_hours.days.wed"), "'opening_hours.days.wed' is missing", id="a-day-left-out"),
+        pytest.param(_set("opening_hours.closed_dates", ["25 December"]), "'opening_hours.closed_dates[0]' must be a date like 2026-12-25", id="closed-date-in-words"),
+        pytest.param(_set("opening_hours.days", {d: "closed" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}),
+                     "'opening_hours.days' must open on at least one day", id="never-open"),
+        pytest.param(_set("voice.ring_seconds", 2), "'voice.ring_seconds' must be between 5 and 600", id="rings-too-short"),
+        pytest.param(_set("voice.max_people", 0), "'voice.max_people' must be a whole number above 0", id="nobody-to-call"),
+        pytest.param(_set("voice.callback_within", "4 hours"), "'voice.callback_within' must be a duration", id="callback-in-words"),
+        pytest.param(_set("voice.hold_music_url", "ftp://music.example/hold.mp3"), "'voice.hold_music_url' must be a web address starting with https://", id="hold-music-not-on-the-web"),
+        pytest.param(_set("voice.ring_for", 20), "'voice.ring_for' is not a known key", id="voice-typo"),
         pytest.param(lambda raw: (_set("actions.close_account", "approval")(raw), _set("approvals.sign_off.close_account", ["agent"])(raw)),
                      "'approvals.sign_off.close_account' must name senior or manager: actions.close_account goes to the approvals queue",
                      id="approval-nobody-in-the-queue-may-decide"),
@@ -490,3 +503,38 @@ def test_a_refused_file_is_never_half_applied(tmp_path: Path, policy: RiskPolicy
     # the policy in use is untouched: the running server keeps its last good policy
     assert decide(policy, "cancel_subscription", "cancel_subscription", "cancel it").outcome == "otp"
 
+
+
+# -- opening hours and phone transfers -------------------------------------------------------
+
+
+def test_the_shipped_policy_opens_as_the_assistant_says_it_does_in_new_york(policy: RiskPolicy) -> None:
+    hours = policy.opening_hours
+    assert hours.zone_name == "America/New_York"
+    monday_8am = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
+    assert hours.is_open(monday_8am) and not hours.is_open(monday_8am - timedelta(minutes=1))
+    assert not hours.is_open(datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc))  # Sunday noon
+    assert not hours.is_open(datetime(2026, 12, 25, 17, 0, tzinfo=timezone.utc))  # Christmas Day, a Friday
+    assert (policy.voice.ring_seconds, policy.voice.max_people, policy.voice.callback_within) == (20, 3, timedelta(hours=4))
+    assert policy.voice.hold_music_url.startswith("http")
+
+
+def test_a_policy_without_opening_hours_or_voice_is_always_open_with_the_default_transfer_rules(tmp_path: Path) -> None:
+    raw = shipped_yaml()
+    del raw["opening_hours"], raw["voice"]
+
+    edited = load_policy(write_policy(tmp_path, raw))
+
+    assert edited.opening_hours.is_open(datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc))
+    assert (edited.voice.ring_seconds, edited.voice.max_people) == (20, 3)
+
+
+def test_opening_hours_may_run_to_midnight_and_use_a_fixed_offset_where_there_is_no_time_zone_database(tmp_path: Path) -> None:
+    raw = shipped_yaml()
+    raw["opening_hours"]["timezone"] = "UTC-05:00"
+    raw["opening_hours"]["days"]["sun"] = "12:00-24:00"
+
+    hours = load_policy(write_policy(tmp_path, raw)).opening_hours
+
+    assert hours.is_open(datetime(2026, 11, 23, 4, 59, tzinfo=timezone.utc))  # Sunday 11:59 pm at UTC-5
+    assert not hours.is_open(datetime(2026, 11, 23, 5, 0, tzinfo=timezone.utc))  # Monday midnight

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,15 @@ from actions.domain.pending import Stage
 from actions.domain.waiting import StatusLine, is_withdrawal, joined_line
 from tests.support.world import JANE, PRIYA, SAM, World, make_world, memory_stores, sql_stores
 
+IN_HOURS = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)  # Saturday 21 November, 10 am in New York
+
 
 @pytest.fixture(params=[memory_stores, sql_stores], ids=["memory", "sqlite"])
 def world(tmp_path: Path, request: pytest.FixtureRequest) -> World:
-    return make_world(tmp_path, stores=request.param)
+    """A Saturday at 10 am in New York: the customer care team is in (09:00-17:00 on Saturdays)."""
+    made = make_world(tmp_path, stores=request.param)
+    made.clock.current = IN_HOURS
+    return made
 
 
 def handed_over(world: World, who: str, text: str = "I want to talk to a person", intent: str = "request_human") -> StatusLine:
@@ -30,6 +36,30 @@ def test_a_customer_handed_to_a_person_is_told_their_place_in_the_queue_and_the_
     assert str(handed_over(world, SAM)) == (
         "You're in the queue for our customer care team, with 1 person ahead of you. Expected wait: up to 1 hour.")
     assert "2 people ahead of you" in handed_over(world, PRIYA)
+
+
+def test_early_on_a_saturday_the_customer_is_told_the_team_is_back_at_9_not_an_expected_wait(world: World) -> None:
+    world.clock.current = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # 7 am in New York
+
+    assert str(handed_over(world, JANE)) == (
+        "You're next in the queue for our customer care team. "
+        "Our team is away right now and back today at 9 am: they'll reply here then.")
+
+
+def test_on_a_saturday_evening_the_customer_hears_the_team_is_back_on_monday(world: World) -> None:
+    world.clock.current = datetime(2026, 11, 21, 23, 0, tzinfo=timezone.utc)  # 6 pm, closed until Monday 8 am
+
+    line = handed_over(world, SAM)
+
+    assert line.endswith("Our team is away right now and back Monday at 8 am: they'll reply here then.")
+    assert "Expected wait" not in line
+    assert world.services.handoffs.open_for(SAM) is not None  # the ticket waits in the queue all the same
+
+
+def test_on_christmas_eve_after_closing_the_team_is_back_on_saturday_not_on_christmas_day(world: World) -> None:
+    world.clock.current = datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc)  # 9 pm on Thursday 24 December
+
+    assert "back Saturday at 9 am" in handed_over(world, PRIYA)
 
 
 def test_an_urgent_case_is_promised_the_shorter_wait_of_its_priority(world: World) -> None:

@@ -8,6 +8,7 @@ and opens an urgent check when the business did not confirm whether an action ra
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import List, Optional
 
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
@@ -82,8 +83,14 @@ class HandingOver(AssistantCore):
         return [
             "I'm bringing in a specialist from our customer care team for this. They'll see our whole conversation, "
             "so you won't need to repeat anything, and they'll reply right here.",
-            queued_line(self.s.policy.inbox.sla[ticket.priority].claim, self.s.handoffs.waiting_ahead(ticket)),
+            queued_line(self.s.policy.inbox.sla[ticket.priority].claim, self.s.handoffs.waiting_ahead(ticket),
+                        back=self._back_when(ticket.created_at)),
         ]
+
+    def _back_when(self, at: datetime) -> Optional[str]:
+        """Outside opening hours, when people are back ("tomorrow at 9 am"); None while they are in."""
+        hours = self.s.policy.opening_hours
+        return None if hours.is_open(at) else hours.when_people_reply(at)
 
     def _check_by_a_person(self, ctx: TurnContext, unknown: OutcomeUnknown) -> List[str]:
         """An action may or may not have run: an urgent ticket, with the evidence, under the same key."""

@@ -15,7 +15,9 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
+from actions.domain.opening_hours import ALWAYS_OPEN, OpeningHours
 from actions.domain.policy_reader import PolicyError, PolicyReader
+from actions.domain.policy_voice import VoiceRules, read_opening_hours, read_voice_rules
 
 
 OUTCOMES = ("auto", "confirm", "otp", "approval", "handoff")
@@ -178,6 +180,9 @@ class RiskPolicy:
     otp: OtpRules
     inbox: InboxRules
     approvals: ApprovalRules
+    #: When people are in (``opening_hours``; every hour when the file has none).
+    opening_hours: OpeningHours = ALWAYS_OPEN
+    voice: VoiceRules = VoiceRules()
     source: str = field(default="<memory>", compare=False)
 
     def confidence_threshold(self, intent: str) -> float:
@@ -200,7 +205,7 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
     root = reader.mapping(raw, "", required=(
         "version", "actions", "refunds", "confidence", "sentiment", "fallbacks",
         "human_intents", "keyword_topics", "confirmation", "otp", "inbox", "approvals",
-    ))
+    ), optional=("opening_hours", "voice"))
     actions = reader.mapping(root["actions"], "actions", required=REQUEST_KINDS)
     for kind, tier in actions.items():
         reader.choice(tier, f"actions.{kind}", ACTION_TIERS)
@@ -262,6 +267,8 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
         ),
         inbox=_inbox_rules(reader, root["inbox"]),
         approvals=_approval_rules(reader, root["approvals"], actions),
+        opening_hours=read_opening_hours(reader, root.get("opening_hours")),
+        voice=read_voice_rules(reader, root.get("voice")),
         source=source,
     )
 

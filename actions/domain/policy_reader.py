@@ -7,11 +7,13 @@ accessor refuses what it can't read exactly, with a message that says what to wr
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from typing import Any, Dict, Tuple
+from datetime import date, time, timedelta
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import urlsplit
 
 _DURATION = re.compile(r"(\d+)\s*(s|m|h)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_CLOCK_RANGE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]|24):([0-5]\d)")
 
 
 class PolicyError(ValueError):
@@ -81,6 +83,37 @@ class PolicyReader:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise self.error(key, f"must be a positive amount in dollars, got {value!r}")
         return round(value * 100)
+
+
+    def clock_range(self, value: Any, key: str) -> Optional[Tuple[time, Optional[time]]]:
+        """'09:00-18:00' -> (9:00, 18:00); '09:00-24:00' runs to midnight (None); 'closed' -> None."""
+        if value == "closed":
+            return None
+        match = _CLOCK_RANGE.fullmatch(value.strip()) if isinstance(value, str) else None
+        if not match or (match.group(3) == "24" and match.group(4) != "00"):
+            raise self.error(key, f"must be opening hours like \"09:00-18:00\" (24-hour clock) or closed, got {value!r}")
+        opens = time(int(match.group(1)), int(match.group(2)))
+        closes = None if match.group(3) == "24" else time(int(match.group(3)), int(match.group(4)))
+        if closes is not None and closes <= opens:
+            raise self.error(key, f"must close after it opens, got {value!r} (write 24:00 for midnight)")
+        return opens, closes
+
+    def calendar_date(self, value: Any, key: str) -> date:
+        """A date written 2026-12-25 (YAML reads it as a date already; a quoted one is parsed)."""
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else date.fromisoformat("")
+        except ValueError:
+            raise self.error(key, f"must be a date like 2026-12-25, got {value!r}") from None
+
+    def web_address(self, value: Any, key: str) -> str:
+        """An http(s) URL with a host."""
+        text = value.strip() if isinstance(value, str) else ""
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+            raise self.error(key, f"must be a web address starting with https:// or http://, got {value!r}")
+        return text
 
 
 def join_key(prefix: str, name: str) -> str:

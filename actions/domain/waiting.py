@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Dict
+from typing import Dict, Optional
 
 from actions.domain.policy import describe_duration
 
@@ -53,10 +53,13 @@ def is_withdrawal(text: str) -> bool:
     return bool(_WITHDRAW.fullmatch(words))
 
 
-def queued_line(claim_within: timedelta, ahead: int) -> StatusLine:
-    """Where the customer stands: how many are ahead in the queue, and the longest the policy lets them wait."""
+def queued_line(claim_within: timedelta, ahead: int, back: Optional[str] = None) -> StatusLine:
+    """Where the customer stands: how many are ahead in the queue, and the longest the policy lets them wait;
+    outside opening hours, when the team is ``back`` ("tomorrow at 9 am") instead of a wait nobody will meet."""
     place = "You're next in the queue for our customer care team" if ahead == 0 else \
         f"You're in the queue for our customer care team, with {ahead} {'person' if ahead == 1 else 'people'} ahead of you"
+    if back is not None:
+        return StatusLine(f"{place}. Our team is away right now and back {back}: they'll reply here then.", "queued")
     return StatusLine(f"{place}. Expected wait: up to {describe_duration(claim_within)}.", "queued")
 
 

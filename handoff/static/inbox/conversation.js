@@ -49,7 +49,9 @@ function messageEl(m, source, customer) {
       kind === 'note' ? h('span', { class: 'note-tag' }, icon('lock'), 'Internal, not sent') : null,
       h('span', { class: 'msg-who' }, who),
       kind === 'bot' || kind === 'agent' ? h('span', { class: 'msg-role' }, kind) : null,
-      m.channel ? h('span', { class: 'msg-channel', testid: 'message-channel', title: kind === 'customer' ? 'Came by' : 'Sent by' }, channelLabel(m.channel)) : null,
+      m.channel === 'voice' && kind === 'customer'
+        ? h('span', { class: 'msg-channel msg-said', testid: 'message-channel', title: 'Said on the phone (speech to text)' }, 'said on the phone')
+        : m.channel ? h('span', { class: 'msg-channel', testid: 'message-channel', title: kind === 'customer' ? 'Came by' : 'Sent by' }, channelLabel(m.channel)) : null,
       h('time', { datetime: m.at, title: fmtFull(m.at) }, fmtWhen(m.at))),
     h('div', { class: 'msg-bubble' }, m.text),
     kind === 'agent' ? h('div', { class: 'msg-status' }, deliveryStatus(m)) : null);

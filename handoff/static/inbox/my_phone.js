@@ -1,5 +1,5 @@
-/* "My phone": a person's own number for approval notices, SMS or WhatsApp, and on/off duty
- * (POST /api/me/phone). The server normalises the number and says what is wrong with a bad one.
+/* "My phone": a person's own number for approval notices, SMS or WhatsApp, on/off duty
+ * (POST /api/me/phone), and available by phone for customers' calls (POST /api/me/phone/calls). The server normalises the number and says what is wrong with a bad one.
  * A new number is texted a code; it is kept, with the settings saved with it, once the code is
  * typed back here (POST /api/me/phone/confirm). */
 
@@ -48,10 +48,39 @@ function fields(settings) {
       ' On duty: approval notices to my phone'),
     settings.pending ? confirmation(settings) : '',
     h('p', { class: 'hint', text: 'Reply APPROVE <code> or REJECT <code> <reason> to a notice to decide it.' }),
+    calls(settings),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'button', text: 'Save' }),
       h('button', { type: 'button', class: 'button button-quiet', text: 'Close', on: { click: closeMyPhone } })),
   ];
+}
+
+/** Available by phone: customers' calls handed to people ring the proven number; saved at once. */
+function calls(settings) {
+  const why = settings.calls_refused ? `You can't take calls: ${settings.calls_refused}.`
+    : settings.phone ? `Calls ring ${settings.phone}: press 1 to take one, 2 to pass.`
+      : 'Add and confirm your number to take calls.';
+  return h('div', { class: 'field' },
+    h('label', { class: 'field field-inline' },
+      h('input', { id: 'my-phone-calls', type: 'checkbox', testid: 'available-by-phone', checked: settings.available_by_phone,
+                   disabled: Boolean(settings.calls_refused) || !settings.phone, on: { change: takeCalls } }),
+      ' Available by phone: customers\' calls to my phone'),
+    h('p', { class: 'hint', text: why }));
+}
+
+async function takeCalls(event) {
+  const box = event.currentTarget;
+  box.disabled = true;
+  try {
+    const saved = await api('POST', '/api/me/phone/calls', { available: box.checked });
+    box.checked = saved.available_by_phone;
+    toast(saved.available_by_phone ? `Available by phone: calls ring ${saved.phone}` : 'Not taking calls', 'success');
+  } catch (err) {
+    box.checked = !box.checked;
+    failed(err);
+  } finally {
+    box.disabled = false;
+  }
 }
 
 /** The new number waiting for its code: where the code went, and the box to type it in. */

@@ -1,6 +1,7 @@
 /* An open ticket: its head (status, SLA, queue, channel), the brief and key cards, the conversation, the composer; actions and evidence at the side. */
 
 import { priorityBadge } from './badges.js';
+import { callBlock } from './call_view.js';
 import { composer } from './composer.js';
 import { conversation } from './conversation.js';
 import { slaBadge } from './countdowns.js';
@@ -42,6 +43,7 @@ export function renderTicket(t, main, side) {
   appendAll(main, [
     head,
     outcome,
+    callBlock(t.call),
     h('div', { class: 'case-top' },
       brief(ev, t.summary),
       keycards.length ? h('div', { class: 'keycards keycards-' + keycards.length }, keycards) : null),
