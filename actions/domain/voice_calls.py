@@ -51,8 +51,17 @@ class VoiceCalls(Protocol):
         """The conversation's newest call that has not ended."""
         ...
 
-    def begin_turn(self, call_sid: str, turn: int, at: datetime) -> bool:
-        """Claim turn ``turn`` of the call; False if it was claimed already (a duplicate delivery)."""
+    def begin_turn(self, call_sid: str, turn: int, at: datetime, heard: Optional[str] = None) -> bool:
+        """Claim turn ``turn`` of the call, noting what the caller said; False if it was claimed already
+        (a duplicate delivery)."""
+        ...
+
+    def heard(self, call_sid: str) -> Sequence[str]:
+        """What the caller said on the call, turn by turn (a call back's transcript)."""
+        ...
+
+    def expect(self, call_sid: str, expecting: Optional[str]) -> None:
+        """What the conversation waits for now (set outside a turn: the caller back from a transfer)."""
         ...
 
     def answer_of(self, call_sid: str, turn: int) -> Optional[str]:

@@ -314,6 +314,7 @@ class VoiceTurnRow(StoreTable, table=True):
     call_sid: str = Field(primary_key=True)
     turn: int = Field(primary_key=True)
     twiml: Optional[str] = None  # None while the turn runs
+    heard: Optional[str] = None  # what the caller said (a code: "(a code)"), for a call back's transcript
     claimed_at: datetime = _utc()
 
 

@@ -51,14 +51,26 @@ class SqlVoiceCalls:
                                .order_by(VoiceCallRow.started_at.desc())).first()  # type: ignore[attr-defined]
             return _call(row) if row else None
 
-    def begin_turn(self, call_sid: str, turn: int, at: datetime) -> bool:
+    def begin_turn(self, call_sid: str, turn: int, at: datetime, heard: Optional[str] = None) -> bool:
         with Session(self.engine) as session:
-            session.add(VoiceTurnRow(call_sid=call_sid, turn=turn, claimed_at=at))
+            session.add(VoiceTurnRow(call_sid=call_sid, turn=turn, claimed_at=at, heard=heard))
             try:
                 session.commit()
             except IntegrityError:
                 return False
             return True
+
+    def heard(self, call_sid: str) -> Sequence[str]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(VoiceTurnRow.heard).where(VoiceTurnRow.call_sid == call_sid)
+                                .where(VoiceTurnRow.heard != None)  # noqa: E711 - SQL IS NOT NULL
+                                .order_by(VoiceTurnRow.turn)).all()
+            return [str(heard) for heard in rows]
+
+    def expect(self, call_sid: str, expecting: Optional[str]) -> None:
+        with Session(self.engine) as session:
+            session.execute(update(VoiceCallRow).where(VoiceCallRow.call_sid == call_sid).values(expecting=expecting))
+            session.commit()
 
     def answer_of(self, call_sid: str, turn: int) -> Optional[str]:
         with Session(self.engine) as session:

@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('call_sid', sa.String(), nullable=False),
     sa.Column('turn', sa.Integer(), nullable=False),
     sa.Column('twiml', sa.String(), nullable=True),
+    sa.Column('heard', sa.String(), nullable=True),
     sa.PrimaryKeyConstraint('call_sid', 'turn')
     )
     # ### end Alembic commands ###
