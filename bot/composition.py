@@ -11,7 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
@@ -256,28 +256,54 @@ def voice_input(credentials: Dict[str, Any], settings: Optional[Settings] = None
     sealed there for the action server, and what the conversation waits for read from its stores."""
     from actions.store.links import SqlIdentityLinks
     from actions.store.outbound import SqlOutbound
-    from actions.store.sql import SqlPendingStore
+    from actions.store.sql import SqlHandoffQueue, SqlPendingStore
     from actions.store.voice import SqlSealedInputs, SqlVoiceCalls
     from channels.twilio_voice import TwilioVoiceInput, VoiceParts
     from channels.voice_twiml import speech_hints
 
     settings = settings or process_settings()
     engine = make_engine(settings.database_url)
-    outbound = SqlOutbound(engine)
+    outbound, calls, handoffs = SqlOutbound(engine), SqlVoiceCalls(engine), SqlHandoffQueue(engine)
     parts = VoiceParts(
         auth_token=settings.twilio.auth_token if settings.twilio else "",
         public_url=settings.public_url,
         resolver=identity_resolvers(settings, engine).of("voice"),
-        calls=SqlVoiceCalls(engine),
+        calls=calls,
         sealed=SqlSealedInputs(engine),
         expecting=waits_for(SqlPendingStore(engine), SqlIdentityLinks(engine)),
         hints=tuple(speech_hints(settings.domain_path, PROJECT_ROOT / "data")),
         audit=_audit(engine),
         now=_now,
         outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),
+        open_ticket=lambda conversation_id: getattr(handoffs.open_for(conversation_id), "id", None),
+        transfers=call_transfers(settings, engine, calls) if settings.twilio else None,
         phone_region=settings.phone_region,
     )
     return TwilioVoiceInput(parts)
+
+
+def call_transfers(settings: Settings, engine: Engine, calls: Any) -> Any:
+    """The phone side of warm transfers (``channels.voice_transfer``), over the inbox's desk on the
+    shared database; the desk is built the first time a call needs people."""
+    from channels.voice_transfer import CallTransfers, TwilioLine, voice_url
+    from handoff.desk import Desk
+    from handoff.phone_codes import SqlPhoneCodes
+    from handoff.store import InboxStore
+    from handoff.transfer_service import TransferService
+    from handoff.transfers import SqlTransfers
+
+    assert settings.twilio is not None
+    built: List[TransferService] = []
+
+    def service() -> TransferService:
+        if not built:
+            desk = Desk(InboxStore(engine), build_services(settings))
+            built.append(TransferService(desk, SqlTransfers(engine), SqlPhoneCodes(engine).phone_people))
+        return built[0]
+
+    t = settings.twilio
+    return CallTransfers(service, calls, TwilioLine(t.account_sid, t.auth_token, t.from_number, t.base_url),
+                         partial(voice_url, settings.public_url), _now)
 
 
 def waits_for(pendings: Any, links: Any) -> Callable[[str], Optional[str]]:

@@ -50,7 +50,7 @@ DEMO_FLAG = "--yes-this-is-a-demo"
 CLEARED = ("otp_challenges", "request_drafts", "delivery_messages", "deliveries", "ticket_messages", "approval_phone_codes",
            "approval_requests", "handoff_requests", "pending_actions", "identity_links", "identity_link_requests",
            "webchat_token_claims", "inbound_messages", "channel_addresses", "phone_proofs", "voice_transfer_legs",
-           "voice_transfers")
+           "voice_transfers", "voice_speech", "voice_turns", "voice_calls", "sealed_inputs")
 #: What a reset keeps. Every table of the assistant's database is in one list or the other (a test checks).
 KEPT = ("audit_log", "inbox_users", "inbox_sessions", "inbox_events", "login_tries")
 #: Rasa's SQL tracker store keeps every conversation's events in this table.

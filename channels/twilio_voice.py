@@ -45,6 +45,7 @@ from actions.domain.spoken_digits import digits_from_speech, keypad_answer
 from actions.domain.voice_calls import CODE, FINAL_STATUSES, OFFER, TRANSFER, WITH_BOT, YES_NO, VoiceCall, VoiceCalls
 from channels import voice_twiml as twiml
 from channels.twilio_signed import TwilioSigned
+from channels.voice_transfer import CallTransfers, voice_url
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,10 @@ class VoiceParts:
     #: (channel, conversation, text): something for the caller that can't be said on a call any more
     #: (the call ended) is texted instead, through the delivery worker.
     outbox: Callable[[str, str, str], None]
+    #: The ticket people have the conversation on (waiting or assigned), if any: a call that needs them
+    #: is transferred to them (``channels.voice_transfer``).
+    open_ticket: Callable[[str], Optional[str]]
+    transfers: Optional["CallTransfers"] = None  # None without Twilio: nobody can be rung
     phone_region: str = "US"
 
 
@@ -121,8 +126,7 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         return SpokenLater(self.parts)
 
     def url(self, path: str, **query: Union[str, int]) -> str:
-        tail = "&".join(f"{k}={v}" for k, v in query.items())
-        return f"{self.public_url.rstrip('/')}/webhooks/voice/{path}" + (f"?{tail}" if tail else "")
+        return voice_url(self.public_url, path, **query)
 
     # -- the webhooks --------------------------------------------------------------------------
 
@@ -148,6 +152,45 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             if isinstance(form, HTTPResponse):
                 return form
             return await self.status(form)
+
+        @hooks.route("/hold", methods=["GET", "POST"])
+        async def hold(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "hold music", lambda form: self.hold_music())
+
+        @hooks.route("/resume", methods=["POST"])
+        async def resume(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "resume", lambda form: self.resume(request, form))
+
+        @hooks.route("/person", methods=["POST"])
+        async def person(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "person's call", lambda form: self._transfers().person_answered(
+                *_leg_of(request), form.get("AnsweredBy") or ""))
+
+        @hooks.route("/person/choice", methods=["POST"])
+        async def person_choice(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "person's choice", lambda form: self._transfers().person_pressed(
+                *_leg_of(request), form.get("Digits") or ""))
+
+        @hooks.route("/person/left", methods=["POST"])
+        async def person_left(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "person's leaving", lambda form: self._transfers().person_left(
+                *_leg_of(request), form.get("CallStatus") or ""))
+
+        @hooks.route("/person/outcome", methods=["POST"])
+        async def person_outcome(request: Request) -> HTTPResponse:
+            return await self._twiml_or_refusal(request, "person's hand-back", lambda form: self._transfers().person_chose(
+                *_leg_of(request), form.get("Digits") or "", form.get("SpeechResult") or "",
+                request.args.get("why") == "1"))
+
+        @hooks.route("/leg-status", methods=["POST"])
+        async def leg_status(request: Request) -> HTTPResponse:
+            return await self._callback(request, "person's call status", lambda form: self._transfers().leg_status(
+                *_leg_of(request), form.get("CallStatus") or "", form.get("AnsweredBy") or ""))
+
+        @hooks.route("/conference-status", methods=["POST"])
+        async def conference_status(request: Request) -> HTTPResponse:
+            return await self._callback(request, "conference status", lambda form: self._transfers().room_status(
+                _transfer_of(request), form.get("StatusCallbackEvent") or ""))
 
         @hooks.listener("before_server_stop")
         async def stop_turns(app: Any, loop: Any) -> None:
@@ -176,6 +219,45 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             logger.exception("voice %s failed", what)
             return self._xml(twiml.something_went_wrong(SORRY_LOST))
 
+    async def _callback(self, request: Request, what: str, handle: Callable[[RequestParameters], Awaitable[Any]]) -> HTTPResponse:
+        """A status callback: acted on, answered with nothing (Twilio reads no TwiML from it)."""
+        form = self._signed_or_refusal(request, what)
+        if isinstance(form, HTTPResponse):
+            return form
+        try:
+            await handle(form)
+        except BadCall as bad:
+            return response.text(str(bad), status=400)
+        except Exception:  # noqa: BLE001 - logged; Twilio does not retry callbacks, the caller hears nothing of it
+            logger.exception("voice %s failed", what)
+        return response.empty()
+
+    def _transfers(self) -> CallTransfers:
+        if self.parts.transfers is None:
+            raise BadCall("calls can't be transferred without Twilio settings")
+        return self.parts.transfers
+
+    async def hold_music(self) -> str:
+        """The conference's waitUrl and a held participant's HoldUrl: a word, then music."""
+        transfers = self._transfers()
+        return twiml.hold_music("Please hold, a specialist will be with you shortly.",
+                                await asyncio.to_thread(lambda: transfers.hold_music_url))
+
+    async def resume(self, request: Request, form: RequestParameters) -> str:
+        """The caller out of the transfer's room: the assistant's words on what people did, then their turn."""
+        call = await asyncio.to_thread(self.parts.calls.get, _call_sid(form))
+        if call is None or not call.live:
+            return twiml.goodbye("Goodbye.")
+        waited = request.args.get("waited") or "0"
+
+        def back_with_the_bot(lines: Sequence[str]) -> str:
+            expecting = self.parts.expecting(call.conversation_id)
+            self.parts.calls.expect(call.call_sid, expecting)
+            return self._turn_document(call.call_sid, call.turn, lines, expecting)
+
+        return await self._transfers().resume(call, int(waited) if waited.isdigit() and len(waited) < 4 else 0,
+                                              lambda lines: back_with_the_bot(lines))
+
     @staticmethod
     def _xml(document: str) -> HTTPResponse:
         return response.text(document, content_type="text/xml")
@@ -193,6 +275,13 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             if await asyncio.to_thread(self.parts.calls.start, call):
                 await asyncio.to_thread(self.parts.audit, call.conversation_id, "call_started",
                                         {"call_sid": call_sid, "caller": _masked(caller)})
+                ticket_id = await asyncio.to_thread(self.parts.open_ticket, call.conversation_id)
+                if ticket_id is not None and self.parts.transfers is not None:  # people have it: to them, at once
+                    document = await self.parts.transfers.begin(call, ticket_id, [], [], already=True)
+                    await asyncio.to_thread(self.parts.calls.begin_turn, call_sid, 0, self.parts.now())
+                    await asyncio.to_thread(self.parts.calls.finish_turn, call_sid, 0, document, misses=0,
+                                            expecting=None)
+                    return document
         return await self.turn_answer(call_sid, 0, GREETING, {}, on_new_message)
 
     async def gathered(self, request: Request, form: RequestParameters,
@@ -214,7 +303,8 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         if words is None:
             return await self.not_heard(call, turn)
         text, metadata = await self.sealed_if_code(call, words, form)
-        return await self.turn_answer(call_sid, turn, text, metadata, on_new_message)
+        return await self.turn_answer(call_sid, turn, text, metadata, on_new_message,
+                                      heard="(a code)" if SEALED_KEY in metadata else words)
 
     def heard(self, form: RequestParameters, expecting: Optional[str]) -> Optional[str]:
         """What the caller's answer says, in words the bot reads; None if nothing was heard."""
@@ -265,11 +355,11 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
     # -- a turn --------------------------------------------------------------------------------
 
     async def turn_answer(self, call_sid: str, turn: int, text: str, metadata: Dict[str, Any],
-                          on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+                          on_new_message: Callable[[UserMessage], Awaitable[Any]], heard: Optional[str] = None) -> str:
         """Turn ``turn``'s TwiML: run once (claimed in the database), waited for up to ``TURN_BUDGET``."""
         key = (call_sid, turn)
         if key not in self._running and text:
-            if await asyncio.to_thread(self.parts.calls.begin_turn, call_sid, turn, self.parts.now()):
+            if await asyncio.to_thread(self.parts.calls.begin_turn, call_sid, turn, self.parts.now(), heard):
                 task = asyncio.get_running_loop().create_task(self._run_turn(call_sid, turn, text, metadata,
                                                                              on_new_message))
                 self._running[key] = task
@@ -305,6 +395,14 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             logger.exception("voice turn %s of %s failed", turn, call_sid)
             replies = ["Sorry, something went wrong on our side. Please say that again, or say 'agent' "
                        "to talk to a person."]
+        ticket_id = await asyncio.to_thread(self.parts.open_ticket, call.conversation_id)
+        if ticket_id is not None and self.parts.transfers is not None and call.stage == WITH_BOT:
+            # the turn handed the conversation to people: the caller is taken to them (the transfer says
+            # so in words made for a call, in place of the bot's written handoff message)
+            heard = await asyncio.to_thread(self.parts.calls.heard, call_sid)
+            document = await self.parts.transfers.begin(call, ticket_id, [], heard)
+            await asyncio.to_thread(self.parts.calls.finish_turn, call_sid, turn, document, misses=0, expecting=None)
+            return document
         expecting = await asyncio.to_thread(self.parts.expecting, call.conversation_id)
         spoken = [for_the_ear(line, expecting) for line in replies if line.strip()]
         later = await asyncio.to_thread(self.parts.calls.take_speech, call_sid, self.parts.now())
@@ -331,6 +429,8 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
                 await asyncio.to_thread(self.parts.audit, call.conversation_id, "call_ended",
                                         {"call_sid": call_sid, "status": state, "turns": call.turn,
                                          "duration": form.get("CallDuration")})
+                if call.stage == TRANSFER and self.parts.transfers is not None:
+                    await self.parts.transfers.caller_hung_up(call)
         return response.empty()
 
     def _number(self, sender: str) -> str:
@@ -359,6 +459,8 @@ class SpokenLater(OutputChannel):
             expecting = await asyncio.to_thread(self.parts.expecting, recipient_id)
             await asyncio.to_thread(self.parts.calls.queue_speech, call.call_sid, for_the_ear(text, expecting),
                                     self.parts.now())
+            if call.stage == TRANSFER and self.parts.transfers is not None:
+                await self.parts.transfers.handed_back_in_the_inbox(call)
         else:
             await asyncio.to_thread(self.parts.outbox, "sms", recipient_id, text.strip())
 
@@ -392,6 +494,23 @@ def _call_sid(form: RequestParameters) -> str:
     if not SID.match(sid):
         raise BadCall(f"CallSid must be Twilio's call id (CA and 32 hex digits), got {sid[:40]!r}")
     return sid
+
+
+_TRANSFER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _transfer_of(request: Request) -> str:
+    transfer_id = request.args.get("transfer") or ""
+    if not _TRANSFER_ID.match(transfer_id):
+        raise BadCall(f"the URL must name the transfer, got {transfer_id[:70]!r}")
+    return transfer_id
+
+
+def _leg_of(request: Request) -> Tuple[str, int]:
+    leg = request.args.get("leg") or ""
+    if not leg.isdigit() or len(leg) > 3:
+        raise BadCall(f"the URL must name the person's call by its number, got {leg[:10]!r}")
+    return _transfer_of(request), int(leg)
 
 
 def _turn_number(value: Optional[str]) -> int:

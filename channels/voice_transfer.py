@@ -62,6 +62,12 @@ HANDBACK_GRACE = timedelta(seconds=30)
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
 
 
+def voice_url(public_url: str, path: str, **query: Any) -> str:
+    """The public URL of one of the voice channel's webhooks (what Twilio calls, and signs)."""
+    tail = "&".join(f"{name}={value}" for name, value in query.items())
+    return f"{public_url.rstrip('/')}/webhooks/voice/{path}" + (f"?{tail}" if tail else "")
+
+
 @dataclass(frozen=True)
 class TwilioLine:
     """How this server reaches Twilio's API, and the number calls come from."""
