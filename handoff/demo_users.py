@@ -19,10 +19,22 @@ DEMO_USERS: List[Tuple[str, str, Role, str]] = [
 ]
 
 
+#: The demo people who take customers' calls, with their phones (numbers of the demo phone page, which
+#: can answer them): a warm transfer rings Ali first for the agents' queue, then Sofia, then Maria.
+DEMO_PHONES = {"ali": "+15550200001", "sofia": "+15550200002", "maria": "+15550200003"}
+
+
 def create_demo_users(store: InboxStore, now: datetime) -> List[str]:
-    """Add the demo users that are missing; returns the usernames added."""
+    """Add the demo users that are missing (those with a demo phone taking calls on it); returns the
+    usernames added."""
+    from handoff.domain.phone_proofs import PhoneProfile
+    from handoff.phone_codes import SqlPhoneCodes
+
+    phones = SqlPhoneCodes(store.engine)
     added = []
     for username, name, role, password in DEMO_USERS:
         if store.add_user(User(username, name, role), hash_password(password), now):
             added.append(username)
+            if username in DEMO_PHONES and phones.set_profile(username, PhoneProfile(DEMO_PHONES[username], "sms", False)):
+                phones.set_available_by_phone(username, True)
     return added

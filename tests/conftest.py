@@ -1,6 +1,27 @@
 """Fixtures every test module can use."""
 
+import os
+from typing import Iterator
+
+import pytest
+
 pytest_plugins = ["tests.support.fake_twilio", "tests.support.model", "tests.support.floor"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def policy_open_around_the_clock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Stacks started by tests read the shipped policy open around the clock (``tests.support.policies``):
+    what the bot says must not depend on the hour the test runs at. A stack given its own
+    ``RISK_POLICY_PATH`` (a test of the team being away) keeps it."""
+    from tests.support.policies import policy_file
+
+    before = os.environ.get("RISK_POLICY_PATH")
+    os.environ["RISK_POLICY_PATH"] = str(policy_file(tmp_path_factory.mktemp("policy")))
+    yield
+    if before is None:
+        os.environ.pop("RISK_POLICY_PATH", None)
+    else:
+        os.environ["RISK_POLICY_PATH"] = before
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
-import yaml
 from sqlalchemy import text
 
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.audit import AuditEntry
 from actions.domain.sessions import CUSTOMER_PREFIX, customer_key
-from actions.settings import PROJECT_ROOT
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
 from bot.stack import Stack, free_port
 from tests.support.codes import latest_code
+from tests.support.policies import policy_file
 from tests.support.waiting import eventually
 
 #: Short enough for a test to wait it out; everything else is the shipped policy.
@@ -72,10 +71,7 @@ class RunningAssistant:
 @pytest.fixture(scope="session")
 def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     data_dir = tmp_path_factory.mktemp("stack")
-    policy = yaml.safe_load((PROJECT_ROOT / "bot" / "risk_policy.yml").read_text())
-    policy["otp"]["valid_for"] = OTP_VALID_FOR
-    policy_path = data_dir / "risk_policy.yml"
-    policy_path.write_text(yaml.safe_dump(policy))
+    policy_path = policy_file(data_dir, edit=lambda policy: policy["otp"].update(valid_for=OTP_VALID_FOR))
     stack = Stack(
         data_dir=data_dir, model=trained_model, rasa_port=free_port(), actions_port=free_port(),
         inbox_port=free_port(), env={"RISK_POLICY_PATH": str(policy_path)}, quiet=True,

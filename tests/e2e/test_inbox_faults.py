@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
-import yaml
 from sqlalchemy import text
 
-from actions.settings import PROJECT_ROOT
 from actions.store.database import make_engine
 from actions.store.sql import SqlAuditLog
 from bot.stack import Stack, free_port
 from handoff.store import InboxStore
+from tests.support.policies import policy_file
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +32,12 @@ CLAIM_WITHIN_SECONDS = 6
 @pytest.fixture(scope="module")
 def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("fault-stack")
-    policy = yaml.safe_load((PROJECT_ROOT / "bot" / "risk_policy.yml").read_text())
-    policy["inbox"]["sla"]["normal"] = {"claim": f"{CLAIM_WITHIN_SECONDS}s", "reply": "1h"}
-    policy["inbox"]["escalate"] = {"agent": "senior"}  # then overdue in the senior queue, said once
-    (data_dir / "risk_policy.yml").write_text(yaml.safe_dump(policy))
+
+    def quick_sla(policy: dict) -> None:
+        policy["inbox"]["sla"]["normal"] = {"claim": f"{CLAIM_WITHIN_SECONDS}s", "reply": "1h"}
+        policy["inbox"]["escalate"] = {"agent": "senior"}  # then overdue in the senior queue, said once
+
+    policy_file(data_dir, edit=quick_sla)
     stack = Stack(data_dir=data_dir, model=trained_model, rasa_port=free_port(), actions_port=free_port(),
                   inbox_port=free_port(), env={"RISK_POLICY_PATH": str(data_dir / "risk_policy.yml")}, quiet=True)
     stack.start()
