@@ -404,15 +404,16 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             await asyncio.to_thread(self.parts.calls.finish_turn, call_sid, turn, document, misses=0, expecting=None)
             return document
         expecting = await asyncio.to_thread(self.parts.expecting, call.conversation_id)
-        spoken = [for_the_ear(line, expecting) for line in replies if line.strip()]
         later = await asyncio.to_thread(self.parts.calls.take_speech, call_sid, self.parts.now())
-        spoken += [line for line in later if line.strip()]
-        document = self._turn_document(call_sid, turn, spoken, expecting)
+        document = self._turn_document(call_sid, turn, [*replies, *later], expecting)
         await asyncio.to_thread(self.parts.calls.finish_turn, call_sid, turn, document, misses=0, expecting=expecting)
         return document
 
     def _turn_document(self, call_sid: str, turn: int, lines: Sequence[str], expecting: Optional[str]) -> str:
-        return twiml.turn(lines or ["Is there anything else I can help with?"],
+        """The bot's written lines, said for the ear (how to answer comes after the last), then listening."""
+        lines = [line for line in lines if line.strip()] or ["Is there anything else I can help with?"]
+        spoken = [for_the_ear(line) for line in lines[:-1]] + [for_the_ear(lines[-1], expecting)]
+        return twiml.turn(spoken,
                           self.url("gather", call=call_sid, turn=turn + 1), hints=self.parts.hints,
                           expecting=expecting)
 
@@ -456,9 +457,7 @@ class SpokenLater(OutputChannel):
             return
         call = await asyncio.to_thread(self.parts.calls.live_for, recipient_id)
         if call is not None:
-            expecting = await asyncio.to_thread(self.parts.expecting, recipient_id)
-            await asyncio.to_thread(self.parts.calls.queue_speech, call.call_sid, for_the_ear(text, expecting),
-                                    self.parts.now())
+            await asyncio.to_thread(self.parts.calls.queue_speech, call.call_sid, text.strip(), self.parts.now())
             if call.stage == TRANSFER and self.parts.transfers is not None:
                 await self.parts.transfers.handed_back_in_the_inbox(call)
         else:

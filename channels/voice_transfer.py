@@ -28,7 +28,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from twilio.base.exceptions import TwilioException
 
 from actions.domain.voice_brief import brief
-from actions.domain.voice_calls import TRANSFER, WITH_BOT, VoiceCall, VoiceCalls
+from actions.domain.voice_calls import FINAL_STATUSES, TRANSFER, WITH_BOT, VoiceCall, VoiceCalls
 from actions.sms.twilio_http import async_twilio_client
 from channels import voice_twiml as twiml
 from handoff.domain.errors import InboxError
@@ -54,10 +54,13 @@ OUTCOME_MENU = ("The caller is back with the assistant. To hand back: press 1 if
                 "assistant continue, 3 to approve the waiting request, or 4 to reject it.")
 SAY_WHY = "Please say why it's rejected, after the tone. The customer will hear it."
 HANDED_BACK_THANKS = "Thanks, it's handed back. Goodbye."
+CALLER_GONE = "The caller has hung up, so the call has ended. It's noted on the ticket. Goodbye."
 #: What each key of the menu hands back as (``handoff.domain.tickets.OUTCOMES``).
 OUTCOME_KEYS = {"1": "resolved", "2": "continue", "3": "approved", "4": "rejected"}
 #: How long the caller waits for the person's hand-back before the assistant just continues.
 HANDBACK_GRACE = timedelta(seconds=30)
+#: How long after the assistant's last queued line its news counts as complete.
+NEWS_SETTLES = 0.6
 #: Machine-detection answers that mean no person picked up.
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
 
@@ -161,17 +164,24 @@ class CallTransfers:
         if transfer is None:
             return twiml.goodbye(NOT_WAITING)
         if any(isinstance(c, JoinConference) and c.who == "person" for c in commands):
+            await asyncio.to_thread(self._took_the_call, transfer, n)
             return twiml.person_joins(transfer.room, self.url("person/left", transfer=transfer_id, leg=n))
         if any(isinstance(c, BriefPerson) for c in commands):
             return await self._brief(transfer, n)
         return twiml.goodbye(PASSED_ON if digits.strip() else "")
 
     async def person_left(self, transfer_id: str, n: int, call_status: str) -> str:
-        """The person's Dial ended: ``*`` (their call goes on: the hand-back menu) or a hang-up."""
+        """The person's Dial ended: ``*`` (their call goes on: the hand-back menu), a hang-up, or the
+        caller hanging up (which ends the room too, so Twilio asks the same question)."""
         star = call_status == "in-progress"
-        await self.on(transfer_id, PersonLeft(n, "star" if star else "hung_up"))
+        if star and await self._caller_gone(transfer_id):
+            await self.on(transfer_id, CallerHungUp())
+            return twiml.goodbye(CALLER_GONE)
+        transfer, _ = await self.on(transfer_id, PersonLeft(n, "star" if star else "hung_up"))
         if not star:
             return twiml.empty()
+        if transfer is None or transfer.state != HANDED_BACK:
+            return twiml.goodbye(CALLER_GONE)
         return twiml.menu(OUTCOME_MENU, self.url("person/outcome", transfer=transfer_id, leg=n))
 
     async def person_chose(self, transfer_id: str, n: int, digits: str, reason: str, asked_why: bool) -> str:
@@ -206,12 +216,19 @@ class CallTransfers:
     async def on(self, transfer_id: str, event: Event) -> Tuple[Optional[Transfer], List[Command]]:
         """Step the transfer, then carry out its phone commands (in the background: Twilio waits for TwiML)."""
         try:
-            transfer, commands = await asyncio.to_thread(self.service.on, transfer_id, event)
+            transfer, commands = await asyncio.to_thread(self._step, transfer_id, event)
         except KeyError:
             logger.warning("a webhook about transfer %s, which is not known here", transfer_id)
             return None, []
         self._carry_out_later(transfer, commands)
         return transfer, commands
+
+    def _step(self, transfer_id: str, event: Event) -> Tuple[Transfer, List[Command]]:
+        """The service's step, with the caller's number and words for a call back it may ask for."""
+        found = self.service.transfers.transfer(transfer_id)
+        call = self.calls.get(found.call_sid) if found else None
+        heard = self.calls.heard(call.call_sid) if call else ()
+        return self.service.on(transfer_id, event, call.caller if call else None, list(heard))
 
     def _carry_out_later(self, transfer: Transfer, commands: Sequence[Command]) -> None:
         work = [c for c in commands if isinstance(c, (CallPerson, CancelLeg, HoldInRoom, RedirectCallerToBot))]
@@ -260,6 +277,20 @@ class CallTransfers:
                 await client.conferences(room).update_async(status="completed")
         return None
 
+    async def _caller_gone(self, transfer_id: str) -> bool:
+        """Whether the caller's call is over, as Twilio says (this server may not have heard yet)."""
+        transfer = await asyncio.to_thread(self.service.transfers.transfer, transfer_id)
+        if transfer is None:
+            return True
+        try:
+            async with async_twilio_client(self.line.account_sid, self.line.auth_token, self.line.base_url) as client:
+                caller = await client.calls(transfer.call_sid).fetch_async()
+            return caller.status in FINAL_STATUSES
+        except TwilioException as failed:
+            logger.warning("transfer %s: the caller's call could not be read: %s", transfer_id, failed)
+            call = await asyncio.to_thread(self.calls.get, transfer.call_sid)
+            return call is None or not call.live
+
     @staticmethod
     async def _room_sid(client: Any, room: str) -> Optional[str]:
         for status in ("in-progress", "init"):
@@ -281,7 +312,16 @@ class CallTransfers:
         return twiml.person_brief(words, self.url("person/choice", transfer=transfer.id, leg=n))
 
     async def _news(self, call_sid: str) -> List[str]:
-        return [line for line in await asyncio.to_thread(self.calls.take_speech, call_sid, self.now()) if line.strip()]
+        """What the assistant queued to say; once some has come, the rest of the same news too (Rasa
+        sends an action's messages one after the other)."""
+        news: List[str] = []
+        while True:
+            more = [line for line in await asyncio.to_thread(self.calls.take_speech, call_sid, self.now())
+                    if line.strip()]
+            if not more:
+                return news
+            news += more
+            await asyncio.sleep(NEWS_SETTLES)
 
     def _hand_back_as_person(self, transfer_id: str, n: int, outcome: str, note: str) -> Optional[str]:
         """The inbox's hand-back, as the person whose phone took the call; what refused it, if anything."""
@@ -299,6 +339,18 @@ class CallTransfers:
         except InboxError as refused:
             return str(refused.message if hasattr(refused, "message") else refused).rstrip(".")
         return None
+
+    def _took_the_call(self, transfer: Transfer, n: int) -> None:
+        """The ticket is the person's who took the call, so their hand-back (from the phone or the inbox) counts."""
+        service = self.service
+        leg = next((x for x in service.transfers.legs(transfer.id) if x.n == n), None)
+        found = service.desk.store.user(leg.username) if leg else None
+        if found is None or not transfer.ticket_id:
+            return
+        try:
+            service.desk.take_call(found[0], transfer.ticket_id)
+        except InboxError as refused:
+            logger.warning("transfer %s: the ticket stays where it was: %s", transfer.id, refused)
 
     def _continue_for_the_person(self, transfer: Transfer) -> None:
         """The person left without choosing: the assistant continues with the caller."""

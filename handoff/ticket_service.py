@@ -48,6 +48,17 @@ class TicketService(DeskBase):
         self._apply(user, ticket_rules.assign(ticket, user, found[0], self.now), feed="claimed",
                     outgoing=[_joined(found[0].name)])
 
+    def take_call(self, user: User, ticket_id: str) -> None:
+        """The person pressed 1 on the customer's call: the ticket is theirs (whatever its version now)."""
+        for _ in range(3):
+            change = ticket_rules.took_call(self.ticket(user, ticket_id), user, self.now)
+            if change is None:
+                return
+            audit = self._audit(user, change.event, change.before, **change.detail)
+            if self.store.apply(change, audit, feed="claimed"):
+                return
+        raise Conflict("the ticket keeps changing; the call is connected, claim the ticket in the inbox")
+
     def transfer(self, user: User, ticket_id: str, version: Optional[int], queue: str, note: str) -> None:
         ticket = self.ticket(user, ticket_id)
         ticket_rules.expect_version(ticket, version)

@@ -73,6 +73,18 @@ def claim(ticket: Ticket, user: User, now: datetime) -> Change:
     return Change(ticket, ticket._next(status=ASSIGNED, assignee=user.username, claimed_at=now), "ticket_claimed")
 
 
+def took_call(ticket: Ticket, user: User, now: datetime) -> Optional[Change]:
+    """The person who took the customer's call (a warm transfer) has the case from then on: the
+    ticket is theirs, from the queue or from whoever had it (who may not take calls); None if it is
+    theirs already. The call roster rang only people who may work the ticket's queue."""
+    _must_see(ticket, user)
+    _must_be_active(ticket)
+    if ticket.assignee == user.username:
+        return None
+    return Change(ticket, ticket._next(status=ASSIGNED, assignee=user.username, claimed_at=now, reminded_for=None),
+                  "ticket_taken_by_phone", {"from": ticket.assignee})
+
+
 def assign(ticket: Ticket, by: User, to: User, now: datetime) -> Change:
     if not by.supervises:
         raise Forbidden("only seniors, managers and admins assign tickets to others; claim it yourself instead")
