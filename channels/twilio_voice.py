@@ -94,6 +94,8 @@ class VoiceParts:
     #: The ticket people have the conversation on (waiting or assigned), if any: a call that needs them
     #: is transferred to them (``channels.voice_transfer``).
     open_ticket: Callable[[str], Optional[str]]
+    #: (ticket, words): a line the caller said on the phone, put on the ticket people work (transcript lines).
+    said_on_the_phone: Callable[[str, str], None]
     transfers: Optional["CallTransfers"] = None  # None without Twilio: nobody can be rung
     phone_region: str = "US"
 
@@ -400,6 +402,8 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             # the turn handed the conversation to people: the caller is taken to them (the transfer says
             # so in words made for a call, in place of the bot's written handoff message)
             heard = await asyncio.to_thread(self.parts.calls.heard, call_sid)
+            for line in heard:  # what the caller said on this call, on the ticket the person opens
+                await asyncio.to_thread(self.parts.said_on_the_phone, ticket_id, line)
             document = await self.parts.transfers.begin(call, ticket_id, [], heard)
             await asyncio.to_thread(self.parts.calls.finish_turn, call_sid, turn, document, misses=0, expecting=None)
             return document
