@@ -236,6 +236,7 @@ def test_a_person_answers_on_the_page_takes_the_call_and_both_sides_see_the_tran
     assert [h["AnsweredBy"] for h in app.hooks_to(f"{VOICE}/leg-status") if "CallStatus" not in h.params] == ["human"]
 
     person = page.act(ringing["sid"], "keys", key="1")
+    fake.settle()
 
     assert (person["phase"], person["state"]) == ("in the call", f"in a conference with Jane Doe ({JANE})")
     caller = page.get(f"/calls/{jane}")["call"]
@@ -253,6 +254,7 @@ def test_a_person_answers_on_the_page_takes_the_call_and_both_sides_see_the_tran
     person = page.act(ringing["sid"], "keys", key="*")
 
     assert (person["phase"], person["said"][-1]) == ("ended", "Thanks, goodbye.")
+    fake.settle()  # the caller's side moves on in its own thread
     caller = page.get(f"/calls/{jane}")["call"]
     assert (caller["phase"], caller["state"]) == ("back with the assistant", "listening")
     assert caller["said"][-1] == "You are back with the assistant."
