@@ -10,6 +10,7 @@ phone is "ringing", "briefing", "in the call", then "ended".
 
 from __future__ import annotations
 
+import ast
 from typing import Any, Mapping, Optional
 
 from devtools.fake_twilio.voice import VoiceEngine
@@ -54,6 +55,7 @@ def describe(engine: VoiceEngine, leg: Leg, names: Mapping[str, str], held_keys:
         "state": _state(engine, leg, conference, on_hold, listening, names),
         "phase": _phase(leg, conference is not None, on_hold),
         "said": list(leg.said),
+        "transcript": transcript(leg),
         "played": list(leg.played),
         "listening": {
             "speech": "speech" in leg.gather_input,
@@ -72,6 +74,36 @@ def describe(engine: VoiceEngine, leg: Leg, names: Mapping[str, str], held_keys:
         "ended": leg.ended,
         "error": leg.error,
     }
+
+
+#: What the line does, in the transcript's words (the timeline's ``kind``).
+LINE_EVENTS = {"joined": "joined {}", "left": "left {}", "hold": "put on hold", "unhold": "taken off hold",
+               "answered": "answered", "ended": "call ended: {}"}
+
+
+def transcript(leg: Leg) -> list[dict[str, str]]:
+    """The call as the page reads it: each Say heard (``shop``), what the page's side said or
+    pressed (``me``), and what the line did (``line``: music, conferences, hold, the end)."""
+    lines: list[dict[str, str]] = []
+    for event in leg.timeline:
+        if event.kind == "said":
+            lines.append({"who": "shop", "text": event.detail})
+        elif event.kind == "input":
+            lines.append({"who": "me", "text": _input(event.detail)})
+        elif event.kind == "played" and (not lines or lines[-1]["text"] != "♪ music"):
+            lines.append({"who": "line", "text": "♪ music"})
+        elif event.kind in LINE_EVENTS:
+            lines.append({"who": "line", "text": LINE_EVENTS[event.kind].format(event.detail)})
+    return lines
+
+
+def _input(detail: str) -> str:
+    if detail.startswith("said "):
+        try:
+            return str(ast.literal_eval(detail[len("said "):]))
+        except (ValueError, SyntaxError):
+            return detail[len("said "):]
+    return "(silence)" if detail == "silence" else detail
 
 
 def _others(engine: VoiceEngine, conference: Conference, leg: Leg, names: Mapping[str, str]) -> list[str]:

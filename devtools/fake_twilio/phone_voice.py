@@ -112,6 +112,11 @@ class PhoneVoice:
         shown = self.view(latest[-1].sid) if latest and number in self.people else None
         return self.answer({"number": number, "being": number in self.people, "call": shown})
 
+    async def numbers(self, request: web.Request) -> web.Response:
+        """The numbers the page is, and those the shop has called (a person's, to pick from)."""
+        called = self.engine.legs_matching(lambda leg: leg.direction == "outbound-api")
+        return self.answer({"being": sorted(self.people), "called": sorted({leg.to for leg in called})})
+
     # -- acting ----------------------------------------------------------------------------------
     async def place(self, request: web.Request) -> web.Response:
         """The chosen number calls the shop."""
@@ -230,4 +235,5 @@ def add_routes(app: web.Application, voice: PhoneVoice) -> None:
     app.router.add_get("/phone/calls/{sid:CA[0-9a-f]{32}}", refusing(voice, voice.call))
     app.router.add_post("/phone/calls/{sid:CA[0-9a-f]{32}}/{action}", refusing(voice, voice.act))
     app.router.add_post("/phone/people", refusing(voice, voice.be))
+    app.router.add_get("/phone/people", refusing(voice, voice.numbers))
     app.router.add_get("/phone/incoming", refusing(voice, voice.incoming))
