@@ -2,8 +2,9 @@
 
 For texts the fake Twilio serves the page and the "bot" is a receiver standing in for the Rasa
 server, which answers 404 while its SMS channel does not exist: the page says so instead of
-failing. The call runs the whole stack as `make run` starts it, with the fake Twilio: the page
-reads every <Say> of the bot's voice channel.
+failing. The call to the shop runs the whole stack as `make run` starts it, with the fake
+Twilio: the page reads every <Say> of the bot's voice channel. A warm transfer is played against
+a tiny voice app, with a second page being the person's phone the shop rings.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from playwright.sync_api import Page, expect
 from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio, PhoneSettings
 from devtools.fake_twilio.receiver import WebhookReceiver
-from tests.browser.screenshots import snap
+from tests.browser.screenshots import register, snap
 from tests.support.stacks import running_stack
+from tests.support.voice_app import VoiceApp
+from tests.support.voice_shop import PERSON, Shop
 
 JANE = "+15550100001"
 #: A turn of the voice channel takes up to ~10 s (then "one moment" and the answer on the next fetch).
@@ -118,3 +121,45 @@ def test_jane_calls_the_shop_from_the_page_hears_the_greeting_asks_about_order_1
     expect(page.locator("#call-state")).to_have_text("ended: completed")
     expect(page.locator("#call-phase")).to_have_text("ended")
     expect(page.locator("#call")).to_be_enabled()
+
+
+def test_a_person_answers_the_transfer_on_a_second_page_and_both_pages_follow_it(page: Page) -> None:
+    with VoiceApp("b" * 32) as app, FakeTwilio(auth_token="b" * 32, phone=PhoneSettings(bot_url=app.url(""))) as fake:
+        Shop(app, fake)
+        person = page.context.new_page()
+        register(person, "test_a_person_answers_the_transfer-person")
+        person.goto(f"{fake.base_url}/phone")
+        person.locator("input[name=mode][value=person]").check()
+        person.locator("#person-number").fill(PERSON)
+        person.locator("#be").click()
+        expect(person.locator("#call-state")).to_have_text(f"Waiting for calls to {PERSON}")
+
+        page.goto(f"{fake.base_url}/phone")
+        page.locator("input[name=mode][value=call]").check()
+        page.locator("#call").click()
+        expect(page.locator(".say").first).to_have_text("Hi Jane, this is Acme.")
+        page.locator("#speech").fill("I want a person")
+        page.locator("#say").click()
+
+        expect(page.locator("#call-state")).to_have_text("on hold: music")
+        expect(page.locator("#call-phase")).to_have_text("on hold")
+        expect(person.locator("#ring-from")).to_have_text(f"{fake.voice_number} is calling")
+        snap(person, "1-ringing")
+        person.locator("#answer").click()
+        expect(person.locator("#call-phase")).to_have_text("briefing")
+        expect(person.locator(".say")).to_have_text(["Jane waits about a refund. Press 1 to take the call, 2 to pass."])
+        person.locator("#keypad [data-key='1']").click()
+
+        expect(person.locator("#call-state")).to_have_text("in a conference with Jane Doe (+15550100001)")
+        expect(person.locator("#call-phase")).to_have_text("in the call")
+        expect(page.locator("#call-phase")).to_have_text("connected with a person")
+        snap(page, "2-caller-connected")
+        snap(person, "2-person-in-the-call")
+
+        person.locator("#keypad [data-key='*']").click()
+        expect(person.locator("#call-phase")).to_have_text("ended")
+        expect(page.locator("#call-phase")).to_have_text("back with the assistant")
+        expect(page.locator(".say").last).to_have_text("You are back with the assistant.")
+        page.locator("#hang-up").click()
+        expect(page.locator("#call-state")).to_have_text("ended: completed")
+        person.close()
