@@ -97,6 +97,9 @@ class CallPlayer:
                     return False
                 if command.kind == "pick-up":
                     return True
+                if command.kind == "decline":
+                    self.engine.finish(leg, "busy")
+                    return False
                 if command.kind in ("end", "hang-up"):
                     self.engine.finish(leg, "canceled")
                     return False
@@ -229,6 +232,7 @@ class CallPlayer:
         leg.note("gather", " ".join(expects))
         with self.engine.cond:
             leg.gather_input = expects
+            leg.gather_keys = (int(verb.get("numDigits") or 0) or None, verb.get("finishOnKey", "#") or "")
         if self.scripted:
             command: Optional[Command] = self.scripted.popleft()
         elif self.machine:  # says nothing; its Gather times out for real, giving the app time to hang up
