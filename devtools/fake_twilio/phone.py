@@ -19,6 +19,7 @@ from typing import Any, Optional
 from aiohttp import web
 
 from actions.acme.seed import DEMO_CUSTOMERS, DemoCustomer
+from handoff.demo_users import demo_people_phones
 from devtools.fake_twilio import phone_voice, resources, webhooks
 from devtools.fake_twilio.state import FakeState, SentWebhook
 from devtools.fake_twilio.validation import is_phone_number
@@ -44,6 +45,8 @@ class PhoneSettings:
     sms_number: str = "+15005550006"
     whatsapp_number: str = "whatsapp:+14155238886"
     customers: tuple[DemoCustomer, ...] = field(default=DEMO_CUSTOMERS)
+    #: (name, phone) of the inbox's demo people who take calls: the page offers to be their phones.
+    people: tuple[tuple[str, str], ...] = field(default_factory=lambda: tuple(demo_people_phones()))
 
     def webhook_url(self, channel: str) -> str:
         return f"{self.bot_url.rstrip('/')}/webhooks/{channel}/webhook"
@@ -133,6 +136,7 @@ class Phone:
     async def config(self, request: web.Request) -> web.Response:
         return web.json_response({
             "customers": [{"name": c.name, "phone": c.phone} for c in self.settings.customers],
+            "people": [{"name": name, "phone": phone} for name, phone in self.settings.people],
             "numbers": {channel: self.settings.shop_address(channel) for channel in CHANNELS},
             "webhooks": {channel: self.settings.webhook_url(channel) for channel in CHANNELS},
             "voice": {"number": self.settings.sms_number, "webhook": self.settings.webhook_url("voice"),

@@ -139,9 +139,12 @@ async function be(event) {
 
 async function listPeople() {
   try {
-    const known = await (await fetch("/phone/people")).json();
-    const numbers = [...new Set([...known.being, ...known.called])];
-    $("people").replaceChildren(...numbers.map((number) => new Option(number, number)));
+    const [known, config] = await Promise.all(
+      [fetch("/phone/people"), fetch("/phone/config")].map(async (asked) => (await asked).json()));
+    const staff = config.people || []; // the inbox's demo people who take calls
+    const others = [...new Set([...known.being, ...known.called])].filter((n) => !staff.some((p) => p.phone === n));
+    $("people").replaceChildren(...staff.map((p) => new Option(`${p.name} (inbox)`, p.phone)),
+      ...others.map((number) => new Option(number, number)));
   } catch (error) {
     notice(UNREACHABLE);
   }
