@@ -250,15 +250,13 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         call = await asyncio.to_thread(self.parts.calls.get, _call_sid(form))
         if call is None or not call.live:
             return twiml.goodbye("Goodbye.")
-        waited = request.args.get("waited") or "0"
 
         def back_with_the_bot(lines: Sequence[str]) -> str:
             expecting = self.parts.expecting(call.conversation_id)
             self.parts.calls.expect(call.call_sid, expecting)
             return self._turn_document(call.call_sid, call.turn, lines, expecting)
 
-        return await self._transfers().resume(call, int(waited) if waited.isdigit() and len(waited) < 4 else 0,
-                                              lambda lines: back_with_the_bot(lines))
+        return await self._transfers().resume(call, back_with_the_bot)
 
     @staticmethod
     def _xml(document: str) -> HTTPResponse:

@@ -149,6 +149,9 @@ class CallPlayer:
 
     def verb(self, verb: Element, url: str) -> Step:
         name = verb.name
+        if name == "Play" and verb.get("loop") == "0":
+            self.hear(verb)
+            return self.play_forever(url)
         if name in ("Say", "Play", "Pause"):
             self.hear(verb)
             return CONTINUE
@@ -218,6 +221,18 @@ class CallPlayer:
             return self.fetch("call update", command.values["url"], command.values["method"], url)
         leg.note("ignored", f"{command.kind} {command.values or ''}".strip())
         return CONTINUE
+
+    def play_forever(self, url: str) -> Step:
+        """``<Play loop="0">``: the music goes on until the call is redirected, ended or hung up, as
+        Twilio loops it for ever; the leg waits for that (``waiting_for == "music"``)."""
+        while True:
+            command = self.engine.wait_command(self.leg, "music")
+            if command is None:  # the fake is closing
+                self.engine.finish(self.leg, "completed")
+                return None
+            step = self.interrupted(command, url)
+            if step != CONTINUE:
+                return step
 
     def fetch_failed(self) -> None:
         self.engine.finish(self.leg, "completed")
