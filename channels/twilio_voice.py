@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Set, Text, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Set, Text, Tuple, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -41,10 +40,14 @@ from actions.domain.phones import NotAPhoneNumber, e164
 from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, SealedInputs
 from actions.domain.sessions import Refused, Resolver
 from actions.domain.spoken import for_the_ear
-from actions.domain.spoken_digits import digits_from_speech, keypad_answer
+from actions.domain.spoken_digits import digits_from_speech
 from actions.domain.voice_calls import CODE, FINAL_STATUSES, OFFER, TRANSFER, WITH_BOT, YES_NO, VoiceCall, VoiceCalls
 from channels import voice_twiml as twiml
 from channels.twilio_signed import TwilioSigned
+from channels.voice_output import SpokenLater
+from channels.voice_requests import (
+    BadCall, bot_lines, call_sid_of, heard, is_call_sid, leg_of, masked, transfer_of, turn_number,
+)
 from channels.voice_transfer import CallTransfers, voice_url
 
 logger = logging.getLogger(__name__)
@@ -53,11 +56,6 @@ logger = logging.getLogger(__name__)
 TURN_BUDGET = 9.0
 #: Silences or unheard answers in a row: asked again this many times, then offered a person.
 ASKED_AGAIN = 2
-#: Below this, Twilio's speech recognition is taken as not heard (its Confidence runs 0..1).
-MIN_CONFIDENCE = 0.25
-#: What a caller says to take the offer of a person.
-_WANTS_PERSON = re.compile(r"\b(yes|yeah|agent|person|human|someone|representative|operator|please)\b", re.I)
-SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 GREETING = "/greet"
 SORRY_LOST = "Sorry, I've lost track of this call on our side. Please call us again. Goodbye."
@@ -71,7 +69,6 @@ OFFER_PERSON = ("I'm having trouble hearing you. To talk to a person, press 0 or
                 "Or tell me again what you need.")
 GIVE_UP = ("I'm sorry, I still can't hear you, so I'll end this call. You can call us back any time, "
            "or text us at this number. Goodbye.")
-ASK_PERSON = "/request_human"
 
 
 @dataclass(frozen=True)
@@ -166,33 +163,33 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         @hooks.route("/person", methods=["POST"])
         async def person(request: Request) -> HTTPResponse:
             return await self._twiml_or_refusal(request, "person's call", lambda form: self._transfers().person_answered(
-                *_leg_of(request), form.get("AnsweredBy") or ""))
+                *leg_of(request.args), form.get("AnsweredBy") or ""))
 
         @hooks.route("/person/choice", methods=["POST"])
         async def person_choice(request: Request) -> HTTPResponse:
             return await self._twiml_or_refusal(request, "person's choice", lambda form: self._transfers().person_pressed(
-                *_leg_of(request), form.get("Digits") or ""))
+                *leg_of(request.args), form.get("Digits") or ""))
 
         @hooks.route("/person/left", methods=["POST"])
         async def person_left(request: Request) -> HTTPResponse:
             return await self._twiml_or_refusal(request, "person's leaving", lambda form: self._transfers().person_left(
-                *_leg_of(request), form.get("CallStatus") or ""))
+                *leg_of(request.args), form.get("CallStatus") or ""))
 
         @hooks.route("/person/outcome", methods=["POST"])
         async def person_outcome(request: Request) -> HTTPResponse:
             return await self._twiml_or_refusal(request, "person's hand-back", lambda form: self._transfers().person_chose(
-                *_leg_of(request), form.get("Digits") or "", form.get("SpeechResult") or "",
+                *leg_of(request.args), form.get("Digits") or "", form.get("SpeechResult") or "",
                 request.args.get("why") == "1"))
 
         @hooks.route("/leg-status", methods=["POST"])
         async def leg_status(request: Request) -> HTTPResponse:
             return await self._callback(request, "person's call status", lambda form: self._transfers().leg_status(
-                *_leg_of(request), form.get("CallStatus") or "", form.get("AnsweredBy") or ""))
+                *leg_of(request.args), form.get("CallStatus") or "", form.get("AnsweredBy") or ""))
 
         @hooks.route("/conference-status", methods=["POST"])
         async def conference_status(request: Request) -> HTTPResponse:
             return await self._callback(request, "conference status", lambda form: self._transfers().room_status(
-                _transfer_of(request), form.get("StatusCallbackEvent") or ""))
+                transfer_of(request.args), form.get("StatusCallbackEvent") or ""))
 
         @hooks.listener("before_server_stop")
         async def stop_turns(app: Any, loop: Any) -> None:
@@ -247,13 +244,13 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
 
     async def resume(self, request: Request, form: RequestParameters) -> str:
         """The caller out of the transfer's room: the assistant's words on what people did, then their turn."""
-        call = await asyncio.to_thread(self.parts.calls.get, _call_sid(form))
+        call = await asyncio.to_thread(self.parts.calls.get, call_sid_of(form))
         if call is None or not call.live:
             return twiml.goodbye("Goodbye.")
 
-        def back_with_the_bot(lines: Sequence[str]) -> str:
-            expecting = self.parts.expecting(call.conversation_id)
-            self.parts.calls.expect(call.call_sid, expecting)
+        async def back_with_the_bot(lines: Sequence[str]) -> str:
+            expecting = await asyncio.to_thread(self.parts.expecting, call.conversation_id)
+            await asyncio.to_thread(self.parts.calls.expect, call.call_sid, expecting)
             return self._turn_document(call.call_sid, call.turn, lines, expecting)
 
         return await self._transfers().resume(call, back_with_the_bot)
@@ -264,7 +261,7 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
 
     async def answer(self, form: RequestParameters, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         """A new call: who is calling, then the bot's greeting as turn 0."""
-        call_sid, sender = _call_sid(form), (form.get("From") or "").strip()
+        call_sid, sender = call_sid_of(form), (form.get("From") or "").strip()
         known = await asyncio.to_thread(self.parts.calls.get, call_sid)
         if known is None:
             resolution = await asyncio.to_thread(self.parts.resolver.resolve, {"from": sender, "call": call_sid})
@@ -274,7 +271,7 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             call = VoiceCall(call_sid, resolution.conversation_id, caller, self.parts.now())
             if await asyncio.to_thread(self.parts.calls.start, call):
                 await asyncio.to_thread(self.parts.audit, call.conversation_id, "call_started",
-                                        {"call_sid": call_sid, "caller": _masked(caller)})
+                                        {"call_sid": call_sid, "caller": masked(caller)})
                 ticket_id = await asyncio.to_thread(self.parts.open_ticket, call.conversation_id)
                 if ticket_id is not None and self.parts.transfers is not None:  # people have it: to them, at once
                     document = await self.parts.transfers.begin(call, ticket_id, [], [], already=True)
@@ -287,10 +284,10 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
     async def gathered(self, request: Request, form: RequestParameters,
                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         """The caller's answer to turn ``turn - 1``'s question (or their silence), as turn ``turn``."""
-        call_sid = _call_sid(form)
+        call_sid = call_sid_of(form)
         if request.args.get("call") not in (None, call_sid):
             raise BadCall("the turn's URL names another call")
-        turn = _turn_number(request.args.get("turn"))
+        turn = turn_number(request.args.get("turn"))
         call = await asyncio.to_thread(self.parts.calls.get, call_sid)
         if call is None:
             raise BadCall(f"no call {call_sid} is known here")
@@ -299,28 +296,12 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         answer = await asyncio.to_thread(self.parts.calls.answer_of, call_sid, turn)
         if answer is not None or (call_sid, turn) in self._running:
             return await self.turn_answer(call_sid, turn, "", {}, on_new_message)
-        words = self.heard(form, call.expecting)
+        words = heard(form, call.expecting)
         if words is None:
             return await self.not_heard(call, turn)
         text, metadata = await self.sealed_if_code(call, words, form)
         return await self.turn_answer(call_sid, turn, text, metadata, on_new_message,
                                       heard="(a code)" if SEALED_KEY in metadata else words)
-
-    def heard(self, form: RequestParameters, expecting: Optional[str]) -> Optional[str]:
-        """What the caller's answer says, in words the bot reads; None if nothing was heard."""
-        digits = (form.get("Digits") or "").strip()
-        speech = (form.get("SpeechResult") or "").strip()
-        if digits:
-            if expecting in (YES_NO, CODE):
-                return keypad_answer(digits, expecting)
-            if expecting == OFFER and digits.startswith("0"):
-                return ASK_PERSON
-            return digits.strip("#*") or None
-        if not speech or _confidence(form.get("Confidence")) < MIN_CONFIDENCE:
-            return None
-        if expecting == OFFER and _WANTS_PERSON.search(speech):
-            return ASK_PERSON
-        return speech
 
     async def sealed_if_code(self, call: VoiceCall, words: str, form: RequestParameters) -> Tuple[str, Dict[str, Any]]:
         """A code (keyed, or spoken digit by digit) goes to the bot sealed; anything else as said."""
@@ -390,7 +371,7 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         try:
             await on_new_message(UserMessage(text, collected, call.conversation_id, input_channel=self.name(),
                                              metadata={"call_sid": call_sid, "turn": turn, **metadata}))
-            replies = _words(collected.messages)
+            replies = bot_lines(collected.messages)
         except Exception:  # noqa: BLE001 - the caller hears an apology and can go on
             logger.exception("voice turn %s of %s failed", turn, call_sid)
             replies = ["Sorry, something went wrong on our side. Please say that again, or say 'agent' "
@@ -424,7 +405,7 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
     async def status(self, form: RequestParameters) -> HTTPResponse:
         """Twilio's report on the call: a final status ends it here too (nothing more is said on it)."""
         call_sid, state = form.get("CallSid") or "", (form.get("CallStatus") or "").strip()
-        if not SID.match(call_sid) or not state:
+        if not is_call_sid(call_sid) or not state:
             return response.text("CallSid and CallStatus are needed in a call status callback", status=400)
         if state in FINAL_STATUSES:
             call = await asyncio.to_thread(self.parts.calls.get, call_sid)
@@ -441,92 +422,3 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             return e164(sender, self.parts.phone_region)
         except NotAPhoneNumber as unreadable:
             raise BadCall(f"From can't be read as a phone number: {unreadable}") from None
-
-
-class SpokenLater(OutputChannel):
-    """The bot's words outside a turn: queued for the caller's live call, said at its next document;
-    texted to the caller (SMS) when no call is live any more, so nothing is lost."""
-
-    def __init__(self, parts: VoiceParts) -> None:
-        self.parts = parts
-
-    @classmethod
-    def name(cls) -> Text:
-        return "voice_later"
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        if not text.strip():
-            return
-        call = await asyncio.to_thread(self.parts.calls.live_for, recipient_id)
-        if call is not None:
-            await asyncio.to_thread(self.parts.calls.queue_speech, call.call_sid, text.strip(), self.parts.now())
-            if call.stage == TRANSFER and self.parts.transfers is not None:
-                await self.parts.transfers.handed_back_in_the_inbox(call)
-        else:
-            await asyncio.to_thread(self.parts.outbox, "sms", recipient_id, text.strip())
-
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        line = json_message.get("text") or json_message.get("status_line") or json_message.get("line")
-        if isinstance(line, str):
-            await self.send_text_message(recipient_id, line)
-
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
-                                     **kwargs: Any) -> None:
-        await self.send_text_message(recipient_id, text)
-
-
-class BadCall(ValueError):
-    """A call webhook that can't be acted on; the caller hears an apology, the log says why."""
-
-
-def _words(messages: Sequence[Dict[str, Any]]) -> List[str]:
-    """The bot's replies as lines to say: texts, and the words of custom messages (status lines)."""
-    lines = []
-    for message in messages:
-        custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
-        line = message.get("text") or custom.get("text") or custom.get("line") or custom.get("status_line")
-        if isinstance(line, str) and line.strip():
-            lines.append(line.strip())
-    return lines
-
-
-def _call_sid(form: RequestParameters) -> str:
-    sid = (form.get("CallSid") or "").strip()
-    if not SID.match(sid):
-        raise BadCall(f"CallSid must be Twilio's call id (CA and 32 hex digits), got {sid[:40]!r}")
-    return sid
-
-
-_TRANSFER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def _transfer_of(request: Request) -> str:
-    transfer_id = request.args.get("transfer") or ""
-    if not _TRANSFER_ID.match(transfer_id):
-        raise BadCall(f"the URL must name the transfer, got {transfer_id[:70]!r}")
-    return transfer_id
-
-
-def _leg_of(request: Request) -> Tuple[str, int]:
-    leg = request.args.get("leg") or ""
-    if not leg.isdigit() or len(leg) > 3:
-        raise BadCall(f"the URL must name the person's call by its number, got {leg[:10]!r}")
-    return _transfer_of(request), int(leg)
-
-
-def _turn_number(value: Optional[str]) -> int:
-    if value is None or not value.isdigit() or len(value) > 5:
-        raise BadCall(f"the turn number in the URL must be a whole number, got {value!r}")
-    return int(value)
-
-
-def _confidence(value: Optional[str]) -> float:
-    """Twilio's Confidence (0..1); a missing or unreadable one is not held against the caller."""
-    try:
-        return float(value) if value not in (None, "") else 1.0
-    except ValueError:
-        return 1.0
-
-
-def _masked(number: Optional[str]) -> Optional[str]:
-    return f"***{number[-4:]}" if number else None

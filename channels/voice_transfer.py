@@ -23,7 +23,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple
 
 from twilio.base.exceptions import TwilioException
 
@@ -116,7 +116,7 @@ class CallTransfers:
                                    transfer.room, self.url("hold"), self.url("resume", call=call.call_sid),
                                    self.url("conference-status", transfer=transfer.id))
 
-    async def resume(self, call: VoiceCall, document: Callable[[Sequence[str]], str]) -> str:
+    async def resume(self, call: VoiceCall, document: Callable[[Sequence[str]], Awaitable[str]]) -> str:
         """The caller is out of the room: the assistant's words about the outcome, when they come.
 
         ``document`` makes the caller's next turn from what to say. While the hand-back's news is on
@@ -130,7 +130,7 @@ class CallTransfers:
         news = await self._news(call.call_sid)
         if news:
             await asyncio.to_thread(self.calls.move, call.call_sid, (TRANSFER,), WITH_BOT)
-            return document(news)
+            return await document(news)
         if call.call_sid not in _WATCHED:
             _WATCHED.add(call.call_sid)
             task = asyncio.get_running_loop().create_task(self._bring_back(call, transfer))

@@ -14,9 +14,10 @@ from typing import Iterator, Tuple
 import pytest
 
 from actions.domain.sealed import SEALED_FOR
-from actions.domain.voice_calls import CODE, ENDED, TRANSFER, WITH_BOT, YES_NO, VoiceCall
+from actions.domain.sealed import SealedInputs
+from actions.domain.voice_calls import CODE, ENDED, TRANSFER, WITH_BOT, YES_NO, VoiceCall, VoiceCalls
 from actions.store.database import make_engine
-from actions.store.memory import MemorySealedInputs
+from actions.store.memory import MemorySealedInputs, MemoryVoiceCalls
 from actions.store.voice import SqlSealedInputs, SqlVoiceCalls
 from tests.support.race import race
 from tests.test_stores_contract import NOW, database_url
@@ -36,8 +37,11 @@ def voice_on(backend: str, tmp_path: Path) -> Iterator[Tuple[SqlVoiceCalls, SqlS
             engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def voice(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tuple[SqlVoiceCalls, SqlSealedInputs]]:
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def voice(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tuple[VoiceCalls, SealedInputs]]:
+    if request.param == "memory":
+        yield MemoryVoiceCalls(), MemorySealedInputs()
+        return
     with voice_on(request.param, tmp_path) as stores:
         yield stores
 
@@ -97,11 +101,25 @@ def test_a_call_ends_once_and_is_no_longer_live(voice) -> None:
 def test_words_queued_for_a_call_are_said_once_in_order(voice) -> None:
     calls, _ = voice
     calls.start(VoiceCall(CALL, JANE, "+15550100001", NOW))
+    assert calls.speech_waiting(CALL) is False
     calls.queue_speech(CALL, "Your refund was approved.", NOW)
+    assert calls.speech_waiting(CALL) is True
     calls.queue_speech(CALL, "Anything else?", NOW)
     calls.queue_speech(OTHER_CALL, "Someone else's news", NOW)
     assert list(calls.take_speech(CALL, NOW)) == ["Your refund was approved.", "Anything else?"]
     assert list(calls.take_speech(CALL, NOW)) == []
+    assert calls.speech_waiting(CALL) is False and calls.speech_waiting(OTHER_CALL) is True
+
+
+def test_what_the_caller_said_is_kept_turn_by_turn_and_what_the_call_waits_for_can_be_set(voice) -> None:
+    calls, _ = voice
+    calls.start(VoiceCall(CALL, JANE, "+15550100001", NOW))
+    calls.begin_turn(CALL, 2, NOW, heard="(a code)")
+    calls.begin_turn(CALL, 1, NOW, heard="cancel my subscription")
+    calls.begin_turn(CALL, 3, NOW)  # silence: nothing heard
+    assert list(calls.heard(CALL)) == ["cancel my subscription", "(a code)"]
+    calls.expect(CALL, CODE)
+    assert calls.get(CALL).expecting == CODE
 
 
 def test_a_sealed_code_is_read_once_by_its_own_conversation_while_fresh(sealed) -> None:

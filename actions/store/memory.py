@@ -21,6 +21,7 @@ from actions.domain.outbound import CodeText, UndeliveredCode
 from actions.domain.pending import AWAITING_CUSTOMER, PendingAction, Stage
 from actions.domain.policy import PRIORITIES
 from actions.domain.sealed import SEALED_FOR
+from actions.domain.voice_calls import ENDED, VoiceCall
 from actions.domain.step_up import OtpChallenge
 from actions.domain.stores import Draft, Stores
 from actions.domain.ticket import ACTIVE_STATUSES, OPEN, WITHDRAWN, Ticket
@@ -282,6 +283,85 @@ class MemorySealedInputs:
                 return None
             del self._sealed[ref]
         return found[1] if found[2] >= now - SEALED_FOR else None
+
+
+class MemoryVoiceCalls:
+    """Calls, their turns and what waits to be said on them, in memory (``actions.domain.voice_calls``)."""
+
+    def __init__(self) -> None:
+        self._calls: Dict[str, VoiceCall] = {}
+        self._turns: Dict[Tuple[str, int], Tuple[Optional[str], Optional[str]]] = {}  # (twiml, heard)
+        self._speech: List[Tuple[str, str, bool]] = []  # (call, text, spoken)
+        self._lock = threading.Lock()
+
+    def start(self, call: VoiceCall) -> bool:
+        with self._lock:
+            if call.call_sid in self._calls:
+                return False
+            self._calls[call.call_sid] = call
+            return True
+
+    def get(self, call_sid: str) -> Optional[VoiceCall]:
+        return self._calls.get(call_sid)
+
+    def live_for(self, conversation_id: str) -> Optional[VoiceCall]:
+        live = [c for c in self._calls.values() if c.conversation_id == conversation_id and c.live]
+        return max(live, key=lambda c: c.started_at) if live else None
+
+    def begin_turn(self, call_sid: str, turn: int, at: datetime, heard: Optional[str] = None) -> bool:
+        with self._lock:
+            if (call_sid, turn) in self._turns:
+                return False
+            self._turns[(call_sid, turn)] = (None, heard)
+            return True
+
+    def heard(self, call_sid: str) -> Sequence[str]:
+        return [said for (sid, _), (_, said) in sorted(self._turns.items()) if sid == call_sid and said is not None]
+
+    def expect(self, call_sid: str, expecting: Optional[str]) -> None:
+        with self._lock:
+            if call_sid in self._calls:
+                self._calls[call_sid] = replace(self._calls[call_sid], expecting=expecting)
+
+    def answer_of(self, call_sid: str, turn: int) -> Optional[str]:
+        return self._turns.get((call_sid, turn), (None, None))[0]
+
+    def finish_turn(self, call_sid: str, turn: int, twiml: str, *, misses: int, expecting: Optional[str]) -> None:
+        with self._lock:
+            if (call_sid, turn) in self._turns:
+                self._turns[(call_sid, turn)] = (twiml, self._turns[(call_sid, turn)][1])
+            call = self._calls.get(call_sid)
+            if call is not None and call.turn <= turn:
+                self._calls[call_sid] = replace(call, turn=turn, misses=misses, expecting=expecting)
+
+    def move(self, call_sid: str, from_stages: Sequence[str], to: str) -> bool:
+        with self._lock:
+            call = self._calls.get(call_sid)
+            if call is None or call.stage not in from_stages:
+                return False
+            self._calls[call_sid] = replace(call, stage=to)
+            return True
+
+    def ended(self, call_sid: str, status: str, at: datetime) -> bool:
+        with self._lock:
+            call = self._calls.get(call_sid)
+            if call is None or not call.live:
+                return False
+            self._calls[call_sid] = replace(call, stage=ENDED, status=status, ended_at=at)
+            return True
+
+    def queue_speech(self, call_sid: str, text: str, at: datetime) -> None:
+        with self._lock:
+            self._speech.append((call_sid, text, False))
+
+    def speech_waiting(self, call_sid: str) -> bool:
+        return any(sid == call_sid and not spoken for sid, _, spoken in self._speech)
+
+    def take_speech(self, call_sid: str, at: datetime) -> Sequence[str]:
+        with self._lock:
+            taken = [text for sid, text, spoken in self._speech if sid == call_sid and not spoken]
+            self._speech = [(sid, text, spoken or sid == call_sid) for sid, text, spoken in self._speech]
+            return taken
 
 
 def memory_stores() -> Stores:

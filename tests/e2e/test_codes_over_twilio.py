@@ -19,13 +19,13 @@ from actions.acme.sqlite_backend import SqlBusiness
 from actions.domain.pending import Stage
 from actions.store.database import make_engine
 from actions.store.sql import SqlAuditLog, SqlPendingStore
-from bot.stack import Stack, free_port
+from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio
+from tests.support.stacks import stack_on
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-SHOP_NUMBER = "+15005550006"
 JANE, SAM = "+15550100001", "+15550100002"
 JANES_CONVERSATION, SAMS_CONVERSATION = "customer-C001", "customer-C002"
 
@@ -38,15 +38,8 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 @pytest.fixture(scope="module")
 def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio) -> Iterator[Stack]:
-    twilio = {"TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-              "TWILIO_FROM_NUMBER": SHOP_NUMBER, "TWILIO_BASE_URL": fake_twilio.base_url}
-    stack = Stack(data_dir=tmp_path_factory.mktemp("twilio-stack"), model=trained_model, rasa_port=free_port(),
-                  actions_port=free_port(), inbox_port=free_port(), env=twilio, quiet=True)
-    stack.start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    with stack_on(fake_twilio, tmp_path_factory.mktemp("twilio-stack"), trained_model) as started:
+        yield started
 
 
 def bot_texts(stack: Stack, conversation_id: str) -> List[str]:
