@@ -278,8 +278,8 @@ class CallTransfers:
         elif isinstance(command, HoldInRoom):
             room = await self._room_sid(client, command.room)
             if room:
-                await client.conferences(room).participants(command.call_sid).update_async(
-                    hold=command.on, hold_url=self.url("hold"), hold_method="POST")
+                await client.conferences(room).participants(command.call_sid).update_async(  # "true", not "True"
+                    hold="true" if command.on else "false", hold_url=self.url("hold"), hold_method="POST")
         elif isinstance(command, RedirectCallerToBot):
             await client.calls(command.call_sid).update_async(url=self.url("resume", call=command.call_sid),
                                                               method="POST")

@@ -46,9 +46,12 @@ class CallControls:
         self.records = SqlTransfers(desk.store.engine)
 
     async def hold(self, user: User, ticket_id: str, version: Optional[int], on: bool) -> None:
-        """Put the caller on hold in the room (hold music) or take them off it; audited."""
+        """Put the caller on hold in the room (hold music) or take them off it; audited. ``version``,
+        when given, is the ticket's as the page read it (a hold does not change the ticket, so it
+        may be left out: the call's own state decides)."""
         ticket = await asyncio.to_thread(self.desk.ticket, user, ticket_id)
-        ticket_rules.expect_version(ticket, version)
+        if version is not None:
+            ticket_rules.expect_version(ticket, version)
         transfer = await asyncio.to_thread(self.records.for_ticket, ticket.id)
         refused = hold_refusal(ticket, transfer, user, on, await asyncio.to_thread(self._words, transfer))
         if self.transfers is None and not isinstance(refused, Forbidden):
