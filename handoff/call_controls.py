@@ -78,7 +78,7 @@ class CallControls:
         assert transfer is not None
         try:
             await self.transfers.on(transfer.id, HandBack(by=user.username, outcome=outcome))
-        except Exception:  # noqa: BLE001 - logged; the assistant's news still brings the caller back
+        except Exception:  # logged; the assistant's news still brings the caller back
             logger.exception("transfer %s: the caller was not brought back from the inbox", transfer.id)
 
     def _words(self, transfer: Optional[Transfer]) -> str:

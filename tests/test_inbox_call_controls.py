@@ -21,7 +21,15 @@ from devtools.fake_twilio import FakeTwilio
 from devtools.fake_twilio.phone_calls import PhoneCall
 from devtools.fake_twilio.state import RecordedRequest
 from handoff.app_state import DESK
-from handoff.domain.transfer_records import ACCEPTED, CONNECTED, LEG_RINGING, RINGING, Leg, Transfer, room_of
+from handoff.domain.transfer_records import (
+    ACCEPTED,
+    CONNECTED,
+    LEG_RINGING,
+    RINGING,
+    Leg,
+    Transfer,
+    room_of,
+)
 from handoff.transfers import SqlTransfers
 from tests.support.inbox import Inbox, running_inbox
 from tests.support.voice_app import VoiceApp
@@ -88,7 +96,7 @@ def audited(inbox: Inbox, ticket_id: str) -> List[Tuple[str, str]]:
 
 def test_ali_puts_jane_on_hold_she_hears_the_hold_music_then_he_takes_her_off_hold(
         inbox: Inbox, fake: FakeTwilio, voice: VoiceApp) -> None:
-    ticket_id, transfer, jane = jane_on_the_phone_with_ali(inbox, fake, voice)
+    ticket_id, _, jane = jane_on_the_phone_with_ali(inbox, fake, voice)
     ali = inbox.sign_in("ali")
     assert ali.ticket(ticket_id)["call"]["can"] == {"hold": True, "resume": False}
 
