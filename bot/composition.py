@@ -276,6 +276,7 @@ def voice_input(credentials: Dict[str, Any], settings: Optional[Settings] = None
         now=_now,
         outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),
         open_ticket=lambda conversation_id: getattr(handoffs.open_for(conversation_id), "id", None),
+        said_on_the_phone=lambda ticket_id, words: handoffs.customer_said(ticket_id, words, _now(), "voice"),
         transfers=call_transfers(settings, engine, calls) if settings.twilio else None,
         phone_region=settings.phone_region,
     )

@@ -1,15 +1,16 @@
 """Point the shop's Twilio number at this server: ``python -m bot.twilio_setup`` (``make twilio-setup``).
 
 Going live means Twilio must call the Rasa server's webhooks at the public URL the signatures
-are checked against (``HITL_PUBLIC_URL``). The SMS number's incoming-message webhook is set
-through the API (the account's IncomingPhoneNumbers, found by ``TWILIO_FROM_NUMBER``); what the
-API of the twilio library we use can't set is printed as steps for the Twilio Console:
+are checked against (``HITL_PUBLIC_URL``). The number's incoming-message webhook, its incoming-call
+webhook and its call status callback are set through the API (the account's IncomingPhoneNumbers,
+found by ``TWILIO_FROM_NUMBER``); what the API of the twilio library we use can't set is printed
+as steps for the Twilio Console:
 
 * a WhatsApp sender keeps its webhook on the sender (or on its Messaging Service), not on the
   number; Twilio's Senders API for it is a public beta the library does not cover;
-* a number's ``StatusCallback`` is for calls: delivery reports of texts need nothing there,
-  since the delivery worker names ``<HITL_PUBLIC_URL>/webhooks/<channel>/status`` on every
-  message it sends.
+* delivery reports of texts need nothing on the number: the delivery worker names
+  ``<HITL_PUBLIC_URL>/webhooks/<channel>/status`` on every message it sends (the number's
+  ``StatusCallback`` is the calls' one, ``/webhooks/voice/status``).
 
 ``--dry-run`` reads the number and prints what would change, changing nothing. Every failure
 says what to do and exits non-zero: 2 for settings to fix here, 1 for what Twilio refused.
@@ -125,12 +126,19 @@ def find_number(client: Client, twilio: TwilioSettings) -> IncomingPhoneNumberIn
                      EXIT_TWILIO)
 
 
-def sms_changes(number: IncomingPhoneNumberInstance, public_url: str) -> List[Change]:
-    """The number's incoming-message webhook, before and after."""
+def number_changes(number: IncomingPhoneNumberInstance, public_url: str) -> List[Change]:
+    """The number's incoming-message and incoming-call webhooks and its call status callback, before and after."""
     return [
         Change("SMS webhook (A message comes in)", "sms_url", number.sms_url or "",
                webhook_url(public_url, "sms", "webhook")),
         Change("SMS webhook method", "sms_method", (number.sms_method or "").upper(), "POST"),
+        Change("Voice webhook (A call comes in)", "voice_url", number.voice_url or "",
+               webhook_url(public_url, "voice", "webhook")),
+        Change("Voice webhook method", "voice_method", (number.voice_method or "").upper(), "POST"),
+        Change("Call status callback", "status_callback", number.status_callback or "",
+               webhook_url(public_url, "voice", "status")),
+        Change("Call status callback method", "status_callback_method",
+               (number.status_callback_method or "").upper(), "POST"),
     ]
 
 
@@ -169,7 +177,7 @@ def set_up(settings: Settings, public_url: str, dry_run: bool) -> int:
     twilio = twilio_settings(settings)
     client = build_twilio_client(twilio.account_sid, twilio.auth_token, base_url=twilio.base_url)
     number = find_number(client, twilio)
-    changes = sms_changes(number, public_url)
+    changes = number_changes(number, public_url)
     print(f"Twilio account {twilio.account_sid}, number {number.phone_number} ({number.sid}):")
     for change in changes:
         shown = f"{change.before or '(empty)'} -> {change.after}" if change.needed else f"{change.after} (unchanged)"

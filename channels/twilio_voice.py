@@ -94,6 +94,8 @@ class VoiceParts:
     #: The ticket people have the conversation on (waiting or assigned), if any: a call that needs them
     #: is transferred to them (``channels.voice_transfer``).
     open_ticket: Callable[[str], Optional[str]]
+    #: (ticket, words): a line the caller said on the phone, put on the ticket people work (transcript lines).
+    said_on_the_phone: Callable[[str, str], None]
     transfers: Optional["CallTransfers"] = None  # None without Twilio: nobody can be rung
     phone_region: str = "US"
 
@@ -248,15 +250,13 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         call = await asyncio.to_thread(self.parts.calls.get, _call_sid(form))
         if call is None or not call.live:
             return twiml.goodbye("Goodbye.")
-        waited = request.args.get("waited") or "0"
 
         def back_with_the_bot(lines: Sequence[str]) -> str:
             expecting = self.parts.expecting(call.conversation_id)
             self.parts.calls.expect(call.call_sid, expecting)
             return self._turn_document(call.call_sid, call.turn, lines, expecting)
 
-        return await self._transfers().resume(call, int(waited) if waited.isdigit() and len(waited) < 4 else 0,
-                                              lambda lines: back_with_the_bot(lines))
+        return await self._transfers().resume(call, back_with_the_bot)
 
     @staticmethod
     def _xml(document: str) -> HTTPResponse:
@@ -400,6 +400,8 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             # the turn handed the conversation to people: the caller is taken to them (the transfer says
             # so in words made for a call, in place of the bot's written handoff message)
             heard = await asyncio.to_thread(self.parts.calls.heard, call_sid)
+            for line in heard:  # what the caller said on this call, on the ticket the person opens
+                await asyncio.to_thread(self.parts.said_on_the_phone, ticket_id, line)
             document = await self.parts.transfers.begin(call, ticket_id, [], heard)
             await asyncio.to_thread(self.parts.calls.finish_turn, call_sid, turn, document, misses=0, expecting=None)
             return document

@@ -61,6 +61,8 @@ OUTCOME_KEYS = {"1": "resolved", "2": "continue", "3": "approved", "4": "rejecte
 HANDBACK_GRACE = timedelta(seconds=30)
 #: How long after the assistant's last queued line its news counts as complete.
 NEWS_SETTLES = 0.6
+#: How often a caller on hold music after a transfer is checked for the assistant's news.
+NEWS_POLL = 0.5
 #: Machine-detection answers that mean no person picked up.
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
 
@@ -114,12 +116,13 @@ class CallTransfers:
                                    transfer.room, self.url("hold"), self.url("resume", call=call.call_sid),
                                    self.url("conference-status", transfer=transfer.id))
 
-    async def resume(self, call: VoiceCall, waited: int, document: Callable[[Sequence[str]], str]) -> str:
+    async def resume(self, call: VoiceCall, document: Callable[[Sequence[str]], str]) -> str:
         """The caller is out of the room: the assistant's words about the outcome, when they come.
 
         ``document`` makes the caller's next turn from what to say. While the hand-back's news is on
-        its way the caller hears thanks and music; if the person left without choosing, the
-        assistant continues after ``HANDBACK_GRACE`` (a hand-back as "continue")."""
+        its way the caller hears thanks and music, and is brought back here as soon as it is queued
+        (``_bring_back``); if the person left without choosing, the assistant continues after
+        ``HANDBACK_GRACE`` (a hand-back as "continue")."""
         transfer = await asyncio.to_thread(self.service.transfers.for_call, call.call_sid)
         if transfer is not None and transfer.state == CALLBACK:
             await asyncio.to_thread(self.calls.move, call.call_sid, (TRANSFER,), WITH_BOT)
@@ -128,10 +131,33 @@ class CallTransfers:
         if news:
             await asyncio.to_thread(self.calls.move, call.call_sid, (TRANSFER,), WITH_BOT)
             return document(news)
-        if transfer is not None and self.now() - transfer.updated_at > HANDBACK_GRACE:
-            await asyncio.to_thread(self._continue_for_the_person, transfer)
-        return twiml.hold_music(THANKS_FOR_HOLDING if waited == 0 else "", self.hold_music_url, again=self.url(
-            "resume", call=call.call_sid, waited=waited + 1))
+        if call.call_sid not in _WATCHED:
+            _WATCHED.add(call.call_sid)
+            task = asyncio.get_running_loop().create_task(self._bring_back(call, transfer))
+            _BACKGROUND.add(task)
+            task.add_done_callback(lambda done: (_BACKGROUND.discard(done), _WATCHED.discard(call.call_sid)))
+        return twiml.hold_music(THANKS_FOR_HOLDING, self.hold_music_url)
+
+    async def _bring_back(self, call: VoiceCall, transfer: Optional[Transfer]) -> None:
+        """Music plays until the assistant's news is queued; then the caller's call is redirected here."""
+        since = self.now()
+        continued = False
+        while True:
+            await asyncio.sleep(NEWS_POLL)
+            current = await asyncio.to_thread(self.calls.get, call.call_sid)
+            if current is None or not current.live:
+                return
+            if await asyncio.to_thread(self.calls.speech_waiting, call.call_sid):
+                break
+            if not continued and transfer is not None and self.now() - since > HANDBACK_GRACE:
+                continued = True
+                await asyncio.to_thread(self._continue_for_the_person, transfer)
+        try:
+            async with async_twilio_client(self.line.account_sid, self.line.auth_token, self.line.base_url) as client:
+                await client.calls(call.call_sid).update_async(url=self.url("resume", call=call.call_sid),
+                                                               method="POST")
+        except TwilioException as failed:
+            logger.warning("call %s: could not bring the caller back to the assistant: %s", call.call_sid, failed)
 
     async def caller_hung_up(self, call: VoiceCall) -> None:
         transfer = await asyncio.to_thread(self.service.transfers.for_call, call.call_sid)
@@ -372,6 +398,8 @@ class CallTransfers:
 
 
 _BACKGROUND: set = set()
+#: Callers on hold music waiting for the assistant's news in this process (one watcher each).
+_WATCHED: set = set()
 
 
 def _phone_work(commands: Sequence[Command]) -> List[Command]:

@@ -109,15 +109,13 @@ def goodbye(text: str, *, voice: str = DEFAULT_VOICE) -> str:
     return response.to_xml()
 
 
-def hold_music(text: str, music_url: str, *, again: Optional[str] = None, voice: str = DEFAULT_VOICE) -> str:
-    """While the caller waits (the conference's waitUrl, a participant's HoldUrl): a word, then music on a
-    loop; with ``again``, the music plays once and the caller's next document is asked for there."""
+def hold_music(text: str, music_url: str, *, voice: str = DEFAULT_VOICE) -> str:
+    """While the caller waits (the conference's waitUrl, a participant's HoldUrl, the news after a
+    transfer): a word, then music on a loop until the call is moved on."""
     response = VoiceResponse()
     if text.strip():
         response.say(text, voice=voice)
-    response.play(music_url, loop=1 if again else 0)
-    if again:
-        response.redirect(again, method="POST")
+    response.play(music_url, loop=0)
     return response.to_xml()
 
 

@@ -24,6 +24,11 @@ DEMO_USERS: List[Tuple[str, str, Role, str]] = [
 DEMO_PHONES = {"ali": "+15550200001", "sofia": "+15550200002", "maria": "+15550200003"}
 
 
+def demo_people_phones() -> List[Tuple[str, str]]:
+    """(name, phone) of each demo person who takes calls: the demo phone page offers to be their phone."""
+    return [(name, DEMO_PHONES[username]) for username, name, _, _ in DEMO_USERS if username in DEMO_PHONES]
+
+
 def create_demo_users(store: InboxStore, now: datetime) -> List[str]:
     """Add the demo users that are missing (those with a demo phone taking calls on it); returns the
     usernames added."""

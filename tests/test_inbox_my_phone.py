@@ -12,12 +12,18 @@ import pytest
 from sqlalchemy import text
 
 from actions.sms import read_outbox
+from handoff.demo_users import DEMO_PHONES
+from handoff.domain.phone_proofs import PhoneProfile
+from handoff.phone_codes import SqlPhoneCodes
 from tests.support.inbox import Inbox, Person, running_inbox
 
 
 @pytest.fixture(scope="module")
 def inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inbox]:
     with running_inbox(tmp_path_factory.mktemp("inbox")) as inbox:
+        phones = SqlPhoneCodes(inbox.engine)
+        for username in DEMO_PHONES:  # these stories begin before anyone set up a phone
+            phones.set_profile(username, PhoneProfile(None, "sms", False))
         yield inbox
 
 

@@ -35,7 +35,7 @@ def updates(fake: FakeTwilio) -> list:
     return [r for r in fake.requests if r.method == "POST" and "/IncomingPhoneNumbers/" in r.path]
 
 
-def test_the_shops_number_is_pointed_at_the_public_sms_webhook_and_the_change_is_shown(
+def test_the_shops_number_is_pointed_at_the_public_sms_and_voice_webhooks_and_the_change_is_shown(
     fake_twilio: FakeTwilio, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main([], live_env(fake_twilio, tmp_path))
@@ -47,9 +47,13 @@ def test_the_shops_number_is_pointed_at_the_public_sms_webhook_and_the_change_is
     assert f"(empty) -> {PUBLIC}/webhooks/sms/webhook" in out
     assert f"number {SHOP} ({number['sid']})" in out
     [update] = updates(fake_twilio)
-    assert dict(update.form) == {"SmsUrl": f"{PUBLIC}/webhooks/sms/webhook"}  # POST was already the method
+    assert dict(update.form) == {"SmsUrl": f"{PUBLIC}/webhooks/sms/webhook",  # POST was already the method
+                                 "VoiceUrl": f"{PUBLIC}/webhooks/voice/webhook",
+                                 "StatusCallback": f"{PUBLIC}/webhooks/voice/status"}
+    assert number["voice_url"] == f"{PUBLIC}/webhooks/voice/webhook"
+    assert number["status_callback"] == f"{PUBLIC}/webhooks/voice/status"  # calls' status: the voice channel's
+    assert f"(empty) -> {PUBLIC}/webhooks/voice/webhook" in out
     assert "Still to do by hand" in out and f"{PUBLIC}/webhooks/whatsapp/webhook" in out  # the WhatsApp sender
-    assert "status_callback" not in number or number["status_callback"] == ""  # calls' callback left alone
 
 
 def test_running_it_again_changes_nothing(fake_twilio: FakeTwilio, tmp_path: Path,

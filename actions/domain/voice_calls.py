@@ -84,6 +84,10 @@ class VoiceCalls(Protocol):
         """Something for the bot to say on the call at its next document (news after a transfer)."""
         ...
 
+    def speech_waiting(self, call_sid: str) -> bool:
+        """Whether something is queued to be said on the call."""
+        ...
+
     def take_speech(self, call_sid: str, at: datetime) -> Sequence[str]:
         """What was queued to say on the call, oldest first, marked spoken as it is taken."""
         ...

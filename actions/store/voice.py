@@ -107,6 +107,11 @@ class SqlVoiceCalls:
             session.add(VoiceSpeechRow(call_sid=call_sid, text=text, queued_at=at))
             session.commit()
 
+    def speech_waiting(self, call_sid: str) -> bool:
+        with Session(self.engine) as session:
+            return session.exec(select(VoiceSpeechRow.id).where(VoiceSpeechRow.call_sid == call_sid)
+                                .where(VoiceSpeechRow.spoken_at == None)).first() is not None  # noqa: E711
+
     def take_speech(self, call_sid: str, at: datetime) -> Sequence[str]:
         taken: List[str] = []
         with Session(self.engine) as session:

@@ -192,9 +192,10 @@ def create_app(
     app.router.add_post(f"{ACCOUNT}/Messages.json", create_message)
     app.router.add_get(f"{ACCOUNT}/Messages.json", list_messages, allow_head=False)
     app.router.add_get(f"{ACCOUNT}/Messages/{{sid:[A-Za-z0-9]+}}.json", fetch_message, allow_head=False)
-    voice_api.add_routes(app, voice or VoiceEngine(state))
+    voice = voice or VoiceEngine(state)
+    voice_api.add_routes(app, voice)
     app.router.add_get(f"{ACCOUNT}/IncomingPhoneNumbers.json", list_incoming_numbers, allow_head=False)
     app.router.add_post(f"{ACCOUNT}/IncomingPhoneNumbers/{{sid:[A-Za-z0-9]+}}.json", update_incoming_number)
     if phone_settings is not None:
-        phone.add_routes(app, state, phone_settings)
+        phone.add_routes(app, state, phone_settings, voice)
     return app

@@ -97,6 +97,9 @@ class CallPlayer:
                     return False
                 if command.kind == "pick-up":
                     return True
+                if command.kind == "decline":
+                    self.engine.finish(leg, "busy")
+                    return False
                 if command.kind in ("end", "hang-up"):
                     self.engine.finish(leg, "canceled")
                     return False
@@ -146,6 +149,9 @@ class CallPlayer:
 
     def verb(self, verb: Element, url: str) -> Step:
         name = verb.name
+        if name == "Play" and verb.get("loop") == "0":
+            self.hear(verb)
+            return self.play_forever(url)
         if name in ("Say", "Play", "Pause"):
             self.hear(verb)
             return CONTINUE
@@ -216,6 +222,18 @@ class CallPlayer:
         leg.note("ignored", f"{command.kind} {command.values or ''}".strip())
         return CONTINUE
 
+    def play_forever(self, url: str) -> Step:
+        """``<Play loop="0">``: the music goes on until the call is redirected, ended or hung up, as
+        Twilio loops it for ever; the leg waits for that (``waiting_for == "music"``)."""
+        while True:
+            command = self.engine.wait_command(self.leg, "music")
+            if command is None:  # the fake is closing
+                self.engine.finish(self.leg, "completed")
+                return None
+            step = self.interrupted(command, url)
+            if step != CONTINUE:
+                return step
+
     def fetch_failed(self) -> None:
         self.engine.finish(self.leg, "completed")
         return None
@@ -229,6 +247,7 @@ class CallPlayer:
         leg.note("gather", " ".join(expects))
         with self.engine.cond:
             leg.gather_input = expects
+            leg.gather_keys = (int(verb.get("numDigits") or 0) or None, verb.get("finishOnKey", "#") or "")
         if self.scripted:
             command: Optional[Command] = self.scripted.popleft()
         elif self.machine:  # says nothing; its Gather times out for real, giving the app time to hang up

@@ -1,10 +1,11 @@
-"""The demo phone: a page where a newcomer texts the bot over SMS or WhatsApp without Twilio.
+"""The demo phone: a page where a newcomer texts or calls the bot without Twilio.
 
 The page picks a demo customer (or any number) and posts what they type here; the fake
 turns it into the inbound webhook Twilio would send (the same form fields, signed with the
 account's auth token) and POSTs it to the bot's ``/webhooks/<channel>/webhook`` under the
 configured public URL. The page then lists every message to and from that number, with its
-delivery state and how the bot's server answered, polling ``/phone/messages``.
+delivery state and how the bot's server answered, polling ``/phone/messages``. Calls, to the
+shop or to a person's phone the shop rings, are ``phone_voice``'s.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any, Optional
 from aiohttp import web
 
 from actions.acme.seed import DEMO_CUSTOMERS, DemoCustomer
-from devtools.fake_twilio import resources, webhooks
+from handoff.demo_users import demo_people_phones
+from devtools.fake_twilio import phone_voice, resources, webhooks
 from devtools.fake_twilio.state import FakeState, SentWebhook
 from devtools.fake_twilio.validation import is_phone_number
+from devtools.fake_twilio.voice import VoiceEngine
 
 STATIC = Path(__file__).parent / "static"
 CHANNELS = ("sms", "whatsapp")
@@ -42,12 +45,19 @@ class PhoneSettings:
     sms_number: str = "+15005550006"
     whatsapp_number: str = "whatsapp:+14155238886"
     customers: tuple[DemoCustomer, ...] = field(default=DEMO_CUSTOMERS)
+    #: (name, phone) of the inbox's demo people who take calls: the page offers to be their phones.
+    people: tuple[tuple[str, str], ...] = field(default_factory=lambda: tuple(demo_people_phones()))
 
     def webhook_url(self, channel: str) -> str:
         return f"{self.bot_url.rstrip('/')}/webhooks/{channel}/webhook"
 
     def shop_address(self, channel: str) -> str:
         return self.whatsapp_number if channel == "whatsapp" else self.sms_number
+
+    @property
+    def voice_status_url(self) -> str:
+        """Where a configured number's call status callbacks go (the bot's ``/webhooks/voice/status``)."""
+        return f"{self.bot_url.rstrip('/')}/webhooks/voice/status"
 
 
 class PhoneInputError(ValueError):
@@ -126,8 +136,11 @@ class Phone:
     async def config(self, request: web.Request) -> web.Response:
         return web.json_response({
             "customers": [{"name": c.name, "phone": c.phone} for c in self.settings.customers],
+            "people": [{"name": name, "phone": phone} for name, phone in self.settings.people],
             "numbers": {channel: self.settings.shop_address(channel) for channel in CHANNELS},
             "webhooks": {channel: self.settings.webhook_url(channel) for channel in CHANNELS},
+            "voice": {"number": self.settings.sms_number, "webhook": self.settings.webhook_url("voice"),
+                      "status": self.settings.voice_status_url},
         }, headers=PAGE_HEADERS)
 
     async def messages(self, request: web.Request) -> web.Response:
@@ -166,10 +179,14 @@ def refusal(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=PAGE_HEADERS)
 
 
-def add_routes(app: web.Application, state: FakeState, settings: PhoneSettings) -> None:
+def add_routes(app: web.Application, state: FakeState, settings: PhoneSettings, voice: VoiceEngine) -> None:
+    """The page, its texts, and its calls (``phone_voice``) played by ``voice``."""
     phone = Phone(state, settings)
     app.router.add_get("/phone", phone.page)
     app.router.add_get("/phone/config", phone.config)
     app.router.add_get("/phone/messages", phone.messages)
     app.router.add_post("/phone/send", phone.send)
     app.router.add_static("/phone/static", STATIC, append_version=False)
+    names = {customer.phone: customer.name for customer in settings.customers}
+    phone_voice.add_routes(app, phone_voice.PhoneVoice(voice, settings.sms_number, settings.webhook_url("voice"),
+                                                       settings.voice_status_url, names, PAGE_HEADERS))

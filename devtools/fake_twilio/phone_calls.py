@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from devtools.fake_twilio.call_player import CallPlayer
+from devtools.fake_twilio.resources import new_sid
 from devtools.fake_twilio.voice import Behaviour, CallError, VoiceEngine
 from devtools.fake_twilio.voice_model import CallEvent, Command, Leg, TwimlFetch
 
@@ -152,6 +154,12 @@ class PhoneCall:
             raise CallError(f"call {self.sid} is {self.state}, not ringing")
         return self._act(Command("pick-up"), mark=False)
 
+    def decline(self) -> "PhoneCall":
+        """Reject a call that rings (``fake.callee(number).rings()``): it ends ``busy``."""
+        if self.waiting_for != "ringing":
+            raise CallError(f"call {self.sid} is {self.state}, not ringing")
+        return self._act(Command("decline"), mark=False)
+
     # -- waiting -------------------------------------------------------------------------------
     def settle(self) -> "PhoneCall":
         self._engine.settle(self.timeout)
@@ -216,7 +224,8 @@ class Callee:
         return self._set(Behaviour("no-answer"))
 
     def rings(self) -> "Callee":
-        """Rings until the test picks up (``fake.call_to(number).pick_up()``) or the app cancels it."""
+        """Rings until the test picks up or declines (``fake.call_to(number).pick_up()``, ``.decline()``),
+        the app cancels it, or its unscaled ``Timeout`` passes (``no-answer``): the demo phone's people."""
         return self._set(Behaviour("rings"))
 
     def voicemail(self, answered_by: Optional[str] = None) -> "Callee":
@@ -231,3 +240,15 @@ class Callee:
         """Answers (pressing ``press`` at the first ``<Gather>``), then hangs up ``seconds`` later."""
         inputs = (Command("input", {"digits": press}),) if press is not None else ()
         return self._set(Behaviour("answers", inputs, hang_up_after=seconds))
+
+
+def start_inbound_call(engine: VoiceEngine, from_: str, to: str, url: str, method: str = "POST",
+                       status_callback: Optional[str] = None, status_callback_method: str = "POST") -> str:
+    """A phone calls the account's number ``to``: its thread asks ``url`` for TwiML, as Twilio asks
+    the number's voice URL. Returns the call's SID at once; the call plays on by itself."""
+    leg = Leg(new_sid("CA"), engine.state.account_sid, from_, to, "inbound", engine.state.clock.now())
+    leg.status_callback = status_callback or None
+    leg.status_callback_method = status_callback_method.upper()
+    player = CallPlayer(engine, leg)
+    engine.start_leg(leg, lambda: player.inbound(url, method.upper()))
+    return leg.sid

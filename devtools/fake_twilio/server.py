@@ -21,7 +21,7 @@ from actions.sms.twilio_http import build_twilio_client
 from devtools.fake_twilio import progress, webhooks
 from devtools.fake_twilio.app import create_app
 from devtools.fake_twilio.phone import PhoneSettings
-from devtools.fake_twilio.phone_calls import Callee, PhoneCall
+from devtools.fake_twilio.phone_calls import Callee, PhoneCall, start_inbound_call
 from devtools.fake_twilio.resources import incoming_phone_number_resource, new_sid
 from devtools.fake_twilio.state import (
     FakeState,
@@ -29,9 +29,8 @@ from devtools.fake_twilio.state import (
     RecordedRequest,
     SentWebhook,
 )
-from devtools.fake_twilio.call_player import CallPlayer
 from devtools.fake_twilio.voice import CallError, VoiceEngine
-from devtools.fake_twilio.voice_model import Leg, TwimlFetch
+from devtools.fake_twilio.voice_model import TwimlFetch
 from devtools.fake_twilio.webhooks import ParamValue, WebhookReply
 
 
@@ -291,12 +290,10 @@ class FakeTwilio:
         url = url or number.get("voice_url")
         if not url:
             raise ValueError(f"no URL to call: pass url= or set the VoiceUrl of {to} through the API")
-        leg = Leg(new_sid("CA"), self.account_sid, from_, to, "inbound", self._state.clock.now())
-        leg.status_callback = status_callback or number.get("status_callback") or None
-        leg.status_callback_method = (number.get("status_callback_method") or "POST").upper()
-        player = CallPlayer(self._voice, leg)
-        self._voice.start_leg(leg, lambda: player.inbound(url, (method or number.get("voice_method") or "POST").upper()))
-        return PhoneCall(self._voice, leg.sid).settle()
+        sid = start_inbound_call(self._voice, from_, to, url, method or number.get("voice_method") or "POST",
+                                 status_callback or number.get("status_callback"),
+                                 number.get("status_callback_method") or "POST")
+        return PhoneCall(self._voice, sid).settle()
 
     def callee(self, number: str) -> Callee:
         """Choose how the phone at ``number`` answers: ``.answers(press="1")``, ``.declines()``,

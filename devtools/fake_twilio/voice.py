@@ -41,8 +41,8 @@ class Behaviour:
     """How the phone at a number answers a call the fake rings.
 
     ``kind``: ``answers``, ``declines`` (busy), ``no-answer`` (rings out after the call's
-    ``Timeout``, scaled by ``time_scale``), ``voicemail`` (a machine answers), ``rings`` (rings
-    until the test picks up, the app cancels, or the unscaled ``Timeout`` passes) or ``fails``.
+    ``Timeout``, scaled by ``time_scale``), ``voicemail`` (a machine answers), ``rings`` (until a test or
+    the demo phone picks up or declines, the app cancels, or the unscaled ``Timeout`` passes) or ``fails``.
     ``inputs``: what the person does at each ``<Gather>`` in turn before the test takes over.
     ``hang_up_after``: seconds after answering when the person hangs up.
     """

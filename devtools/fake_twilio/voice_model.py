@@ -66,7 +66,7 @@ class TwimlFetch:
 class Command:
     """Something that happens to a call from outside its TwiML: the test or the REST API."""
 
-    kind: str  # input, hang-up, redirect, end, pick-up, conference-ended, kicked, hold, unhold, announce, star
+    kind: str  # input, hang-up, redirect, end, pick-up, decline, conference-ended, kicked, hold, unhold, announce, star
     values: dict[str, Any] = field(default_factory=dict)
 
 
@@ -101,6 +101,8 @@ class Leg:
     idle: bool = False
     conference: Optional[str] = None
     gather_input: tuple[str, ...] = ()
+    #: The waiting ``<Gather>``'s ``numDigits`` (None: any number) and ``finishOnKey`` ("" for none).
+    gather_keys: tuple[Optional[int], str] = (None, "#")
     hangup_on_star: bool = False
     error: Optional[str] = None
 

@@ -23,6 +23,7 @@ from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlPendingStore
 from bot.stack import Stack, free_port
 from devtools.fake_twilio import FakeTwilio
 from devtools.fake_twilio.phone_calls import PhoneCall
+from devtools.fake_twilio.twiml import check_twiml
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.e2e
 SHOP_NUMBER = "+15005550006"
 JANE, SAM, PRIYA = "+15550100001", "+15550100002", "+15550100003"
 TURN = 60.0  # seconds a turn may take to cross every process (CI shares 2 cores)
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +66,11 @@ def heard(placed: PhoneCall) -> str:
 
 
 def code_texted_to(fake: FakeTwilio, number: str, after: int) -> str:
-    eventually(lambda: len(texts_to(fake, number)) > after, TURN, f"a code was texted to {number}")
-    return re.search(r"\b(\d{6})\b", texts_to(fake, number)[-1]).group(1)  # type: ignore[union-attr]
+    """The code in the texts to ``number`` since the first ``after`` of them."""
+    def codes() -> List[str]:
+        return [m.group(1) for text in texts_to(fake, number)[after:] for m in [re.search(r"\b(\d{6})\b", text)] if m]
+    eventually(lambda: codes() != [], TURN, f"a code was texted to {number}")
+    return codes()[-1]
 
 
 def texts_to(fake: FakeTwilio, number: str) -> List[str]:
@@ -150,3 +155,94 @@ def test_three_wrong_codes_on_the_keypad_cancel_the_request_and_nothing_changes(
     business = SqlBusiness(f"sqlite:///{stack.data_dir / 'acme.db'}")
     assert business.subscriptions("C003")[0].status == "active"
     placed.hang_up()
+
+
+def test_priya_asks_again_and_reads_her_code_aloud_digit_by_digit(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    before = len(texts_to(fake_twilio, PRIYA))
+    placed = call(stack, fake_twilio, PRIYA)
+    placed.answer("cancel my coffee club subscription please")
+    code = code_texted_to(fake_twilio, PRIYA, before)
+    words = " ".join(DIGIT_WORDS[int(digit)] for digit in code)
+
+    placed.answer(f"it's {words}")
+    assert "cancelled" in heard(placed).lower(), heard(placed)
+    assert code not in tracker_json(stack, "customer-C003")
+    placed.hang_up()
+
+
+def test_a_code_texted_while_jane_was_on_sms_is_keyed_in_when_she_calls(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    before = len(texts_to(fake_twilio, JANE))
+    texted = fake_twilio.send_inbound_sms(f"{stack.public_url}/webhooks/sms/webhook", JANE, SHOP_NUMBER,
+                                          "please cancel my subscription")
+    assert texted.status == 200
+    code = code_texted_to(fake_twilio, JANE, before)
+
+    placed = call(stack, fake_twilio, JANE)
+    placed.press(code + "#")
+    assert "cancelled" in heard(placed).lower(), heard(placed)
+    business = SqlBusiness(f"sqlite:///{stack.data_dir / 'acme.db'}")
+    assert business.subscriptions("C001")[0].status == "cancelled"
+    placed.hang_up()
+
+
+def test_a_withheld_number_gets_the_public_answers_only(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    placed = call(stack, fake_twilio, "anonymous")
+    placed.answer("where is my order 1001")
+    answer = heard(placed)
+    assert "Wireless headphones" not in answer and "delivered" not in answer, answer
+    placed.answer("what are your opening hours")
+    assert "8" in heard(placed) or "eight" in heard(placed).lower(), heard(placed)
+    placed.hang_up()
+
+
+def test_a_caller_who_says_nothing_is_asked_twice_offered_a_person_then_let_go(
+        stack: Stack, fake_twilio: FakeTwilio) -> None:
+    placed = call(stack, fake_twilio, SAM)
+    placed.silence()
+    assert heard(placed).startswith("Sorry, I didn't catch that."), heard(placed)
+    placed.silence()
+    placed.silence()
+    assert "press 0" in heard(placed), heard(placed)
+    placed.silence()
+    placed.wait_until("completed", TURN)
+    assert "I'll end this call" in " ".join(placed.said_all()[-1:]), placed.said_all()
+
+
+def test_a_request_twilio_did_not_sign_is_refused_and_what_cannot_be_read_gets_words(
+        stack: Stack, fake_twilio: FakeTwilio) -> None:
+    hook = f"{stack.public_url}/webhooks/voice/webhook"
+    params = {"CallSid": "CA" + "9" * 32, "AccountSid": fake_twilio.account_sid, "From": JANE, "To": SHOP_NUMBER,
+              "CallStatus": "ringing", "Direction": "inbound"}
+    assert fake_twilio.send_webhook(hook, params, signature="forged").status == 403
+
+    for url, sent in [(hook, {**params, "CallSid": "not-a-call"}),
+                      (f"{stack.public_url}/webhooks/voice/gather?call={'CA' + '8' * 32}&turn=3",
+                       {**params, "CallSid": "CA" + "8" * 32, "SpeechResult": "hello"}),
+                      (f"{stack.public_url}/webhooks/voice/gather?call={'CA' + '9' * 32}&turn=x", params),
+                      (f"{stack.public_url}/webhooks/voice/person/choice?transfer=nope&leg=1", {**params, "Digits": "1"})]:
+        answer = fake_twilio.send_webhook(url, sent)
+        assert answer.status == 200, (url, answer)
+        check_twiml(answer.body)
+        assert "<Say" in answer.body and "<Hangup" in answer.body, answer.body
+    status = fake_twilio.send_webhook(f"{stack.public_url}/webhooks/voice/status", {**params, "CallSid": "x"})
+    assert status.status == 400 and "CallSid" in status.body
+
+
+def test_a_turn_twilio_delivers_twice_is_one_turn_with_one_answer(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    placed = call(stack, fake_twilio, SAM)
+    fake_twilio.duplicate_next_webhooks(times=1, concurrently=True)
+    placed.answer("when will order 1004 arrive")
+    copies = [w for w in fake_twilio.webhooks if "/webhooks/voice/gather" in w.url][-2:]
+    assert copies[0].url == copies[1].url and copies[0].body == copies[1].body
+    said = [e for e in json.loads(tracker_json(stack, "customer-C002"))["events"]
+            if e["event"] == "user" and e.get("text") == "when will order 1004 arrive"]
+    assert len(said) == 1
+    placed.hang_up()
+
+
+def test_every_document_the_channel_gave_is_valid_twiml(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    documents = [d for d in fake_twilio.twiml_documents if "/webhooks/voice/" in d.url]
+    assert len(documents) > 20
+    for document in documents:
+        assert document.error is None, document
+        check_twiml(document.xml)

@@ -265,3 +265,32 @@ def test_outside_opening_hours_the_caller_hears_when_they_will_be_called_back(
         assert transfer_of(away, jane).outcome == "outside_opening_hours"
     finally:
         away.stop()
+
+
+def test_alis_voicemail_moves_on_to_sofia_who_rejects_the_held_refund_with_a_spoken_reason(
+        stack: Stack, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.callee(ALI).voicemail()
+    fake_twilio.callee(SOFIA).answers(press="1")
+    before_sofia = len(fake_twilio.calls_to(SOFIA))
+    sam = call(stack, fake_twilio, SAM)
+    sam.answer("I'd like a refund of 35 dollars for order 1005")
+    assert "press 1" in " ".join(sam.said()), sam.said()
+    sam.answer("I want to talk to a person")
+
+    sofia = ringing(fake_twilio, SOFIA, before_sofia + 1)
+    fake_twilio.wait_until(lambda: transfer_of(stack, sam).state == "connected", "Sofia connected", WAIT)
+    legs = SqlTransfers(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).legs(transfer_of(stack, sam).id)
+    assert [(leg.username, leg.state) for leg in legs][-2:] == [("ali", "voicemail"), ("sofia", "accepted")]
+
+    sofia.press("*")
+    sofia.press("4")
+    assert "say why" in " ".join(sofia.said()).lower(), sofia.said()
+    sofia.answer("the yoga mat was used")
+    assert sofia.said()[-1].startswith("Thanks, it's handed back")
+
+    fake_twilio.wait_until(lambda: "couldn't approve it" in " ".join(sam.said()), "Sam hears the decision", WAIT)
+    assert "the yoga mat was used" in " ".join(sam.said())
+    with Session(make_engine(f"sqlite:///{stack.data_dir / 'acme.db'}")) as db:
+        assert db.exec(select(ExecutionRow).where(ExecutionRow.customer_id == "C002")
+                       .where(ExecutionRow.kind == "refund")).all() == []
+    sam.hang_up()

@@ -1,11 +1,18 @@
-// The demo phone (devtools/fake_twilio/phone.py): choose who texts, send, and watch every message's state.
+// The demo phone (devtools/fake_twilio/phone.py): choose who texts, send, and watch every message's state;
+// or call the shop, or be a person's phone (call.js).
+import { $, element, notice, postJson, UNREACHABLE } from "./dom.js";
+import { setupCalls, showCalls } from "./call.js";
+
 const POLL_MS = 1000;
 const CHANNEL_NAMES = { sms: "SMS", whatsapp: "WhatsApp" };
 const OTHER = "";
 
-const $ = (id) => document.getElementById(id);
 let config = null;
 let shown = "";
+
+function mode() {
+  return document.querySelector("input[name=mode]:checked").value;
+}
 
 function channel() {
   return document.querySelector("input[name=channel]:checked").value;
@@ -17,23 +24,25 @@ function chosenName() {
 }
 
 function showWiring() {
-  $("target").textContent = config.webhooks[channel()];
-  $("shop").textContent = config.numbers[channel()];
+  const texting = mode() === "text";
+  $("texting").hidden = !texting;
+  $("calling").hidden = texting;
+  $("channels").hidden = !texting;
+  $("customer-setup").hidden = mode() === "person";
+  $("person-setup").hidden = mode() !== "person";
+  $("wiring").hidden = mode() === "person";
+  $("target-label").textContent = texting ? "Texts go to" : "Calls go to";
+  $("target").textContent = texting ? config.webhooks[channel()] : config.voice.webhook;
+  $("shop").textContent = texting ? config.numbers[channel()] : config.voice.number;
   const number = $("number").value.trim();
-  $("who").textContent = chosenName() || number || "Nobody chosen";
-  $("via").textContent = number ? `${number} · ${CHANNEL_NAMES[channel()]}` : "";
-}
-
-function notice(text) {
-  $("notice").textContent = text;
-  $("notice").hidden = !text;
-}
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+  if (mode() === "person") {
+    $("who").textContent = "A person's phone";
+    $("via").textContent = $("person-number").value.trim();
+  } else {
+    $("who").textContent = chosenName() || number || "Nobody chosen";
+    $("via").textContent = number ? `${number} · ${texting ? CHANNEL_NAMES[channel()] : "Voice"}` : "";
+  }
+  showCalls(mode(), number);
 }
 
 function time(date) {
@@ -74,7 +83,7 @@ async function refresh() {
     const response = await fetch(`/phone/messages?number=${encodeURIComponent(number)}`);
     if (response.ok) render((await response.json()).messages);
   } catch (error) {
-    notice("The fake Twilio does not answer: is it still running?");
+    notice(UNREACHABLE);
   }
 }
 
@@ -85,21 +94,17 @@ async function send(event) {
   const button = document.querySelector(".compose-send");
   button.disabled = true;
   try {
-    const response = await fetch("/phone/send", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ number: $("number").value.trim(), channel: channel(), body, name: chosenName() }),
-    });
-    const answer = await response.json();
-    if (!response.ok) {
-      notice(answer.error || `The fake refused the message (${response.status}).`);
+    const [ok, answer, status] = await postJson("/phone/send",
+      { number: $("number").value.trim(), channel: channel(), body, name: chosenName() });
+    if (!ok) {
+      notice(answer.error || `The fake refused the message (${status}).`);
       return;
     }
     notice("");
     $("body").value = "";
     await refresh();
   } catch (error) {
-    notice("The fake Twilio does not answer: is it still running?");
+    notice(UNREACHABLE);
   } finally {
     button.disabled = false;
     $("body").focus();
@@ -126,8 +131,10 @@ async function start() {
   $("number").value = config.customers.length ? config.customers[0].phone : "";
   $("customer").addEventListener("change", chooseCustomer);
   $("number").addEventListener("input", typeNumber);
-  document.querySelectorAll("input[name=channel]").forEach((radio) => radio.addEventListener("change", showWiring));
+  document.querySelectorAll("input[name=channel], input[name=mode]").forEach(
+    (radio) => radio.addEventListener("change", showWiring));
   $("compose").addEventListener("submit", send);
+  setupCalls();
   showWiring();
   await refresh();
   setInterval(refresh, POLL_MS);
