@@ -167,8 +167,13 @@ def test_ali_holds_jane_from_the_inbox_takes_her_off_hold_and_hands_back_resolve
     assert "Thanks, it's handed back. Goodbye." in ali_phone.said_all(), ali_phone.said_all()
     done = transfer_of(stack, jane)
     assert (done.state, done.outcome) == ("handed_back", "resolved")
-    redirects = [r for r in fake_twilio.requests if r.method == "POST" and r.path.endswith(f"/Calls/{jane.sid}.json")]
-    assert [r.form.get("Url") for r in redirects] == [f"{stack.public_url}/webhooks/voice/resume?call={jane.sid}"]
+    redirects = [r.form.get("Url") for r in fake_twilio.requests
+                 if r.method == "POST" and r.path.endswith(f"/Calls/{jane.sid}.json")]
+    # out of the room at the hand-back; again when the news is queued if it came after she was back
+    assert redirects and set(redirects) == {f"{stack.public_url}/webhooks/voice/resume?call={jane.sid}"}, redirects
+    rooms_ended = [r for r in fake_twilio.requests if r.method == "POST" and "/Conferences/" in r.path
+                   and r.form.get("Status") == "completed"]
+    assert len([r for r in rooms_ended if fake_twilio.conference(transfer.room)["sid"] in r.path]) <= 1
     notes = notes_on(stack, transfer.ticket_id)
     assert notes.count("Handed back to the assistant by ali.") == 1, notes
     audit = SqlAuditLog(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).entries(transfer.conversation_id)
