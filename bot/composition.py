@@ -283,9 +283,10 @@ def voice_input(credentials: Dict[str, Any], settings: Optional[Settings] = None
     return TwilioVoiceInput(parts)
 
 
-def call_transfers(settings: Settings, engine: Engine, calls: Any) -> Any:
+def call_transfers(settings: Settings, engine: Engine, calls: Any, desk: Optional["Desk"] = None) -> Any:
     """The phone side of warm transfers (``channels.voice_transfer``), over the inbox's desk on the
-    shared database; the desk is built the first time a call needs people."""
+    shared database. The voice channel's desk is built the first time a call needs people; the
+    inbox passes its own (its buttons step the same transfers: hold, hand-back)."""
     from channels.voice_transfer import CallTransfers, TwilioLine, voice_url
     from handoff.desk import Desk
     from handoff.phone_codes import SqlPhoneCodes
@@ -298,8 +299,8 @@ def call_transfers(settings: Settings, engine: Engine, calls: Any) -> Any:
 
     def service() -> TransferService:
         if not built:
-            desk = Desk(InboxStore(engine), build_services(settings))
-            built.append(TransferService(desk, SqlTransfers(engine), SqlPhoneCodes(engine).phone_people))
+            working = desk or Desk(InboxStore(engine), build_services(settings))
+            built.append(TransferService(working, SqlTransfers(engine), SqlPhoneCodes(engine).phone_people))
         return built[0]
 
     t = settings.twilio

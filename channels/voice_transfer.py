@@ -36,7 +36,7 @@ from handoff.domain.transfer_records import CALLBACK, HANDED_BACK, Transfer
 from handoff.domain.warm_transfer import (
     BriefAsked, BriefPerson, CallerHungUp, CallPerson, CancelLeg, Command, Event, HandBack, HoldInRoom,
     JoinConference, LegAnswered, LegEnded, LegNotPlaced, LegPlaced, LegRang, MachineAnswered, PersonLeft,
-    PersonPressed, RedirectCallerToBot, RoomEnded,
+    PersonPressed, PRESSED_STAR, RedirectCallerToBot, RoomEnded,
 )
 from handoff.transfer_service import TransferService
 
@@ -165,13 +165,16 @@ class CallTransfers:
             await self.on(transfer.id, CallerHungUp())
 
     async def handed_back_in_the_inbox(self, call: VoiceCall) -> None:
-        """News for a caller in a transfer whose ticket people closed: the caller comes back now."""
+        """News for a caller in a transfer whose ticket people closed: the caller comes back now.
+
+        The inbox steps the same hand-back itself when the person clicks (``handoff.call_controls``);
+        this is the safety net, and finds the transfer finished then."""
         transfer = await asyncio.to_thread(self.service.transfers.for_call, call.call_sid)
         if transfer is None or transfer.finished:
             return
         ticket = await asyncio.to_thread(self.service.desk.store.ticket, transfer.ticket_id or "")
         if ticket is not None and not ticket.active:
-            await self.on(transfer.id, HandBack(by=ticket.assignee or "the inbox", outcome=HANDED_BACK))
+            await self.on(transfer.id, HandBack(by=ticket.assignee or "the inbox", outcome=ticket.outcome or HANDED_BACK))
 
     # -- the person's phone ---------------------------------------------------------------------
 
@@ -208,6 +211,8 @@ class CallTransfers:
             return twiml.empty()
         if transfer is None or transfer.state != HANDED_BACK:
             return twiml.goodbye(CALLER_GONE)
+        if transfer.outcome != PRESSED_STAR:  # handed back in the inbox, which ended the room: nothing to choose
+            return twiml.goodbye(HANDED_BACK_THANKS)
         return twiml.menu(OUTCOME_MENU, self.url("person/outcome", transfer=transfer_id, leg=n))
 
     async def person_chose(self, transfer_id: str, n: int, digits: str, reason: str, asked_why: bool) -> str:
@@ -239,14 +244,18 @@ class CallTransfers:
 
     # -- events and commands ----------------------------------------------------------------------
 
-    async def on(self, transfer_id: str, event: Event) -> Tuple[Optional[Transfer], List[Command]]:
-        """Step the transfer, then carry out its phone commands (in the background: Twilio waits for TwiML)."""
+    async def on(self, transfer_id: str, event: Event, wait: bool = False) -> Tuple[Optional[Transfer], List[Command]]:
+        """Step the transfer, then carry out its phone commands: in the background (a webhook's Twilio
+        waits for TwiML), or before returning with ``wait`` (the inbox's buttons, which answer once done)."""
         try:
             transfer, commands = await asyncio.to_thread(self._step, transfer_id, event)
         except KeyError:
             logger.warning("a webhook about transfer %s, which is not known here", transfer_id)
             return None, []
-        self._carry_out_later(transfer, commands)
+        if wait:
+            await self._carry_out(transfer, _phone_work(commands))
+        else:
+            self._carry_out_later(transfer, commands)
         return transfer, commands
 
     def _step(self, transfer_id: str, event: Event) -> Tuple[Transfer, List[Command]]:
@@ -257,13 +266,15 @@ class CallTransfers:
         return self.service.on(transfer_id, event, call.caller if call else None, list(heard))
 
     def _carry_out_later(self, transfer: Transfer, commands: Sequence[Command]) -> None:
-        work = [c for c in commands if isinstance(c, (CallPerson, CancelLeg, HoldInRoom, RedirectCallerToBot))]
+        work = _phone_work(commands)
         if work:
             task = asyncio.get_running_loop().create_task(self._carry_out(transfer, work))
             _BACKGROUND.add(task)
             task.add_done_callback(_BACKGROUND.discard)
 
     async def _carry_out(self, transfer: Transfer, commands: Sequence[Command]) -> None:
+        if not commands:
+            return
         follow_ups: List[Tuple[str, Event]] = []
         async with async_twilio_client(self.line.account_sid, self.line.auth_token, self.line.base_url) as client:
             for command in commands:
@@ -293,8 +304,8 @@ class CallTransfers:
         elif isinstance(command, HoldInRoom):
             room = await self._room_sid(client, command.room)
             if room:
-                await client.conferences(room).participants(command.call_sid).update_async(
-                    hold=command.on, hold_url=self.url("hold"), hold_method="POST")
+                await client.conferences(room).participants(command.call_sid).update_async(  # "true", not "True"
+                    hold="true" if command.on else "false", hold_url=self.url("hold"), hold_method="POST")
         elif isinstance(command, RedirectCallerToBot):
             await client.calls(command.call_sid).update_async(url=self.url("resume", call=command.call_sid),
                                                               method="POST")
@@ -389,6 +400,11 @@ class CallTransfers:
 _BACKGROUND: set = set()
 #: Callers on hold music waiting for the assistant's news in this process (one watcher each).
 _WATCHED: set = set()
+
+
+def _phone_work(commands: Sequence[Command]) -> List[Command]:
+    """The commands carried out through Twilio's API (the others are TwiML answers or the inbox's)."""
+    return [c for c in commands if isinstance(c, (CallPerson, CancelLeg, HoldInRoom, RedirectCallerToBot))]
 
 
 def _callback_words(transfer: Transfer) -> str:

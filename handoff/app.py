@@ -27,12 +27,14 @@ from actions.acme.seed import DEMO_CUSTOMERS
 from actions.domain.outbound import SMS
 from actions.domain.sessions import customer_key
 from actions.settings import Settings
-from bot.composition import build_inbox, build_phone_channels, build_sms, session_tokens
+from bot.composition import build_inbox, build_phone_channels, build_sms, call_transfers, session_tokens
 from channels.webchat.page import add_webchat_routes
-from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
+from handoff.app_state import CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
 from actions.store.channel_addresses import SqlChannelAddresses
 from actions.store.inbound import SqlInboundQueue
+from actions.store.voice import SqlVoiceCalls
+from handoff.call_controls import CallControls
 from handoff.customer_channels import CustomerChannels
 from handoff.delivery import DeliveryWorker
 from handoff.demo_users import create_demo_users
@@ -41,6 +43,7 @@ from handoff.handlers import (
     approval,
     approval_action,
     approvals,
+    call_hold,
     canned,
     errors_middleware,
     health,
@@ -98,6 +101,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/tickets/{id}", ticket)
     for verb in ("claim", "assign", "transfer", "notes", "reply", "request-approval", "handback", "close"):
         app.router.add_post(f"/api/tickets/{{id}}/{verb}", ticket_action)
+    app.router.add_post("/api/tickets/{id}/call/hold", call_hold)
     app.router.add_post("/api/messages/{id}/retry", retry_message)
     app.router.add_get("/api/canned", canned)
     app.router.add_get("/api/users", users)
@@ -140,6 +144,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[THROTTLE] = parts.throttle
     app[PHONE_CODES] = SqlPhoneCodes(engine)
     app[MY_PHONE] = MyPhone(desk, app[PHONE_CODES], SqlPhoneProofs(engine))
+    # the customer's call is stepped and the phones told from here too (hold, hand-back), as the voice channel does
+    app[CALLS] = CallControls(desk, call_transfers(settings, engine, SqlVoiceCalls(engine), desk)
+                              if settings.twilio else None)
     if settings.demo:
         added = await asyncio.to_thread(create_demo_users, store, desk.now)
         if added:

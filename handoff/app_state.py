@@ -7,6 +7,7 @@ from typing import Set
 from aiohttp import web
 
 from actions.settings import Settings
+from handoff.call_controls import CallControls
 from handoff.desk import Desk
 from handoff.domain.login_throttle import LoginThrottle
 from handoff.my_phone import MyPhone
@@ -22,6 +23,7 @@ MY_PHONE = web.AppKey("my_phone", MyPhone)  # a person's own phone: a new number
 SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
 TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
 CANNED = web.AppKey("canned", list)
+CALLS = web.AppKey("calls", CallControls)  # the customer's call, worked by the person on it (hold, hand-back)
 
 #: The largest request body the inbox reads (a reply, a note, a form): beyond it a 413 that says so.
 MAX_BODY_BYTES = 256 * 1024

@@ -17,6 +17,7 @@ from actions.domain.ticket import Ticket
 from actions.store.channel_addresses import SqlChannelAddresses
 from handoff.approval_service import ApprovalService
 from handoff.domain import approvals as approval_rules
+from handoff.domain.call_controls import may_hold
 from handoff.domain import sign_off
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.errors import Forbidden
@@ -61,19 +62,21 @@ class DeskViews(TicketService, ApprovalService):
             "can": {**can, "handback_approved": bool(waiting) and refused is None},
             "cannot_approve_because": refused.message if refused else None,
             "reply_channels": list(self.reply_channels(ticket)),
-            "call": self._call(ticket),
+            "call": self._call(ticket, user),
         }
 
-    def _call(self, ticket: Ticket) -> Optional[Dict[str, Any]]:
+    def _call(self, ticket: Ticket, user: User) -> Optional[Dict[str, Any]]:
         """The ticket's phone call handed to people, if any: its state in words, the phones rung,
-        and the caller's call SID (the link between the call and the ticket)."""
+        the caller's call SID (the link between the call and the ticket), and whether this person
+        may put the caller on hold or take them off it now."""
         transfer = SqlTransfers(self.store.engine).for_ticket(ticket.id)
         if transfer is None:
             return None
         legs = SqlTransfers(self.store.engine).legs(transfer.id)
         names = {u.username: u.name for u in self.store.users()}
         return {**transfer.to_dict(), "words": state_in_words(transfer, legs, names),
-                "legs": [{**leg.to_dict(), "name": names.get(leg.username, leg.username)} for leg in legs]}
+                "legs": [{**leg.to_dict(), "name": names.get(leg.username, leg.username)} for leg in legs],
+                "can": may_hold(ticket, transfer, user)}
 
     def _item(self, ticket: Ticket, unanswered: tuple) -> Dict[str, Any]:
         count, latest = unanswered

@@ -18,7 +18,7 @@ from aiohttp.typedefs import Handler
 from actions.json_input import BadJson, json_object
 from handoff import auth
 from actions.domain.phones import NotAPhoneNumber, e164
-from handoff.app_state import CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
+from handoff.app_state import CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
 from handoff.domain.errors import Forbidden, InboxError, NotFound
 from handoff.domain.people import User
 from handoff.domain.phone_proofs import PhoneProfile
@@ -261,9 +261,23 @@ async def ticket_action(request: web.Request) -> web.Response:
         "close": lambda: desk.close(user, ticket_id, _version(body), text("resolution")),
     }
     await asyncio.to_thread(calls[verb])
+    if verb == "handback":  # a caller still in the transfer's room comes back to the assistant now
+        await request.app[CALLS].handed_back(user, ticket_id, text("outcome"))
     moved = await asyncio.to_thread(desk.store.ticket, ticket_id)
     if moved is not None and not user.sees(moved.queue):  # e.g. an agent transferred it to the seniors
         return web.json_response({"id": ticket_id, "gone": True, "queue": moved.queue, "status": moved.status})
+    return web.json_response(await asyncio.to_thread(desk.ticket_view, user, ticket_id))
+
+
+async def call_hold(request: web.Request) -> web.Response:
+    """``{"on": true}``: the person on the customer's call puts the caller on hold (hold music in the
+    room); ``{"on": false}`` takes them off it. Answers the ticket, whose ``call`` says so."""
+    desk, user, ticket_id = request.app[DESK], request["user"], _id(request, "ticket")
+    body = await _body(request)
+    on = body.get("on")
+    if not isinstance(on, bool):
+        raise InboxError("'on' must be true (put the caller on hold) or false (take them off hold)")
+    await request.app[CALLS].hold(user, ticket_id, _version(body), on)
     return web.json_response(await asyncio.to_thread(desk.ticket_view, user, ticket_id))
 
 

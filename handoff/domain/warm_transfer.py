@@ -187,6 +187,9 @@ class Step:
     changed: bool = True
 
 
+#: How a transfer ends when the person who took the call leaves the room: * (they choose the
+#: outcome on their phone next), or a hang-up.
+PRESSED_STAR, PERSON_HUNG_UP = "person_pressed_star", "person_hung_up"
 #: Why a transfer ends in a call back.
 OUTSIDE_HOURS, NOBODY_AVAILABLE, NOBODY_ANSWERED = "outside_opening_hours", "nobody_available", "nobody_answered"
 
@@ -302,7 +305,7 @@ def _person_left(transfer: Transfer, legs: Sequence[Leg], leg: Leg, how: str, at
     left = leg.moved(at, state=LEFT, ended_at=at)
     if transfer.state not in WITH_A_PERSON or leg.n != transfer.leg:
         return Step(transfer.moved(at), (left,))
-    outcome = "person_pressed_star" if how == "star" else "person_hung_up"
+    outcome = PRESSED_STAR if how == "star" else PERSON_HUNG_UP
     done = transfer.moved(at, state=HANDED_BACK, outcome=outcome)
     words = "pressed * to hand the caller back" if how == "star" else "hung up"
     return Step(done, (left,), (RedirectCallerToBot(transfer.call_sid, transfer.room),

@@ -16,13 +16,14 @@ from sqlmodel import Session, select
 
 from actions.acme.models import ExecutionRow
 from actions.store.database import make_engine
-from actions.store.sql import SqlHandoffQueue
+from actions.store.sql import SqlAuditLog, SqlHandoffQueue
 from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio
 from devtools.fake_twilio.phone_calls import PhoneCall
 from handoff.demo_users import DEMO_PHONES
 from handoff.store import InboxStore
 from handoff.transfers import SqlTransfers
+from tests.support.inbox import Inbox, Person
 from tests.support.policies import ALWAYS_AWAY, policy_file
 from tests.support.stacks import SHOP_NUMBER, stack_on
 from tests.support.waiting import eventually
@@ -107,6 +108,65 @@ def test_jane_holds_ali_is_briefed_takes_the_call_and_hands_back_to_continue_her
     transfer = transfer_of(stack, jane)
     assert transfer.state == "handed_back"
     assert any("pressed * to hand the caller back" in note for note in notes_on(stack, transfer.ticket_id))
+    jane.hang_up()
+    assert not fake_twilio.twiml_errors, fake_twilio.twiml_errors
+
+
+def signed_in(stack: Stack, username: str) -> Person:
+    """A person in the stack's inbox, through its login form, as a browser would."""
+    engine = make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")
+    return Inbox(stack.inbox_url, None, engine, stack.data_dir).sign_in(username)  # type: ignore[arg-type]
+
+
+def test_ali_holds_jane_from_the_inbox_takes_her_off_hold_and_hands_back_resolved_from_the_inbox(
+        stack: Stack, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.callee(ALI).answers()
+    before = len(fake_twilio.calls_to(ALI))
+    jane = call(stack, fake_twilio, JANE)
+    jane.answer("can I talk to a person please")
+    ali_phone = ringing(fake_twilio, ALI, before + 1)
+    fake_twilio.wait_until(lambda: ali_phone.waiting_for is not None, "Ali's brief", WAIT)
+    ali_phone.press("1")
+    fake_twilio.wait_until(lambda: transfer_of(stack, jane).state == "connected", "Ali connected", WAIT)
+    transfer = transfer_of(stack, jane)
+    ali = signed_in(stack, "ali")
+    eventually(lambda: ali.ticket(transfer.ticket_id)["assignee"] == "ali", WAIT, "pressing 1 gave Ali the ticket")
+
+    held = ali.post(f"/api/tickets/{transfer.ticket_id}/call/hold", {"on": True})
+    assert held.status_code == 200, held.text
+    assert held.json()["call"]["words"] == "Caller on hold by Ali"
+    fake_twilio.wait_until(lambda: jane.on_hold, "Jane on hold", WAIT)
+    fake_twilio.wait_until(lambda: any(line.startswith("hold ") for line in jane.timeline) and
+                           "Please hold, a specialist will be with you shortly." in jane.said_all(),
+                           "Jane hears the hold message and music", WAIT)
+    off = ali.post(f"/api/tickets/{transfer.ticket_id}/call/hold", {"on": False})
+    assert off.status_code == 200 and off.json()["call"]["words"] == "Connected with Ali", off.text
+    fake_twilio.wait_until(lambda: not jane.on_hold, "Jane off hold", WAIT)
+
+    version = ali.ticket(transfer.ticket_id)["version"]
+    handed = ali.post(f"/api/tickets/{transfer.ticket_id}/handback", {"version": version, "outcome": "resolved"})
+    assert handed.status_code == 200, handed.text
+
+    fake_twilio.wait_until(lambda: jane.waiting_for == "gather" and "finished helping you" in " ".join(jane.said()),
+                           "Jane is back with the assistant and hears the news", WAIT)
+    assert "anything else" in " ".join(jane.said()), jane.said()
+    ali_phone.wait_until("completed", WAIT)  # the room ended; his phone was thanked and let go
+    assert "Thanks, it's handed back. Goodbye." in ali_phone.said_all(), ali_phone.said_all()
+    done = transfer_of(stack, jane)
+    assert (done.state, done.outcome) == ("handed_back", "resolved")
+    redirects = [r.form.get("Url") for r in fake_twilio.requests
+                 if r.method == "POST" and r.path.endswith(f"/Calls/{jane.sid}.json")]
+    # out of the room at the hand-back; again when the news is queued if it came after she was back
+    assert redirects and set(redirects) == {f"{stack.public_url}/webhooks/voice/resume?call={jane.sid}"}, redirects
+    rooms_ended = [r for r in fake_twilio.requests if r.method == "POST" and "/Conferences/" in r.path
+                   and r.form.get("Status") == "completed"]
+    assert len([r for r in rooms_ended if fake_twilio.conference(transfer.room)["sid"] in r.path]) <= 1
+    notes = notes_on(stack, transfer.ticket_id)
+    assert notes.count("Handed back to the assistant by ali.") == 1, notes
+    audit = SqlAuditLog(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).entries(transfer.conversation_id)
+    told = [e for e in audit if e.event == "handback_told" and e.detail.get("handoff_id") == transfer.ticket_id]
+    assert len(told) == 1  # the assistant's news was told once
+    assert [e.event for e in audit if e.event.startswith("caller_")][-2:] == ["caller_put_on_hold", "caller_taken_off_hold"]
     jane.hang_up()
     assert not fake_twilio.twiml_errors, fake_twilio.twiml_errors
 
