@@ -56,6 +56,10 @@ logger = logging.getLogger(__name__)
 TURN_BUDGET = 9.0
 #: Silences or unheard answers in a row: asked again this many times, then offered a person.
 ASKED_AGAIN = 2
+#: Rounds of "one moment" (``TURN_BUDGET`` each) after which a turn nobody answers is given up: the
+#: process running it died. The caller is asked to say it again.
+LOST_AFTER = 4
+LOST_TURN = "Sorry, I lost what you said there on our side. Could you say it again?"
 
 GREETING = "/greet"
 SORRY_LOST = "Sorry, I've lost track of this call on our side. Please call us again. Goodbye."
@@ -296,12 +300,27 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
         answer = await asyncio.to_thread(self.parts.calls.answer_of, call_sid, turn)
         if answer is not None or (call_sid, turn) in self._running:
             return await self.turn_answer(call_sid, turn, "", {}, on_new_message)
+        waited = request.args.get("wait")
+        if waited is not None:  # back after "one moment", and the turn is not running here
+            return await self.still_waiting(call, turn, turn_number(waited))
         words = heard(form, call.expecting)
         if words is None:
             return await self.not_heard(call, turn)
         text, metadata = await self.sealed_if_code(call, words, form)
         return await self.turn_answer(call_sid, turn, text, metadata, on_new_message,
                                       heard="(a code)" if SEALED_KEY in metadata else words)
+
+    async def still_waiting(self, call: VoiceCall, turn: int, waited: int) -> str:
+        """A turn another process has (or had, if it died mid-turn): its answer when stored; after
+        ``LOST_AFTER`` rounds of "one moment" it is given up and the caller asked to say it again."""
+        if waited < LOST_AFTER:
+            return await self._answer_when_ready(call.call_sid, turn, waited)
+        document = self._turn_document(call.call_sid, turn, [LOST_TURN], call.expecting)
+        await asyncio.to_thread(self.parts.calls.finish_turn, call.call_sid, turn, document, misses=call.misses,
+                                expecting=call.expecting)
+        await asyncio.to_thread(self.parts.audit, call.conversation_id, "call_turn_lost",
+                                {"call_sid": call.call_sid, "turn": turn})
+        return await asyncio.to_thread(self.parts.calls.answer_of, call.call_sid, turn) or document
 
     async def sealed_if_code(self, call: VoiceCall, words: str, form: RequestParameters) -> Tuple[str, Dict[str, Any]]:
         """A code (keyed, or spoken digit by digit) goes to the bot sealed; anything else as said."""
@@ -348,20 +367,21 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
                 task.add_done_callback(lambda done: (self._tasks.discard(done), self._running.pop(key, None)))
         return await self._answer_when_ready(call_sid, turn)
 
-    async def _answer_when_ready(self, call_sid: str, turn: int) -> str:
+    async def _answer_when_ready(self, call_sid: str, turn: int, waited: int = 0) -> str:
         """The turn's answer once stored; "one moment" and a redirect back here while it runs."""
+        again = twiml.one_moment(self.url("gather", call=call_sid, turn=turn, wait=waited + 1))
         task = self._running.get((call_sid, turn))
         if task is not None:
             try:
                 return await asyncio.wait_for(asyncio.shield(task), TURN_BUDGET)
             except asyncio.TimeoutError:
-                return twiml.one_moment(self.url("gather", call=call_sid, turn=turn))
+                return again
         for _ in range(int(TURN_BUDGET / 0.25)):  # another process (or a crash) has it: the database tells
             answer = await asyncio.to_thread(self.parts.calls.answer_of, call_sid, turn)
             if answer is not None:
                 return answer
             await asyncio.sleep(0.25)
-        return twiml.one_moment(self.url("gather", call=call_sid, turn=turn))
+        return again
 
     async def _run_turn(self, call_sid: str, turn: int, text: str, metadata: Dict[str, Any],
                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:

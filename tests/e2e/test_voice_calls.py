@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, List
 
@@ -19,6 +20,7 @@ import pytest
 from actions.acme.sqlite_backend import SqlBusiness
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlPendingStore
+from actions.store.voice import SqlVoiceCalls
 from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio
 from devtools.fake_twilio.phone_calls import PhoneCall
@@ -238,3 +240,21 @@ def test_every_document_the_channel_gave_is_valid_twiml(stack: Stack, fake_twili
     for document in documents:
         assert document.error is None, document
         check_twiml(document.xml)
+
+
+def test_a_turn_whose_process_died_is_given_up_after_a_few_rounds_of_one_moment(
+        stack: Stack, fake_twilio: FakeTwilio) -> None:
+    placed = call(stack, fake_twilio, SAM)
+    calls = SqlVoiceCalls(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}"))
+    turn = calls.get(placed.sid).turn + 1
+    calls.begin_turn(placed.sid, turn, datetime.now(timezone.utc), "where is my order")  # claimed, never answered
+    url = f"{stack.public_url}/webhooks/voice/gather?call={placed.sid}&turn={turn}"
+    params = {"CallSid": placed.sid, "AccountSid": fake_twilio.account_sid, "From": SAM, "To": SHOP_NUMBER,
+              "CallStatus": "in-progress", "Direction": "inbound"}
+
+    waiting = fake_twilio.send_webhook(f"{url}&wait=1", params)
+    assert "One moment please." in waiting.body and f"turn={turn}&amp;wait=2" in waiting.body
+    given_up = fake_twilio.send_webhook(f"{url}&wait=4", params)
+    check_twiml(given_up.body)
+    assert "Could you say it again?" in given_up.body and f"turn={turn + 1}" in given_up.body
+    placed.hang_up()

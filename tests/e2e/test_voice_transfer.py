@@ -20,6 +20,7 @@ from actions.store.sql import SqlAuditLog, SqlHandoffQueue
 from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio
 from devtools.fake_twilio.phone_calls import PhoneCall
+from devtools.fake_twilio.twiml import check_twiml
 from handoff.demo_users import DEMO_PHONES
 from handoff.store import InboxStore
 from handoff.transfers import SqlTransfers
@@ -287,3 +288,13 @@ def janes_refunds(stack: Stack) -> int:
     with Session(make_engine(f"sqlite:///{stack.data_dir / 'acme.db'}")) as db:
         return len(db.exec(select(ExecutionRow).where(ExecutionRow.customer_id == "C001")
                            .where(ExecutionRow.kind == "refund")).all())
+
+
+def test_every_document_the_transfer_gave_the_caller_and_the_people_is_valid_twiml(fake_twilio: FakeTwilio) -> None:
+    documents = [d for d in fake_twilio.twiml_documents if "/webhooks/voice/" in d.url]
+    purposes = {d.url.split("/webhooks/voice/")[1].split("?")[0] for d in documents}
+    assert {"webhook", "gather", "hold", "resume", "person", "person/choice", "person/left",
+            "person/outcome"} <= purposes, purposes
+    for document in documents:
+        assert document.error is None, document
+        check_twiml(document.xml)
