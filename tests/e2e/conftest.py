@@ -21,8 +21,10 @@ from actions.domain.sessions import CUSTOMER_PREFIX, customer_key
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
 from bot.stack import Stack, free_port
+from devtools.fake_twilio import FakeTwilio
 from tests.support.codes import latest_code
 from tests.support.policies import policy_file
+from tests.support.stacks import SHOP_NUMBER, stack_on
 from tests.support.waiting import eventually
 
 #: Short enough for a test to wait it out; everything else is the shipped policy.
@@ -81,3 +83,17 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         yield RunningAssistant(stack)
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def phone_line() -> Iterator[FakeTwilio]:
+    """The fake Twilio the calls' tests drive (``test_voice_calls``, ``test_voice_transfer``): one for the run."""
+    with FakeTwilio(sms_number=SHOP_NUMBER, time_scale=0.05) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def phone_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, phone_line: FakeTwilio) -> Iterator[Stack]:
+    """The stack those tests call, on ``phone_line``: started once, since each start loads Rasa's model."""
+    with stack_on(phone_line, tmp_path_factory.mktemp("phone-line-stack"), trained_model) as started:
+        yield started

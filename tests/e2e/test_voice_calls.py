@@ -12,8 +12,7 @@ import json
 import re
 import urllib.request
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 
@@ -25,7 +24,7 @@ from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio
 from devtools.fake_twilio.phone_calls import PhoneCall
 from devtools.fake_twilio.twiml import check_twiml
-from tests.support.stacks import SHOP_NUMBER, stack_on
+from tests.support.stacks import SHOP_NUMBER
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -35,16 +34,14 @@ TURN = 60.0  # seconds a turn may take to cross every process (CI shares 2 cores
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
-@pytest.fixture(scope="module")
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio(sms_number=SHOP_NUMBER) as fake:
-        yield fake
+@pytest.fixture
+def fake_twilio(phone_line: FakeTwilio) -> FakeTwilio:
+    return phone_line
 
 
-@pytest.fixture(scope="module")
-def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio) -> Iterator[Stack]:
-    with stack_on(fake_twilio, tmp_path_factory.mktemp("voice-stack"), trained_model) as started:
-        yield started
+@pytest.fixture
+def stack(phone_stack: Stack) -> Stack:
+    return phone_stack
 
 
 def call(stack: Stack, fake: FakeTwilio, number: str) -> PhoneCall:
@@ -220,6 +217,9 @@ def test_a_request_twilio_did_not_sign_is_refused_and_what_cannot_be_read_gets_w
         assert "<Say" in answer.body and "<Hangup" in answer.body, answer.body
     status = fake_twilio.send_webhook(f"{stack.public_url}/webhooks/voice/status", {**params, "CallSid": "x"})
     assert status.status == 400 and "CallSid" in status.body
+    for callback in ("status", "leg-status?transfer=t1&leg=1", "conference-status?transfer=t1"):
+        forged = fake_twilio.send_webhook(f"{stack.public_url}/webhooks/voice/{callback}", params, signature="forged")
+        assert forged.status == 403, callback
 
 
 def test_a_turn_twilio_delivers_twice_is_one_turn_with_one_answer(stack: Stack, fake_twilio: FakeTwilio) -> None:

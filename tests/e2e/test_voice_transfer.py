@@ -9,7 +9,7 @@ each person's phone answers.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 from sqlmodel import Session, select
@@ -36,16 +36,14 @@ ALI, SOFIA, MARIA = DEMO_PHONES["ali"], DEMO_PHONES["sofia"], DEMO_PHONES["maria
 WAIT = 60.0  # seconds for a step to cross every process (CI shares 2 cores)
 
 
-@pytest.fixture(scope="module")
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio(sms_number=SHOP_NUMBER, time_scale=0.05) as fake:
-        yield fake
+@pytest.fixture
+def fake_twilio(phone_line: FakeTwilio) -> FakeTwilio:
+    return phone_line
 
 
-@pytest.fixture(scope="module")
-def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio) -> Iterator[Stack]:
-    with stack_on(fake_twilio, tmp_path_factory.mktemp("transfer-stack"), trained_model) as started:
-        yield started
+@pytest.fixture
+def stack(phone_stack: Stack) -> Stack:
+    return phone_stack
 
 
 def call(stack: Stack, fake: FakeTwilio, number: str) -> PhoneCall:
@@ -288,6 +286,25 @@ def janes_refunds(stack: Stack) -> int:
     with Session(make_engine(f"sqlite:///{stack.data_dir / 'acme.db'}")) as db:
         return len(db.exec(select(ExecutionRow).where(ExecutionRow.customer_id == "C001")
                            .where(ExecutionRow.kind == "refund")).all())
+
+
+def test_ali_approves_janes_small_refund_from_his_keypad_and_it_runs_once(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.callee(ALI).answers(press="1")
+    before_ali, refunds_before = len(fake_twilio.calls_to(ALI)), janes_refunds(stack)
+    jane = call(stack, fake_twilio, JANE)
+    jane.answer("I'd like a refund of 5 dollars for order 1001")
+    jane.answer("can I speak to someone please")
+    ali = ringing(fake_twilio, ALI, before_ali + 1)
+    fake_twilio.wait_until(lambda: transfer_of(stack, jane).state == "connected", "Ali connected", WAIT)
+
+    ali.press("*")
+    ali.press("3")  # approve: within an agent's limit ($100)
+    assert ali.said()[-1].startswith("Thanks, it's handed back"), ali.said()
+
+    fake_twilio.wait_until(lambda: "approved it" in " ".join(jane.said()), "Jane hears it was approved", WAIT)
+    assert "Refunded 5 dollars" in " ".join(jane.said()), jane.said()
+    assert janes_refunds(stack) == refunds_before + 1
+    jane.hang_up()
 
 
 def test_every_document_the_transfer_gave_the_caller_and_the_people_is_valid_twiml(fake_twilio: FakeTwilio) -> None:
