@@ -242,9 +242,8 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
 
     async def hold_music(self) -> str:
         """The conference's waitUrl and a held participant's HoldUrl: a word, then music."""
-        transfers = self._transfers()
         return twiml.hold_music("Please hold, a specialist will be with you shortly.",
-                                await asyncio.to_thread(lambda: transfers.hold_music_url))
+                                await self._transfers().music_url())
 
     async def resume(self, request: Request, form: RequestParameters) -> str:
         """The caller out of the transfer's room: the assistant's words on what people did, then their turn."""

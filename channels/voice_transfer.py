@@ -105,7 +105,7 @@ class CallTransfers:
         """The call needs the people who have its ticket: the caller holds in a room while the first
         person is rung, or (outside opening hours, nobody available) hears when they'll be called back."""
         if not await asyncio.to_thread(self.calls.move, call.call_sid, (WITH_BOT,), TRANSFER):
-            return twiml.hold_music(PLEASE_HOLD, self.hold_music_url)
+            return twiml.hold_music(PLEASE_HOLD, await self.music_url())
         transfer, commands = await asyncio.to_thread(self.service.start, call.call_sid, call.conversation_id,
                                                      ticket_id, call.caller, list(transcript))
         if transfer.state == CALLBACK:
@@ -136,7 +136,7 @@ class CallTransfers:
             task = asyncio.get_running_loop().create_task(self._bring_back(call, transfer))
             _BACKGROUND.add(task)
             task.add_done_callback(lambda done: (_BACKGROUND.discard(done), _WATCHED.discard(call.call_sid)))
-        return twiml.hold_music(THANKS_FOR_HOLDING, self.hold_music_url)
+        return twiml.hold_music(THANKS_FOR_HOLDING, await self.music_url())
 
     async def _bring_back(self, call: VoiceCall, transfer: Optional[Transfer]) -> None:
         """Music plays until the assistant's news is queued; then the caller's call is redirected here."""
@@ -337,6 +337,10 @@ class CallTransfers:
         return None
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    async def music_url(self) -> str:
+        """The hold music's URL, read off the loop (the first read builds the desk)."""
+        return await asyncio.to_thread(lambda: self.hold_music_url)
 
     @property
     def hold_music_url(self) -> str:
