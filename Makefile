@@ -32,8 +32,11 @@ reset-demo: install
 twilio-setup: install
 	$(VENV)/bin/python -m bot.twilio_setup $(ARGS)
 
+# Two workers by default (TEST_WORKERS=1 for one): the tests that share a running stack stay on one worker.
+TEST_WORKERS ?= 2
+
 test: install browser
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The browser tests drive Debian's chromium, never a browser downloaded by Playwright.
 CHROMIUM := /usr/bin/chromium

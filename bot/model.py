@@ -7,12 +7,14 @@ model stale?" is a file lookup and never costs a TensorFlow start-up. Test stori
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterable, List, Optional
+from contextlib import contextmanager
+from typing import Iterable, Iterator, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "bot" / "config.yml"
@@ -48,9 +50,27 @@ def ensure_model(rasa: str = str(Path(sys.executable).parent / "rasa"), log: Opt
     file and the terminal gets one line while training runs: what ``make run`` shows.
     """
     target = model_path()
-    if target.exists():
-        print(f"model is up to date: {target.relative_to(ROOT)}", flush=True)
-        return target
+    with _training_turn():
+        if target.exists():
+            print(f"model is up to date: {target.relative_to(ROOT)}", flush=True)
+            return target
+        return _train(target, rasa, log)
+
+
+@contextmanager
+def _training_turn() -> Iterator[None]:
+    """One trainer at a time (parallel test workers, ``make run`` beside ``make test``): the others
+    wait for it and then find the model it wrote, instead of training the same model again."""
+    MODELS.mkdir(parents=True, exist_ok=True)
+    with (MODELS / ".training.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _train(target: Path, rasa: str, log: Optional[Path]) -> Path:
     command = [rasa, "train", "--config", str(CONFIG), "--domain", str(DOMAIN),
                "--data", *[str(path) for path in training_inputs()[2:]],
                "--out", str(MODELS), "--fixed-model-name", target.name.removesuffix(".tar.gz")]

@@ -1,7 +1,7 @@
 """Fixtures every test module can use."""
 
 import os
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 
@@ -22,6 +22,38 @@ def policy_open_around_the_clock(tmp_path_factory: pytest.TempPathFactory) -> It
         os.environ.pop("RISK_POLICY_PATH", None)
     else:
         os.environ["RISK_POLICY_PATH"] = before
+
+
+#: Fixtures that start a stack once for several modules: their modules run in one test worker.
+SHARED_STACKS = ("assistant", "phone_stack")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Group the tests for parallel workers (``pytest -n 2 --dist loadgroup``, what ``make test`` runs).
+
+    A stack costs a Rasa start-up (about 45 s), so each module's tests stay on one worker with
+    its module-scoped stack, and the modules sharing a session-wide stack stay together too.
+    """
+    for item in items:
+        shared = [name for name in SHARED_STACKS if name in getattr(item, "fixturenames", ())]
+        group = shared[0] if shared else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A parallel worker hands its model report to the main process, which prints the summary."""
+    from tests.support.model import MODEL_REPORT
+
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["model_report"] = list(MODEL_REPORT)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.model import MODEL_REPORT
+
+    MODEL_REPORT.extend(getattr(node, "workeroutput", {}).get("model_report", []))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
