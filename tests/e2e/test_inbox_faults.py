@@ -63,13 +63,13 @@ def test_the_inbox_killed_and_restarted_loses_no_message_and_escalates_once(stac
     assert ticket is not None and (ticket.queue, ticket.status) == ("agent", "open")
     eventually(lambda: timer_jobs() == 1, 10, "the inbox scheduled the ticket's claim timer")
 
-    stack.kill_inbox()
+    stack.kill("inbox")
     assert stack.talk(SAM, "hello? my parcel never arrived") == []  # people have it: the bot stays silent
     assert stack.talk(SAM, "it was order 1004") == []
     time.sleep(CLAIM_WITHIN_SECONDS + 1)  # the claim deadline passes while the inbox is down
     assert events("ticket_escalated") == []
 
-    stack.start_inbox()
+    stack.restart("inbox")
     eventually(lambda: events("ticket_escalated") == ["ticket_escalated"], 15, "the missed timer fired after the restart")
     escalated = store.ticket(ticket.id)
     assert escalated is not None and (escalated.queue, escalated.status) == ("senior", "open")
