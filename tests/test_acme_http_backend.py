@@ -18,7 +18,12 @@ import requests
 from actions.acme.http_backend import HttpBusiness
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
-from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT, ActionRequest, BusinessUnavailable
+from actions.domain.business import (
+    ORIGINAL_PAYMENT_METHOD,
+    STORE_CREDIT,
+    ActionRequest,
+    BusinessUnavailable,
+)
 from tests.support.acme_api import API_KEY, FakeAcmeApi
 
 TODAY = date(2024, 6, 12)
