@@ -22,7 +22,7 @@ from handoff.store import InboxStore
 from tests.support.policies import policy_file
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 SAM = "+15550100002"  # how the REST caller names Sam
 SAMS_CONVERSATION = "customer-C002"  # how the channel keys his conversation
