@@ -38,11 +38,11 @@ from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
-JANE, SAM, PRIYA = "+15550100001", "+15550100002", "+15550100003"
+JANE, SAM, PRIYA, LEO = "+15550100001", "+15550100002", "+15550100003", "+15550100004"
 #: An execution claimed this long ago with no result was left by a dead worker (the policy's
 #: ``confirmation.unfinished_after``; the business here answers in milliseconds).
 UNFINISHED_AFTER = 3
-WAIT = 60  # seconds for a turn and its reply to cross every process (CI shares 2 cores)
+WAIT = 90  # seconds for a turn and its reply to cross every process (CI shares 2 cores)
 
 
 @dataclass
@@ -151,19 +151,26 @@ def test_the_action_server_dying_after_janes_refund_ran_leaves_it_run_once_and_s
 # -- Rasa -------------------------------------------------------------------------------------
 
 
-def test_rasa_killed_while_sam_is_asked_to_confirm_picks_up_from_the_tracker_store_and_runs_it_once(shop: Shop) -> None:
+def test_rasa_killed_mid_conversation_carries_on_from_the_tracker_store_with_no_reply_twice(shop: Shop) -> None:
+    """Sam was asked to confirm; Leo's question was accepted and its turn was under way. Rasa dies."""
     shop.texts(SAM, "refund $20 for order 1005")
     shop.waits_for(SAM, "Reply YES to confirm")
-    tracker_url = f"{shop.stack.rasa_url}/conversations/customer-C002/tracker?token={shop.stack.api_token}"
-    before = requests.get(tracker_url, timeout=10).json()["events"]
+    sams = f"{shop.stack.rasa_url}/conversations/customer-C002/tracker?token={shop.stack.api_token}"
+    before = requests.get(sams, timeout=10).json()["events"]
+    shop.api.delay_seconds = 3  # the order system is slow to answer Leo's question...
+    shop.texts(LEO, "where is my order 1009?")
+    eventually(lambda: any(r["path"].startswith("/customers/C004") for r in shop.api.seen), WAIT,
+               "the action server is looking up Leo's order")
 
-    shop.stack.kill("rasa")
+    shop.stack.kill("rasa")  # ...and Rasa dies meanwhile: Leo's turn never finishes there
+    shop.api.delay_seconds = 0
     shop.stack.restart("rasa")
-    after = requests.get(tracker_url, timeout=10).json()["events"]
-    assert [e["event"] for e in after[:len(before)]] == [e["event"] for e in before]  # read back from the store
 
+    after = requests.get(sams, timeout=10).json()["events"]
+    assert [e["event"] for e in after[:len(before)]] == [e["event"] for e in before]  # read back from the store
     shop.texts(SAM, "YES")
     shop.waits_for(SAM, "Refunded $20.00 for order 1005")
+    shop.waits_for(LEO, "1009")  # his accepted message is taken again once its claim has lapsed
     eventually(lambda: shop.deliveries_waiting() == 0, WAIT, "every text went out")
 
     texts = shop.texts_to(SAM)
@@ -171,8 +178,12 @@ def test_rasa_killed_while_sam_is_asked_to_confirm_picks_up_from_the_tracker_sto
     assert sum("Refunded $20.00 for order 1005" in body for body in texts) == 1
     assert len(shop.executions_for("C002")) == 1 and len(shop.ran("C002")) == 1
     assert len(shop.events("C002", "executed")) == 1
-    said_by_sam = [e["text"] for e in requests.get(tracker_url, timeout=10).json()["events"] if e["event"] == "user"]
+    said_by_sam = [e["text"] for e in requests.get(sams, timeout=10).json()["events"] if e["event"] == "user"]
     assert said_by_sam[-2:] == ["refund $20 for order 1005", "YES"]
+    assert sum("1009" in body for body in shop.texts_to(LEO)) == 1
+    leos = f"{shop.stack.rasa_url}/conversations/customer-C004/tracker?token={shop.stack.api_token}"
+    said_by_leo = [e["text"] for e in requests.get(leos, timeout=10).json()["events"] if e["event"] == "user"]
+    assert said_by_leo == ["where is my order 1009?"]
 
 
 # -- Twilio -----------------------------------------------------------------------------------
