@@ -163,7 +163,7 @@ class Stack:
         process.kill()
         process.wait()
 
-    def restart(self, name: str, timeout: float = 120.0) -> None:
+    def restart(self, name: str, timeout: float = 240.0) -> None:
         """Start one server again (after ``kill``) and wait until it answers."""
         if name in self.processes:
             raise RuntimeError(f"the {name} server is still running: kill it first")
