@@ -86,11 +86,11 @@ class Stack:
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         env = self._env()
-        servers = tuple(self.commands())
-        for name in servers:
-            self._spawn(name, self.commands()[name], env, logs)
+        commands = self.commands()
+        for name, command in commands.items():
+            self._spawn(name, command, env, logs)
         try:
-            self._wait_until_ready(timeout, servers)
+            self._wait_until_ready(timeout, tuple(commands))
         except Exception:
             self.stop()
             raise
