@@ -86,19 +86,25 @@ class Stack:
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         env = self._env()
-        servers = ("actions", "rasa", "inbox")
-        if self.fake_twilio_port is not None:
-            self._spawn("fake_twilio", self.fake_twilio_command(), env, logs)
-            servers = ("fake_twilio", *servers)
-        self._spawn("actions", [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)], env, logs)
-        self._spawn("rasa", [str(BIN / "rasa"), *self.rasa_arguments()], env, logs)
-        self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], env, logs)
+        commands = self.commands()
+        for name, command in commands.items():
+            self._spawn(name, command, env, logs)
         try:
-            self._wait_until_ready(timeout, servers)
+            self._wait_until_ready(timeout, tuple(commands))
         except Exception:
             self.stop()
             raise
         return self
+
+    def commands(self) -> Dict[str, List[str]]:
+        """Each server's command line, by name, in the order they start."""
+        servers = {} if self.fake_twilio_port is None else {"fake_twilio": self.fake_twilio_command()}
+        return {
+            **servers,
+            "actions": [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)],
+            "rasa": [str(BIN / "rasa"), *self.rasa_arguments()],
+            "inbox": [str(BIN / "python"), "-m", "handoff"],
+        }
 
     def rasa_arguments(self) -> List[str]:
         """The arguments of ``rasa run``. Values that may begin with "-" are joined to their option with "=",
@@ -150,15 +156,19 @@ class Stack:
             **self.env,
         }
 
-    def kill_inbox(self) -> None:
-        """Stop the inbox abruptly (SIGKILL), as a crash would; for fault tests."""
-        process = self.processes.pop("inbox")
+    def kill(self, name: str) -> None:
+        """Stop one server abruptly (SIGKILL), as a crash would: no clean shutdown, nothing flushed.
+        For fault tests; ``restart(name)`` brings it back on the same port and data."""
+        process = self.processes.pop(name)
         process.kill()
         process.wait()
 
-    def start_inbox(self, timeout: float = 60.0) -> None:
-        self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], self._env(), self.data_dir / "logs")
-        self._wait_until_ready(timeout, ("inbox",))
+    def restart(self, name: str, timeout: float = 240.0) -> None:
+        """Start one server again (after ``kill``) and wait until it answers."""
+        if name in self.processes:
+            raise RuntimeError(f"the {name} server is still running: kill it first")
+        self._spawn(name, self.commands()[name], self._env(), self.data_dir / "logs")
+        self._wait_until_ready(timeout, (name,))
 
     def talk(self, sender: str, message: str, metadata: Optional[dict] = None) -> List[str]:
         """Send one message over the REST channel; return the bot's text replies."""

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from actions.domain.inbound import CLAIM_TIMEOUT, InboundMessage, Media
+from actions.domain.inbound import CLAIM_TIMEOUT, STILL_HANDLING_EVERY, InboundMessage, Media
 from actions.store.database import make_engine
 from actions.store.channel_addresses import SqlChannelAddresses
 from actions.store.inbound import SqlInboundQueue
@@ -132,7 +132,7 @@ def test_a_message_taken_by_a_process_that_died_is_taken_again_later(engine: Eng
     assert queue.claim_next(JANE, NOW) is not None  # and the process dies before it is done
 
     assert queue.waiting_conversations(NOW) == ()
-    assert queue.claim_next(JANE, NOW + timedelta(seconds=30)) is None
+    assert queue.claim_next(JANE, NOW + CLAIM_TIMEOUT - timedelta(seconds=1)) is None  # it may be alive
     later = NOW + CLAIM_TIMEOUT + timedelta(seconds=1)
     assert queue.waiting_conversations(later) == (JANE,)
     again = queue.claim_next(JANE, later)
@@ -193,10 +193,12 @@ def test_a_long_turn_that_says_it_is_still_handling_is_not_taken_by_another_proc
     taken = queue.claim_next(JANE, NOW)
     assert taken is not None
 
-    for minutes in range(1, 10):  # a ten-minute turn, saying so every minute
-        queue.still_handling(taken.id, NOW + timedelta(minutes=minutes))  # type: ignore[arg-type]
-        assert queue.claim_next(JANE, NOW + timedelta(minutes=minutes, seconds=30)) is None
-    assert queue.waiting_conversations(NOW + timedelta(minutes=10)) == ()
+    beats = 4 * int(CLAIM_TIMEOUT / STILL_HANDLING_EVERY)  # a turn four times as long as a claim lasts
+    for beat in range(1, beats + 1):  # saying so at every beat
+        at = NOW + STILL_HANDLING_EVERY * beat
+        queue.still_handling(taken.id, at)  # type: ignore[arg-type]
+        assert queue.claim_next(JANE, at + STILL_HANDLING_EVERY * 2) is None
+    assert queue.waiting_conversations(NOW + STILL_HANDLING_EVERY * (beats + 2)) == ()
 
 
 def test_a_handled_message_keeps_no_words_but_a_failed_one_does(engine: Engine) -> None:

@@ -98,7 +98,7 @@ def test_jane_asks_for_store_credit_and_her_balance_goes_up_by_the_amount_once(w
 
     assert done == ("Added $42.50 of store credit to your Acme account for order 1001. "
                     "Your balance is now $42.50, ready to spend.")
-    assert world.say(JANE, "yes", "affirm").startswith("There's nothing waiting for your confirmation")
+    assert world.say(JANE, "yes", "affirm") == "About your earlier request: " + done  # told again, not run again
     assert world.say(JANE, "what's my balance?", "ask_balance") == "You have $42.50 of credit on your Acme account."
     assert (balance(world), world.refunded("1001")) == (4250, 4250)
     assert sent_params(world) == [{"order_id": "1001", "amount_cents": 4250, "destination": "store_credit"}]

@@ -355,6 +355,18 @@ def test_durations_are_read_as_written(tmp_path: Path) -> None:
     assert (edited.confirmation_expiry, edited.otp.valid_for) == (timedelta(seconds=90), timedelta(hours=1))
 
 
+def test_an_execution_left_unfinished_is_taken_up_after_the_time_the_policy_gives(tmp_path: Path) -> None:
+    raw = shipped_yaml()
+    assert load_policy(write_policy(tmp_path, raw)).unfinished_after == timedelta(minutes=2)
+    raw["confirmation"]["unfinished_after"] = "30s"
+    assert load_policy(write_policy(tmp_path, raw)).unfinished_after == timedelta(seconds=30)
+    del raw["confirmation"]["unfinished_after"]  # a policy written before the setting: two minutes
+    assert load_policy(write_policy(tmp_path, raw)).unfinished_after == timedelta(minutes=2)
+    raw["confirmation"]["unfinished_after"] = 30
+    with pytest.raises(PolicyError, match="'confirmation.unfinished_after' must be a duration like 90s"):
+        load_policy(write_policy(tmp_path, raw))
+
+
 def test_a_policy_written_before_the_per_address_sign_in_limit_loads_with_ten_an_hour(tmp_path: Path) -> None:
     raw = shipped_yaml()
     del raw["otp"]["sign_in_per_client_per_hour"]

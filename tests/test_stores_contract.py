@@ -340,3 +340,21 @@ def test_actions_claimed_long_ago_and_never_finished_are_found(stores: Stores) -
 
     assert [p.id for p in stuck] == ["p1"] and stuck[0].claimed_at == NOW
     assert stores.pendings.stuck_executing(OTHER_PHONE, claimed_before=NOW + timedelta(hours=1)) == []
+
+
+def test_the_newest_action_run_since_a_time_is_found_with_its_result(stores: Stores) -> None:
+    for id in ("old", "done", "refused", "running", "theirs"):
+        stores.pendings.add(a_pending(id, conversation=OTHER_PHONE if id == "theirs" else PHONE))
+    claims = {"old": NOW - timedelta(hours=1), "done": NOW, "refused": NOW + timedelta(minutes=1),
+              "running": NOW + timedelta(minutes=2), "theirs": NOW + timedelta(minutes=3)}
+    for id, at in claims.items():
+        assert stores.pendings.move(id, (Stage.CONFIRM,), Stage.EXECUTING, claimed_at=at)
+    stores.pendings.move("old", (Stage.EXECUTING,), Stage.DONE, "Refunded long ago.")
+    stores.pendings.move("done", (Stage.EXECUTING,), Stage.DONE, "Refunded $20.00.")
+    stores.pendings.move("theirs", (Stage.EXECUTING,), Stage.DONE, "Someone else's.")
+
+    assert stores.pendings.finished_since(PHONE, NOW - timedelta(minutes=10)).result_message == "Refunded $20.00."
+    stores.pendings.move("refused", (Stage.EXECUTING,), Stage.FAILED, "Too much.")
+    assert stores.pendings.finished_since(PHONE, NOW - timedelta(minutes=10)).id == "refused"  # still running: not yet
+    assert stores.pendings.finished_since(PHONE, NOW + timedelta(minutes=5)) is None
+

@@ -19,9 +19,11 @@ from typing import Optional, Protocol, Tuple
 
 #: A message taken by a process that has not finished it after this long is taken again: that
 #: process died (one that is stopping gives it back at once). A process on a long turn says so
-#: every ``STILL_HANDLING_EVERY``, so only a dead one loses its messages.
-CLAIM_TIMEOUT = timedelta(minutes=2)
-STILL_HANDLING_EVERY = timedelta(seconds=30)
+#: every ``STILL_HANDLING_EVERY``, so only a dead one loses its messages; six missed beats before
+#: that, so a busy database or a pause never makes a live turn look dead. Short, because the
+#: customer waits that long for an answer after a crash.
+CLAIM_TIMEOUT = timedelta(seconds=30)
+STILL_HANDLING_EVERY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)

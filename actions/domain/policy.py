@@ -163,6 +163,10 @@ class ApprovalRules:
         return "manager"
 
 
+#: Longer than an execution can take while its worker lives (the business API's timeout, retried once).
+UNFINISHED_AFTER = timedelta(minutes=2)
+
+
 @dataclass(frozen=True)
 class RiskPolicy:
     version: str
@@ -183,6 +187,9 @@ class RiskPolicy:
     #: When people are in (``opening_hours``; every hour when the file has none).
     opening_hours: OpeningHours = ALWAYS_OPEN
     voice: VoiceRules = VoiceRules()
+    #: A signed-off action claimed for execution this long ago with no result was left half done by a
+    #: worker that died: the conversation's next message finishes it under the same idempotency key.
+    unfinished_after: timedelta = UNFINISHED_AFTER
     source: str = field(default="<memory>", compare=False)
 
     def confidence_threshold(self, intent: str) -> float:
@@ -235,7 +242,8 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
     fallbacks = reader.mapping(root["fallbacks"], "fallbacks", required=("max_consecutive",))
     human = reader.mapping(root["human_intents"], "human_intents")
     keywords = reader.mapping(root["keyword_topics"], "keyword_topics")
-    confirmation = reader.mapping(root["confirmation"], "confirmation", required=("expires_after", "max_unclear_replies"))
+    confirmation = reader.mapping(root["confirmation"], "confirmation", required=("expires_after", "max_unclear_replies"),
+                                  optional=("unfinished_after",))
     otp = reader.mapping(root["otp"], "otp", required=("valid_for", "max_attempts", "resend_cooldown_seconds", "max_sends"),
                          optional=("sign_in_per_client_per_hour",))
 
@@ -269,6 +277,8 @@ def parse_policy(raw: Any, source: str = "<memory>") -> RiskPolicy:
         approvals=_approval_rules(reader, root["approvals"], actions),
         opening_hours=read_opening_hours(reader, root.get("opening_hours")),
         voice=read_voice_rules(reader, root.get("voice")),
+        unfinished_after=(reader.duration(confirmation["unfinished_after"], "confirmation.unfinished_after")
+                          if "unfinished_after" in confirmation else UNFINISHED_AFTER),
         source=source,
     )
 

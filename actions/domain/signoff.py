@@ -8,7 +8,7 @@ that the action is still exactly what was signed and has not expired.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, List, Mapping, Optional
 
 from actions.domain.approval import new_approval
@@ -53,10 +53,6 @@ class OutcomeUnknown(Exception):
         super().__init__(detail)
         self.pending = pending
         self.detail = detail
-
-
-#: A claim older than this with no result means the worker that claimed it is gone.
-STUCK_AFTER = timedelta(minutes=2)
 
 
 class SignOff:
@@ -246,7 +242,7 @@ class SignOff:
         business, the business returns that result instead of acting twice.
         """
         messages: List[str] = []
-        cutoff = self.s.clock.now() - STUCK_AFTER
+        cutoff = self.s.clock.now() - self.s.policy.unfinished_after
         for pending in self.s.pendings.stuck_executing(conversation_id, cutoff):
             self.s.record("execution_resumed", conversation_id, actor="system", pending=pending)
             messages.append(f"About your earlier request: {' '.join(self._execute(pending, 'system'))}")

@@ -41,6 +41,10 @@ class PendingStore(Protocol):
         """Actions of this conversation claimed for execution before ``claimed_before`` and never finished."""
         ...
 
+    def finished_since(self, conversation_id: str, since: datetime) -> Optional[PendingAction]:
+        """The newest action of this conversation run (done or refused) from a claim at or after ``since``."""
+        ...
+
     def add_unclear_reply(self, pending_id: str) -> int:
         """Count one more unclear answer; returns the new count."""
         ...

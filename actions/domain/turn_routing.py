@@ -253,6 +253,14 @@ class TurnRouting(HandingOver):
                 "Sorry, I didn't quite get that. I can track orders, change deliveries, set up refunds and help with "
                 "your subscription or account. You can also say 'agent' to talk to a person."
             ]
+        since = self.s.clock.now() - self.s.policy.confirmation_expiry
+        finished = self.s.pendings.finished_since(turn.conversation_id, since) if reply.kind is not ReplyKind.NO else None
+        if finished is not None and finished.result_message:
+            # the same answer again (a message a crashed server is handed a second time, a double tap):
+            # it already did its work, and is told what that was, never "nothing was waiting"
+            self.s.record("answer_repeated", turn.conversation_id, actor="customer", pending=finished,
+                          reply=reply.kind.value)
+            return [f"About your earlier request: {finished.result_message}"]
         self.s.record("reply_without_pending", turn.conversation_id, actor="customer", reply=reply.kind.value)
         if reply.kind is ReplyKind.CODE:
             return ["There's no request waiting for a code right now, so that code wasn't used. What would you like to do?"]

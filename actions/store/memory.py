@@ -59,6 +59,12 @@ class MemoryPendingStore:
             return [p for p in self._rows.values() if p.conversation_id == conversation_id
                     and p.stage is Stage.EXECUTING and p.claimed_at is not None and p.claimed_at < claimed_before]
 
+    def finished_since(self, conversation_id: str, since: datetime) -> Optional[PendingAction]:
+        with self._lock:
+            rows = [p for p in self._rows.values() if p.conversation_id == conversation_id
+                    and p.stage in (Stage.DONE, Stage.FAILED) and p.claimed_at is not None and p.claimed_at >= since]
+        return max(rows, key=lambda p: p.claimed_at, default=None)  # type: ignore[arg-type, return-value]
+
     def add_unclear_reply(self, pending_id: str) -> int:
         with self._lock:
             row = self._rows[pending_id]

@@ -102,6 +102,17 @@ class SqlPendingStore:
             )
             return [_pending(row) for row in rows]
 
+    def finished_since(self, conversation_id: str, since: datetime) -> Optional[PendingAction]:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(PendingRow)
+                .where(PendingRow.conversation_id == conversation_id)
+                .where(PendingRow.stage.in_([Stage.DONE.value, Stage.FAILED.value]))  # type: ignore[attr-defined]
+                .where(PendingRow.claimed_at >= since)  # type: ignore[operator]
+                .order_by(PendingRow.claimed_at.desc())  # type: ignore[union-attr]
+            ).first()
+            return _pending(row) if row else None
+
     def add_unclear_reply(self, pending_id: str) -> int:
         with self.engine.begin() as connection:
             connection.execute(

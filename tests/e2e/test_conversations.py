@@ -99,10 +99,11 @@ def test_a_cancellation_with_the_right_code_runs_once_and_a_replayed_code_is_ref
     reply = assistant.say(SAM, code)
     assert "cancelled" in reply.lower()
     assert assistant.business.subscriptions("C002")[0].status == "cancelled"
-    reply = assistant.say(SAM, code)  # replayed
-    assert "wasn't used" in reply or "nothing waiting" in reply
+    reply = assistant.say(SAM, code)  # replayed: told what it did, not run again
+    assert reply.startswith("About your earlier request:") and "cancelled" in reply.lower(), reply
     events = assistant.events(SAM)
     assert events.count("otp_verified") == 1 and events.count("executed") == 1
+    assert events.count("answer_repeated") == 1
 
 
 def test_three_wrong_codes_cancel_the_request(assistant: RunningAssistant) -> None:
