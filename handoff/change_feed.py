@@ -9,6 +9,8 @@ from typing import Callable, List, Optional
 
 from aiohttp import web
 
+from actions.domain.wakeup import Listener, Wakeup
+
 from handoff.app_state import DESK, TIMERS
 from handoff.desk import Desk
 from handoff.domain.people import User
@@ -19,17 +21,27 @@ from handoff.websocket_hub import Push, push_to_pages
 logger = logging.getLogger(__name__)
 
 
-async def follow_feed(app: web.Application, last_seen: int, interval: float = 0.25) -> None:
+#: Seconds the follower waits at most between two looks when no wake-up comes (one was lost).
+SAFETY_NET = 2.0
+#: How many changes one round reads.
+FEED_PAGE = 500
+
+
+async def follow_feed(app: web.Application, last_seen: int, listener: Optional[Listener] = None,
+                      safety_net: float = SAFETY_NET) -> None:
     """Follow the change feed (written by this service and the action server alike).
 
     Each round first reschedules the timers of everything that changed, then pushes the
     changes to the open pages, all pages at once: a page that stops reading holds up no one.
+    Between rounds it waits for a writer's wake-up (``listener``), or at most ``safety_net`` seconds.
     """
     desk, timers = app[DESK], app[TIMERS]
+    wakeup = listener or Wakeup()
     while True:
         pushes: List[Push] = []
+        events: List[FeedEvent] = []
         try:
-            events = await asyncio.to_thread(desk.store.events_after, last_seen)
+            events = await asyncio.to_thread(desk.store.events_after, last_seen, FEED_PAGE)
             for event in events:
                 last_seen = event.id
                 push = await _on_change(desk, timers, event)
@@ -41,7 +53,8 @@ async def follow_feed(app: web.Application, last_seen: int, interval: float = 0.
             logger.exception("inbox feed round failed; trying again")
         if pushes:
             await push_to_pages(app, pushes)
-        await asyncio.sleep(interval)
+        if len(events) < FEED_PAGE:  # a full page: more are waiting, read on at once
+            await wakeup.wait(safety_net)
 
 
 async def _on_change(desk: Desk, timers: Timers, event: FeedEvent) -> Optional[Push]:
