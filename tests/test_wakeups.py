@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import AsyncIterator, Iterator, List
+from typing import AsyncIterator, Iterator, List, Tuple
 
 import aiohttp
 import pytest
@@ -205,7 +204,7 @@ def test_a_follower_that_died_or_stopped_reading_never_holds_up_or_breaks_a_writ
 
 
 @pytest.fixture
-def pg_engines() -> Iterator[tuple[Engine, Engine]]:
+def pg_engines() -> Iterator[Tuple[Engine, Engine]]:
     """The follower's engine and a writer's: two pools, so never one connection."""
     with postgres_schema_url("wake") as url:
         follower, writer = make_engine(url), make_engine(url)
@@ -231,10 +230,10 @@ async def connected(engine: Engine) -> PgListener:
 
 
 def test_on_postgresql_a_commit_on_another_connection_wakes_the_follower_and_a_rollback_does_not(
-        pg_engines: tuple[Engine, Engine]) -> None:
+        pg_engines: Tuple[Engine, Engine]) -> None:
     follower, writer = pg_engines
 
-    async def scenario() -> tuple[bool, bool]:
+    async def scenario() -> Tuple[bool, bool]:
         listener = await connected(follower)
         try:
             await asyncio.to_thread(hand_over, writer, False)
@@ -251,7 +250,7 @@ def test_on_postgresql_a_commit_on_another_connection_wakes_the_follower_and_a_r
 
 
 def test_on_postgresql_the_follower_listens_again_after_its_connection_is_cut(
-        pg_engines: tuple[Engine, Engine]) -> None:
+        pg_engines: Tuple[Engine, Engine]) -> None:
     follower, writer = pg_engines
 
     def cut(backend_pid: int) -> None:
