@@ -49,6 +49,9 @@ REPLY_ATTEMPTS = 4
 MAX_BACKOFF = timedelta(seconds=60)
 #: Seconds the worker waits at most between two looks when no wake-up comes (one was lost).
 SAFETY_NET = 2.0
+#: The shortest wait between rounds when nothing wakes the worker: a delivery whose outcome could
+#: not be recorded (it is still due) is tried again after this, not in a tight loop.
+SHORTEST_WAIT = 0.3
 
 
 def delivery_message_id(delivery_id: int) -> str:
@@ -101,7 +104,7 @@ class DeliveryWorker:
         soonest = await asyncio.to_thread(self.store.next_try_at)
         if soonest is None:
             return self.safety_net
-        return min(max((soonest - self.clock.now()).total_seconds(), 0.0), self.safety_net)
+        return min(max((soonest - self.clock.now()).total_seconds(), SHORTEST_WAIT), self.safety_net)
 
     async def deliver_due(self) -> int:
         due = await asyncio.to_thread(self.store.due_deliveries, self.clock.now())
