@@ -21,7 +21,7 @@ from typing import AsyncIterator, Iterator, List, Tuple
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -31,9 +31,10 @@ from actions.store.commit_signals import DELIVERY, FEED, listen, sqlite_wake_fol
 from actions.store.database import make_engine
 from actions.store.pg_wakeups import PgListener
 from actions.store.sql import publish
+from actions.store.tables import DeliveryRow
 from handoff.delivery import DeliveryWorker
 from handoff.rasa_client import RasaConversations
-from handoff.store import InboxStore
+from handoff.store import InboxStore, Outgoing
 from tests.support.databases import migrated_sqlite_url
 from tests.support.postgres import postgres_schema_url
 from tests.support.world import JANE, SAM
@@ -51,6 +52,7 @@ from datetime import datetime, timezone
 from sqlmodel import Session
 from actions.store.database import make_engine
 from actions.store.sql import publish
+from actions.store.tables import DeliveryRow
 with Session(make_engine(sys.argv[1])) as session:
     publish(session, "ticket", "t-jane", "created", datetime.now(timezone.utc))
     session.commit()
@@ -221,8 +223,8 @@ def hand_over(writer: Engine, commit: bool = True) -> None:
         session.commit() if commit else session.rollback()
 
 
-async def connected(engine: Engine) -> PgListener:
-    listener = listen(engine, FEED)
+async def connected(engine: Engine, topic: str = FEED) -> PgListener:
+    listener = listen(engine, topic)
     assert isinstance(listener, PgListener)
     assert await listener.listening(WITHIN)
     await listener.wait(0)  # the look it asks for on connecting
@@ -267,6 +269,29 @@ def test_on_postgresql_the_follower_listens_again_after_its_connection_is_cut(
                 await asyncio.sleep(0.05)
             await listener.wait(0)
             await asyncio.to_thread(hand_over, writer)
+            return await listener.wait(LONG)
+        finally:
+            await listener.close()
+
+    assert asyncio.run(asyncio.wait_for(scenario(), WITHIN + 5)) is True
+
+
+def test_on_postgresql_a_delivery_made_pending_again_wakes_the_delivery_worker(
+        pg_engines: Tuple[Engine, Engine]) -> None:
+    follower, writer = pg_engines
+    InboxStore(writer).enqueue(JANE, Outgoing("trigger", {"action": "action_handback"}), datetime.now(timezone.utc))
+
+    def tried_again() -> None:
+        """What an agent's Retry does to a failed delivery: one UPDATE statement, no new row."""
+        with Session(writer) as session:
+            session.execute(update(DeliveryRow).where(DeliveryRow.conversation_id == JANE)
+                            .values(status="pending", attempts=0))
+            session.commit()
+
+    async def scenario() -> bool:
+        listener = await connected(follower, DELIVERY)
+        try:
+            await asyncio.to_thread(tried_again)
             return await listener.wait(LONG)
         finally:
             await listener.close()
