@@ -33,6 +33,7 @@ from actions.domain.sessions import IDENTIFYING_CHANNELS, Resolvers, RestResolve
 from actions.domain.step_up import StepUp
 from actions.settings import PROJECT_ROOT, Settings
 from actions.sms import DevOutboxSender, TwilioMessages, TwilioSmsSender
+from actions.store.commit_signals import SPEECH, listen
 from actions.store.database import make_engine
 from actions.store.sql import sql_stores
 
@@ -305,7 +306,7 @@ def call_transfers(settings: Settings, engine: Engine, calls: Any, desk: Optiona
 
     t = settings.twilio
     return CallTransfers(service, calls, TwilioLine(t.account_sid, t.auth_token, t.from_number, t.base_url),
-                         partial(voice_url, settings.public_url), _now)
+                         partial(voice_url, settings.public_url), _now, news=partial(listen, engine, SPEECH))
 
 
 def waits_for(pendings: Any, links: Any) -> Callable[[str], Optional[str]]:

@@ -28,6 +28,7 @@ from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple
 from twilio.base.exceptions import TwilioException
 
 from actions.domain.voice_brief import brief
+from actions.domain.wakeup import Listener, Wakeup
 from actions.domain.voice_calls import FINAL_STATUSES, TRANSFER, WITH_BOT, VoiceCall, VoiceCalls
 from actions.sms.twilio_http import async_twilio_client
 from channels import voice_twiml as twiml
@@ -61,8 +62,9 @@ OUTCOME_KEYS = {"1": "resolved", "2": "continue", "3": "approved", "4": "rejecte
 HANDBACK_GRACE = timedelta(seconds=30)
 #: How long after the assistant's last queued line its news counts as complete.
 NEWS_SETTLES = 0.6
-#: How often a caller on hold music after a transfer is checked for the assistant's news.
-NEWS_POLL = 0.5
+#: How long a caller on hold music after a transfer waits at most between two looks for the assistant's
+#: news (and whether they hung up) when no wake-up comes: the news wakes the watcher as it is queued.
+NEWS_SAFETY_NET = 2.0
 #: Machine-detection answers that mean no person picked up.
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
 
@@ -87,12 +89,14 @@ class CallTransfers:
     """The transfer webhooks of the voice channel, and the Twilio API calls the transfer makes."""
 
     def __init__(self, service: Callable[[], TransferService], calls: VoiceCalls, line: TwilioLine,
-                 url: Callable[..., str], now: Callable[[], datetime]) -> None:
+                 url: Callable[..., str], now: Callable[[], datetime],
+                 news: Optional[Callable[[], Listener]] = None) -> None:
         self._service = service  # built on first use: most chat servers never transfer a call
         self.calls = calls
         self.line = line
         self.url = url  # (path, **query) -> the public URL Twilio calls
         self.now = now
+        self.news = news  # a listener woken when the assistant queues words for a caller
 
     @property
     def service(self) -> TransferService:
@@ -142,16 +146,22 @@ class CallTransfers:
         """Music plays until the assistant's news is queued; then the caller's call is redirected here."""
         since = self.now()
         continued = False
-        while True:
-            await asyncio.sleep(NEWS_POLL)
-            current = await asyncio.to_thread(self.calls.get, call.call_sid)
-            if current is None or not current.live:
-                return
-            if await asyncio.to_thread(self.calls.speech_waiting, call.call_sid):
-                break
-            if not continued and transfer is not None and self.now() - since > HANDBACK_GRACE:
-                continued = True
-                await asyncio.to_thread(self._continue_for_the_person, transfer)
+        # listening before the first look: news queued in between still wakes the watcher
+        listener: Listener | Wakeup = self.news() if self.news else Wakeup()
+        try:
+            while True:
+                current = await asyncio.to_thread(self.calls.get, call.call_sid)
+                if current is None or not current.live:
+                    return
+                if await asyncio.to_thread(self.calls.speech_waiting, call.call_sid):
+                    break
+                if not continued and transfer is not None and self.now() - since > HANDBACK_GRACE:
+                    continued = True
+                    await asyncio.to_thread(self._continue_for_the_person, transfer)
+                await listener.wait(NEWS_SAFETY_NET)
+        finally:
+            if not isinstance(listener, Wakeup):
+                await listener.close()
         try:
             async with async_twilio_client(self.line.account_sid, self.line.auth_token, self.line.base_url) as client:
                 await client.calls(call.call_sid).update_async(url=self.url("resume", call=call.call_sid),

@@ -32,6 +32,7 @@ from channels.webchat.page import add_webchat_routes
 from handoff.app_state import CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
 from handoff.change_feed import follow_feed
 from actions.store.channel_addresses import SqlChannelAddresses
+from actions.store.commit_signals import DELIVERY, FEED, INBOUND, listen
 from actions.store.inbound import SqlInboundQueue
 from actions.store.voice import SqlVoiceCalls
 from handoff.call_controls import CallControls
@@ -165,14 +166,19 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     worker = DeliveryWorker(store, rasa, services.clock, channels=CustomerChannels.for_rasa(rasa, phones),
                             texts={SMS: build_sms(settings)}, addresses=SqlChannelAddresses(engine))
     phone_approvals = PhoneApprovals(desk, app[PHONE_CODES], SqlInboundQueue(engine))
-    loops = [asyncio.create_task(worker.run()), asyncio.create_task(follow_feed(app, last_seen)),
-             asyncio.create_task(phone_approvals.run())]
+    # each loop wakes when a writer (any process) commits what it follows; polling is only its safety net
+    # (approvals by phone: a person's text came in, or a new request may need its notices)
+    listeners = [listen(engine, DELIVERY), listen(engine, FEED), listen(engine, INBOUND, FEED)]
+    loops = [asyncio.create_task(worker.run(listeners[0])),
+             asyncio.create_task(follow_feed(app, last_seen, listeners[1])),
+             asyncio.create_task(phone_approvals.run(listeners[2]))]
     try:
         yield
     finally:
         for task in loops:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
+        await asyncio.gather(*(listener.close() for listener in listeners))
         await asyncio.gather(*(close_page(app, page, 1001, b"inbox shutting down") for page in list(app[SOCKETS])))
         await client.close()
         scheduler.shutdown(wait=False)

@@ -30,6 +30,7 @@ from typing import Mapping, Optional
 from actions.domain.clock import Clock
 from actions.domain.messaging import DeliveryFailed, SmsSender
 from actions.domain.outbound import REDACTED, CodeText, next_code_try
+from actions.domain.wakeup import Listener, Wakeup
 from actions.domain.sessions import staff_of
 from actions.store.channel_addresses import SqlChannelAddresses
 from handoff.customer_channels import CustomerChannels, named
@@ -46,6 +47,11 @@ CODE_NOT_SENT = Outgoing("trigger", {"action": "action_code_not_sent"})
 #: How many times a person's words are tried on a channel that doesn't say otherwise (``attempts``).
 REPLY_ATTEMPTS = 4
 MAX_BACKOFF = timedelta(seconds=60)
+#: Seconds the worker waits at most between two looks when no wake-up comes (one was lost).
+SAFETY_NET = 2.0
+#: The shortest wait between rounds when nothing wakes the worker: a delivery whose outcome could
+#: not be recorded (it is still due) is tried again after this, not in a tight loop.
+SHORTEST_WAIT = 0.3
 
 
 def delivery_message_id(delivery_id: int) -> str:
@@ -64,7 +70,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 class DeliveryWorker:
-    def __init__(self, store: InboxStore, rasa: RasaConversations, clock: Clock, interval: float = 0.3,
+    def __init__(self, store: InboxStore, rasa: RasaConversations, clock: Clock, safety_net: float = SAFETY_NET,
                  channels: CustomerChannels | None = None, texts: Mapping[str, SmsSender] | None = None,
                  addresses: SqlChannelAddresses | None = None) -> None:
         self.store = store
@@ -75,17 +81,30 @@ class DeliveryWorker:
         #: Who texted STOP: no code goes to them.
         self.addresses = addresses
         self.clock = clock
-        self.interval = interval
+        #: The longest the worker waits without a wake-up before it looks anyway (a lost signal).
+        self.safety_net = safety_net
 
-    async def run(self) -> None:
+    async def run(self, listener: Optional[Listener] = None) -> None:
+        """Deliver what is due, then wait: for a wake-up (something was queued, or a delivery was
+        recorded and the conversation's next one may go), for the soonest retry, or at most the safety net."""
+        wakeup = listener or Wakeup()
         while True:
+            wait = self.safety_net
             try:
                 await self.deliver_due()
+                wait = await self._until_next_try()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a bad row or a database hiccup must not stop deliveries
                 logger.exception("delivery round failed; trying again")
-            await asyncio.sleep(self.interval)
+            await wakeup.wait(wait)
+
+    async def _until_next_try(self) -> float:
+        """Seconds until the soonest waiting retry is due, within the safety net."""
+        soonest = await asyncio.to_thread(self.store.next_try_at)
+        if soonest is None:
+            return self.safety_net
+        return min(max((soonest - self.clock.now()).total_seconds(), SHORTEST_WAIT), self.safety_net)
 
     async def deliver_due(self) -> int:
         due = await asyncio.to_thread(self.store.due_deliveries, self.clock.now())

@@ -86,6 +86,12 @@ class Outgoing:
     channel: Optional[str] = None  # the channel it must go by (an agent chose one); None: where the customer is now
 
 
+def _heads() -> Any:
+    """The oldest pending delivery of each conversation on each channel: only it may go next."""
+    return (select(func.min(DeliveryRow.id)).where(DeliveryRow.status == "pending")
+            .group_by(DeliveryRow.conversation_id, DeliveryRow.channel))
+
+
 class DeliveryQueue:
     """The deliveries table's reads and writes; ``InboxStore`` is one, on its engine."""
 
@@ -117,14 +123,18 @@ class DeliveryQueue:
         backlog never fills the round and holds up the others, and a code texted by SMS does not
         wait behind an agent's reply the web chat is retrying.
         """
-        heads = (select(func.min(DeliveryRow.id)).where(DeliveryRow.status == "pending")
-                 .group_by(DeliveryRow.conversation_id, DeliveryRow.channel))
         with Session(self.engine) as session:
-            rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.id.in_(heads))  # type: ignore[union-attr]
+            rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.id.in_(_heads()))  # type: ignore[union-attr]
                                      .order_by(DeliveryRow.id)))  # type: ignore[arg-type]
         due = [Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json), row.message_id, row.attempts,
                         row.channel) for row in rows if row.next_try_at <= now]
         return due[:limit]
+
+    def next_try_at(self) -> Optional[datetime]:
+        """When the soonest pending delivery that may go next (its conversation's oldest) is due; None: none waits."""
+        with Session(self.engine) as session:
+            return session.exec(select(func.min(DeliveryRow.next_try_at))
+                                .where(DeliveryRow.id.in_(_heads()))).one()  # type: ignore[union-attr]
 
     def delivery_done(self, delivery: Delivery, status: str, error: Optional[str], at: datetime,
                       retry_at: Optional[datetime] = None, *, provider_id: Optional[str] = None,

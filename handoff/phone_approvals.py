@@ -28,6 +28,7 @@ from actions.domain.outbound import CodeText
 from actions.domain.policy import describe_duration
 from actions.domain.sessions import staff_key, staff_of
 from actions.domain.step_up import Verdict
+from actions.domain.wakeup import Listener, Wakeup
 from actions.store.inbound import SqlInboundQueue
 from handoff.delivery_queue import Outgoing
 from handoff.desk import Desk
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 #: How often a phone decision is tried again when the request moved on under it (a timer's escalation).
 DECIDE_TRIES = 3
+#: Seconds between two rounds at most when no wake-up comes (someone came on duty; a lost signal).
+SAFETY_NET = 5.0
 
 
 class PhoneApprovals:
@@ -56,8 +59,10 @@ class PhoneApprovals:
     def now(self):  # noqa: ANN201 - a datetime; the clock is the assistant's
         return self.desk.now
 
-    async def run(self, interval: float = 1.0) -> None:
-        """Answer the people's texts, then text the new requests, every ``interval`` seconds."""
+    async def run(self, listener: Optional[Listener] = None, safety_net: float = SAFETY_NET) -> None:
+        """Answer the people's texts, then text the new requests: when woken (a text came in, the
+        feed changed), and at the latest every ``safety_net`` seconds."""
+        wakeup = listener or Wakeup()
         while True:
             try:
                 await asyncio.to_thread(self.answer_waiting)
@@ -66,7 +71,7 @@ class PhoneApprovals:
                 raise
             except Exception:  # noqa: BLE001 - a database hiccup must not stop approvals by phone
                 logger.exception("approvals by phone: the round failed; trying again")
-            await asyncio.sleep(interval)
+            await wakeup.wait(safety_net)
 
     # -- notices --------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import create_engine
 
+from actions.store import commit_signals
+
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
@@ -32,6 +34,7 @@ def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine
             "an in-memory database is not shared between threads and processes"
         )
     Path(database).parent.mkdir(parents=True, exist_ok=True)
+    commit_signals.install()
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -52,7 +55,11 @@ def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine
 
 
 def create_engine_for(url: str, write_option: Optional[str] = None) -> Engine:
-    """An engine for a SQLite file or a PostgreSQL URL (``write_option``: see create_sqlite_engine)."""
+    """An engine for a SQLite file or a PostgreSQL URL (``write_option``: see create_sqlite_engine).
+
+    Sessions on it signal the followers of the tables they change when they commit (``commit_signals``).
+    """
+    commit_signals.install()
     if make_url(url).get_backend_name() == "sqlite":
         return create_sqlite_engine(url, write_option)
     return create_engine(url, pool_pre_ping=True)
