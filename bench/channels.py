@@ -72,6 +72,7 @@ class WebChat:
     token: Optional[str] = None  # ours: the signed identity token the shop's page hands the socket
     sio: socketio.AsyncClient = field(default_factory=socketio.AsyncClient)
     replies: List[Dict[str, Any]] = field(default_factory=list)
+    arrived_at: List[float] = field(default_factory=list)  # time.perf_counter() of each reply
     session_id: Optional[str] = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -90,7 +91,21 @@ class WebChat:
 
     def _on_reply(self, data: Dict[str, Any]) -> None:
         self.replies.append(data)
+        self.arrived_at.append(time.perf_counter())
         self._arrived.set()
+
+    async def reply_containing(self, words: str, timeout: float = REPLY_TIMEOUT) -> float:
+        """When (``time.perf_counter()``) a reply with ``words`` in its text reached the page."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            for at, reply in zip(self.arrived_at, self.replies):
+                if words in str(reply.get("text", "")):
+                    return at
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), max(0.01, deadline - time.perf_counter()))
+            except asyncio.TimeoutError:
+                raise NoReply(f"no reply with {words!r} reached the page within {timeout:.0f} s") from None
 
     async def turn(self, text: str) -> float:
         self._arrived.clear()

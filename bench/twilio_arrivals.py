@@ -70,6 +70,16 @@ class Arrivals:
             self._waiters[number].append((loop, future, count))
         return await asyncio.wait_for(future, timeout)
 
+    async def containing(self, number: str, words: str, after: int, timeout: float) -> Arrival:
+        """The first message to ``number`` after its first ``after`` ones whose body has ``words``."""
+        deadline = time.perf_counter() + timeout
+        count = after + 1
+        while True:
+            arrival = await self.nth(number, count, max(0.01, deadline - time.perf_counter()))
+            if words in arrival.body:
+                return arrival
+            count += 1
+
 
 def _resolve(future: asyncio.Future, arrival: Arrival) -> None:
     if not future.done():
