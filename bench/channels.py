@@ -82,7 +82,7 @@ class WebChat:
         self.sio.on("session_confirm", lambda data: ready.set())
         self.sio.on("history", lambda data: ready.set())
         await self.sio.connect(self.rasa_url, socketio_path="/socket.io", transports=["polling"],
-                               auth={"token": self.token} if self.token else None)
+                               auth={"token": self.token} if self.token else None, wait_timeout=30)
         if self.stock:
             await self.sio.emit("session_request", {"session_id": None})
         await asyncio.wait_for(ready.wait(), 30)

@@ -40,8 +40,11 @@ def ratio(ours: float, theirs: float) -> Optional[float]:
     return None if theirs == 0 else ours / theirs
 
 
-def verdict(value: Optional[float], limit: float, strict: bool = False) -> str:
-    """"met" or "not met" for a figure that must stay at most (``strict``: below) ``limit``."""
+def verdict(value: Optional[float], limit: float, strict: bool = False, at_least: bool = False) -> str:
+    """"met" or "not met" for a figure that must stay at most (``strict``: below; ``at_least``: at or
+    above) ``limit``."""
     if value is None:
         return "not measured"
+    if at_least:
+        return "met" if value >= limit else "not met"
     return "met" if (value < limit if strict else value <= limit) else "not met"

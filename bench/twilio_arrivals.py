@@ -67,8 +67,14 @@ class Arrivals:
             seen = self._by_number[number]
             if len(seen) >= count:
                 return seen[count - 1]
-            self._waiters[number].append((loop, future, count))
-        return await asyncio.wait_for(future, timeout)
+            waiter = (loop, future, count)
+            self._waiters[number].append(waiter)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            with self._lock:
+                if waiter in self._waiters[number]:
+                    self._waiters[number].remove(waiter)
 
     async def containing(self, number: str, words: str, after: int, timeout: float) -> Arrival:
         """The first message to ``number`` after its first ``after`` ones whose body has ``words``."""
