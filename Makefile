@@ -33,7 +33,7 @@ twilio-setup: install
 	$(VENV)/bin/python -m bot.twilio_setup $(ARGS)
 
 # Benchmarks against stock Rasa 3.6.21, side by side on this machine, written to docs/BENCHMARKS.md
-# (about 15 minutes on 2 cores). `make bench ARGS=--quick`: few samples and a short load.
+# (about 20 minutes on 2 busy cores). `make bench ARGS=--quick`: few samples and a short load.
 bench: install
 	$(VENV)/bin/python -m bench $(ARGS)
 

@@ -167,10 +167,10 @@ class Sms:
         except asyncio.TimeoutError:
             raise NoReply(f"no SMS reached {phone} within {REPLY_TIMEOUT:.0f} s for {text!r}") from None
         took = (arrival.at - started) * 1000
-        await self._settle(phone)
+        await self.settle(phone)
         return took
 
-    async def _settle(self, phone: str) -> None:
+    async def settle(self, phone: str) -> None:
         """Let the turn's further texts arrive before the next message (they would be taken for its reply)."""
         while True:
             seen = self.arrivals.count(phone)

@@ -79,7 +79,7 @@ class Hops:
         handoff_ms, ticket = await self._ticket_seen()
         await arrivals.containing(customer.phone, "specialist", 0, WAIT)  # the bot's own words first
         await self._claim(ticket)
-        await sms._settle(customer.phone)
+        await sms.settle(customer.phone)
         words = f"Hello {customer.id}, this is Ali."
         before = arrivals.count(customer.phone)
         started = time.perf_counter()
@@ -109,11 +109,11 @@ class Hops:
         sms, arrivals = self.side.sms, self.side.sms.arrivals
         await sms.post(customer.phone, f"I want $700 back for order {customer.order_id}")
         await arrivals.containing(customer.phone, "YES", 0, WAIT)
-        await sms._settle(customer.phone)
+        await sms.settle(customer.phone)
         seen = arrivals.count(customer.phone)
         await sms.post(customer.phone, "yes")
         await arrivals.containing(customer.phone, "approval", seen, WAIT)
-        await sms._settle(customer.phone)
+        await sms.settle(customer.phone)
         approval = await self._pending_approval(customer)
         before = arrivals.count(customer.phone)
         started = time.perf_counter()

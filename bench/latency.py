@@ -111,6 +111,8 @@ async def by_length(ours: Side, stock: Side, lengths: Sequence[int] = LENGTHS) -
             took = await side.rest.turn(customer.phone, GREETING)
             if turn in wanted:
                 timings[name][turn] = took
-    return {length: tuple(Summary.of([timings[name][length + k] for k in range(AT_EACH_LENGTH)]).p50  # type: ignore[misc]
-                          for name in ("ours", "stock"))
-            for length in lengths}
+
+    def median_at(name: str, length: int) -> float:
+        return Summary.of([timings[name][length + k] for k in range(AT_EACH_LENGTH)]).p50
+
+    return {length: (median_at("ours", length), median_at("stock", length)) for length in lengths}

@@ -13,12 +13,12 @@ import os
 import platform
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from bench.hitl import HitlSamples
-from bench.latency import LENGTHS, Paired
+from bench.latency import Paired
 from bench.load import LoadResult
 from bench.stats import Summary, ratio, verdict
 from bench.webhook_ack import AckSamples
@@ -202,6 +202,8 @@ def load_section(results: Results) -> List[str]:
     lines += ["", f"Throughput ours / stock: {times(share)} (target >= 0.9x: {verdict(share, 0.9, at_least=True)}); "
               f"lost, duplicated and errors all 0 on ours: {'met' if zero else 'not met'}."]
     for result in (ours, stock):
+        lost = ", ".join(f"{channel} {count}" for channel, count in sorted(result.lost_by_channel.items()) if count)
+        lines += [f"- {result.side}: lost by channel: {lost}"] if lost else []
         lines += [f"- {result.side} error: {kind}" for kind in result.error_kinds]
     return lines
 
@@ -220,7 +222,7 @@ def render(results: Results) -> str:
     lines = [
         "# Benchmarks: ours against stock Rasa 3.6.21",
         "",
-        "Run with `make bench` (trains what it needs, like `make run`; about 15 minutes on 2 cores), or",
+        "Run with `make bench` (trains what it needs, like `make run`; about 20 minutes on 2 busy cores), or",
         "`make bench ARGS=--quick` for a short check. Everything runs on this machine, on loopback only.",
         "The figures below are from one run; speed is reported, never asserted.",
         "",

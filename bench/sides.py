@@ -16,11 +16,11 @@ import aiohttp
 from actions.settings import Settings
 from bench.channels import Rest, Sms, WebChat
 from bench.customers import BenchCustomer
+from bench.stacks import SHOP_NUMBER, StockStack
 from bench.twilio_arrivals import Arrivals
 from bot.composition import session_tokens
+from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio
-
-SHOP_NUMBER = "+15005550006"
 
 
 @dataclass
@@ -54,14 +54,14 @@ class Side:
         return [e.get("text") or "" for e in events if e.get("event") == "user"]
 
 
-def our_side(stack, session: aiohttp.ClientSession, fake: FakeTwilio, arrivals: Arrivals,
+def our_side(stack: Stack, session: aiohttp.ClientSession, fake: FakeTwilio, arrivals: Arrivals,
              customers: List[BenchCustomer]) -> Side:
     return Side("ours", stack.rasa_url, stack.api_token, Rest(session, stack.rasa_url, stack.rest_token),
                 Sms(session, fake, arrivals, f"{stack.public_url}/webhooks/sms/webhook", SHOP_NUMBER),
                 customers, stack.data_dir)
 
 
-def stock_side(stack, session: aiohttp.ClientSession, fake: FakeTwilio, arrivals: Arrivals,
+def stock_side(stack: StockStack, session: aiohttp.ClientSession, fake: FakeTwilio, arrivals: Arrivals,
                customers: List[BenchCustomer]) -> Side:
     return Side("stock", stack.rasa_url, stack.api_token, Rest(session, stack.rasa_url),
                 Sms(session, fake, arrivals, f"{stack.rasa_url}/webhooks/twilio/webhook", SHOP_NUMBER),
