@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.10 || ls $$HOME/.pyenv/versions/3.10*/bin/p
 VENV := .venv
 UV_VERSION := 0.13.9
 
-.PHONY: run test install model clean browser reset-demo twilio-setup
+.PHONY: run test install model clean browser reset-demo twilio-setup bench
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or pass PYTHON=/path/to/python3.10"; exit 1; }
@@ -34,6 +34,11 @@ twilio-setup: install
 
 # Two workers by default (TEST_WORKERS=1 for one): the tests that share a running stack stay on one worker.
 TEST_WORKERS ?= 2
+
+# Benchmarks against stock Rasa 3.6.21, side by side on this machine, written to docs/BENCHMARKS.md
+# (about 20 minutes on 2 busy cores). `make bench ARGS=--quick`: few samples and a short load.
+bench: install
+	$(VENV)/bin/python -m bench $(ARGS)
 
 test: install browser
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
