@@ -32,13 +32,13 @@ reset-demo: install
 twilio-setup: install
 	$(VENV)/bin/python -m bot.twilio_setup $(ARGS)
 
-# Two workers by default (TEST_WORKERS=1 for one): the tests that share a running stack stay on one worker.
-TEST_WORKERS ?= 2
-
 # Benchmarks against stock Rasa 3.6.21, side by side on this machine, written to docs/BENCHMARKS.md
 # (about 20 minutes on 2 busy cores). `make bench ARGS=--quick`: few samples and a short load.
 bench: install
 	$(VENV)/bin/python -m bench $(ARGS)
+
+# Two workers by default (TEST_WORKERS=1 for one): the tests that share a running stack stay on one worker.
+TEST_WORKERS ?= 2
 
 test: install browser
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
