@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.conftest import OTP_VALID_FOR, RunningAssistant
 from tests.support.action_calls import action_call
+from tests.support.trackers import assert_sealed_in_tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -94,7 +95,7 @@ def _start_cancellation(assistant: RunningAssistant, phone: str) -> str:
     return assistant.last_code(phone)
 
 
-def test_a_cancellation_with_the_right_code_runs_once_and_a_replayed_code_is_refused(assistant: RunningAssistant) -> None:
+def test_a_cancellation_with_the_right_code_runs_once_a_replayed_code_is_refused_and_rasa_keeps_neither(assistant: RunningAssistant) -> None:
     code = _start_cancellation(assistant, SAM)
     reply = assistant.say(SAM, code)
     assert "cancelled" in reply.lower()
@@ -103,6 +104,7 @@ def test_a_cancellation_with_the_right_code_runs_once_and_a_replayed_code_is_ref
     assert "wasn't used" in reply or "nothing waiting" in reply
     events = assistant.events(SAM)
     assert events.count("otp_verified") == 1 and events.count("executed") == 1
+    assert_sealed_in_tracker(assistant.stack, "customer-C002", code)  # typed twice, kept by Rasa never
 
 
 def test_three_wrong_codes_cancel_the_request(assistant: RunningAssistant) -> None:

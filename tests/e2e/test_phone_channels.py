@@ -23,6 +23,7 @@ from bot.stack import Stack
 from handoff.store import InboxStore
 from tests.support.inbox import Inbox
 from tests.support.stacks import running_stack
+from tests.support.trackers import assert_sealed_in_tracker
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +69,7 @@ class Phone:
         return found[-1]
 
 
-def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms_and_runs_once(stack: Stack) -> None:
+def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms_runs_once_and_rasa_keeps_no_code(stack: Stack) -> None:
     sam = Phone(stack, SAM)
 
     sam.text("whatsapp", "please cancel my subscription")
@@ -89,6 +90,7 @@ def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms
     assert "cancelled" not in sam.received("sms")[-1].lower()
     with business.session() as session:  # what the business ran: once
         assert [row.kind for row in session.exec(select(ExecutionRow))].count("cancel_subscription") == 1
+    assert_sealed_in_tracker(stack, "customer-C002", code)
 
 
 def test_a_customer_handed_to_a_person_on_sms_answers_on_whatsapp_and_gets_the_bot_back(stack: Stack) -> None:
