@@ -6,6 +6,7 @@ process, on a free port, with tickets and approvals waiting), signed in as a man
 session's CSRF token as the page sends it: no answer is a 500, every answer's status, content
 type and body are ones the description gives, a request the description calls invalid (or one
 without the session) is refused, and a refused request (4xx) changes nothing people work with.
+Whatever an open page sends on the websocket, it gets a pong or words, and the socket stays open.
 A request the description allows may still be refused by the inbox's rules (going on duty
 without a phone, text a database can't store): that is a 400 with words, so schemathesis's
 "positive data is accepted" check is the one left out.
@@ -13,15 +14,19 @@ without a phone, text a database can't store): that is a 400 with words, so sche
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from typing import Any, Dict, Iterator, Set, Tuple
 
+import aiohttp
 import pytest
 import requests
 import schemathesis
 from schemathesis.checks import positive_data_acceptance
 import yaml
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from actions.settings import Settings
@@ -134,6 +139,39 @@ def test_no_request_gets_a_500_or_an_answer_the_description_does_not_give(case: 
 
     if 400 <= response.status_code < 500:
         assert snapshot(inbox) == before, f"a refused {case.method} {case.formatted_path} changed what people work with"
+
+
+# -- the websocket, which an OpenAPI description can't drive -------------------------------------
+
+#: What a page might send once it is ready: any JSON, broken JSON, deep nesting, huge numbers.
+frames = st.one_of(
+    st.text(max_size=200),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                 lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                 max_leaves=8).map(json.dumps),
+    st.sampled_from(["[" * 5000, '{"type": "ping", "n": ' + "9" * 5000 + "}", '{"type": NaN}', '{"type": "ping"}']),
+)
+
+
+@given(sent=frames)
+@settings(max_examples=max(5, settings.default.max_examples // 2), suppress_health_check=list(HealthCheck))
+def test_whatever_an_open_page_sends_it_gets_a_pong_or_words_and_stays_open(inbox: Inbox, maria: Person,
+                                                                          sent: str) -> None:
+    async def exchange() -> Dict[str, Any]:
+        async with aiohttp.ClientSession() as client:
+            ws = await client.ws_connect(f"{inbox.url}/ws", headers={"Cookie": f"inbox_session={maria.cookie}"})
+            await ws.send_json({"type": "hello", "csrf": maria.csrf})
+            assert await ws.receive_json(timeout=10) == {"type": "ready"}
+            await ws.send_str(sent)
+            answer = await ws.receive_json(timeout=10)
+            await ws.send_json({"type": "ping"})  # still open, still answering
+            assert await ws.receive_json(timeout=10) == {"type": "pong"}
+            await ws.close()
+            return answer
+
+    answer = asyncio.run(exchange())
+
+    assert answer == {"type": "pong"} or (answer["type"] == "error" and answer["error"])
 
 
 # -- what schemathesis found, each answered with words now ----------------------------------------
