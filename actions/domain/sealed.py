@@ -42,10 +42,14 @@ class SealedInputs(Protocol):
 CODE_PLACEHOLDER = "(a code)"
 #: The channels that seal codes themselves: only on their messages is a sealed reference believed.
 SEALING_CHANNELS = frozenset({"voice", "rest", "webchat", "sms", "whatsapp"})
-#: A one-time code as customers type it: six digits, perhaps split "123 456" or "123-456".
-_CODE = re.compile(r"(?<!\d)\d{3}[\s-]?\d{3}(?!\d)")
+#: A one-time code as customers type it: six digits, perhaps split "123 456" or "123-456" (the two
+#: halves are its groups).
+CODE_AS_TYPED = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})(?!\d)")
 #: A run of ten or more digits with separators is a phone number (a visitor naming theirs), not a code.
 _LONG_NUMBER = re.compile(r"\d(?:[\s().-]*\d){9,}")
+#: How a queued sealed message carries its reference; the stores' references are URL-safe random text.
+_REF_MARK = "#sealed:"
+_REF = re.compile(r"[\w-]{8,64}")
 
 
 def looks_like_code(text: str) -> bool:
@@ -53,7 +57,7 @@ def looks_like_code(text: str) -> bool:
     six digits as codes are typed ("482913", "my code is 482 913") and no phone number. Cheap (a
     regular expression), so a channel asks it of every message and looks up what the conversation
     waits for only when it says yes."""
-    return bool(_CODE.search(text)) and not _LONG_NUMBER.search(text)
+    return bool(CODE_AS_TYPED.search(text)) and not _LONG_NUMBER.search(text)
 
 
 def sealed_text(ref: str) -> str:
@@ -67,9 +71,6 @@ def sealed_ref_in(text: str) -> Optional[str]:
     head, mark, ref = text.partition(_REF_MARK)
     return ref if mark and head == SEALED_CODE_MESSAGE and _REF.fullmatch(ref) else None
 
-
-_REF_MARK = "#sealed:"
-_REF = re.compile(r"[\w-]{8,64}")  # the stores' references are URL-safe random text
 
 
 class CodeSealer:
