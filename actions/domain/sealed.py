@@ -72,7 +72,6 @@ def sealed_ref_in(text: str) -> Optional[str]:
     return ref if mark and head == SEALED_CODE_MESSAGE and _REF.fullmatch(ref) else None
 
 
-
 class CodeSealer:
     """A text channel's decision, made before anything records the message: a message that looks
     like a code, in a conversation waiting for one (``expecting`` says ``CODE``), is sealed.
