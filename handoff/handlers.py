@@ -28,7 +28,7 @@ from handoff.websocket_hub import SESSION_ENDED, close_page
 
 logger = logging.getLogger(__name__)
 
-PUBLIC = ("/login", "/chat", "/static/", "/health", "/api/openapi.json")
+PUBLIC = ("/login", "/chat", "/static/", "/health")
 MAX_ROW_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
 #: How approval notices may reach a person's phone.
 NOTICE_CHANNELS = ("sms", "whatsapp")
@@ -189,7 +189,8 @@ def _version(body: Dict[str, Any]) -> Optional[int]:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    """The API's description (``handoff/openapi.yaml``): public, as the repository is."""
+    """The API's description (``handoff/openapi.yaml``), for people and scripts with a login, as every
+    ``/api/`` route is."""
     return web.json_response(request.app[OPENAPI])
 
 

@@ -1,7 +1,7 @@
 """The inbox's API against its OpenAPI description (``handoff/openapi.yaml``).
 
 The description names every route the application registers and no other, and the inbox
-serves it. Then schemathesis generates requests from it against the running inbox (in this
+serves it to people signed in. Then schemathesis generates requests from it against the running inbox (in this
 process, on a free port, with tickets and approvals waiting), signed in as a manager with the
 session's CSRF token as the page sends it: no answer is a 500, every answer's status, content
 type and body are ones the description gives, a request the description calls invalid (or one
@@ -90,10 +90,11 @@ def maria(inbox: Inbox) -> Person:
     return inbox.sign_in("maria")
 
 
-def test_the_inbox_serves_its_description_to_anyone(inbox: Inbox) -> None:
-    answer = requests.get(f"{inbox.url}/api/openapi.json", timeout=10)
+def test_the_inbox_serves_its_description_to_people_signed_in(inbox: Inbox, maria: Person) -> None:
+    answer = maria.get("/api/openapi.json")
 
     assert answer.status_code == 200 and answer.json() == SPEC
+    assert requests.get(f"{inbox.url}/api/openapi.json", timeout=10).status_code == 401
 
 
 def snapshot(inbox: Inbox) -> Dict[str, Any]:
