@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.client_address import CLIENT_ADDRESS_CHANNELS, CLIENT_METADATA_KEY
 from actions.domain.assistant import Assistant
 from actions.domain.evidence import TranscriptLine
-from actions.domain.sealed import SEALED_KEY
+from actions.domain.sealed import SEALED_KEY, SEALING_CHANNELS
 from actions.domain.sessions import IDENTIFYING_CHANNELS
 from actions.domain.turn import Turn
 from actions.domain.waiting import StatusLine, status_message
@@ -77,7 +77,7 @@ def unsealed(turn: Turn, assistant: Assistant) -> Turn:
     """The turn with the code its channel sealed (``actions.domain.sealed``) as its text, taken once:
     a second reading of the same message (or someone else's reference) reads nothing."""
     code = assistant.s.sealed.take(turn.sealed or "", turn.conversation_id, assistant.s.clock.now())
-    return replace(turn, text=code or "", sealed=None)
+    return replace(turn, text=code or "", sealed=None, code_sealed=True)
 
 
 def _channel_of(tracker: Tracker) -> Dict[str, Any]:
@@ -94,10 +94,11 @@ def _channel_of(tracker: Tracker) -> Dict[str, Any]:
 
 
 def _sealed_ref(tracker: Tracker) -> Optional[str]:
-    """The reference of a code the voice channel sealed, on a message it sent (no other channel's)."""
+    """The reference of a code a channel sealed, on a message one of the sealing channels sent (they
+    write the metadata themselves: a caller's own never reaches it)."""
     metadata = (tracker.latest_message or {}).get("metadata")
     ref = metadata.get(SEALED_KEY) if isinstance(metadata, dict) else None
-    return ref if isinstance(ref, str) and ref and tracker.get_latest_input_channel() == "voice" else None
+    return ref if isinstance(ref, str) and ref and tracker.get_latest_input_channel() in SEALING_CHANNELS else None
 
 
 def _speaker(event: Dict[str, Any]) -> str:

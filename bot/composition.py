@@ -27,6 +27,7 @@ from actions.domain.clock import Clock, SystemClock
 from actions.domain.messaging import SmsSender
 from actions.domain.phone_sessions import PHONE_CHANNELS, PhoneResolver, VoiceResolver
 from actions.domain.policy import check_intents, load_policy
+from actions.domain.sealed import CodeSealer
 from actions.domain.services import Services, new_id
 from actions.domain.session_tokens import SessionTokens, WebChatResolver
 from actions.domain.sessions import IDENTIFYING_CHANNELS, Resolvers, RestResolver
@@ -193,7 +194,7 @@ def webchat_input(credentials: Dict[str, Any], settings: Optional[Settings] = No
     resolver = identity_resolvers(settings, engine).of("webchat")
     return WebChatInput(resolver, _on_delivered(engine), credentials.get("socketio_path", "/socket.io"),  # type: ignore[arg-type]
                         settings.rasa_token or "", _audit(engine), trusted_proxies=settings.webchat_trusted_proxies,
-                        client_secret=settings.otp_pepper)
+                        client_secret=settings.otp_pepper, sealer=code_sealer(engine))
 
 
 def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> "TrustedRestInput":
@@ -202,8 +203,10 @@ def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None)
 
     settings = settings or process_settings()
     token = credentials.get("token")
-    resolver = identity_resolvers(settings, make_engine(settings.database_url)).of("rest")
-    return TrustedRestInput(resolver, settings.rest_token if token is None else token)  # type: ignore[arg-type]
+    engine = make_engine(settings.database_url)
+    resolver = identity_resolvers(settings, engine).of("rest")
+    return TrustedRestInput(resolver, settings.rest_token if token is None else token,  # type: ignore[arg-type]
+                            code_sealer(engine))
 
 
 def _customer_stopped(settings: Settings) -> Callable[[str], None]:
@@ -247,6 +250,7 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
                                                                               error_message=message),
         staff=lambda phone: getattr(inbox.user_by_phone(phone), "username", None),
         stopped=_customer_stopped(settings),
+        sealer=code_sealer(engine),
     )
     return channel(parts)
 
@@ -307,6 +311,16 @@ def call_transfers(settings: Settings, engine: Engine, calls: Any, desk: Optiona
     t = settings.twilio
     return CallTransfers(service, calls, TwilioLine(t.account_sid, t.auth_token, t.from_number, t.base_url),
                          partial(voice_url, settings.public_url), _now, news=partial(listen, engine, SPEECH))
+
+
+def code_sealer(engine: Engine) -> CodeSealer:
+    """A text channel's sealer of codes (``actions.domain.sealed``): what the conversation waits for
+    is read from the action server's stores, and the code kept for it in the shared database."""
+    from actions.store.links import SqlIdentityLinks
+    from actions.store.sql import SqlPendingStore
+    from actions.store.voice import SqlSealedInputs
+
+    return CodeSealer(waits_for(SqlPendingStore(engine), SqlIdentityLinks(engine)), SqlSealedInputs(engine), _now)
 
 
 def waits_for(pendings: Any, links: Any) -> Callable[[str], Optional[str]]:

@@ -15,6 +15,9 @@ body crash it (500), and a sender or message of the wrong type goes on into the 
 the body must be a JSON object with the sender and the message as text (``actions.json_input``
 refuses malformed, deeply nested or unstorable JSON); anything else is a 400 that says what to
 fix, before Rasa sees it.
+
+A message answering a code prompt is sealed before Rasa sees it (``actions.domain.sealed``):
+Rasa records ``/provide_otp`` and a reference, never the code.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, CodeSealer
 from actions.domain.sessions import Refused, RestResolver
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import BadJson, json_object
@@ -41,9 +45,10 @@ TOKEN_VARIABLE = "HITL_REST_TOKEN"
 class TrustedRestInput(RestInput):
     """The REST channel (same name, same URL: /webhooks/rest/webhook) behind a bearer token."""
 
-    def __init__(self, resolver: RestResolver, token: str) -> None:
+    def __init__(self, resolver: RestResolver, token: str, sealer: Optional[CodeSealer] = None) -> None:
         self.resolver = resolver
         self.token = token
+        self.sealer = sealer
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TrustedRestInput":
@@ -53,6 +58,11 @@ class TrustedRestInput(RestInput):
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         return req.ctx.conversation_id
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        """Only what this channel wrote (a sealed code's reference): a caller's own metadata is
+        not passed on, so it can't pose as a sealed code either."""
+        return getattr(request.ctx, "metadata", None)
 
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()  # a caller can't make its messages look as if they came from another channel
@@ -78,11 +88,21 @@ class TrustedRestInput(RestInput):
             if isinstance(resolution, Refused):
                 logger.warning("REST message refused: %s", resolution.reason)
                 return response.json({"error": resolution.reason}, status=400)
-            request.parsed_json = body  # what Rasa's handler then reads
             request.ctx.conversation_id = resolution.conversation_id
+            await self._seal_if_code(request, body)
+            request.parsed_json = body  # what Rasa's handler then reads
             return None
 
         return webhook
+
+    async def _seal_if_code(self, request: Request, body: Dict[str, Any]) -> None:
+        """A code answering the bot's prompt goes to Rasa sealed (``actions.domain.sealed``)."""
+        if self.sealer is None:
+            return
+        ref = await asyncio.to_thread(self.sealer.seal_if_code, request.ctx.conversation_id, body["message"])
+        if ref is not None:
+            body["message"] = SEALED_CODE_MESSAGE
+            request.ctx.metadata = {SEALED_KEY: ref}
 
 
 def message_body(raw: bytes) -> Dict[str, Any]:

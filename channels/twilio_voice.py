@@ -37,7 +37,7 @@ from twilio.request_validator import RequestValidator
 
 from actions.domain.phone_sessions import withheld
 from actions.domain.phones import NotAPhoneNumber, e164
-from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, SealedInputs
+from actions.domain.sealed import CODE_PLACEHOLDER, SEALED_CODE_MESSAGE, SEALED_KEY, SealedInputs
 from actions.domain.sessions import Refused, Resolver
 from actions.domain.spoken import for_the_ear
 from actions.domain.spoken_digits import digits_from_speech
@@ -307,7 +307,7 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
             return await self.not_heard(call, turn)
         text, metadata = await self.sealed_if_code(call, words, form)
         return await self.turn_answer(call_sid, turn, text, metadata, on_new_message,
-                                      heard="(a code)" if SEALED_KEY in metadata else words)
+                                      heard=CODE_PLACEHOLDER if SEALED_KEY in metadata else words)
 
     async def still_waiting(self, call: VoiceCall, turn: int, waited: int) -> str:
         """A turn another process has (or had, if it died mid-turn): its answer when stored; after

@@ -17,6 +17,9 @@ handles what is waiting when it starts.
 The bot's replies are not sent from here: the output channel queues them for the delivery
 worker (``handoff.delivery``), which sends through Twilio's API with retries, splitting and
 delivery states, like every other message to a phone.
+
+A message answering a code prompt is sealed before it is queued (``actions.domain.sealed``): the
+queue and Rasa's tracker hold ``/provide_otp`` and a reference, never the code.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from twilio.request_validator import RequestValidator
 
 from actions.domain.attachments import attachment_line
 from actions.domain.inbound import STILL_HANDLING_EVERY, InboundMessage, InboundQueue, Media
+from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, CodeSealer, sealed_ref_in, sealed_text
 from actions.domain.sessions import Refused, Resolver, staff_key, staff_of
 from actions.json_input import storable_text_problem
 from channels.twilio_signed import BadWebhook, TwilioSigned
@@ -71,6 +75,8 @@ class TwilioParts:
     staff: Callable[[str], Optional[str]]
     #: The customer of this conversation texted STOP: what waited for their answer is cancelled.
     stopped: Callable[[str], None]
+    #: Seals a message answering a code prompt before it is queued (``actions.domain.sealed``).
+    sealer: Optional[CodeSealer] = None
 
 
 class TwilioWebhookInput(TwilioSigned, InputChannel):
@@ -151,9 +157,10 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         if isinstance(conversation_id, Refused):
             logger.warning("%s webhook from an unusable number: %s", self.name(), conversation_id.reason)
             return response.text(conversation_id.reason, status=400)
-        message = InboundMessage(message.provider_id, self.name(), address, conversation_id, message.text,
-                                 self.parts.now(), message.media)
         staff = staff_of(conversation_id) is not None  # a person's phone messages are the inbox's to read, all
+        text = message.text if staff else await self.sealed_if_code(conversation_id, message)
+        message = InboundMessage(message.provider_id, self.name(), address, conversation_id, text,
+                                 self.parts.now(), message.media)
         own = await self.channels_own(message)
         stored = await asyncio.to_thread(self.parts.queue.accept, message, own is not None and not staff)
         if stored is None:  # delivered again: what the first delivery started is made sure of, once more
@@ -164,6 +171,14 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         elif own is None and not staff:
             self.drain_soon(conversation_id, on_new_message)
         return self.twiml()
+
+    async def sealed_if_code(self, conversation_id: str, message: InboundMessage) -> str:
+        """The text to queue: a code answering the bot's prompt (with no attachment) is queued sealed,
+        so neither the queue nor Rasa's tracker ever holds it (``actions.domain.sealed``)."""
+        if self.parts.sealer is None or message.media:
+            return message.text
+        ref = await asyncio.to_thread(self.parts.sealer.seal_if_code, conversation_id, message.text)
+        return message.text if ref is None else sealed_text(ref)
 
     async def channels_own(self, message: InboundMessage) -> Optional[str]:
         """What the channel itself does with the message as it arrives, ahead of anything queued
@@ -258,11 +273,14 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         meanwhile, the message is given back so the next process takes it at once."""
         assert message.id is not None
         replies = QueuedReplies(message.channel, self.parts.outbox)
-        metadata = {"provider_id": message.provider_id,
-                    "media": [{"url": m.url, "kind": m.kind} for m in message.media]}
+        metadata: Dict[str, Any] = {"provider_id": message.provider_id,
+                                    "media": [{"url": m.url, "kind": m.kind} for m in message.media]}
+        words, ref = self.words_of(message), sealed_ref_in(message.text)
+        if ref is not None:
+            words, metadata[SEALED_KEY] = SEALED_CODE_MESSAGE, ref
         keeping = asyncio.get_running_loop().create_task(self._keep_handling(message.id))
         try:
-            await on_new_message(UserMessage(self.words_of(message), replies, message.conversation_id,
+            await on_new_message(UserMessage(words, replies, message.conversation_id,
                                              input_channel=message.channel, metadata=metadata))
         except asyncio.CancelledError:
             self.parts.queue.release(message.id)  # the server is stopping: not handled, not lost

@@ -41,9 +41,14 @@ def is_call_sid(value: str) -> bool:
 
 
 def turn_number(value: Optional[str]) -> int:
-    if value is None or not value.isdigit() or len(value) > 5:
+    if value is None or not _whole_number(value) or len(value) > 5:
         raise BadCall(f"the turn number in the URL must be a whole number, got {value!r}")
     return int(value)
+
+
+def _whole_number(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also says yes to "²" and "١", which ``int`` refuses."""
+    return value.isascii() and value.isdigit()
 
 
 def transfer_of(query: Mapping[str, Any]) -> str:
@@ -56,7 +61,7 @@ def transfer_of(query: Mapping[str, Any]) -> str:
 def leg_of(query: Mapping[str, Any]) -> Tuple[str, int]:
     """The transfer and the number of the person's phone a webhook is about (``?transfer=..&leg=..``)."""
     leg = query.get("leg") or ""
-    if not leg.isdigit() or len(leg) > 3:
+    if not _whole_number(leg) or len(leg) > 3:
         raise BadCall(f"the URL must name the person's call by its number, got {leg[:10]!r}")
     return transfer_of(query), int(leg)
 

@@ -29,7 +29,9 @@ from actions.domain.sessions import customer_key
 from actions.settings import Settings
 from bot.composition import build_inbox, build_phone_channels, build_sms, call_transfers, session_tokens
 from channels.webchat.page import add_webchat_routes
-from handoff.app_state import CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS
+from handoff.app_state import (
+    CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, OPENAPI, PHONE_CODES, SETTINGS, SOCKETS, TEMPLATES, THROTTLE, TIMERS,
+)
 from handoff.change_feed import follow_feed
 from actions.store.channel_addresses import SqlChannelAddresses
 from actions.store.commit_signals import DELIVERY, FEED, INBOUND, listen
@@ -56,6 +58,7 @@ from handoff.handlers import (
     my_phone,
     my_phone_calls,
     my_phone_confirm,
+    openapi,
     retry_message,
     session_middleware,
     ticket,
@@ -86,6 +89,7 @@ def create_app(settings: Settings) -> web.Application:
     app[TEMPLATES] = {name: Template((HERE / "templates" / name).read_text(encoding="utf-8"))
                       for name in ("login.html", "inbox.html")}
     app[CANNED] = yaml.safe_load((HERE / "canned_replies.yml").read_text(encoding="utf-8")) or []
+    app[OPENAPI] = yaml.safe_load((HERE / "openapi.yaml").read_text(encoding="utf-8"))
     app.cleanup_ctx.append(_resources)
     app.router.add_get("/health", health)
     app.router.add_get("/login", login_page)
@@ -93,6 +97,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/logout", logout)
     app.router.add_get("/", inbox_page)
     app.router.add_get("/ws", websocket)
+    app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/me/phone", my_phone)
     app.router.add_post("/api/me/phone", my_phone)

@@ -23,6 +23,8 @@ MY_PHONE = web.AppKey("my_phone", MyPhone)  # a person's own phone: a new number
 SOCKETS = web.AppKey("sockets", Set)  # the open pages (Page)
 TEMPLATES = web.AppKey("templates", dict)  # file name -> Template, read once at start
 CANNED = web.AppKey("canned", list)
+#: The API's OpenAPI description (``handoff/openapi.yaml``), served at ``/api/openapi.json``.
+OPENAPI = web.AppKey("openapi", dict)
 CALLS = web.AppKey("calls", CallControls)  # the customer's call, worked by the person on it (hold, hand-back)
 
 #: The largest request body the inbox reads (a reply, a note, a form): beyond it a 413 that says so.

@@ -10,15 +10,17 @@ import asyncio
 import html
 import json
 import logging
+from http.cookies import CookieError
 from typing import Any, Callable, Dict, Optional
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from multidict import MultiDictProxy
 
 from actions.json_input import BadJson, json_object
 from handoff import auth
 from actions.domain.phones import NotAPhoneNumber, e164
-from handoff.app_state import CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
+from handoff.app_state import CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, OPENAPI, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
 from handoff.domain.errors import Forbidden, InboxError, NotFound
 from handoff.domain.people import User
 from handoff.domain.phone_proofs import PhoneProfile
@@ -44,6 +46,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return web.json_response({"error": refused.message}, status=refused.status)
     except BadJson as unreadable:
         return web.json_response({"error": unreadable.message}, status=400)
+    except CookieError as unreadable:  # aiohttp parses the Cookie header when it is first read
+        return web.json_response({"error": f"the Cookie header can't be read ({unreadable}): clear this site's "
+                                           "cookies and sign in again"}, status=400)
     except web.HTTPRequestEntityTooLarge:
         return web.json_response({"error": f"the request body is larger than {MAX_BODY_BYTES // 1024} KB: send less"},
                                  status=413)
@@ -72,10 +77,20 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             return web.json_response({"error": "cross-site request refused"}, status=403)
         given = request.headers.get("X-CSRF-Token")
         if given is None and request.content_type == "application/x-www-form-urlencoded":
-            given = (await request.post()).get("csrf")  # type: ignore[assignment]
+            given = (await _form(request)).get("csrf")  # type: ignore[assignment]
         if not auth.csrf_ok(request["csrf"], given):  # type: ignore[arg-type]
             return web.json_response({"error": "missing or wrong CSRF token; reload the page"}, status=403)
     return await handler(request)
+
+
+async def _form(request: web.Request) -> "MultiDictProxy[Any]":
+    """The posted form. A body that says it is a form and can't be read as one (multipart without
+    its boundary, text that is not in its charset) is the sender's mistake: a 400, not a 500."""
+    try:
+        return await request.post()
+    except ValueError as unreadable:  # UnicodeDecodeError included
+        raise InboxError(f"the form can't be read ({unreadable}): send it as application/x-www-form-urlencoded") \
+            from None
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -95,7 +110,7 @@ async def login_page(request: web.Request, error: str = "", username: str = "", 
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await _form(request)
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     if not auth.same_origin(request) or not auth.csrf_ok(request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""), str(form.get("csrf") or "")):
         return await login_page(request, "The form expired; please sign in again.", username, status=403)
@@ -171,6 +186,12 @@ def _version(body: Dict[str, Any]) -> Optional[int]:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise InboxError("'version' must be a whole number")
     return value
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The API's description (``handoff/openapi.yaml``), for people and scripts with a login, as every
+    ``/api/`` route is."""
+    return web.json_response(request.app[OPENAPI])
 
 
 async def me(request: web.Request) -> web.Response:

@@ -4,8 +4,18 @@ import os
 from typing import Iterator, List
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["tests.support.fake_twilio", "tests.support.model", "tests.support.floor"]
+
+
+# Property-based tests (hypothesis, schemathesis): bounded so the suite stays fast. "ci" is what CI
+# runs (fewer examples, the same ones each run); "thorough" is for hunting (HYPOTHESIS_PROFILE=thorough).
+settings.register_profile("dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session", autouse=True)

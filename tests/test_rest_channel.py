@@ -8,6 +8,7 @@ the REST identity resolver over the seeded demo business.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Sequence, Tuple
@@ -19,7 +20,10 @@ from sanic import Sanic
 
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
+from actions.domain.sealed import SEALED_KEY, CodeSealer
 from actions.domain.sessions import RestResolver
+from actions.domain.voice_calls import CODE
+from actions.store.memory import MemorySealedInputs
 from bot.stack import free_port
 from channels.trusted_rest import TrustedRestInput
 from tests.support.world import JANE, START
@@ -27,10 +31,15 @@ from tests.support.world import JANE, START
 TOKEN = "rest-token-for-tests"
 
 
+#: Leo's conversation waits for a one-time code (the bot texted him one); nobody else's does.
+LEO, WAITING_FOR_A_CODE = "+15550100004", "customer-C004"
+
+
 @dataclass
 class Webhook:
     url: str
     received: List[UserMessage]  # what reached Rasa
+    sealed: MemorySealedInputs  # where the channel keeps codes for the action server
 
     def post_all(self, bodies: Sequence[bytes], token: str = TOKEN) -> List[Tuple[int, Any]]:
         """Post each body in turn, as a trusted caller would: the status and JSON answer of each."""
@@ -54,8 +63,12 @@ def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
         received.append(message)
         await message.output_channel.send_text_message(message.sender_id, "got it")
 
+    sealed = MemorySealedInputs()
+    sealer = CodeSealer(lambda conversation: CODE if conversation == WAITING_FOR_A_CODE else None, sealed,
+                        lambda: START)
     app = Sanic("rest_channel_test")
-    app.blueprint(TrustedRestInput(RestResolver(business), TOKEN).blueprint(on_new_message), url_prefix="/webhooks/rest")
+    app.blueprint(TrustedRestInput(RestResolver(business), TOKEN, sealer).blueprint(on_new_message),
+                  url_prefix="/webhooks/rest")
     port = free_port()
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -74,7 +87,7 @@ def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
     thread.start()
     assert started.wait(30), "the Sanic server did not start"
     try:
-        yield Webhook(f"http://127.0.0.1:{port}/webhooks/rest/webhook", received)
+        yield Webhook(f"http://127.0.0.1:{port}/webhooks/rest/webhook", received, sealed)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
@@ -152,3 +165,33 @@ def test_without_the_token_even_a_bad_body_is_only_told_to_authenticate(webhook:
 
     assert answers == [(401, {"error": "send 'Authorization: Bearer <token>' with the REST channel's token"})]
     assert len(webhook.received) == before
+
+
+def test_leos_code_reaches_rasa_sealed_and_the_action_server_can_take_it_once(webhook: Webhook) -> None:
+    answers = webhook.post_all([b'{"sender": "+15550100004", "message": "my code is 482 913"}'])
+
+    assert answers[0][0] == 200
+    message = webhook.received[-1]
+    assert (message.sender_id, message.text) == (WAITING_FOR_A_CODE, "/provide_otp")
+    assert "482" not in repr(message.metadata)
+    ref = message.metadata[SEALED_KEY]
+    assert webhook.sealed.take(ref, WAITING_FOR_A_CODE, START) == "my code is 482 913"
+    assert webhook.sealed.take(ref, WAITING_FOR_A_CODE, START) is None
+
+
+@pytest.mark.parametrize(("sender", "words"), [
+    ("+15550100001", "482913"),  # Jane's conversation waits for no code: digits are just words
+    (LEO, "where is my order 1002?"),  # Leo's words that are no code
+    (LEO, "call me on +1 555 010 0004"),  # a phone number is no code
+])
+def test_a_message_that_answers_no_code_prompt_goes_as_written(webhook: Webhook, sender: str, words: str) -> None:
+    webhook.post_all([json.dumps({"sender": sender, "message": words}).encode()])
+
+    assert webhook.received[-1].text == words
+    assert not webhook.received[-1].metadata
+
+
+def test_a_caller_cannot_pass_a_sealed_reference_of_its_own(webhook: Webhook) -> None:
+    webhook.post_all([b'{"sender": "+15550100001", "message": "/provide_otp", "metadata": {"sealed": "guessed"}}'])
+
+    assert not webhook.received[-1].metadata

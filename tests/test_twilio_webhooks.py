@@ -57,7 +57,7 @@ def _serve(env: Dict[str, str], port: int, turns: Any, ready: Any) -> None:
 
     async def on_new_message(message: UserMessage) -> None:
         turns.put({"conversation": message.sender_id, "text": message.text, "channel": message.input_channel,
-                   "at": time.monotonic()})
+                   "sealed": (message.metadata or {}).get("sealed"), "at": time.monotonic()})
         if "slow" in (message.text or ""):
             await asyncio.sleep(20)
         await message.output_channel.send_text_message(message.sender_id, f"got: {message.text}")
@@ -408,3 +408,31 @@ def test_stop_cancels_a_confirmation_that_waited_for_the_customer(running: Chann
     eventually(lambda: SqlPendingStore(running.engine).get(waiting.id).stage is Stage.CANCELLED,  # type: ignore[union-attr]
                10, "the waiting refund was cancelled")
     running.no_more_turns()
+
+
+@pytest.mark.parametrize(("channel", "code"), [("sms", "482 913"), ("whatsapp", "551-204")])
+def test_janes_code_is_queued_and_sent_to_rasa_sealed_when_his_conversation_waits_for_one(
+        running: Channels, channel: str, code: str) -> None:
+    request = ActionRequest("cancel_subscription", "C001", {})
+    waiting = PendingAction(  # the bot texted Jane a code to cancel her subscription
+        id=f"p-jane-code-{channel}", conversation_id="customer-C001", customer_id="C001", request=request,
+        headline="Cancel subscription", summary="Cancel your subscription.", outcome="otp", tier="high",
+        reasons=(), policy_version="test", idempotency_key=f"k-jane-code-{channel}", digest=action_digest(request),
+        stage=Stage.OTP, created_at=START, expires_at=START.replace(year=2100))
+    SqlPendingStore(running.engine).add(waiting)
+    try:
+        getattr(running, channel)(JANE, f"the code is {code}")
+
+        turn, = running.next_turns(1)
+        assert (turn["conversation"], turn["text"]) == ("customer-C001", "/provide_otp")
+        assert running.rows(f"SELECT value FROM sealed_inputs WHERE ref = '{turn['sealed']}'") == [(f"the code is {code}",)]
+        assert not [row for row in running.rows("SELECT text FROM inbound_messages") if code in row[0]]
+    finally:
+        SqlPendingStore(running.engine).move(waiting.id, (Stage.OTP,), Stage.CANCELLED)
+
+
+def test_digits_from_a_conversation_waiting_for_no_code_go_as_written(running: Channels) -> None:
+    running.sms(SAM, "482913")
+
+    turn, = running.next_turns(1)
+    assert (turn["text"], turn["sealed"]) == ("482913", None)

@@ -13,13 +13,13 @@ from typing import Dict, Mapping, Optional, Union
 
 from actions.domain.business import ORIGINAL_PAYMENT_METHOD, STORE_CREDIT
 from actions.domain.money import AmountError, find_amount
+from actions.domain.sealed import CODE_AS_TYPED
 from actions.domain.turn import MAX_MESSAGE_CHARS
 
 SLOTS = ("morning", "afternoon", "evening")
 _ORDER = re.compile(r"(?<![\d$.,])#?(\d{4})(?![\d.,]|\s?(?:dollars?|usd|bucks))", re.IGNORECASE)
 # starts only where a word does, so a long run of letters without "@" is read once, not once per letter
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_CODE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})(?!\d)")
 _ADDRESS = re.compile(r"\b(?:to|is|at)\s*:?\s+(\d+[\w\s,.'-]*[A-Za-z][\w\s,.'-]*)$", re.IGNORECASE)
 _LAST4 = re.compile(r"(?:ending|ends|last four|last 4|\*+)\s*(?:in|with)?\s*(\d{4})\b", re.IGNORECASE)
 _BRANDS = ("visa", "mastercard", "amex", "american express", "discover")
@@ -109,7 +109,7 @@ def _code(text: str, entities: Mapping[str, str]) -> Optional[str]:
     value = entities.get("otp_code")
     if value and len(value) == 6 and value.isdigit():
         return value
-    match = _CODE.search(text)
+    match = CODE_AS_TYPED.search(text)
     return match.group(1) + match.group(2) if match else None
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional, Tuple
 
 from actions.domain.evidence import TranscriptLine
+from actions.domain.sealed import CODE_PLACEHOLDER
 from actions.domain.sessions import customer_of, is_visitor
 
 
@@ -32,9 +33,17 @@ class Turn:
     #: The network address the message came from, where the channel itself found it (the web
     #: chat's socket); None on channels where it would be whatever the caller wrote.
     client: Optional[str] = None
-    #: A code the caller entered on a call, sealed by the voice channel (``actions.domain.sealed``):
+    #: A code the customer sent, sealed by their channel (``actions.domain.sealed``):
     #: the adapter takes it into ``text`` before the assistant reads the turn.
     sealed: Optional[str] = None
+    #: The message was a code its channel sealed: read as ``text``, written down as ``written_text``.
+    code_sealed: bool = False
+
+    @property
+    def written_text(self) -> str:
+        """The message as it may be written where people read it (a ticket, an evidence pack): a
+        code a channel sealed stays out of those too."""
+        return CODE_PLACEHOLDER if self.code_sealed else self.text
 
     @property
     def customer_id(self) -> Optional[str]:

@@ -87,7 +87,7 @@ class AssistantCore:
         turn = ctx.turn
         account = Account.load(self.s.business, ctx.customer) if ctx.customer else None
         return build_evidence(
-            conversation_id=turn.conversation_id, intent=turn.intent, confidence=turn.confidence, text=turn.text,
+            conversation_id=turn.conversation_id, intent=turn.intent, confidence=turn.confidence, text=turn.written_text,
             entities=turn.entities, transcript=turn.transcript,
             sentiment=ctx.sentiment, decision=decision, account=account,
             recent_refunds=self._recent_refunds(ctx.customer.id) if ctx.customer else 0,

@@ -47,7 +47,7 @@ class TurnRouting(HandingOver):
         ticket = self.s.handoffs.open_for(turn.conversation_id)
         if ticket is not None and ticket.status == OPEN and is_withdrawal(turn.text):  # nobody has it yet
             return self._withdraw(turn, ticket)
-        if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.text, self.s.clock.now(),
+        if ticket is not None and self.s.handoffs.customer_said(ticket.id, turn.written_text, self.s.clock.now(),
                                                                    turn.channel or None):
             self._more_urgent(turn, ticket)
             return []  # people have this conversation: the bot stays silent and passes the message on

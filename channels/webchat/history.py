@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
+from actions.domain.sealed import CODE_PLACEHOLDER, SEALED_CODE_MESSAGE, SEALED_KEY
+
 BOT = {"kind": "bot", "name": "Acme assistant"}
 
 
@@ -29,13 +31,13 @@ def speaker_of(metadata: Mapping[str, Any]) -> Dict[str, str]:
 
 def history_of(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """What the customer and the other side said, oldest first; buttons the page sent
-    ("/greet") and the bot's internal events are left out."""
+    ("/greet") and the bot's internal events are left out, and a sealed code shows as ``(a code)``."""
     messages: List[Dict[str, Any]] = []
     for event in events:
         kind, timestamp = event.get("event"), float(event.get("timestamp") or 0)
         metadata = event.get("metadata") or {}
         if kind == "user":
-            text = str(event.get("text") or "")
+            text = shown_text(str(event.get("text") or ""), metadata)
             if text and not text.startswith("/"):
                 messages.append({"id": message_id("user", timestamp, metadata), "text": text, "ts": timestamp,
                                  "from": {"kind": "customer"}})
@@ -46,6 +48,11 @@ def history_of(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
             if message["text"] or "custom" in message:
                 messages.append(message)
     return messages
+
+
+def shown_text(text: str, metadata: Mapping[str, Any]) -> str:
+    """A customer's message as pages show it: a code the channel sealed is ``(a code)``."""
+    return CODE_PLACEHOLDER if text == SEALED_CODE_MESSAGE and metadata.get(SEALED_KEY) else text
 
 
 def bot_message(text: str, timestamp: float, metadata: Mapping[str, Any], *, custom: Any = None,

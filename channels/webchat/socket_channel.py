@@ -27,7 +27,9 @@ one room. So:
   the customer's one conversation: after the message that linked it, those sockets leave the
   visitor's room for the customer's and get a new ``session_confirm`` (signed in, with a token
   for the customer's conversation) and the customer's ``history``, followed by the exchange
-  that signed the chat in. The visitor's own token names the customer from then on.
+  that signed the chat in. The visitor's own token names the customer from then on;
+- a message answering a code prompt is sealed before Rasa sees it (``actions.domain.sealed``):
+  the tracker, the history and the other tabs show ``(a code)``, never the digits.
 """
 
 from __future__ import annotations
@@ -49,12 +51,13 @@ from socketio import AsyncServer
 from actions.client_address import CLIENT_METADATA_KEY, client_address
 from actions.domain.clock import SystemClock
 from actions.domain.links import client_digest
+from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, CodeSealer
 from actions.domain.session_tokens import WebChatResolver
 from actions.domain.sessions import Identity, Refused, is_visitor
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import storable_text_problem
 from actions.settings import Network
-from channels.webchat.history import bot_message, history_of
+from channels.webchat.history import bot_message, history_of, shown_text
 from channels.webchat.protocol import INIT_PAYLOAD, browser_secret_in
 
 logger = logging.getLogger(__name__)
@@ -131,8 +134,10 @@ class WebChatInput(InputChannel):
 
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
                  socketio_path: str = "/socket.io", api_token: str = "", audit: Optional[Audit] = None,
-                 trusted_proxies: Sequence[Network] = (), client_secret: bytes = b"") -> None:
+                 trusted_proxies: Sequence[Network] = (), client_secret: bytes = b"",
+                 sealer: Optional[CodeSealer] = None) -> None:
         self.resolver = resolver
+        self.sealer = sealer
         self.trusted_proxies = trusted_proxies
         self.client_secret = client_secret
         self.audit = audit
@@ -200,10 +205,14 @@ class WebChatInput(InputChannel):
                 await sio.emit("chat_error", {"message": problem}, to=sid)
                 return {"error": problem}
             message_id = f"u-{uuid.uuid4().hex}"
-            await sio.emit("user_echo", {"id": message_id, "text": text, "ts": self.resolver.now().timestamp()},
-                           room=conversation_id, skip_sid=sid)
+            metadata = {"message_id": message_id, CLIENT_METADATA_KEY: self._client_of(sid)}
+            ref = await asyncio.to_thread(self.sealer.seal_if_code, conversation_id, text) if self.sealer else None
+            if ref is not None:  # a code answering the bot's prompt: Rasa records the reference, never the code
+                text, metadata[SEALED_KEY] = SEALED_CODE_MESSAGE, ref
+            await sio.emit("user_echo", {"id": message_id, "text": shown_text(text, metadata),
+                                         "ts": self.resolver.now().timestamp()}, room=conversation_id, skip_sid=sid)
             await on_new_message(UserMessage(text, WebChatOutput(sio), conversation_id, input_channel=CHANNEL,
-                                             metadata={"message_id": message_id, CLIENT_METADATA_KEY: self._client_of(sid)}))
+                                             metadata=metadata))
             await self._follow_link(conversation_id)
             return {"id": message_id}
 

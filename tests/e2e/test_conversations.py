@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.conftest import OTP_VALID_FOR, RunningAssistant
 from tests.support.action_calls import action_call
+from tests.support.trackers import assert_sealed_in_tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -94,11 +95,12 @@ def _start_cancellation(assistant: RunningAssistant, phone: str) -> str:
     return assistant.last_code(phone)
 
 
-def test_a_cancellation_with_the_right_code_runs_once_and_a_replayed_code_is_refused(assistant: RunningAssistant) -> None:
+def test_a_cancellation_with_the_right_code_runs_once_rasa_never_has_the_code_and_a_replay_is_refused(assistant: RunningAssistant) -> None:
     code = _start_cancellation(assistant, SAM)
     reply = assistant.say(SAM, code)
     assert "cancelled" in reply.lower()
     assert assistant.business.subscriptions("C002")[0].status == "cancelled"
+    assert_sealed_in_tracker(assistant.stack, "customer-C002", code)  # it answered the prompt: Rasa never had it
     reply = assistant.say(SAM, code)  # replayed: told what it did, not run again
     assert reply.startswith("About your earlier request:") and "cancelled" in reply.lower(), reply
     events = assistant.events(SAM)

@@ -23,6 +23,7 @@ from bot.stack import Stack
 from handoff.store import InboxStore
 from tests.support.inbox import Inbox
 from tests.support.stacks import running_stack
+from tests.support.trackers import assert_sealed_in_tracker
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +69,7 @@ class Phone:
         return found[-1]
 
 
-def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms_and_runs_once(stack: Stack) -> None:
+def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms_runs_once_and_rasa_keeps_no_code(stack: Stack) -> None:
     sam = Phone(stack, SAM)
 
     sam.text("whatsapp", "please cancel my subscription")
@@ -82,6 +83,7 @@ def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms
     sam.waits_for("sms", "cancelled")
     business = SqlBusiness(f"sqlite:///{stack.data_dir / 'acme.db'}")
     assert business.subscriptions("C002")[0].status == "cancelled"
+    assert_sealed_in_tracker(stack, "customer-C002", code)  # it answered the prompt: Rasa never had it
 
     replies = len(sam.received("sms"))
     sam.text("sms", code)  # the same code again runs nothing: he is told what it did

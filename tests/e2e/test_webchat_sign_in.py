@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
+from typing import Tuple
 
 import pytest
 
@@ -27,6 +28,7 @@ from actions.store.links import SqlIdentityLinks
 from bot.composition import session_tokens
 from tests.e2e.conftest import RunningAssistant
 from tests.e2e.test_webchat_identity import tracker_texts
+from tests.support.trackers import assert_sealed_in_tracker
 from tests.support.webchat_client import ChatPage
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +54,7 @@ async def answer_to(page: ChatPage, text: str, expected: str) -> None:
     await page.until(lambda: any(expected in m["text"] for m in page.replies), what=f"{expected!r} after {text!r}")
 
 
-def test_a_guest_who_types_the_code_sent_to_janes_phone_is_moved_to_janes_conversation(
+def test_a_guest_who_types_the_code_sent_to_janes_phone_is_moved_to_janes_conversation_and_no_tracker_keeps_it(
     assistant: RunningAssistant,
 ) -> None:
     assistant.say(JANE, "where is my order 1002?")  # Jane's conversation, from another channel
@@ -60,7 +62,7 @@ def test_a_guest_who_types_the_code_sent_to_janes_phone_is_moved_to_janes_conver
     assert jane is not None
     balance = answers.balance(Account.load(assistant.business, jane))
 
-    async def scenario() -> str:
+    async def scenario() -> Tuple[str, str]:
         page = await ChatPage(assistant.stack.rasa_url).open()
         guest_token = page.renewed_token
         visitor = conversation_of(assistant, guest_token)
@@ -68,13 +70,15 @@ def test_a_guest_who_types_the_code_sent_to_janes_phone_is_moved_to_janes_conver
 
         await answer_to(page, "I'm Jane, my number is +15550100001", CODE_SENT)
         assert not page.signed_in
-        await answer_to(page, assistant.last_code(JANE), "Thanks, Jane — this chat is now signed in to your account.")
+        code = assistant.last_code(JANE)
+        await answer_to(page, code, "Thanks, Jane — this chat is now signed in to your account.")
         await page.until(lambda: page.signed_in, what="the page to be signed in")
 
         assert conversation_of(assistant, page.renewed_token) == JANES_CONVERSATION
         texts = [m["text"] for m in page.history or []]
         assert "where is my order 1002?" in texts  # her history, from before this chat
         assert texts[-1] == "Thanks, Jane — this chat is now signed in to your account."  # and how it signed in
+        assert texts[-2] == "(a code)" and code not in texts  # what the page shows of the code
         await answer_to(page, "what's my balance?", balance)
         await page.close()
 
@@ -87,9 +91,10 @@ def test_a_guest_who_types_the_code_sent_to_janes_phone_is_moved_to_janes_conver
         assert reloaded.signed_in and conversation_of(assistant, reloaded.renewed_token) == JANES_CONVERSATION
         assert "what's my balance?" in [m["text"] for m in reloaded.history or []]
         await reloaded.close()
-        return visitor
+        return visitor, code
 
-    visitor = asyncio.run(scenario())
+    visitor, code = asyncio.run(scenario())
+    assert_sealed_in_tracker(assistant.stack, visitor, code)  # the code answered the guest's prompt, sealed
     assert "what's my balance?" in tracker_texts(assistant, JANES_CONVERSATION)  # asked in Jane's one conversation
     linked = [e for e in assistant.audit.entries(visitor) if e.event == "identity_linked"]
     assert len(linked) == 1 and linked[0].customer_id == "C001" and linked[0].detail["proof"] == "otp"
