@@ -1,0 +1,90 @@
+"""Closed tickets on SQL: indexed by their search terms as they close, read back a keyset page at a time.
+
+A ticket's terms are written in the transaction that closes it (and again when a note is added
+to it afterwards), so a closed ticket is never missing from the search. Each read is one index
+range per queue the person sees (``ix_handoff_requests_status_queue_closed`` for the plain list,
+``ix_ticket_search_terms_term_queue_closed`` for a search), newest first, stopped at the page
+size; the per-queue pages are merged here. That keeps a page's cost independent of how many
+tickets were ever closed, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from sqlalchemy import and_, delete, exists, insert, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from actions.domain.closed_search import ClosedQuery, Cursor
+from actions.domain.search_terms import ticket_terms
+from actions.domain.ticket import CLOSED
+from actions.store.tables import ChannelAddressRow, HandoffRow, TicketMessageRow, TicketSearchTermRow
+
+
+def index_if_closed(session: Session, ticket_id: str) -> None:
+    """(Re)write the search terms of ``ticket_id`` if it is closed, inside the caller's transaction."""
+    row = session.get(HandoffRow, ticket_id, populate_existing=True)
+    if row is None or row.status != CLOSED or row.closed_at is None:
+        return
+    texts = session.exec(select(TicketMessageRow.text).where(TicketMessageRow.ticket_id == ticket_id)).all()
+    addresses = session.exec(select(ChannelAddressRow.address)
+                             .where(ChannelAddressRow.conversation_id == row.conversation_id)).all()
+    terms = ticket_terms(row.id, row.conversation_id, json.loads(row.evidence_json or "{}"), texts, addresses)
+    session.execute(delete(TicketSearchTermRow).where(TicketSearchTermRow.ticket_id == ticket_id))  # type: ignore[arg-type]
+    session.execute(insert(TicketSearchTermRow), [  # type: ignore[arg-type]
+        {"ticket_id": row.id, "term": term, "queue": row.queue, "closed_at": row.closed_at} for term in sorted(terms)
+    ])
+
+
+def closed_page(session: Session, queues: Iterable[str], query: ClosedQuery) -> Tuple[List[HandoffRow], Optional[Cursor]]:
+    """One page of the closed tickets in ``queues`` matching ``query``, and the cursor of the next (None: last)."""
+    found: List[Tuple[Any, str]] = []
+    for queue in sorted(set(queues)):
+        found += [(at, ticket_id) for at, ticket_id in session.execute(_in_queue(queue, query))]
+    found.sort(reverse=True)
+    page = found[:query.limit]
+    rows = {row.id: row for row in session.exec(
+        select(HandoffRow).where(HandoffRow.id.in_([ticket_id for _, ticket_id in page])))}  # type: ignore[attr-defined]
+    more = len(found) > query.limit
+    return [rows[ticket_id] for _, ticket_id in page], Cursor(*page[-1]) if more else None
+
+
+def _in_queue(queue: str, query: ClosedQuery) -> Any:
+    """The first ``limit + 1`` matches in one queue, newest first: one index range, read in order."""
+    if not query.terms:
+        at, ticket_id = HandoffRow.closed_at, HandoffRow.id
+        where: List[Any] = [HandoffRow.status == CLOSED, HandoffRow.queue == queue]
+    else:
+        # the longest term walks its index range; a longer word is usually the rarer one
+        lead, *others = sorted(query.terms, key=lambda term: (-len(term), term))
+        found = aliased(TicketSearchTermRow)
+        at, ticket_id = found.closed_at, found.ticket_id
+        where = [found.term == lead, found.queue == queue, *_all_of(found, others)]
+    where += _window(at, ticket_id, query)
+    return (select(at, ticket_id).where(*where)
+            .order_by(at.desc(), ticket_id.desc()).limit(query.limit + 1))  # type: ignore[union-attr,attr-defined]
+
+
+def _all_of(found: Any, terms: Sequence[str]) -> List[Any]:
+    """The ticket carries each other term too: one primary-key lookup each."""
+    checks = []
+    for term in terms:
+        other = aliased(TicketSearchTermRow)
+        checks.append(exists().where(other.ticket_id == found.ticket_id, other.term == term))
+    return checks
+
+
+def _window(at: Any, ticket_id: Any, query: ClosedQuery) -> List[Any]:
+    """The dates asked for, and after the cursor: bounds on the index range, not filters after it."""
+    bounds = []
+    if query.closed_from is not None:
+        bounds.append(at >= query.closed_from)
+    if query.closed_before is not None:
+        bounds.append(at < query.closed_before)
+    if query.after is not None:
+        bounds.append(at <= query.after.closed_at)
+        bounds.append(or_(at < query.after.closed_at, and_(at == query.after.closed_at,
+                                                           ticket_id < query.after.ticket_id)))
+    return bounds
