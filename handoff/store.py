@@ -22,7 +22,7 @@ from actions.domain.closed_search import ClosedQuery, Cursor
 from actions.domain.ticket import ACTIVE_STATUSES, CLOSED, Ticket
 from actions.store.records import approval_of, audit_row, ticket_of
 from actions.store.sql import publish
-from actions.store.ticket_search import closed_page, index_if_closed
+from actions.store.ticket_lists import active_list, closed_page, index_if_closed
 from actions.store.tables import (
     ApprovalRow,
     HandoffRow,
@@ -64,9 +64,7 @@ class InboxStore(DeliveryQueue):
         if not active:
             return self.closed_tickets(queues, ClosedQuery(limit=limit))[0]
         with Session(self.engine) as session:
-            query = (select(HandoffRow).where(HandoffRow.status.in_(list(ACTIVE_STATUSES)))  # type: ignore[attr-defined]
-                     .where(HandoffRow.queue.in_(list(queues))))  # type: ignore[attr-defined]
-            return [ticket_of(row) for row in session.exec(query.order_by(HandoffRow.created_at).limit(limit))]
+            return [ticket_of(row) for row in active_list(session, queues, limit)]
 
     def closed_tickets(self, queues: Iterable[str], query: ClosedQuery) -> Tuple[List[Ticket], Optional[Cursor]]:
         """A page of the closed tickets in ``queues`` that match ``query``, and where the next page starts."""

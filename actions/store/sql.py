@@ -32,7 +32,7 @@ from actions.store.records import (
     ticket_of,
     ticket_row,
 )
-from actions.store.ticket_search import index_if_closed
+from actions.store.ticket_lists import index_if_closed
 from actions.store.tables import (
     ApprovalRow,
     AuditRow,

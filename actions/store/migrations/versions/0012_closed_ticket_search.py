@@ -35,7 +35,7 @@ def _texts(bind: sa.engine.Connection, sql: str) -> Dict[str, List[str]]:
 
 
 def _index_closed(terms_table: sa.Table) -> None:
-    """The terms of every ticket already closed, as ``actions.store.ticket_search`` writes them at close."""
+    """The terms of every ticket already closed, as ``actions.store.ticket_lists`` writes them at close."""
     bind = op.get_bind()
     tickets = sa.table('handoff_requests', sa.column('id', sa.String()), sa.column('conversation_id', sa.String()),
                        sa.column('queue', sa.String()), sa.column('closed_at', sa.DateTime(timezone=True)),

@@ -1,11 +1,16 @@
-"""Closed tickets on SQL: indexed by their search terms as they close, read back a keyset page at a time.
+"""The inbox's ticket lists on SQL: the queue list, and closed tickets searched a keyset page at a time.
 
-A ticket's terms are written in the transaction that closes it (and again when a note is added
+Both lists read one index range per queue (and state) the person sees, in the index's order,
+stopped at the page size, and merge those short runs here: a list's cost depends on the page
+size, not on how many tickets were ever raised. The queue list reads
+``ix_handoff_requests_status_queue_created``, oldest first.
+
+A closed ticket's terms are written in the transaction that closes it (and again when a note is added
 to it afterwards), so a closed ticket is never missing from the search. Each read is one index
 range per queue the person sees (``ix_handoff_requests_status_queue_closed`` for the plain list,
 ``ix_ticket_search_terms_term_queue_closed`` for a search), newest first, stopped at the page
-size; the per-queue pages are merged here. That keeps a page's cost independent of how many
-tickets were ever closed, on SQLite and PostgreSQL alike.
+size. That keeps a page's cost independent of how many tickets were ever closed, on SQLite
+and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from sqlmodel import Session, select
 
 from actions.domain.closed_search import ClosedQuery, Cursor
 from actions.domain.search_terms import ticket_terms
-from actions.domain.ticket import CLOSED
+from actions.domain.ticket import ACTIVE_STATUSES, CLOSED
 from actions.store.tables import ChannelAddressRow, HandoffRow, TicketMessageRow, TicketSearchTermRow
 
 
@@ -38,17 +43,28 @@ def index_if_closed(session: Session, ticket_id: str) -> None:
     ])
 
 
+def active_list(session: Session, queues: Iterable[str], limit: int) -> List[HandoffRow]:
+    """The ``limit`` longest-waiting active tickets in ``queues``, oldest first."""
+    runs = [select(HandoffRow.created_at, HandoffRow.id).where(HandoffRow.status == status, HandoffRow.queue == queue)
+            .order_by(HandoffRow.created_at).limit(limit)  # type: ignore[arg-type]
+            for status in ACTIVE_STATUSES for queue in sorted(set(queues))]
+    found = sorted(position for run in runs for position in session.execute(run))
+    return _rows(session, found[:limit])
+
+
 def closed_page(session: Session, queues: Iterable[str], query: ClosedQuery) -> Tuple[List[HandoffRow], Optional[Cursor]]:
     """One page of the closed tickets in ``queues`` matching ``query``, and the cursor of the next (None: last)."""
-    found: List[Tuple[Any, str]] = []
-    for queue in sorted(set(queues)):
-        found += [(at, ticket_id) for at, ticket_id in session.execute(_in_queue(queue, query))]
-    found.sort(reverse=True)
+    found = sorted((position for queue in sorted(set(queues)) for position in session.execute(_in_queue(queue, query))),
+                   reverse=True)
     page = found[:query.limit]
+    return _rows(session, page), Cursor(*page[-1]) if len(found) > query.limit else None
+
+
+def _rows(session: Session, positions: Sequence[Any]) -> List[HandoffRow]:
+    """The tickets at ``positions`` (time, id), in that order."""
     rows = {row.id: row for row in session.exec(
-        select(HandoffRow).where(HandoffRow.id.in_([ticket_id for _, ticket_id in page])))}  # type: ignore[attr-defined]
-    more = len(found) > query.limit
-    return [rows[ticket_id] for _, ticket_id in page], Cursor(*page[-1]) if more else None
+        select(HandoffRow).where(HandoffRow.id.in_([ticket_id for _, ticket_id in positions])))}  # type: ignore[attr-defined]
+    return [rows[ticket_id] for _, ticket_id in positions]
 
 
 def _in_queue(queue: str, query: ClosedQuery) -> Any:
