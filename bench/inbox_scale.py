@@ -86,7 +86,9 @@ def measure(sizes: Sequence[int] = SIZES, backends: Sequence[str] = BACKENDS, sa
     for backend in backends:
         for size in sizes:
             progress(f"{backend}, {size} tickets: seeding")
-            rows += _one_run(backend, size, samples, progress)
+            done = _one_run(backend, size, samples, progress)
+            progress(report(done))  # each run's figures as soon as they are in: a long run shows its way
+            rows += done
     return rows
 
 
