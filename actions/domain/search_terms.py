@@ -20,6 +20,8 @@ from typing import Any, Iterable, List, Mapping, Optional, Set
 CUSTOMER, REFERENCE, WORD = "c:", "r:", "w:"
 #: Longer words are cut to this many characters on both sides: a term fits any index.
 MAX_WORD = 40
+#: A reference (an id, an order number) is cut to this many characters, stored and asked alike.
+MAX_REFERENCE = 64
 #: A phone number has at least this many digits; fewer is a customer id or a word.
 MIN_PHONE_DIGITS = 7
 _WORD = re.compile(r"[0-9a-z]+")
@@ -56,7 +58,7 @@ def customer_terms(text: str) -> Set[str]:
 def reference_terms(text: str) -> Set[str]:
     """A ticket's ref or id, or an order number, as typed ("#1001" and "1001" are the same order)."""
     found = words(text.strip().lstrip("#"))
-    return {REFERENCE + "".join(found)} if found else set()
+    return {REFERENCE + "".join(found)[:MAX_REFERENCE]} if found else set()
 
 
 def word_terms(text: str) -> Set[str]:
@@ -71,7 +73,7 @@ def ticket_terms(ticket_id: str, conversation_id: str, evidence: Mapping[str, An
     ``addresses`` are the phone numbers the conversation wrote from (shown as the contact of a
     customer on no account); ``messages`` are the texts said after the handoff, notes included.
     """
-    terms = {REFERENCE + "".join(words(ticket_id)), REFERENCE + "".join(words(ticket_id[:8]))}
+    terms = reference_terms(ticket_id) | reference_terms(ticket_id[:8])
     customer = evidence.get("customer") or {}
     for value in (customer.get("id"), customer.get("name")):
         terms |= {CUSTOMER + word for word in words(str(value or ""))}
