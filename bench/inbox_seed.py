@@ -1,7 +1,7 @@
 """A contact centre's ticket history for the inbox benchmark: ``size`` tickets on a fresh database.
 
-About 95% are closed, spread over two years, newest last; the rest wait in the queues (half of
-them claimed). Queues are mixed as a centre's would be (most with the agents, fewer with seniors
+About 95% are closed (at least; at most 500 wait at once, as queues do not grow with the
+history), spread over two years, newest last; the rest wait in the queues (half of them claimed). Queues are mixed as a centre's would be (most with the agents, fewer with seniors
 and managers), each ticket has a customer from a pool that grows with the history, an order
 number, a summary and a few messages drawn from a vocabulary wide enough that a word is on a
 few percent of tickets, as in real text. The closed tickets' search terms are made by the same
@@ -25,6 +25,8 @@ from actions.domain.search_terms import ticket_terms
 from actions.store.tables import HandoffRow, TicketMessageRow, TicketSearchTermRow
 
 CLOSED_SHARE = 0.95
+#: A centre's queues do not grow with its history: at most this many wait at once (5% of 10k).
+MAX_WAITING = 500
 QUEUES = (("agent", 0.7), ("senior", 0.2), ("manager", 0.1))
 HISTORY = timedelta(days=730)
 WAITING_SPAN = timedelta(minutes=20)
@@ -73,7 +75,7 @@ def seed(engine: Engine, size: int, now: datetime, seed_value: int = 10) -> Seed
     customers = [Customer(f"C{n:06d}", f"{rng.choice(FIRST).title()} {rng.choice(LAST).title()}",
                           f"+1555{n:07d}") for n in range(max(100, size // 10))]
     seeded = Seeded(size, customers, newest=now)
-    closed_count = int(size * CLOSED_SHARE)
+    closed_count = size - min(size - int(size * CLOSED_SHARE), MAX_WAITING)
     start = now - HISTORY
     for first in range(0, size, BATCH):
         tickets: List[Dict[str, Any]] = []

@@ -25,7 +25,7 @@ from actions.settings import PROJECT_ROOT
 from bot.stack import free_port
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
-STARTUP_SECONDS = 180
+STARTUP_SECONDS = 600  # it schedules every waiting ticket's SLA timer before it answers
 
 
 @contextmanager
