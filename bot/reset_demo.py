@@ -47,8 +47,8 @@ from handoff.timers import JOBS_TABLE
 
 DEMO_FLAG = "--yes-this-is-a-demo"
 #: Conversation state a reset removes, children before parents.
-CLEARED = ("otp_challenges", "request_drafts", "delivery_messages", "deliveries", "ticket_messages", "approval_phone_codes",
-           "approval_requests", "handoff_requests", "pending_actions", "identity_links", "identity_link_requests",
+CLEARED = ("otp_challenges", "request_drafts", "delivery_messages", "deliveries", "ticket_search_terms", "ticket_messages",
+           "approval_phone_codes", "approval_requests", "handoff_requests", "pending_actions", "identity_links", "identity_link_requests",
            "webchat_token_claims", "inbound_messages", "channel_addresses", "phone_proofs", "voice_transfer_legs",
            "voice_transfers", "voice_speech", "voice_turns", "voice_calls", "sealed_inputs")
 #: What a reset keeps. Every table of the assistant's database is in one list or the other (a test checks).

@@ -48,6 +48,7 @@ from handoff.handlers import (
     approvals,
     call_hold,
     canned,
+    closed_tickets,
     errors_middleware,
     health,
     inbox_page,
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/me/phone/confirm", my_phone_confirm)
     app.router.add_post("/api/me/phone/calls", my_phone_calls)
     app.router.add_get("/api/tickets", tickets)
+    app.router.add_get("/api/closed-tickets", closed_tickets)
     app.router.add_get("/api/tickets/{id}", ticket)
     for verb in ("claim", "assign", "transfer", "notes", "reply", "request-approval", "handback", "close"):
         app.router.add_post(f"/api/tickets/{{id}}/{verb}", ticket_action)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from actions.domain.approval import Approval
+from actions.domain.closed_search import ClosedQuery
 from actions.domain.money import format_cents
 from actions.domain.pending import PendingAction, Stage
 from actions.domain.sessions import is_visitor
@@ -34,6 +35,15 @@ class DeskViews(TicketService, ApprovalService):
         tickets = self.store.tickets(active, user.queues)
         if active:
             tickets.sort(key=ticket_rules.urgency)
+        return self._items(tickets)
+
+    def closed_list(self, user: User, query: ClosedQuery) -> Dict[str, Any]:
+        """A page of the closed tickets this person's queues hold that match ``query``, newest first;
+        ``next`` is the cursor of the page after it (None on the last page)."""
+        tickets, after = self.store.closed_tickets(user.queues, query)
+        return {"tickets": self._items(tickets), "next": after.encode() if after else None}
+
+    def _items(self, tickets: List[Ticket]) -> List[Dict[str, Any]]:
         counts = self.store.unanswered([t.id for t in tickets])
         return [self._item(t, counts.get(t.id, (0, None))) for t in tickets]
 

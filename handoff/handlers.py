@@ -21,6 +21,7 @@ from actions.json_input import BadJson, json_object
 from handoff import auth
 from actions.domain.phones import NotAPhoneNumber, e164
 from handoff.app_state import CALLS, CANNED, DESK, MAX_BODY_BYTES, MY_PHONE, OPENAPI, SETTINGS, SOCKETS, TEMPLATES, THROTTLE
+from handoff.closed_params import closed_query
 from handoff.domain.errors import Forbidden, InboxError, NotFound
 from handoff.domain.people import User
 from handoff.domain.phone_proofs import PhoneProfile
@@ -259,6 +260,12 @@ def _open_list(request: web.Request, open_state: str, closed_state: str) -> bool
 async def tickets(request: web.Request) -> web.Response:
     active = _open_list(request, "active", "closed")
     return web.json_response(await asyncio.to_thread(request.app[DESK].ticket_list, request["user"], active))
+
+
+async def closed_tickets(request: web.Request) -> web.Response:
+    """A page of closed tickets, searched and paged (``handoff.closed_params`` says what it takes)."""
+    query = closed_query({name: request.query.getall(name) for name in request.query})
+    return web.json_response(await asyncio.to_thread(request.app[DESK].closed_list, request["user"], query))
 
 
 async def ticket(request: web.Request) -> web.Response:

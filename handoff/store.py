@@ -18,9 +18,11 @@ from sqlmodel import Session, select
 
 from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
+from actions.domain.closed_search import ClosedQuery, Cursor
 from actions.domain.ticket import ACTIVE_STATUSES, CLOSED, Ticket
 from actions.store.records import approval_of, audit_row, ticket_of
 from actions.store.sql import publish
+from actions.store.ticket_lists import active_list, closed_page, index_if_closed
 from actions.store.tables import (
     ApprovalRow,
     HandoffRow,
@@ -58,12 +60,17 @@ class InboxStore(DeliveryQueue):
             return ticket_of(row) if row else None
 
     def tickets(self, active: bool, queues: Iterable[str], limit: int = 200) -> List[Ticket]:
+        """The active tickets in ``queues``, the longest waiting first; or the newest closed ones."""
+        if not active:
+            return self.closed_tickets(queues, ClosedQuery(limit=limit))[0]
         with Session(self.engine) as session:
-            statuses = list(ACTIVE_STATUSES) if active else [CLOSED]
-            query = (select(HandoffRow).where(HandoffRow.status.in_(statuses))  # type: ignore[attr-defined]
-                     .where(HandoffRow.queue.in_(list(queues))))  # type: ignore[attr-defined]
-            order = HandoffRow.created_at if active else HandoffRow.closed_at.desc()  # type: ignore[union-attr]
-            return [ticket_of(row) for row in session.exec(query.order_by(order).limit(limit))]
+            return [ticket_of(row) for row in active_list(session, queues, limit)]
+
+    def closed_tickets(self, queues: Iterable[str], query: ClosedQuery) -> Tuple[List[Ticket], Optional[Cursor]]:
+        """A page of the closed tickets in ``queues`` that match ``query``, and where the next page starts."""
+        with Session(self.engine) as session:
+            rows, after = closed_page(session, queues, query)
+            return [ticket_of(row) for row in rows], after
 
     def active_tickets(self) -> List[Ticket]:
         with Session(self.engine) as session:
@@ -98,6 +105,8 @@ class InboxStore(DeliveryQueue):
                 self._enqueue(session, after.conversation_id, item, audit.at, message_id if item.kind == "say" else None)
             session.add(audit_row(audit))
             publish(session, "ticket", after.id, feed, audit.at)
+            if after.status == CLOSED:
+                index_if_closed(session, after.id)
             session.commit()
             return True
 
@@ -105,6 +114,7 @@ class InboxStore(DeliveryQueue):
         """A message that changes nothing else on the ticket: an internal note, a timer's reminder."""
         with Session(self.engine) as session:
             message_id = self._add_message(session, ticket, kind, author, text, audit.at)
+            index_if_closed(session, ticket.id)  # a note on a closed ticket can be searched for too
             session.add(audit_row(audit))
             publish(session, "ticket", ticket.id, "message", audit.at)
             session.commit()

@@ -32,6 +32,7 @@ from actions.store.records import (
     ticket_of,
     ticket_row,
 )
+from actions.store.ticket_lists import index_if_closed
 from actions.store.tables import (
     ApprovalRow,
     AuditRow,
@@ -292,7 +293,8 @@ class SqlHandoffQueue:
             ticket_id, [HandoffRow.status == OPEN],
             {"status": "closed", "outcome": WITHDRAWN, "closed_at": at, "customer_told": True,
              "resolution": "The customer said they no longer need help.", "version": HandoffRow.version + 1},
-            "system", "The customer said they no longer need help: closed as withdrawn.", at, "updated")
+            "system", "The customer said they no longer need help: closed as withdrawn.", at, "updated",
+            then=lambda session: index_if_closed(session, ticket_id))
 
     def raise_priority(self, ticket_id: str, priority: str, why: str, at: datetime) -> bool:
         less_urgent = list(PRIORITIES[PRIORITIES.index(priority) + 1:])

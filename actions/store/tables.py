@@ -128,6 +128,17 @@ class HandoffRow(StoreTable, table=True):
     customer_told: bool = False  # the bot has told the customer how it ended
 
 
+class TicketSearchTermRow(StoreTable, table=True):
+    """One term a closed ticket can be found by (``actions.domain.search_terms``), with the ticket's
+    queue and closing time beside it: a search walks one index range per queue, newest first."""
+
+    __tablename__ = "ticket_search_terms"
+    ticket_id: str = Field(primary_key=True)
+    term: str = Field(primary_key=True)
+    queue: str
+    closed_at: datetime = _utc()
+
+
 class ApprovalRow(StoreTable, table=True):
     __tablename__ = "approval_requests"
     id: str = Field(primary_key=True)
@@ -369,3 +380,10 @@ Index("ix_identity_link_requests_customer_requested", LinkRequestRow.customer_id
 Index("ix_identity_link_requests_client_requested", LinkRequestRow.client, LinkRequestRow.requested_at)
 Index("ix_deliveries_status_next_try", DeliveryRow.status, DeliveryRow.next_try_at)
 Index("ix_inbound_messages_conversation_status", InboundMessageRow.conversation_id, InboundMessageRow.status)
+#: The active queue list, per queue, oldest first; the closed list, per queue, newest first (keyset paging).
+Index("ix_handoff_requests_status_queue_created", HandoffRow.status, HandoffRow.queue, HandoffRow.created_at)
+Index("ix_handoff_requests_status_queue_closed", HandoffRow.status, HandoffRow.queue, HandoffRow.closed_at,
+      HandoffRow.id)
+#: A closed-ticket search: one term's tickets in one queue, newest first; it holds all the search reads.
+Index("ix_ticket_search_terms_term_queue_closed", TicketSearchTermRow.term, TicketSearchTermRow.queue,
+      TicketSearchTermRow.closed_at, TicketSearchTermRow.ticket_id)

@@ -6,6 +6,7 @@
  */
 
 import { closeCannedOnOutsideClicks } from './canned.js';
+import { mountClosedSearch } from './closed_search.js';
 import { updateTimers } from './countdowns.js';
 import { renderItem } from './item_view.js';
 import { listenForShortcuts, toggleHelp } from './keyboard.js';
@@ -22,6 +23,7 @@ function start() {
   closeCannedOnOutsideClicks();
   reconnectWhenOnline();
   listenForShortcuts();
+  mountClosedSearch();
 
   const who = document.getElementById('whoami');
   who.textContent = (USER.name || USER.username || '') + (USER.role ? ' \u00b7 ' + USER.role : '');

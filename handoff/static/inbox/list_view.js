@@ -1,8 +1,9 @@
 /* The list pane: the Inbox / Approvals / Closed tabs, the queue chips and filter, and one row per ticket or approval. */
 
 import { priorityBadge, statusPill } from './badges.js';
+import { olderButton, searching, showClosedSearch } from './closed_search.js';
 import { dueBadge, slaBadge, slaLeft, updateTimers } from './countdowns.js';
-import { clear, h } from './dom.js';
+import { appendAll, clear, h } from './dom.js';
 import { fmtDur, fmtFull, fmtWhen, humanize, parseTime } from './format.js';
 import { loadList, setView } from './loading.js';
 import { customerName, userLabel } from './names.js';
@@ -36,13 +37,15 @@ export function visibleItems() {
     return items.filter(matchesSearch).slice().sort((a, b) => (parseTime(a.due_at) || 0) - (parseTime(b.due_at) || 0));
   }
   const mineOnly = state.mine && state.view === 'tickets';
-  return sortTickets(items.filter((t) => (state.queue === 'all' || t.queue === state.queue)
-    && (!mineOnly || t.assignee === USER.username) && matchesSearch(t)));
+  const shown = items.filter((t) => (state.queue === 'all' || t.queue === state.queue)
+    && (!mineOnly || t.assignee === USER.username) && matchesSearch(t));
+  return state.view === 'closed' ? shown : sortTickets(shown); // closed: newest first, page after page, as read
 }
 
 export function renderList() {
   renderTabs();
   renderChips();
+  showClosedSearch(state.view === 'closed');
   const box = document.getElementById('list');
   const key = listKey();
   const items = state.lists[key];
@@ -59,13 +62,16 @@ export function renderList() {
   const shown = visibleItems();
   if (!shown.length) {
     const empty = items.length ? 'Nothing matches this filter.'
-      : { active: 'No open tickets. Everything is handled.', closed: 'No closed tickets yet.',
+      : { active: 'No open tickets. Everything is handled.',
+        closed: searching() ? 'No closed ticket matches this search.' : 'No closed tickets yet.',
         pending: 'No approvals waiting.', decided: 'No decided approvals yet.' }[key];
     box.append(h('div', { class: 'list-empty' }, empty));
+    if (key === 'closed') appendAll(box, [olderButton()]);
     return;
   }
   const rows = shown.map((item) => (state.view === 'approvals' ? approvalRow(item) : ticketRow(item)));
   box.append(h('div', { class: 'rows', role: 'list' }, rows));
+  if (key === 'closed') appendAll(box, [olderButton()]);
   updateTimers(box);
 }
 

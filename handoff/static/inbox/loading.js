@@ -11,9 +11,25 @@ import { SEES_APPROVALS } from './session.js';
 import { listKey, redrawItem, redrawList, state } from './store.js';
 
 const LIST_PATHS = {
-  active: '/api/tickets?state=active', closed: '/api/tickets?state=closed',
-  pending: '/api/approvals?state=pending', decided: '/api/approvals?state=decided',
+  active: () => '/api/tickets?state=active', closed: () => closedPath(null),
+  pending: () => '/api/approvals?state=pending', decided: () => '/api/approvals?state=decided',
 };
+
+/** The closed list's address: the search asked for, from the start or after a page's cursor. */
+function closedPath(after) {
+  const params = new URLSearchParams(state.closedQuery);
+  if (after) params.set('after', after);
+  return '/api/closed-tickets?' + params.toString();
+}
+
+/** A list's items (the closed list answers a page: its tickets and the next page's cursor). */
+function itemsOf(data) {
+  const items = Array.isArray(data) ? data : (data && (data.tickets || data.items)) || [];
+  const fetchedAt = Date.now();
+  items.forEach((item) => learnClock(item, fetchedAt));
+  items.forEach(stamp);
+  return items;
+}
 const seq = {};
 
 /** Show the Inbox, Approvals or Closed list, reading it if it is not there or out of date. */
@@ -29,13 +45,10 @@ export function setView(view) {
 export async function loadList(key) {
   const mine = (seq[key] = (seq[key] || 0) + 1);
   try {
-    const data = await api('GET', LIST_PATHS[key]);
+    const data = await api('GET', LIST_PATHS[key]());
     if (mine !== seq[key]) return;
-    const items = Array.isArray(data) ? data : (data && data.items) || [];
-    const fetchedAt = Date.now();
-    items.forEach((item) => learnClock(item, fetchedAt));
-    items.forEach(stamp);
-    state.lists[key] = items;
+    state.lists[key] = itemsOf(data);
+    if (key === 'closed') Object.assign(state, { closedNext: data.next || null, closedPages: 1 });
     state.listErrors[key] = null;
     state.stale[key] = false;
   } catch (err) {
@@ -46,6 +59,27 @@ export async function loadList(key) {
   }
   redrawList();
   if (!state.selected) redrawItem();
+}
+
+/** Read the closed tickets before the last one shown ("Older"), and add them under it. */
+export async function loadOlder() {
+  if (!state.closedNext || state.loadingOlder) return;
+  const mine = seq.closed;
+  state.loadingOlder = true;
+  redrawList();
+  try {
+    const data = await api('GET', closedPath(state.closedNext));
+    if (mine === seq.closed) {
+      state.lists.closed = (state.lists.closed || []).concat(itemsOf(data));
+      state.closedNext = data.next || null;
+      state.closedPages += 1;
+    }
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 0) failed(err);
+  } finally {
+    state.loadingOlder = false;
+  }
+  redrawList();
 }
 
 let itemSeq = 0;
@@ -133,7 +167,8 @@ function runRefresh() {
   const jobs = [];
   if (want.tickets) {
     jobs.push(loadList('active'));
-    if (state.view === 'closed') jobs.push(loadList('closed'));
+    // a page of older closed tickets being read stays put: the list is read again on coming back to the tab
+    if (state.view === 'closed' && state.closedPages <= 1) jobs.push(loadList('closed'));
     else state.stale.closed = true;
   }
   if (want.approvals && SEES_APPROVALS) {

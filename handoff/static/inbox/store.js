@@ -12,6 +12,10 @@ export const state = {
   mine: false,
   approvalState: 'pending',
   search: '',
+  closedQuery: {}, // the Closed tab's search (customer, ref, text, closed_from, closed_to), as sent
+  closedNext: null, // the cursor of the page after the closed tickets read so far; null: none
+  closedPages: 0, // pages of the closed list read since its first page
+  loadingOlder: false,
   lists: { active: null, closed: null, pending: null, decided: null },
   listErrors: {},
   stale: {},
