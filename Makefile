@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.10 || ls $$HOME/.pyenv/versions/3.10*/bin/p
 VENV := .venv
 UV_VERSION := 0.13.9
 
-.PHONY: run test install model clean browser reset-demo twilio-setup bench
+.PHONY: run test install model clean browser reset-demo twilio-setup bench test-bench
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or pass PYTHON=/path/to/python3.10"; exit 1; }
@@ -38,10 +38,14 @@ bench: install
 	$(VENV)/bin/python -m bench $(ARGS)
 
 # Two workers by default (TEST_WORKERS=1 for one): the tests that share a running stack stay on one worker.
+# The benchmark harness's own end-to-end check (marker bench, about 10 minutes) runs with `make test-bench`.
 TEST_WORKERS ?= 2
 
 test: install browser
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not bench"
+
+test-bench: install
+	$(VENV)/bin/python -m pytest -m bench
 
 # The browser tests drive Debian's chromium, never a browser downloaded by Playwright.
 CHROMIUM := /usr/bin/chromium

@@ -20,7 +20,7 @@ from typing import Awaitable, Callable, List, Optional, TypeVar
 
 import aiohttp
 
-from bench import hitl, latency, load, webhook_ack
+from bench import hitl, inbox_scale, latency, load, webhook_ack
 from bench.baseline_project import BENCH_DIR, ensure_baseline
 from bench.baseline_project import __doc__ as BASELINE
 from bench.customers import BenchCustomer, add_to_business, bench_customers
@@ -46,14 +46,16 @@ class Plan:
     ack_samples: int
     ack_stock_samples: int
     ack_delay: float
+    inbox_sizes: tuple
+    inbox_samples: int
 
     @classmethod
     def full(cls, load_seconds: float) -> "Plan":
-        return cls(100, latency.LENGTHS, 20, 50, load_seconds, 30, 3, 20.0)
+        return cls(100, latency.LENGTHS, 20, 50, load_seconds, 30, 3, 20.0, inbox_scale.SIZES, inbox_scale.SAMPLES)
 
     @classmethod
     def quick(cls) -> "Plan":
-        return cls(4, (1, 5), 1, 6, 8.0, 3, 1, 5.0)
+        return cls(4, (1, 5), 1, 6, 8.0, 3, 1, 5.0, (1000, 2000), 10)
 
 
 class Customers:
@@ -151,6 +153,8 @@ def run(plan: Plan, quick: bool) -> Results:
             add_to_business(ours.data_dir, pool.ours)
             asyncio.run(main_measurements(plan, results, ours, stock, fake, arrivals, pool))
             asyncio.run(ack_measurement(plan, results, ours, stock, fake, arrivals, pool))
+    results.inbox_scale = asyncio.run(guarded(results, "Inbox at scale", lambda: asyncio.to_thread(
+        inbox_scale.measure, plan.inbox_sizes, inbox_scale.BACKENDS, plan.inbox_samples, print)))
     results.seconds = time.monotonic() - began
     return results
 

@@ -3,7 +3,7 @@
 A section whose measurement failed says so (the failure's text under "Errors"), so a report is
 always written and never silently short. Speed is reported here, never asserted.
 
-Inbox at scale is measured by ``bench.inbox_scale``; its rows (backend, size, operation, p50_ms,
+Inbox at scale is measured by ``bench.inbox_scale``; its rows (backend, size, layer, operation, p50_ms,
 p99_ms) come in through ``Results.inbox_scale`` and are rendered by ``inbox_scale_section``.
 """
 
@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from bench import inbox_scale
 from bench.hitl import HitlSamples
 from bench.latency import Paired
 from bench.load import LoadResult
@@ -25,8 +26,6 @@ from bench.webhook_ack import AckSamples
 from bot.model import ROOT
 
 REPORT = ROOT / "docs" / "BENCHMARKS.md"
-#: (backend, size, operation, p50_ms, p99_ms), as ``bench.inbox_scale`` returns them.
-InboxScaleRow = Tuple[str, int, str, float, float]
 SECTIONS = ("Turn latency", "Against an utter-only turn", "Conversation length", "Webhook acknowledgement",
             "Hand-offs, replies and approvals", "Sustained load", "Inbox at scale", "Errors")
 
@@ -80,7 +79,7 @@ class Results:
     ack: Optional[AckSamples] = None
     hitl: Optional[HitlSamples] = None
     load: Optional[Tuple[LoadResult, LoadResult]] = None
-    inbox_scale: Optional[Sequence[InboxScaleRow]] = None
+    inbox_scale: Optional[Sequence[inbox_scale.Row]] = None
     errors: Dict[str, str] = field(default_factory=dict)
 
 
@@ -208,12 +207,19 @@ def load_section(results: Results) -> List[str]:
     return lines
 
 
-def inbox_scale_section(rows: Optional[Sequence[InboxScaleRow]]) -> List[str]:
+def inbox_scale_section(rows: Optional[Sequence[inbox_scale.Row]]) -> List[str]:
     if rows is None:
-        return ["Not measured in this run (``bench.inbox_scale`` gives these rows)."]
-    return table(["backend", "tickets", "operation", "p50 ms", "p99 ms", "p99 <= 20 ms"],
-                 [[backend, f"{size:,}", operation, ms(p50), ms(p99), verdict(p99, 20)]
-                  for backend, size, operation, p50, p99 in rows])
+        return ["Not measured in this run."]
+    lines = table(["backend", "tickets", "through", "operation", "p50 ms", "p99 ms", "p99 <= 20 ms"],
+                  [[row.backend, f"{row.size:,}", row.layer, row.operation, ms(row.p50_ms), ms(row.p99_ms),
+                    verdict(row.p99_ms, inbox_scale.TARGET_P99_MS)] for row in rows])
+    grown = inbox_scale.growth(rows)
+    if grown:
+        lines += ["", "Growth from the smallest size to the largest (target p99 growth <= 1.5x):", ""]
+        lines += table(["backend", "through", "operation", "p50 growth", "p99 growth", "p99 growth <= 1.5x"],
+                       [[g.backend, g.layer, g.operation, times(g.p50_ratio), times(g.p99_ratio),
+                         verdict(g.p99_ratio, inbox_scale.TARGET_GROWTH)] for g in grown])
+    return lines
 
 
 def render(results: Results) -> str:

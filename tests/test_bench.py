@@ -24,7 +24,7 @@ def test_a_quick_benchmark_run_measures_every_section_and_writes_the_report(tmp_
     assert results.errors == {}, results.errors
     for section in SECTIONS:
         assert f"## {section}\n" in report, f"the report has no {section!r} section"
-    assert report.count("Not measured") == 1  # inbox at scale only: its rows come from another module
+    assert "Not measured" not in report
     assert report.endswith("## Errors\n\nNone.\n")
     assert "| rest |" in report and "| webchat |" in report and "| sms |" in report
     assert results.load is not None and all(side.turns > 0 for side in results.load)
