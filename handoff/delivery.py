@@ -46,6 +46,9 @@ CODE_NOT_SENT = Outgoing("trigger", {"action": "action_code_not_sent"})
 #: How many times a person's words are tried on a channel that doesn't say otherwise (``attempts``).
 REPLY_ATTEMPTS = 4
 MAX_BACKOFF = timedelta(seconds=60)
+#: How long a worker holds a delivery it is sending; longer than any send may take (Rasa's and
+#: Twilio's timeouts), so no other inbox process sends it meanwhile.
+CLAIM_LEASE = timedelta(seconds=90)
 
 
 def delivery_message_id(delivery_id: int) -> str:
@@ -88,7 +91,7 @@ class DeliveryWorker:
             await asyncio.sleep(self.interval)
 
     async def deliver_due(self) -> int:
-        due = await asyncio.to_thread(self.store.due_deliveries, self.clock.now())
+        due = await asyncio.to_thread(self.store.claim_due_deliveries, self.clock.now(), CLAIM_LEASE)
         results = await asyncio.gather(*(self._deliver(item) for item in due), return_exceptions=True)
         for item, result in zip(due, results):
             if isinstance(result, Exception):  # recording the outcome failed: the row is tried again

@@ -44,7 +44,7 @@ from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from actions.client_address import CLIENT_METADATA_KEY, client_address
 from actions.domain.clock import SystemClock
@@ -131,8 +131,12 @@ class WebChatInput(InputChannel):
 
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
                  socketio_path: str = "/socket.io", api_token: str = "", audit: Optional[Audit] = None,
-                 trusted_proxies: Sequence[Network] = (), client_secret: bytes = b"") -> None:
+                 trusted_proxies: Sequence[Network] = (), client_secret: bytes = b"",
+                 redis_url: Optional[str] = None, redis_channel: str = "hitl-webchat") -> None:
         self.resolver = resolver
+        #: Several chat servers: the Redis they pass emits through, so any reaches a page open on another.
+        self.redis_url = redis_url
+        self.redis_channel = redis_channel  # Redis' channels span its databases: one per deployment
         self.trusted_proxies = trusted_proxies
         self.client_secret = client_secret
         self.audit = audit
@@ -149,7 +153,8 @@ class WebChatInput(InputChannel):
         # CORS for the (long-polling) requests comes from `rasa run --cors`, which allows
         # credentials (the page's origin exactly, with cookies); who the customer is never rests
         # on the page's origin, only on the token and the browser-session cookie.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        manager = AsyncRedisManager(self.redis_url, channel=self.redis_channel) if self.redis_url else None
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         webhook = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         self.sio = sio
 
