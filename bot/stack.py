@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from actions.settings import Settings, SettingsError
 from bot.model import ROOT, ensure_model
@@ -37,6 +37,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One process of a stack: its name (and log file), its command, the URL that answers once it is ready,
+    and what its environment adds to the stack's."""
+
+    name: str
+    command: List[str]
+    health: str
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +70,8 @@ class Stack:
     fake_twilio_port: Optional[int] = None
     fake_twilio_sid: str = field(default_factory=lambda: "AC" + secrets.token_hex(16))
     fake_twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    #: Rasa's endpoints: the embedded default (SQLite tracker store, in-process locks, no event broker).
+    endpoints: Path = ROOT / "endpoints.yml"
 
     @property
     def rasa_url(self) -> str:
@@ -83,30 +96,44 @@ class Stack:
 
     def start(self, timeout: float = 240.0) -> "Stack":
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        logs = self.data_dir / "logs"
-        logs.mkdir(exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
         env = self._env()
-        servers = ("actions", "rasa", "inbox")
-        if self.fake_twilio_port is not None:
-            self._spawn("fake_twilio", self.fake_twilio_command(), env, logs)
-            servers = ("fake_twilio", *servers)
-        self._spawn("actions", [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)], env, logs)
-        self._spawn("rasa", [str(BIN / "rasa"), *self.rasa_arguments()], env, logs)
-        self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], env, logs)
+        services = self.services()
+        for service in services:
+            self._spawn(service.name, service.command, {**env, **service.env}, self.data_dir / "logs")
         try:
-            self._wait_until_ready(timeout, servers)
+            self._wait_until_ready(timeout, services)
         except Exception:
             self.stop()
             raise
         return self
 
-    def rasa_arguments(self) -> List[str]:
+    def services(self) -> List[Service]:
+        """The processes of the stack, in the order they start."""
+        fake_twilio = ([Service("fake_twilio", self.fake_twilio_command(), f"{self.fake_twilio_url}/health")]
+                       if self.fake_twilio_port is not None else [])
+        return [*fake_twilio, self.actions_service("actions", self.actions_port),
+                self.rasa_service("rasa", self.rasa_port), self.inbox_service("inbox", self.inbox_port)]
+
+    def actions_service(self, name: str, port: int) -> Service:
+        return Service(name, [str(BIN / "python"), "-m", "actions", "--port", str(port)],
+                       f"http://127.0.0.1:{port}/health")
+
+    def rasa_service(self, name: str, port: int) -> Service:
+        return Service(name, [str(BIN / "rasa"), *self.rasa_arguments(port)],
+                       f"http://127.0.0.1:{port}/status?token={self.api_token}")
+
+    def inbox_service(self, name: str, port: int) -> Service:
+        return Service(name, [str(BIN / "python"), "-m", "handoff"], f"http://127.0.0.1:{port}/health",
+                       {"INBOX_PORT": str(port)})
+
+    def rasa_arguments(self, port: int) -> List[str]:
         """The arguments of ``rasa run``. Values that may begin with "-" are joined to their option with "=",
         or argparse would take them for an option and refuse to start."""
         return [
             "run", "--enable-api", f"--auth-token={self.api_token}", "--model", str(self.model),
-            "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
-            "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+            "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml"),
+            "--port", str(port), "--interface", "127.0.0.1",
             # the web chat page comes from the inbox's origin; only it may open Rasa's socket
             "--cors", f"http://127.0.0.1:{self.inbox_port}", f"http://localhost:{self.inbox_port}",
         ]
@@ -136,7 +163,6 @@ class Stack:
             **os.environ,
             "HITL_DATA_DIR": str(self.data_dir),
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
-            "RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db"),
             "PYTHONUNBUFFERED": "1",
             "HITL_ACTIONS_SECRET": self.actions_secret,
             "INBOX_PORT": str(self.inbox_port),
@@ -146,9 +172,15 @@ class Stack:
             "HITL_REST_TOKEN": self.rest_token,
             "PYTHONPATH": str(ROOT),  # Rasa loads the project's own channels (channels/)
             "HITL_PUBLIC_URL": self.public_url,  # the URL Twilio's webhooks are signed for, and status callbacks go to
+            **self.backend_env(),
             **self._twilio_env(),
             **self.env,
         }
+
+    def backend_env(self) -> Dict[str, str]:
+        """Where the processes keep their state: here SQLite files in the data folder (Rasa's
+        conversations; the assistant's and the business's databases default to it too)."""
+        return {"RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db")}
 
     def kill_inbox(self) -> None:
         """Stop the inbox abruptly (SIGKILL), as a crash would; for fault tests."""
@@ -157,8 +189,9 @@ class Stack:
         process.wait()
 
     def start_inbox(self, timeout: float = 60.0) -> None:
-        self._spawn("inbox", [str(BIN / "python"), "-m", "handoff"], self._env(), self.data_dir / "logs")
-        self._wait_until_ready(timeout, ("inbox",))
+        inbox = self.inbox_service("inbox", self.inbox_port)
+        self._spawn(inbox.name, inbox.command, {**self._env(), **inbox.env}, self.data_dir / "logs")
+        self._wait_until_ready(timeout, [inbox])
 
     def talk(self, sender: str, message: str, metadata: Optional[dict] = None) -> List[str]:
         """Send one message over the REST channel; return the bot's text replies."""
@@ -187,10 +220,8 @@ class Stack:
         output = None if not self.quiet else (logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
 
-    def _wait_until_ready(self, timeout: float, names: tuple) -> None:
-        urls = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}",
-                "inbox": f"{self.inbox_url}/health", "fake_twilio": f"{self.fake_twilio_url}/health"}
-        checks = {name: urls[name] for name in names}
+    def _wait_until_ready(self, timeout: float, services: Sequence[Service]) -> None:
+        checks = {service.name: service.health for service in services}
         deadline = time.monotonic() + timeout
         while checks:
             for name, url in list(checks.items()):
@@ -264,6 +295,11 @@ Talk to it as Jane Doe (a demo customer):
 
 Start the demo again from its first data (logins kept): make reset-demo
 Press Ctrl-C to stop.""", flush=True)
+    return serve(stack)
+
+
+def serve(stack: Stack) -> int:
+    """Keep the started stack running until Ctrl-C (or a server stops by itself), then stop it all."""
     stopping = False
 
     def _stop(signum, frame) -> None:
@@ -272,11 +308,12 @@ Press Ctrl-C to stop.""", flush=True)
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    logs = stack.data_dir / "logs"
     try:
         while not stopping:
             for name, process in stack.processes.items():
                 if process.poll() is not None:
-                    print(f"the {name} server stopped unexpectedly (code {process.returncode}); see {data_dir / 'logs' / (name + '.log')}")
+                    print(f"the {name} server stopped unexpectedly (code {process.returncode}); see {logs / (name + '.log')}")
                     stopping = True
             time.sleep(0.5)
     finally:
