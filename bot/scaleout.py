@@ -44,6 +44,14 @@ class ScaledStack(Stack):
             self.ports.setdefault(role, [free_port() for _ in range(self.replicas)])
         self.backends = Backends(f"hitl_scale_{self.rasa_port}")
 
+    @property
+    def database_url(self) -> str:
+        return self.backends.database_url("hitl")
+
+    @property
+    def business_database_url(self) -> str:
+        return self.backends.database_url("acme")
+
     def names(self, role: str) -> List[str]:
         return [f"{role}-{n}" for n in range(1, self.replicas + 1)]
 

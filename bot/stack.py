@@ -86,6 +86,16 @@ class Stack:
         return f"http://127.0.0.1:{self.inbox_port}"
 
     @property
+    def database_url(self) -> str:
+        """The assistant's and the inbox's database (the processes' default, in the data folder)."""
+        return f"sqlite:///{self.data_dir / 'hitl.db'}"
+
+    @property
+    def business_database_url(self) -> str:
+        """The demo business's database (the processes' default, in the data folder)."""
+        return f"sqlite:///{self.data_dir / 'acme.db'}"
+
+    @property
     def fake_twilio_url(self) -> Optional[str]:
         return None if self.fake_twilio_port is None else f"http://127.0.0.1:{self.fake_twilio_port}"
 
