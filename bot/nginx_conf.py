@@ -60,7 +60,9 @@ error_log {prefix / 'error.log'} warn;
 events {{ worker_connections 1024; }}
 
 http {{
-    access_log {prefix / 'access.log'};
+    # which server took each request: "upstream" is the server behind nginx
+    log_format upstreams '$remote_addr [$time_local] "$request" $status upstream=$upstream_addr';
+    access_log {prefix / 'access.log'} upstreams;
 {temp}
     client_max_body_size 1m;
     proxy_http_version 1.1;
