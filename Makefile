@@ -30,7 +30,7 @@ scale-out: install nginx
 # The end-to-end conversation suite, each test module against its own scaled-out stack.
 SCALE_OUT_SUITE := tests/e2e/test_conversations.py tests/e2e/test_phone_channels.py tests/e2e/test_webchat_identity.py tests/e2e/test_webchat_sign_in.py tests/e2e/test_scale_out.py
 test-scale-out: install nginx
-	HITL_TEST_STACK=scale-out $(VENV)/bin/python -m pytest -p no:xdist $(SCALE_OUT_SUITE)
+	HITL_TEST_STACK=scale-out $(VENV)/bin/python -m pytest -p no:xdist --basetemp=$(CURDIR)/var/test-scale-out $(SCALE_OUT_SUITE)
 
 # The demo's data back to its first state (orders dated from today, no tickets, no chats);
 # the inbox logins and the audit log stay. `make run` may keep running.

@@ -59,7 +59,8 @@ class ScaledStack(Stack):
         """The URL of one server itself (``n`` from 1), bypassing nginx."""
         return f"http://127.0.0.1:{self.ports[role][n - 1]}"
 
-    def start(self, timeout: float = 240.0) -> "ScaledStack":
+    def start(self, timeout: float = 600.0) -> "ScaledStack":
+        """Start it all; two Rasa servers loading the model at once on a busy machine take minutes."""
         if not shutil.which(NGINX):
             raise RuntimeError(f"nginx is not installed ({NGINX}): run 'make nginx' (apt-get install -y nginx)")
         self.backends.create()

@@ -44,7 +44,7 @@ from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncRedisManager, AsyncServer
+from socketio import AsyncServer
 
 from actions.client_address import CLIENT_METADATA_KEY, client_address
 from actions.domain.clock import SystemClock
@@ -56,6 +56,7 @@ from actions.json_input import storable_text_problem
 from actions.settings import Network
 from channels.webchat.history import bot_message, history_of
 from channels.webchat.protocol import INIT_PAYLOAD, browser_secret_in
+from channels.webchat.shared_rooms import LocalFirstRedisManager
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class WebChatInput(InputChannel):
         # CORS for the (long-polling) requests comes from `rasa run --cors`, which allows
         # credentials (the page's origin exactly, with cookies); who the customer is never rests
         # on the page's origin, only on the token and the browser-session cookie.
-        manager = AsyncRedisManager(self.redis_url, channel=self.redis_channel) if self.redis_url else None
+        manager = LocalFirstRedisManager(self.redis_url, channel=self.redis_channel) if self.redis_url else None
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         webhook = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         self.sio = sio
