@@ -14,8 +14,6 @@ databases of its own that are dropped afterwards.
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import Dict, List
@@ -103,14 +101,7 @@ class ScaledStack(Stack):
         self._wait_until_ready(timeout, [service])
 
     def stop(self) -> None:
-        nginx = self.processes.get("nginx")
-        if nginx is not None and nginx.poll() is None:
-            nginx.send_signal(signal.SIGQUIT)  # graceful: open requests finish before the servers stop
-            try:
-                nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-        super().stop()
+        super().stop()  # nginx takes SIGINT as a fast shutdown, like the servers
         self._drop()
 
     def _drop(self) -> None:
