@@ -7,9 +7,11 @@ A pure function of the ports, so the rules can be read (and tested) without star
   them). The web chat's socket.io (``/socket.io/``) is sticky: python-socketio keeps a socket's
   session in the memory of the server that opened it, and long-polling makes every poll a new
   HTTP request carrying that session's ``sid``, which any other server answers "unknown session".
-  The key is the browser-session cookie the chat page sets (every page of one browser lands on
-  one server), else the client's address; nginx's ``hash ... consistent`` moves as few keys as
-  possible when a server leaves. Replies reach a page on either server through Redis.
+  The key is the client's address: the one thing every request of a socket carries, the
+  handshake (which has no ``sid`` yet) included; a cookie is not, since a client may send it with
+  the handshake only. nginx's ``hash ... consistent`` moves as few clients as possible when a
+  server leaves. Behind another proxy, hash on the address it forwards instead. Replies reach a
+  page on either server through Redis.
 - **The action server** (``actions_port``), which Rasa calls: the least busy server; a call is
   never retried on the other once sent (an action must not run twice), only when it could not
   connect.
@@ -28,8 +30,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
-
-from channels.webchat.protocol import BROWSER_COOKIE
 
 #: A turn may wait on a slow action (tens of seconds); a socket stays open as long as its page.
 TURN_TIMEOUT = "120s"
@@ -68,11 +68,9 @@ http {{
     proxy_http_version 1.1;
 
     map $http_upgrade $connection_upgrade {{ default upgrade; "" ""; }}
-    # the web chat's sticky key: its browser-session cookie, else the client's address
-    map $cookie_{BROWSER_COOKIE} $chat_key {{ "" $remote_addr; default $cookie_{BROWSER_COOKIE}; }}
 
 {_upstream("rasa", fronts.rasa, "least_conn")}
-{_upstream("rasa_chat", fronts.rasa, "hash $chat_key consistent")}
+{_upstream("rasa_chat", fronts.rasa, "hash $remote_addr consistent")}
 {_upstream("actions", fronts.actions, "least_conn")}
 {_upstream("inbox", fronts.inbox, "least_conn")}
 
