@@ -20,7 +20,7 @@ from typing import Dict, List
 
 from actions.settings import Settings, SettingsError
 from bot.model import ROOT, ensure_model
-from bot.nginx_conf import Fronts, nginx_conf
+from bot.nginx_conf import TEMP_KINDS, Fronts, nginx_conf
 from bot.scale_backends import Backends
 from bot.stack import Service, Stack, free_port, serve
 
@@ -62,18 +62,18 @@ class ScaledStack(Stack):
         if not shutil.which(NGINX):
             raise RuntimeError(f"nginx is not installed ({NGINX}): run 'make nginx' (apt-get install -y nginx)")
         self.backends.create()
-        self._prepare_shared_state()
+        try:
+            self._prepare_shared_state()
+        except Exception:
+            self._drop()
+            raise
         prefix = self.data_dir / "nginx"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        for kind in TEMP_KINDS:
             (prefix / "temp" / kind).mkdir(parents=True, exist_ok=True)
         fronts = Fronts(self.rasa_port, self.ports["rasa"], self.actions_port, self.ports["actions"],
                         self.inbox_port, self.ports["inbox"])
         (prefix / "nginx.conf").write_text(nginx_conf(fronts, prefix), encoding="utf-8")
-        try:
-            super().start(timeout)
-        except Exception:
-            self._drop()
-            raise
+        super().start(timeout)  # stops (and drops) what started if any server does not come up
         return self
 
     def services(self) -> List[Service]:
@@ -88,17 +88,6 @@ class ScaledStack(Stack):
     def backend_env(self) -> Dict[str, str]:
         return {**self.backends.env(),
                 "RASA_REPLICA_URLS": ",".join(self.replica_url("rasa", n) for n in range(1, self.replicas + 1))}
-
-    def kill(self, name: str) -> None:
-        """Stop one server abruptly (SIGKILL), as a crash would; nginx sends its traffic to the other."""
-        process = self.processes.pop(name)
-        process.kill()
-        process.wait()
-
-    def start_again(self, name: str, timeout: float = 120.0) -> None:
-        [service] = [s for s in self.services() if s.name == name]
-        self._spawn(service.name, service.command, {**self._env(), **service.env}, self.data_dir / "logs")
-        self._wait_until_ready(timeout, [service])
 
     def stop(self) -> None:
         super().stop()  # nginx takes SIGINT as a fast shutdown, like the servers
