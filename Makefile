@@ -42,7 +42,7 @@ reset-demo: install
 twilio-setup: install
 	$(VENV)/bin/python -m bot.twilio_setup $(ARGS)
 
-test: install browser
+test: install browser nginx
 	$(VENV)/bin/python -m pytest
 
 # The browser tests drive Debian's chromium, never a browser downloaded by Playwright.
