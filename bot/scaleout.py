@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Dict, List
 
 from actions.settings import Settings, SettingsError
@@ -98,15 +99,21 @@ class ScaledStack(Stack):
             self.backends.drop()
 
     def _prepare_shared_state(self) -> None:
-        """Migrate the assistant's database and seed the demo business once, before the servers start:
-        servers starting together would race to do it (the secrets in the data folder too)."""
-        from bot.composition import build_business
+        """Migrate the assistant's database, seed the demo business and add the demo people once, before
+        the servers start: servers starting together would race to do it (the secrets in the data folder too)."""
         from actions.store.database import make_engine
+        from bot.composition import build_business
+        from handoff.demo_users import create_demo_users
+        from handoff.store import InboxStore
 
         settings = Settings.from_env(self._env())
-        make_engine(settings.database_url).dispose()
+        engine = make_engine(settings.database_url)
+        try:
+            if settings.demo:
+                create_demo_users(InboxStore(engine), datetime.now(timezone.utc))
+        finally:
+            engine.dispose()
         build_business(settings)
-
 
 def main() -> int:
     try:
