@@ -15,6 +15,11 @@ body crash it (500), and a sender or message of the wrong type goes on into the 
 the body must be a JSON object with the sender and the message as text (``actions.json_input``
 refuses malformed, deeply nested or unstorable JSON); anything else is a 400 that says what to
 fix, before Rasa sees it.
+
+Rasa's REST channel also answers 200 with no replies when the turn itself failed (its database
+was down, the action server unreachable): it logs the error and sends what was collected. The
+caller would take the message as taken. Here a turn that failed is a 503 that says to send the
+message again, so that a 200 means the message is in the conversation.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -36,6 +42,9 @@ from actions.json_input import BadJson, json_object
 
 logger = logging.getLogger(__name__)
 TOKEN_VARIABLE = "HITL_REST_TOKEN"
+#: The turn of the request being handled: its failure, if it failed (one request, one task).
+_turn: ContextVar[Dict[str, BaseException]] = ContextVar("rest_turn")
+TURN_FAILED = "the assistant could not take this message just now (a server or its database is down): send it again"
 
 
 class TrustedRestInput(RestInput):
@@ -58,7 +67,20 @@ class TrustedRestInput(RestInput):
         return self.name()  # a caller can't make its messages look as if they came from another channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        async def noting_failure(message: UserMessage) -> None:
+            try:
+                await on_new_message(message)
+            except BaseException as failure:  # Rasa's handler logs it and answers 200: the 503 is ours
+                _turn.get({})["failed"] = failure
+                raise
+
+        webhook = super().blueprint(noting_failure)
+
+        @webhook.middleware("response")
+        async def failed_turns_are_503(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
+            if getattr(request.ctx, "turn", {}).get("failed") is not None:
+                return response.json({"error": TURN_FAILED}, status=503)
+            return None
 
         @webhook.middleware("request")
         async def trusted_callers_only(request: Request) -> Optional[HTTPResponse]:
@@ -80,6 +102,8 @@ class TrustedRestInput(RestInput):
                 return response.json({"error": resolution.reason}, status=400)
             request.parsed_json = body  # what Rasa's handler then reads
             request.ctx.conversation_id = resolution.conversation_id
+            request.ctx.turn = {}
+            _turn.set(request.ctx.turn)
             return None
 
         return webhook
