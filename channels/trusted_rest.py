@@ -19,7 +19,9 @@ fix, before Rasa sees it.
 Rasa's REST channel also answers 200 with no replies when the turn itself failed (its database
 was down, the action server unreachable): it logs the error and sends what was collected. The
 caller would take the message as taken. Here a turn that failed is a 503 that says to send the
-message again, so that a 200 means the message is in the conversation.
+message again, so that a 200 means the message is in the conversation; and since every Rasa
+server loads this channel, it also makes the server's turns fail while the tracker store is down
+rather than go on with a blank conversation (``channels.tracker_store_outage``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from sanic.response import HTTPResponse
 from actions.domain.sessions import Refused, RestResolver
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import BadJson, json_object
+from channels.tracker_store_outage import fail_turns_while_the_tracker_store_is_down
 
 logger = logging.getLogger(__name__)
 TOKEN_VARIABLE = "HITL_REST_TOKEN"
@@ -75,6 +78,10 @@ class TrustedRestInput(RestInput):
                 raise
 
         webhook = super().blueprint(noting_failure)
+
+        @webhook.listener("after_server_start")
+        async def no_blank_conversations(app: Any, _: Any) -> None:
+            fail_turns_while_the_tracker_store_is_down(getattr(app.ctx, "agent", None))
 
         @webhook.middleware("response")
         async def failed_turns_are_503(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
