@@ -103,7 +103,11 @@ class TrustedRestInput(RestInput):
                 body = message_body(request.body)
             except BadJson as unusable:
                 return response.json({"error": unusable.message}, status=400)
-            resolution = await asyncio.to_thread(self.resolver.resolve, {"sender": body["sender"]})
+            try:
+                resolution = await asyncio.to_thread(self.resolver.resolve, {"sender": body["sender"]})
+            except Exception:  # noqa: BLE001 - the customer directory is unreachable: not the caller's fault
+                logger.exception("REST message not taken: the sender could not be looked up")
+                return response.json({"error": TURN_FAILED}, status=503)
             if isinstance(resolution, Refused):
                 logger.warning("REST message refused: %s", resolution.reason)
                 return response.json({"error": resolution.reason}, status=400)
