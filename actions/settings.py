@@ -82,6 +82,14 @@ class Settings:
     trusted_proxies: Tuple[Network, ...] = ()
     #: Peers of the web chat's socket whose X-Forwarded-For is believed (the proxy in front of Rasa).
     webchat_trusted_proxies: Tuple[Network, ...] = ()
+    #: Several Rasa servers behind a proxy: the Redis their web chat sockets share, so a reply any of
+    #: them sends reaches a page open on another (``WEBCHAT_REDIS_URL``); None: one Rasa server.
+    webchat_redis_url: Optional[str] = None
+    #: Redis' pub/sub channels span its databases: each deployment names its own (``WEBCHAT_REDIS_CHANNEL``).
+    webchat_redis_channel: str = "hitl-webchat"
+    #: Several Rasa servers: each one's own URL, all asked which chat pages are open (a page is open
+    #: on one of them only); empty: ask ``rasa_url`` (``RASA_REPLICA_URLS``, comma-separated).
+    rasa_replica_urls: Tuple[str, ...] = ()
 
     #: The base URL Twilio reaches Rasa's webhooks at (status callbacks, signatures are checked against it).
     public_url: str = "http://127.0.0.1:5005"
@@ -137,6 +145,9 @@ class Settings:
             demo=env.get("HITL_DEMO", "").lower() in ("1", "true", "yes"),
             trusted_proxies=trusted_proxies(env.get("INBOX_TRUSTED_PROXIES", "")),
             webchat_trusted_proxies=trusted_proxies(env.get("WEBCHAT_TRUSTED_PROXIES", ""), "WEBCHAT_TRUSTED_PROXIES"),
+            webchat_redis_url=env.get("WEBCHAT_REDIS_URL") or None,
+            webchat_redis_channel=env.get("WEBCHAT_REDIS_CHANNEL") or "hitl-webchat",
+            rasa_replica_urls=tuple(url.strip() for url in env.get("RASA_REPLICA_URLS", "").split(",") if url.strip()),
         )
 
 

@@ -31,10 +31,9 @@ SHOP_NUMBER = "+15005550006"
 def restart_our_rasa(stack: Stack, action_url: str, timeout: float = 240.0) -> None:
     """Start our Rasa server again (the action server and inbox keep running) with its action calls
     going to ``action_url``; conversations stay in the tracker store."""
-    _stop_process(stack.processes.pop("rasa"))
+    stack.kill("rasa")
     stack.env = {**stack.env, "ACTION_ENDPOINT_URL": action_url}
-    stack._spawn("rasa", [str(BIN / "rasa"), *stack.rasa_arguments()], stack._env(), stack.data_dir / "logs")
-    stack._wait_until_ready(timeout, ("rasa",))
+    stack.restart("rasa", timeout)
 
 
 def _stop_process(process: subprocess.Popen) -> None:

@@ -194,7 +194,8 @@ def webchat_input(credentials: Dict[str, Any], settings: Optional[Settings] = No
     resolver = identity_resolvers(settings, engine).of("webchat")
     return WebChatInput(resolver, _on_delivered(engine), credentials.get("socketio_path", "/socket.io"),  # type: ignore[arg-type]
                         settings.rasa_token or "", _audit(engine), trusted_proxies=settings.webchat_trusted_proxies,
-                        client_secret=settings.otp_pepper, sealer=code_sealer(engine))
+                        client_secret=settings.otp_pepper, sealer=code_sealer(engine), redis_url=settings.webchat_redis_url,
+                        redis_channel=settings.webchat_redis_channel)
 
 
 def rest_input(credentials: Dict[str, Any], settings: Optional[Settings] = None) -> "TrustedRestInput":

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from actions.settings import Settings, SettingsError
 from bot.model import ROOT, ensure_model
@@ -37,6 +37,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One process of a stack: its name (and log file), its command, the URL that answers once it is ready,
+    and what its environment adds to the stack's."""
+
+    name: str
+    command: List[str]
+    health: str
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +70,8 @@ class Stack:
     fake_twilio_port: Optional[int] = None
     fake_twilio_sid: str = field(default_factory=lambda: "AC" + secrets.token_hex(16))
     fake_twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    #: Rasa's endpoints: the embedded default (SQLite tracker store, in-process locks, no event broker).
+    endpoints: Path = ROOT / "endpoints.yml"
 
     @property
     def rasa_url(self) -> str:
@@ -73,6 +86,16 @@ class Stack:
         return f"http://127.0.0.1:{self.inbox_port}"
 
     @property
+    def database_url(self) -> str:
+        """The assistant's and the inbox's database (the processes' default, in the data folder)."""
+        return f"sqlite:///{self.data_dir / 'hitl.db'}"
+
+    @property
+    def business_database_url(self) -> str:
+        """The demo business's database (the processes' default, in the data folder)."""
+        return f"sqlite:///{self.data_dir / 'acme.db'}"
+
+    @property
     def fake_twilio_url(self) -> Optional[str]:
         return None if self.fake_twilio_port is None else f"http://127.0.0.1:{self.fake_twilio_port}"
 
@@ -83,36 +106,44 @@ class Stack:
 
     def start(self, timeout: float = 240.0) -> "Stack":
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        logs = self.data_dir / "logs"
-        logs.mkdir(exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
         env = self._env()
-        commands = self.commands()
-        for name, command in commands.items():
-            self._spawn(name, command, env, logs)
+        services = self.services()
+        for service in services:
+            self._spawn(service.name, service.command, {**env, **service.env}, self.data_dir / "logs")
         try:
-            self._wait_until_ready(timeout, tuple(commands))
+            self._wait_until_ready(timeout, services)
         except Exception:
             self.stop()
             raise
         return self
 
-    def commands(self) -> Dict[str, List[str]]:
-        """Each server's command line, by name, in the order they start."""
-        servers = {} if self.fake_twilio_port is None else {"fake_twilio": self.fake_twilio_command()}
-        return {
-            **servers,
-            "actions": [str(BIN / "python"), "-m", "actions", "--port", str(self.actions_port)],
-            "rasa": [str(BIN / "rasa"), *self.rasa_arguments()],
-            "inbox": [str(BIN / "python"), "-m", "handoff"],
-        }
+    def services(self) -> List[Service]:
+        """The processes of the stack, in the order they start."""
+        fake_twilio = ([Service("fake_twilio", self.fake_twilio_command(), f"{self.fake_twilio_url}/health")]
+                       if self.fake_twilio_port is not None else [])
+        return [*fake_twilio, self.actions_service("actions", self.actions_port),
+                self.rasa_service("rasa", self.rasa_port), self.inbox_service("inbox", self.inbox_port)]
 
-    def rasa_arguments(self) -> List[str]:
+    def actions_service(self, name: str, port: int) -> Service:
+        return Service(name, [str(BIN / "python"), "-m", "actions", "--port", str(port)],
+                       f"http://127.0.0.1:{port}/health")
+
+    def rasa_service(self, name: str, port: int) -> Service:
+        return Service(name, [str(BIN / "rasa"), *self.rasa_arguments(port)],
+                       f"http://127.0.0.1:{port}/status?token={self.api_token}")
+
+    def inbox_service(self, name: str, port: int) -> Service:
+        return Service(name, [str(BIN / "python"), "-m", "handoff"], f"http://127.0.0.1:{port}/health",
+                       {"INBOX_PORT": str(port)})
+
+    def rasa_arguments(self, port: int) -> List[str]:
         """The arguments of ``rasa run``. Values that may begin with "-" are joined to their option with "=",
         or argparse would take them for an option and refuse to start."""
         return [
             "run", "--enable-api", f"--auth-token={self.api_token}", "--model", str(self.model),
-            "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "bot" / "credentials.yml"),
-            "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+            "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml"),
+            "--port", str(port), "--interface", "127.0.0.1",
             # the web chat page comes from the inbox's origin; only it may open Rasa's socket
             "--cors", f"http://127.0.0.1:{self.inbox_port}", f"http://localhost:{self.inbox_port}",
         ]
@@ -142,7 +173,6 @@ class Stack:
             **os.environ,
             "HITL_DATA_DIR": str(self.data_dir),
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
-            "RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db"),
             "PYTHONUNBUFFERED": "1",
             "HITL_ACTIONS_SECRET": self.actions_secret,
             "INBOX_PORT": str(self.inbox_port),
@@ -152,9 +182,15 @@ class Stack:
             "HITL_REST_TOKEN": self.rest_token,
             "PYTHONPATH": str(ROOT),  # Rasa loads the project's own channels (channels/)
             "HITL_PUBLIC_URL": self.public_url,  # the URL Twilio's webhooks are signed for, and status callbacks go to
+            **self.backend_env(),
             **self._twilio_env(),
             **self.env,
         }
+
+    def backend_env(self) -> Dict[str, str]:
+        """Where the processes keep their state: here SQLite files in the data folder (Rasa's
+        conversations; the assistant's and the business's databases default to it too)."""
+        return {"RASA_TRACKER_DB": str(self.data_dir / "rasa_tracker.db")}
 
     def kill(self, name: str) -> None:
         """Stop one server abruptly (SIGKILL), as a crash would: no clean shutdown, nothing flushed.
@@ -167,8 +203,9 @@ class Stack:
         """Start one server again (after ``kill``) and wait until it answers."""
         if name in self.processes:
             raise RuntimeError(f"the {name} server is still running: kill it first")
-        self._spawn(name, self.commands()[name], self._env(), self.data_dir / "logs")
-        self._wait_until_ready(timeout, (name,))
+        service = next(service for service in self.services() if service.name == name)
+        self._spawn(service.name, service.command, {**self._env(), **service.env}, self.data_dir / "logs")
+        self._wait_until_ready(timeout, [service])
 
     def talk(self, sender: str, message: str, metadata: Optional[dict] = None) -> List[str]:
         """Send one message over the REST channel; return the bot's text replies."""
@@ -197,10 +234,8 @@ class Stack:
         output = None if not self.quiet else (logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
 
-    def _wait_until_ready(self, timeout: float, names: tuple) -> None:
-        urls = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}",
-                "inbox": f"{self.inbox_url}/health", "fake_twilio": f"{self.fake_twilio_url}/health"}
-        checks = {name: urls[name] for name in names}
+    def _wait_until_ready(self, timeout: float, services: Sequence[Service]) -> None:
+        checks = {service.name: service.health for service in services}
         deadline = time.monotonic() + timeout
         while checks:
             for name, url in list(checks.items()):
@@ -274,6 +309,11 @@ Talk to it as Jane Doe (a demo customer):
 
 Start the demo again from its first data (logins kept): make reset-demo
 Press Ctrl-C to stop.""", flush=True)
+    return serve(stack)
+
+
+def serve(stack: Stack) -> int:
+    """Keep the started stack running until Ctrl-C (or a server stops by itself), then stop it all."""
     stopping = False
 
     def _stop(signum, frame) -> None:
@@ -282,11 +322,12 @@ Press Ctrl-C to stop.""", flush=True)
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    logs = stack.data_dir / "logs"
     try:
         while not stopping:
             for name, process in stack.processes.items():
                 if process.poll() is not None:
-                    print(f"the {name} server stopped unexpectedly (code {process.returncode}); see {data_dir / 'logs' / (name + '.log')}")
+                    print(f"the {name} server stopped unexpectedly (code {process.returncode}); see {logs / (name + '.log')}")
                     stopping = True
             time.sleep(0.5)
     finally:

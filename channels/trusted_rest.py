@@ -18,6 +18,13 @@ fix, before Rasa sees it.
 
 A message answering a code prompt is sealed before Rasa sees it (``actions.domain.sealed``):
 Rasa records ``/provide_otp`` and a reference, never the code.
+
+Rasa's REST channel also answers 200 with no replies when the turn itself failed (its database
+was down, the action server unreachable): it logs the error and sends what was collected. The
+caller would take the message as taken. Here a turn that failed is a 503 that says to send the
+message again, so that a 200 means the message is in the conversation; and since every Rasa
+server loads this channel, it also makes the server's turns fail while the tracker store is down
+rather than go on with a blank conversation (``channels.tracker_store_outage``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -37,9 +45,13 @@ from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, CodeSealer
 from actions.domain.sessions import Refused, RestResolver
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import BadJson, json_object
+from channels.tracker_store_outage import fail_turns_while_the_tracker_store_is_down
 
 logger = logging.getLogger(__name__)
 TOKEN_VARIABLE = "HITL_REST_TOKEN"
+#: The turn of the request being handled: its failure, if it failed (one request, one task).
+_turn: ContextVar[Dict[str, BaseException]] = ContextVar("rest_turn")
+TURN_FAILED = "the assistant could not take this message just now (a server or its database is down): send it again"
 
 
 class TrustedRestInput(RestInput):
@@ -68,7 +80,24 @@ class TrustedRestInput(RestInput):
         return self.name()  # a caller can't make its messages look as if they came from another channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        async def noting_failure(message: UserMessage) -> None:
+            try:
+                await on_new_message(message)
+            except BaseException as failure:  # Rasa's handler logs it and answers 200: the 503 is ours
+                _turn.get({})["failed"] = failure
+                raise
+
+        webhook = super().blueprint(noting_failure)
+
+        @webhook.listener("after_server_start")
+        async def no_blank_conversations(app: Any, _: Any) -> None:
+            fail_turns_while_the_tracker_store_is_down(getattr(app.ctx, "agent", None))
+
+        @webhook.middleware("response")
+        async def failed_turns_are_503(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
+            if getattr(request.ctx, "turn", {}).get("failed") is not None:
+                return response.json({"error": TURN_FAILED}, status=503)
+            return None
 
         @webhook.middleware("request")
         async def trusted_callers_only(request: Request) -> Optional[HTTPResponse]:
@@ -84,11 +113,17 @@ class TrustedRestInput(RestInput):
                 body = message_body(request.body)
             except BadJson as unusable:
                 return response.json({"error": unusable.message}, status=400)
-            resolution = await asyncio.to_thread(self.resolver.resolve, {"sender": body["sender"]})
+            try:
+                resolution = await asyncio.to_thread(self.resolver.resolve, {"sender": body["sender"]})
+            except Exception:  # noqa: BLE001 - the customer directory is unreachable: not the caller's fault
+                logger.exception("REST message not taken: the sender could not be looked up")
+                return response.json({"error": TURN_FAILED}, status=503)
             if isinstance(resolution, Refused):
                 logger.warning("REST message refused: %s", resolution.reason)
                 return response.json({"error": resolution.reason}, status=400)
             request.ctx.conversation_id = resolution.conversation_id
+            request.ctx.turn = {}
+            _turn.set(request.ctx.turn)
             await self._seal_if_code(request, body)
             request.parsed_json = body  # what Rasa's handler then reads
             return None

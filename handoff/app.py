@@ -168,7 +168,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     scheduler.start()
     await asyncio.to_thread(timers.reconcile)
     client = aiohttp.ClientSession()
-    rasa = RasaConversations(client, settings.rasa_url, settings.rasa_token)
+    rasa = RasaConversations(client, settings.rasa_url, settings.rasa_token, replica_urls=settings.rasa_replica_urls)
     phones = build_phone_channels(settings, store, services.business, services.clock)
     worker = DeliveryWorker(store, rasa, services.clock, channels=CustomerChannels.for_rasa(rasa, phones),
                             texts={SMS: build_sms(settings)}, addresses=SqlChannelAddresses(engine))

@@ -52,6 +52,9 @@ SAFETY_NET = 2.0
 #: The shortest wait between rounds when nothing wakes the worker: a delivery whose outcome could
 #: not be recorded (it is still due) is tried again after this, not in a tight loop.
 SHORTEST_WAIT = 0.3
+#: How long a worker holds a delivery it is sending; longer than any send may take (Rasa's and
+#: Twilio's timeouts), so no other inbox process sends it meanwhile.
+CLAIM_LEASE = timedelta(seconds=90)
 
 
 def delivery_message_id(delivery_id: int) -> str:
@@ -107,7 +110,7 @@ class DeliveryWorker:
         return min(max((soonest - self.clock.now()).total_seconds(), SHORTEST_WAIT), self.safety_net)
 
     async def deliver_due(self) -> int:
-        due = await asyncio.to_thread(self.store.due_deliveries, self.clock.now())
+        due = await asyncio.to_thread(self.store.claim_due_deliveries, self.clock.now(), CLAIM_LEASE)
         results = await asyncio.gather(*(self._deliver(item) for item in due), return_exceptions=True)
         for item, result in zip(due, results):
             if isinstance(result, Exception):  # recording the outcome failed: the row is tried again

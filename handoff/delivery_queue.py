@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Collection, Dict, List, Optional, Set, Tuple
 
 from sqlalchemy import func, update
@@ -135,6 +135,27 @@ class DeliveryQueue:
         with Session(self.engine) as session:
             return session.exec(select(func.min(DeliveryRow.next_try_at))
                                 .where(DeliveryRow.id.in_(_heads()))).one()  # type: ignore[union-attr]
+
+    def claim_due_deliveries(self, now: datetime, lease: timedelta, limit: int = 50) -> List[Delivery]:
+        """The due deliveries this worker may send, each claimed for ``lease``: several inbox
+        processes run a worker each, and a delivery must go out once.
+
+        The claim is a compare-and-set that moves the delivery's next try past the lease, so another
+        worker no longer finds it due (PostgreSQL re-checks the condition after the first claim
+        commits; SQLite's writes take turns). The attempt's outcome (``delivery_done``) sets the next
+        try again; a worker that dies while sending leaves it to be tried once the lease is over.
+        """
+        claimed: List[Delivery] = []
+        with Session(self.engine) as session:
+            for delivery in self.due_deliveries(now, limit):
+                taken = session.execute(
+                    update(DeliveryRow).where(DeliveryRow.id == delivery.id).where(DeliveryRow.status == "pending")
+                    .where(DeliveryRow.next_try_at <= now).values(next_try_at=now + lease)  # type: ignore[arg-type]
+                ).rowcount == 1
+                session.commit()
+                if taken:
+                    claimed.append(delivery)
+        return claimed
 
     def delivery_done(self, delivery: Delivery, status: str, error: Optional[str], at: datetime,
                       retry_at: Optional[datetime] = None, *, provider_id: Optional[str] = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 from urllib.parse import quote
 
 import aiohttp
@@ -28,15 +28,22 @@ class RasaRefused(Exception):
 
 class RasaConversations:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, token: Optional[str],
-                 timeout: float = 20.0) -> None:
+                 timeout: float = 20.0, replica_urls: Sequence[str] = ()) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        #: Several Rasa servers behind one URL: a chat page is open on one of them, so all are asked.
+        self.replica_urls = [url.rstrip("/") for url in replica_urls] or [self.base_url]
 
     async def open_pages(self, conversation_id: str) -> int:
-        """How many web chat pages of the conversation are open now; 0 if Rasa can't say."""
-        url = f"{self.base_url}/webhooks/webchat/pages/{quote(conversation_id, safe='+@:')}"
+        """How many web chat pages of the conversation are open now, on every Rasa server; a server
+        that can't say counts 0."""
+        counts = await asyncio.gather(*(self._open_pages_on(url, conversation_id) for url in self.replica_urls))
+        return sum(counts)
+
+    async def _open_pages_on(self, base_url: str, conversation_id: str) -> int:
+        url = f"{base_url}/webhooks/webchat/pages/{quote(conversation_id, safe='+@:')}"
         try:
             async with self.session.get(url, headers={"Authorization": f"Bearer {self.token or ''}"},
                                         timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:

@@ -1,7 +1,8 @@
 """SLA timers on APScheduler with a persistent job store, so they survive a restart.
 
 Each ticket and approval has at most one job, keyed by its id and carrying the version it
-was scheduled for. When it fires, it acts only if the ticket or approval is still at that
+was scheduled for; every inbox process schedules on the same table, and a due job is claimed
+by one of them before it fires (``handoff.timer_claims``). When it fires, it acts only if the ticket or approval is still at that
 version (a compare-and-set in the store), so a timer that fires after someone acted, or
 fires twice, changes nothing. Every change reschedules the job from the new state.
 """
@@ -13,7 +14,6 @@ from datetime import datetime
 from typing import Optional
 
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from actions.domain.approval import PENDING, Approval
@@ -22,18 +22,19 @@ from actions.domain.ticket import Ticket
 from handoff.desk import Desk
 from handoff.domain.sla import deadline, next_approval_step, next_ticket_step
 from handoff.domain.tickets import Change
+from handoff.timer_claims import ClaimingJobStore
 
 logger = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
 #: The timers the jobs act through. APScheduler stores a job as a function name and arguments,
-#: so the function finds the live service here; one inbox process runs one scheduler.
+#: so the function finds the live service here; each inbox process runs one scheduler.
 _timers: Optional["Timers"] = None
 
 
 def make_scheduler(database_url: str) -> AsyncIOScheduler:
     return AsyncIOScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=database_url, tablename=JOBS_TABLE)},
+        jobstores={"default": ClaimingJobStore(url=database_url, tablename=JOBS_TABLE)},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         timezone="UTC",
     )

@@ -32,7 +32,7 @@ from handoff.domain.tickets import Change
 from handoff.delivery_queue import Delivery, Outgoing
 from handoff.store import InboxStore
 from tests.support.databases import migrated_engine
-from tests.support.race import race
+from tests.support.race import race, race_between
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 JANE, SAM = "+15550100001", "+15550100002"
@@ -284,6 +284,30 @@ def test_a_delivery_waiting_to_be_retried_holds_back_its_conversation_but_no_oth
 
     store.delivery_done(retried[0], "delivered", None, NOW + timedelta(seconds=2))
     assert [d.payload["action"] for d in store.due_deliveries(NOW + timedelta(seconds=2))] == ["second", "for sam"]
+
+
+def test_two_inbox_workers_claiming_at_once_each_delivery_goes_to_exactly_one(engine: Engine) -> None:
+    workers = [InboxStore(engine), InboxStore(engine)]  # one per inbox process, on the shared database
+    for n in range(6):
+        workers[0].enqueue(f"+1555010{n:04d}", Outgoing("trigger", {"action": f"for {n}"}), NOW)
+
+    claims = race_between(*[lambda w=w: w.claim_due_deliveries(NOW, timedelta(seconds=90)) for w in workers])
+
+    taken = [d.payload["action"] for claim in claims for d in claim]
+    assert sorted(taken) == [f"for {n}" for n in range(6)]  # each once, none lost
+    assert workers[1].claim_due_deliveries(NOW + timedelta(seconds=89), timedelta(seconds=90)) == []
+
+
+def test_a_claimed_delivery_whose_worker_died_is_tried_again_once_the_lease_is_over(store: InboxStore) -> None:
+    store.enqueue(JANE, Outgoing("trigger", {"action": "first"}), NOW)
+    store.enqueue(JANE, Outgoing("trigger", {"action": "second"}), NOW)
+    [claimed] = store.claim_due_deliveries(NOW, timedelta(seconds=90))
+
+    assert store.claim_due_deliveries(NOW + timedelta(seconds=30), timedelta(seconds=90)) == []  # "second" waits its turn
+    [again] = store.claim_due_deliveries(NOW + timedelta(seconds=90), timedelta(seconds=90))
+    assert (again.id, again.payload["action"]) == (claimed.id, "first")
+    store.delivery_done(again, "delivered", None, NOW + timedelta(seconds=91))
+    assert [d.payload["action"] for d in store.claim_due_deliveries(NOW + timedelta(seconds=91), timedelta(seconds=90))] == ["second"]
 
 
 def test_a_conversation_with_a_backlog_does_not_use_up_a_round_meant_for_others(store: InboxStore) -> None:

@@ -60,6 +60,8 @@ def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
     seed_demo(business, START.date())
 
     async def on_new_message(message: UserMessage) -> None:
+        if message.text == "while the database restarts":
+            raise ConnectionError("server closed the connection unexpectedly")  # as the tracker store's save does
         received.append(message)
         await message.output_channel.send_text_message(message.sender_id, "got it")
 
@@ -98,6 +100,15 @@ def test_a_well_formed_message_reaches_rasa_and_the_replies_come_back(webhook: W
 
     assert answers == [(200, [{"recipient_id": JANE, "text": "got it"}])]
     assert [(m.sender_id, m.text) for m in webhook.received][-1:] == [(JANE, "where is my order 1002?")]
+
+
+def test_a_turn_that_failed_is_a_503_saying_to_send_it_again_not_a_200_with_no_replies(webhook: Webhook) -> None:
+    answers = webhook.post_all([b'{"sender": "+15550100001", "message": "while the database restarts"}',
+                                b'{"sender": "+15550100001", "message": "and once it is back"}'])
+
+    assert answers[0] == (503, {"error": "the assistant could not take this message just now "
+                                         "(a server or its database is down): send it again"})
+    assert answers[1] == (200, [{"recipient_id": JANE, "text": "got it"}])  # the next request's turn is its own
 
 
 def test_the_caller_names_the_customer_and_the_channel_picks_her_one_conversation(webhook: Webhook) -> None:

@@ -140,7 +140,7 @@ def test_every_identifying_channel_has_its_resolver_in_the_composition_root(tmp_
 def test_rasa_takes_the_api_token_whatever_character_it_begins_with(token: str, tmp_path: Path) -> None:
     """A url-safe token begins with "-" once in 64; Rasa's own parser must still read it as the token."""
     stack = Stack(data_dir=tmp_path, model=tmp_path / "model.tar.gz", api_token=token)
-    arguments = create_argument_parser().parse_args(stack.rasa_arguments())
+    arguments = create_argument_parser().parse_args(stack.rasa_arguments(stack.rasa_port))
 
     assert arguments.auth_token == token
     assert arguments.port == stack.rasa_port

@@ -59,6 +59,7 @@ from actions.json_input import storable_text_problem
 from actions.settings import Network
 from channels.webchat.history import bot_message, history_of, shown_text
 from channels.webchat.protocol import INIT_PAYLOAD, browser_secret_in
+from channels.webchat.shared_rooms import LocalFirstRedisManager
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +136,12 @@ class WebChatInput(InputChannel):
     def __init__(self, resolver: WebChatResolver, on_delivered: Optional[OnDelivered] = None,
                  socketio_path: str = "/socket.io", api_token: str = "", audit: Optional[Audit] = None,
                  trusted_proxies: Sequence[Network] = (), client_secret: bytes = b"",
-                 sealer: Optional[CodeSealer] = None) -> None:
+                 redis_url: Optional[str] = None, redis_channel: str = "hitl-webchat", sealer: Optional[CodeSealer] = None) -> None:
         self.resolver = resolver
         self.sealer = sealer
+        #: Several chat servers: the Redis they pass emits through, so any reaches a page open on another.
+        self.redis_url = redis_url
+        self.redis_channel = redis_channel  # Redis' channels span its databases: one per deployment
         self.trusted_proxies = trusted_proxies
         self.client_secret = client_secret
         self.audit = audit
@@ -154,7 +158,8 @@ class WebChatInput(InputChannel):
         # CORS for the (long-polling) requests comes from `rasa run --cors`, which allows
         # credentials (the page's origin exactly, with cookies); who the customer is never rests
         # on the page's origin, only on the token and the browser-session cookie.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        manager = LocalFirstRedisManager(self.redis_url, channel=self.redis_channel) if self.redis_url else None
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         webhook = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         self.sio = sio
 

@@ -20,11 +20,11 @@ from actions.domain.audit import AuditEntry
 from actions.domain.sessions import CUSTOMER_PREFIX, customer_key
 from actions.store.database import make_engine
 from actions.store.sql import SqlApprovalQueue, SqlAuditLog, SqlHandoffQueue
-from bot.stack import Stack, free_port
+from bot.stack import Stack
 from devtools.fake_twilio import FakeTwilio
 from tests.support.codes import latest_code
 from tests.support.policies import policy_file
-from tests.support.stacks import SHOP_NUMBER, stack_on
+from tests.support.stacks import SHOP_NUMBER, new_stack, stack_on
 from tests.support.waiting import eventually
 
 #: Short enough for a test to wait it out; everything else is the shipped policy.
@@ -35,8 +35,8 @@ class RunningAssistant:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         data = stack.data_dir
-        self.business = SqlBusiness(f"sqlite:///{data / 'acme.db'}")
-        self.engine = engine = make_engine(f"sqlite:///{data / 'hitl.db'}")
+        self.business = SqlBusiness(stack.business_database_url)
+        self.engine = engine = make_engine(stack.database_url)
         self.audit = SqlAuditLog(engine)
         self.handoffs = SqlHandoffQueue(engine)
         self.approvals = SqlApprovalQueue(engine)
@@ -74,10 +74,7 @@ class RunningAssistant:
 def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     data_dir = tmp_path_factory.mktemp("stack")
     policy_path = policy_file(data_dir, edit=lambda policy: policy["otp"].update(valid_for=OTP_VALID_FOR))
-    stack = Stack(
-        data_dir=data_dir, model=trained_model, rasa_port=free_port(), actions_port=free_port(),
-        inbox_port=free_port(), env={"RISK_POLICY_PATH": str(policy_path)}, quiet=True,
-    )
+    stack = new_stack(data_dir, trained_model, env={"RISK_POLICY_PATH": str(policy_path)})
     stack.start()
     try:
         yield RunningAssistant(stack)

@@ -81,7 +81,7 @@ def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms
 
     sam.text("sms", code)
     sam.waits_for("sms", "cancelled")
-    business = SqlBusiness(f"sqlite:///{stack.data_dir / 'acme.db'}")
+    business = SqlBusiness(stack.business_database_url)
     assert business.subscriptions("C002")[0].status == "cancelled"
     assert_sealed_in_tracker(stack, "customer-C002", code)  # it answered the prompt: Rasa never had it
 
@@ -95,7 +95,7 @@ def test_a_cancellation_asked_on_whatsapp_is_confirmed_with_a_code_texted_by_sms
 
 def test_a_customer_handed_to_a_person_on_sms_answers_on_whatsapp_and_gets_the_bot_back(stack: Stack) -> None:
     jane = Phone(stack, JANE)
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")
+    engine = make_engine(stack.database_url)
     store = InboxStore(engine)
 
     jane.text("sms", "I want to talk to a person")

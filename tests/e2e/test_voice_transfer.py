@@ -62,11 +62,11 @@ def ringing(fake: FakeTwilio, number: str, count: int = 1) -> PhoneCall:
 
 
 def transfer_of(stack: Stack, placed: PhoneCall):  # type: ignore[no-untyped-def]
-    return SqlTransfers(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).for_call(placed.sid)
+    return SqlTransfers(make_engine(stack.database_url)).for_call(placed.sid)
 
 
 def notes_on(stack: Stack, ticket_id: str) -> List[str]:
-    store = InboxStore(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}"))
+    store = InboxStore(make_engine(stack.database_url))
     return [m.text for m in store.messages(ticket_id)]
 
 
@@ -100,7 +100,7 @@ def test_jane_holds_ali_is_briefed_takes_the_call_and_hands_back_to_continue_her
     assert "You're back with me" in back and "20 dollars" in back, back
     jane.press("1")
     assert "Refunded 20 dollars" in " ".join(jane.said()), jane.said()
-    with Session(make_engine(f"sqlite:///{stack.data_dir / 'acme.db'}")) as db:
+    with Session(make_engine(stack.business_database_url)) as db:
         refunds = db.exec(select(ExecutionRow).where(ExecutionRow.kind == "refund")
                           .where(ExecutionRow.customer_id == "C001")).all()
     assert len(refunds) == 1  # the held refund ran once
@@ -113,7 +113,7 @@ def test_jane_holds_ali_is_briefed_takes_the_call_and_hands_back_to_continue_her
 
 def signed_in(stack: Stack, username: str) -> Person:
     """A person in the stack's inbox, through its login form, as a browser would."""
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")
+    engine = make_engine(stack.database_url)
     return Inbox(stack.inbox_url, None, engine, stack.data_dir).sign_in(username)  # type: ignore[arg-type]
 
 
@@ -162,7 +162,7 @@ def test_ali_holds_jane_from_the_inbox_takes_her_off_hold_and_hands_back_resolve
     assert len([r for r in rooms_ended if fake_twilio.conference(transfer.room)["sid"] in r.path]) <= 1
     notes = notes_on(stack, transfer.ticket_id)
     assert notes.count("Handed back to the assistant by ali.") == 1, notes
-    audit = SqlAuditLog(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).entries(transfer.conversation_id)
+    audit = SqlAuditLog(make_engine(stack.database_url)).entries(transfer.conversation_id)
     told = [e for e in audit if e.event == "handback_told" and e.detail.get("handoff_id") == transfer.ticket_id]
     assert len(told) == 1  # the assistant's news was told once
     assert [e.event for e in audit if e.event.startswith("caller_")][-2:] == ["caller_put_on_hold", "caller_taken_off_hold"]
@@ -179,7 +179,7 @@ def test_sofia_is_rung_when_ali_declines(stack: Stack, fake_twilio: FakeTwilio) 
 
     ringing(fake_twilio, SOFIA, before_sofia + 1)
     fake_twilio.wait_until(lambda: transfer_of(stack, sam).state == "connected", "Sofia connected", WAIT)
-    legs = SqlTransfers(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).legs(transfer_of(stack, sam).id)
+    legs = SqlTransfers(make_engine(stack.database_url)).legs(transfer_of(stack, sam).id)
     assert [(leg.username, leg.state) for leg in legs] == [("ali", "declined"), ("sofia", "accepted")]
     assert len(fake_twilio.calls_to(ALI)) == before_ali + 1
     sam.hang_up()
@@ -198,7 +198,7 @@ def test_nobody_answers_priya_is_promised_a_call_back_and_the_call_ends_politely
     assert "We'll call you back" in goodbye and "Goodbye" in goodbye, goodbye
     transfer = transfer_of(stack, priya)
     assert transfer.state == "callback"
-    legs = SqlTransfers(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).legs(transfer.id)
+    legs = SqlTransfers(make_engine(stack.database_url)).legs(transfer.id)
     assert [leg.state for leg in legs] == ["no_answer", "no_answer", "no_answer"]
     lines = " ".join(notes_on(stack, transfer.ticket_id))
     assert "Call back +1 ••• 0003" in lines and "talk to a person" in lines, lines
@@ -227,7 +227,7 @@ def test_a_customer_who_asked_for_a_person_by_sms_then_calls_is_put_through_with
     texted = fake_twilio.send_inbound_sms(f"{stack.public_url}/webhooks/sms/webhook", HARBOR, SHOP_NUMBER,
                                           "I need to speak to a person about my espresso bar order")
     assert texted.status == 200
-    handoffs = SqlHandoffQueue(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}"))
+    handoffs = SqlHandoffQueue(make_engine(stack.database_url))
     eventually(lambda: handoffs.open_for("customer-C005") is not None, WAIT, "the SMS was handed to people")
     ticket = handoffs.open_for("customer-C005")
 
@@ -267,7 +267,7 @@ def test_alis_voicemail_moves_on_to_sofia_who_rejects_the_held_refund_with_a_spo
 
     sofia = ringing(fake_twilio, SOFIA, before_sofia + 1)
     fake_twilio.wait_until(lambda: transfer_of(stack, jane).state == "connected", "Sofia connected", WAIT)
-    legs = SqlTransfers(make_engine(f"sqlite:///{stack.data_dir / 'hitl.db'}")).legs(transfer_of(stack, jane).id)
+    legs = SqlTransfers(make_engine(stack.database_url)).legs(transfer_of(stack, jane).id)
     assert [(leg.username, leg.state) for leg in legs] == [("ali", "voicemail"), ("sofia", "accepted")]
 
     sofia.press("*")
@@ -283,7 +283,7 @@ def test_alis_voicemail_moves_on_to_sofia_who_rejects_the_held_refund_with_a_spo
 
 
 def janes_refunds(stack: Stack) -> int:
-    with Session(make_engine(f"sqlite:///{stack.data_dir / 'acme.db'}")) as db:
+    with Session(make_engine(stack.business_database_url)) as db:
         return len(db.exec(select(ExecutionRow).where(ExecutionRow.customer_id == "C001")
                            .where(ExecutionRow.kind == "refund")).all())
 

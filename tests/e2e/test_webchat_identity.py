@@ -55,7 +55,7 @@ def tracker_texts(assistant: RunningAssistant, conversation_id: str) -> List[str
 
 
 def leo_untouched(assistant: RunningAssistant) -> None:
-    pendings = SqlPendingStore(make_engine(f"sqlite:///{assistant.stack.data_dir / 'hitl.db'}"))
+    pendings = SqlPendingStore(make_engine(assistant.stack.database_url))
     waiting = pendings.awaiting_customer(LEOS_CONVERSATION)
     assert waiting is not None and waiting.amount_cents == 6000, "Leo's refund no longer waits for him"
     assert next(o for o in assistant.business.orders("C004") if o.id == "1009").refunded_cents == 0

@@ -115,7 +115,7 @@ def test_a_guest_who_types_a_wrong_code_stays_a_guest(assistant: RunningAssistan
     assert is_visitor(visitor)
     assert "identity_linked" not in [e.event for e in assistant.audit.entries(visitor)]
     data = assistant.stack.data_dir
-    request = SqlIdentityLinks(make_engine(f"sqlite:///{data / 'hitl.db'}")).open_request(visitor)
+    request = SqlIdentityLinks(make_engine(assistant.stack.database_url)).open_request(visitor)
     pepper = Settings.from_env({"HITL_DATA_DIR": str(data)}).otp_pepper
     assert request is not None and request.client == client_digest(pepper, "127.0.0.1")  # the page's address, hashed
 
