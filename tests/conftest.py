@@ -35,7 +35,7 @@ def policy_open_around_the_clock(tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 #: Fixtures that start a stack once for several modules: their modules run in one test worker.
-SHARED_STACKS = ("assistant", "phone_stack")
+SHARED_STACKS = ("assistant", "phone_line")
 
 
 @pytest.hookimpl(tryfirst=True)

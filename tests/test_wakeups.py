@@ -29,7 +29,7 @@ from actions.domain.clock import SystemClock
 from actions.settings import PROJECT_ROOT
 from actions.store.commit_signals import DELIVERY, FEED, listen, sqlite_wake_folder
 from actions.store.database import make_engine
-from actions.store.pg_wakeups import PgListener
+from actions.store.pg_wakeups import PgListener, channel_for
 from actions.store.sql import publish
 from actions.store.tables import DeliveryRow
 from handoff.delivery import DeliveryWorker
@@ -297,3 +297,16 @@ def test_on_postgresql_a_delivery_made_pending_again_wakes_the_delivery_worker(
             await listener.close()
 
     assert asyncio.run(asyncio.wait_for(scenario(), WITHIN + 5)) is True
+
+
+def test_tables_kept_in_schemas_of_their_own_get_channels_of_their_own() -> None:
+    """Notifications span a database: two deployments in two schemas of one database must not wake each other."""
+    from sqlalchemy import create_engine
+
+    base = "postgresql://127.0.0.1:5432/test"
+    first = channel_for(FEED, create_engine(f"{base}?options=-csearch_path%3Dshop_one"))
+    second = channel_for(FEED, create_engine(f"{base}?options=-csearch_path%3Dshop_two"))
+    shared = channel_for(FEED, create_engine(base))
+
+    assert len({first, second, shared}) == 3
+    assert all(channel.isidentifier() and len(channel) < 64 for channel in (first, second, shared))

@@ -72,7 +72,7 @@ def _signal(session: Session, topic: str) -> None:
         sent: Set[str] = session.info.setdefault(_SENT, set())
         if topic not in sent:
             sent.add(topic)
-            session.connection().execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel_for(topic)})
+            session.connection().execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel_for(topic, bind.engine)})
     else:
         session.info.setdefault(_PENDING, set()).add(topic)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any, Optional, Sequence
+from urllib.parse import unquote
 
 from sqlalchemy.engine import Engine
 
@@ -25,9 +27,13 @@ RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
 
 
-def channel_for(topic: str) -> str:
-    """The NOTIFY channel of a topic (an identifier: letters and underscores only)."""
-    return f"hitl_{topic}"
+def channel_for(topic: str, engine: Engine) -> str:
+    """The NOTIFY channel of a topic on ``engine``'s tables (an identifier: letters, digits and
+    underscores). Notifications span a whole database, so deployments (or tests) that keep their
+    tables in schemas of their own, by a ``search_path`` in the URL, get channels of their own too
+    and never wake each other."""
+    schema = re.search(r"search_path=([A-Za-z0-9_]+)", unquote(str(engine.url.query.get("options") or "")))
+    return f"hitl_{topic}" + (f"_{schema.group(1).lower()}" if schema else "")[:40]
 
 
 class PgListener:
@@ -36,7 +42,7 @@ class PgListener:
     def __init__(self, engine: Engine, topics: Sequence[str]) -> None:
         self.wakeup = Wakeup()
         self.engine = engine
-        self.channels = [channel_for(topic) for topic in topics]
+        self.channels = [channel_for(topic, engine) for topic in topics]
         self.backend_pid: Optional[int] = None  # the listening session's, while connected
         self._listening = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._keep_listening())
