@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from bot.model import ROOT
-from bot.stack import BIN, Stack, free_port
+from bot.stack import BIN, Service, Stack, free_port
 from devtools.fake_twilio import FakeTwilio
 
 #: The shop's number on the fake Twilio; both sides text from it.
@@ -120,8 +120,9 @@ class StockStack:
         self._spawn("rasa", self.rasa_command(), {**self.env(), "PYTHONPATH": f"{self.project / 'site'}:{ROOT}"})
 
     def _wait(self, timeout: float, names: tuple) -> None:
-        Stack(data_dir=self.data_dir, model=self.project, rasa_port=self.rasa_port, actions_port=self.actions_port,
-              api_token=self.api_token, processes=self.processes, quiet=True)._wait_until_ready(timeout, names)
+        health = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}"}
+        Stack(data_dir=self.data_dir, model=self.project, processes=self.processes, quiet=True)._wait_until_ready(
+            timeout, [Service(name, [], health[name]) for name in names])
 
     def stop(self) -> None:
         Stack(data_dir=self.data_dir, model=self.project, processes=self.processes).stop()
