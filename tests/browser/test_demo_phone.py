@@ -77,6 +77,7 @@ def test_jane_texts_the_bot_sees_its_answer_status_and_its_reply_delivered(
 
 def test_a_number_that_is_not_international_is_refused_on_the_page(page: Page, fake: FakeTwilio, bot: WebhookReceiver) -> None:
     page.goto(f"{fake.base_url}/phone")
+    expect(page.locator("#number")).to_have_value(JANE)  # the page has loaded its customers and chosen the first
     page.locator("#number").fill("555 0100")
     expect(page.locator("#customer")).to_have_value("")
     page.locator("#body").fill("hello")
