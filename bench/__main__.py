@@ -5,6 +5,8 @@ Twilio; turn latency, the utter-only comparison, conversation length, the hops t
 and the sustained load; then both Rasa servers are started again with their action calls going
 through a 20 s delay for the webhook acknowledgement. A measurement that fails is named in the
 report's "Errors" and the others still run. ``--quick`` takes few samples and a short load.
+``--only latency,hops`` runs just those measurements (while tuning one path) and writes their
+figures to ``var/bench/PARTIAL.md``, never over the full report.
 """
 
 from __future__ import annotations
@@ -24,16 +26,19 @@ from bench import hitl, inbox_scale, latency, load, webhook_ack
 from bench.baseline_project import BENCH_DIR, ensure_baseline
 from bench.baseline_project import __doc__ as BASELINE
 from bench.customers import BenchCustomer, add_to_business, bench_customers
-from bench.report import Results, write
+from bench.report import REPORT, Results, write
 from bench.sides import Side, our_side, stock_side
 from bench.slow_actions import SlowActions
 from bench.stacks import our_stack, restart_our_rasa, stock_stack
 from bench.twilio_arrivals import Arrivals
-from bot.model import ensure_model
+from bot.model import ROOT, ensure_model
 from bot.stack import Stack, free_port
 from devtools.fake_twilio import FakeTwilio
 
 T = TypeVar("T")
+#: The measurements ``--only`` can choose, in the order a full run takes them.
+MEASUREMENTS = ("latency", "utter", "lengths", "hops", "load", "ack", "inbox")
+PARTIAL_REPORT = BENCH_DIR / "PARTIAL.md"
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,14 @@ class Plan:
     ack_delay: float
     inbox_sizes: tuple
     inbox_samples: int
+    only: frozenset = frozenset(MEASUREMENTS)
+
+    def runs(self, measurement: str) -> bool:
+        return measurement in self.only
 
     @classmethod
     def full(cls, load_seconds: float) -> "Plan":
-        return cls(100, latency.LENGTHS, 20, 50, load_seconds, 30, 3, 20.0, inbox_scale.SIZES, inbox_scale.SAMPLES)
+        return cls(100, latency.LENGTHS, 20, 50, load_seconds, 100, 3, 20.0, inbox_scale.SIZES, inbox_scale.SAMPLES)
 
     @classmethod
     def quick(cls) -> "Plan":
@@ -71,8 +80,11 @@ class Customers:
         return self.ours[start:self.next], self.stock[start:self.next]
 
 
-async def guarded(results: Results, section: str, measure: Callable[[], Awaitable[T]]) -> Optional[T]:
-    """Run one measurement; a failure is written to the report instead of ending the run."""
+async def guarded(results: Results, section: str, measure: Callable[[], Awaitable[T]],
+                  wanted: bool = True) -> Optional[T]:
+    """Run one measurement (if ``wanted``); a failure is written to the report instead of ending the run."""
+    if not wanted:
+        return None
     print(f"measuring: {section} ...", flush=True)
     started = time.monotonic()
     try:
@@ -89,10 +101,11 @@ def with_customers(side: Side, customers: List[BenchCustomer]) -> Side:
     return replace(side, customers=customers)
 
 
-async def main_measurements(plan: Plan, results: Results, ours_stack: Stack, stock, fake: FakeTwilio,
-                            arrivals: Arrivals, pool: Customers) -> None:
+async def main_measurements(plan: Plan, results: Results, ours_stack: Stack, stock, stock_same_check,
+                            fake: FakeTwilio, arrivals: Arrivals, pool: Customers) -> None:
     async with aiohttp.ClientSession() as session:
         ours, theirs = our_side(ours_stack, session, fake, arrivals, []), stock_side(stock, session, fake, arrivals, [])
+        same_check = stock_side(stock_same_check, session, fake, arrivals, [])
 
         def sides(count: int) -> tuple[Side, Side]:
             mine, others = pool.take(count)
@@ -100,21 +113,22 @@ async def main_measurements(plan: Plan, results: Results, ours_stack: Stack, sto
 
         conversations = plan.samples // latency.TURNS_PER_CONVERSATION + 2
         results.latency = await guarded(results, "Turn latency", lambda: latency.turn_latency(
-            *sides(conversations), plan.samples))
+            *sides(conversations), plan.samples), plan.runs("latency"))
         results.utter = await guarded(results, "Against an utter-only turn", lambda: latency.utter_only(
-            *sides(conversations), plan.samples))
+            *sides(conversations), with_customers(same_check, pool.take(conversations)[1]), plan.samples),
+            plan.runs("utter"))
         results.lengths = await guarded(results, "Conversation length", lambda: latency.by_length(
-            *sides(2), plan.lengths))
+            *sides(2), plan.lengths), plan.runs("lengths"))
         hops_side, _ = sides(3 * plan.hitl_samples)
         results.hitl = await guarded(results, "Hand-offs, replies and approvals", lambda: hitl.measure_hops(
-            hops_side, session, ours_stack.inbox_url, hops_side.customers, plan.hitl_samples))
+            hops_side, session, ours_stack.inbox_url, hops_side.customers, plan.hitl_samples), plan.runs("hops"))
         load_ours, load_stock = sides(plan.load_customers)
 
         async def both_loads() -> tuple:
             first = await load.run_load(load_ours, session, load_ours.customers, plan.load_seconds)
             return first, await load.run_load(load_stock, session, load_stock.customers, plan.load_seconds)
 
-        results.load = await guarded(results, "Sustained load", both_loads)
+        results.load = await guarded(results, "Sustained load", both_loads, plan.runs("load"))
 
 
 async def ack_measurement(plan: Plan, results: Results, ours_stack: Stack, stock, fake: FakeTwilio,
@@ -127,12 +141,12 @@ async def ack_measurement(plan: Plan, results: Results, ours_stack: Stack, stock
             await asyncio.gather(asyncio.to_thread(restart_our_rasa, ours_stack, proxy.url("ours")),
                                  asyncio.to_thread(stock.restart_rasa, proxy.url("stock")))
             async with aiohttp.ClientSession() as session:
-                mine, others = pool.take(max(plan.ack_samples, plan.ack_stock_samples))
+                mine, others = pool.take(max(webhook_ack.WARMUP + plan.ack_samples, plan.ack_stock_samples))
                 return await webhook_ack.measure_ack(our_side(ours_stack, session, fake, arrivals, mine),
                                                      stock_side(stock, session, fake, arrivals, others),
                                                      plan.ack_samples, plan.ack_stock_samples, plan.ack_delay)
 
-        results.ack = await guarded(results, "Webhook acknowledgement", measure)
+        results.ack = await guarded(results, "Webhook acknowledgement", measure, plan.runs("ack"))
     finally:
         await proxy.stop()
 
@@ -143,30 +157,48 @@ def run(plan: Plan, quick: bool) -> Results:
     logs = BENCH_DIR / "logs"
     project = ensure_baseline(logs / "stock-train.log")
     model = ensure_model(log=logs / "train.log")
-    pool = Customers(2 * (plan.samples // latency.TURNS_PER_CONVERSATION + 2) + 2 + 3 * plan.hitl_samples
-                     + plan.load_customers + max(plan.ack_samples, plan.ack_stock_samples))
+    pool = Customers(3 * (plan.samples // latency.TURNS_PER_CONVERSATION + 2) + 2 + 3 * plan.hitl_samples
+                     + plan.load_customers + max(webhook_ack.WARMUP + plan.ack_samples, plan.ack_stock_samples))
     with FakeTwilio() as fake:
         arrivals = Arrivals(fake)
-        print("starting our stack and the stock baseline ...", flush=True)
-        with our_stack(fake, BENCH_DIR / "run" / "ours", model) as ours, \
-                stock_stack(project, fake, BENCH_DIR / "run" / "stock") as stock:
-            add_to_business(ours.data_dir, pool.ours)
-            asyncio.run(main_measurements(plan, results, ours, stock, fake, arrivals, pool))
-            asyncio.run(ack_measurement(plan, results, ours, stock, fake, arrivals, pool))
+        if plan.only - {"inbox"}:
+            print("starting our stack and the stock baseline ...", flush=True)
+            with our_stack(fake, BENCH_DIR / "run" / "ours", model) as ours, \
+                    stock_stack(project, fake, BENCH_DIR / "run" / "stock") as stock, \
+                    stock_stack(project, fake, BENCH_DIR / "run" / "stock-same-check", our_response_check=True
+                                ) as stock_same_check:
+                add_to_business(ours.data_dir, pool.ours)
+                asyncio.run(main_measurements(plan, results, ours, stock, stock_same_check, fake, arrivals, pool))
+                if plan.runs("ack"):
+                    asyncio.run(ack_measurement(plan, results, ours, stock, fake, arrivals, pool))
     results.inbox_scale = asyncio.run(guarded(results, "Inbox at scale", lambda: asyncio.to_thread(
-        inbox_scale.measure, plan.inbox_sizes, inbox_scale.BACKENDS, plan.inbox_samples, print)))
+        inbox_scale.measure, plan.inbox_sizes, inbox_scale.BACKENDS, plan.inbox_samples, print), plan.runs("inbox")))
     results.seconds = time.monotonic() - began
     return results
+
+
+def measurements(names: str) -> frozenset:
+    """``--only``'s value: known measurement names, comma-separated."""
+    chosen = frozenset(name.strip() for name in names.split(",") if name.strip())
+    unknown = sorted(chosen - set(MEASUREMENTS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(MEASUREMENTS)} (got {names!r})")
+    return chosen
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few samples and a short load: checks the harness works")
     parser.add_argument("--load-seconds", type=float, default=60.0, help="how long the sustained load lasts (full run)")
+    parser.add_argument("--only", type=measurements, default=None, metavar="NAME[,NAME]",
+                        help=f"run only these measurements ({', '.join(MEASUREMENTS)}); "
+                             f"figures go to {PARTIAL_REPORT.relative_to(ROOT)}, not to the full report")
     args = parser.parse_args(argv)
     plan = Plan.quick() if args.quick else Plan.full(args.load_seconds)
+    if args.only:
+        plan = replace(plan, only=args.only)
     results = run(plan, args.quick)
-    path = write(results)
+    path = write(results, PARTIAL_REPORT if args.only else REPORT)
     print(f"written: {path} ({results.seconds / 60:.1f} min); errors: {len(results.errors)}", flush=True)
     return 1 if results.errors else 0
 

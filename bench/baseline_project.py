@@ -13,7 +13,10 @@ What it is, exactly (the report repeats it):
   SQLite file (as ours), no lock store or broker;
 - ``sitecustomize.py``: stock Rasa's twilio channel has no setting for Twilio's address, so
   this file (on the baseline's ``PYTHONPATH`` only) rewrites ``https://*.twilio.com`` URLs in the
-  twilio library's HTTP client to ``BENCH_TWILIO_BASE_URL``, the fake Twilio. Nothing else changes.
+  twilio library's HTTP client to ``BENCH_TWILIO_BASE_URL``, the fake Twilio. Nothing else changes,
+  except in one labelled variant (``BENCH_OUR_RESPONSE_CHECK=1``): stock Rasa with our check of
+  action responses (``channels.action_response_check``), so the report can say how much of our
+  lead is that fix and how much is the rest.
 
 It is trained once and cached under ``var/bench/stock/<hash of its files>/``.
 """
@@ -73,6 +76,11 @@ if _BASE:
         return _request(self, method, redirect_twilio_url(url, _BASE), *args, **kwargs)
 
     TwilioHttpClient.request = _redirected
+
+if os.environ.get("BENCH_OUR_RESPONSE_CHECK") == "1":  # the labelled variant, never the baseline itself
+    from channels.action_response_check import check_action_responses_with_one_validator
+
+    check_action_responses_with_one_validator()
 '''
 
 CREDENTIALS = {

@@ -92,11 +92,13 @@ async def turn_latency(ours: Side, stock: Side, samples: int) -> List[Paired]:
     return results
 
 
-async def utter_only(ours: Side, stock: Side, samples: int) -> Tuple[Summary, Summary, Summary]:
-    """Over REST, three-way interleaved: our greeting, stock's custom-action greeting, stock's utter-only goodbye."""
+async def utter_only(ours: Side, stock: Side, same_check: Side, samples: int) -> Tuple[Summary, ...]:
+    """Over REST, four-way interleaved: our greeting, stock's custom-action greeting, stock's utter-only
+    goodbye, and the custom-action greeting on stock Rasa with our check of action responses."""
     taken = await interleaved({"ours": ChannelTurns(ours, "rest"), "stock": ChannelTurns(stock, "rest"),
-                               "utter": ChannelTurns(stock, "rest", GOODBYE)}, samples)
-    return Summary.of(taken["ours"]), Summary.of(taken["stock"]), Summary.of(taken["utter"])
+                               "utter": ChannelTurns(stock, "rest", GOODBYE),
+                               "same_check": ChannelTurns(same_check, "rest")}, samples)
+    return tuple(Summary.of(taken[name]) for name in ("ours", "stock", "utter", "same_check"))
 
 
 async def by_length(ours: Side, stock: Side, lengths: Sequence[int] = LENGTHS) -> Dict[int, Tuple[float, float]]:

@@ -68,6 +68,8 @@ class StockStack:
     data_dir: Path
     fake: FakeTwilio
     action_url: Optional[str] = None
+    #: The labelled variant: stock Rasa with our check of action responses (``bench.baseline_project``).
+    our_response_check: bool = False
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -88,6 +90,7 @@ class StockStack:
             "BENCH_TRACKER_DB": str(self.data_dir / "rasa_tracker.db"),
             "BENCH_TWILIO_SID": self.fake.account_sid, "BENCH_TWILIO_TOKEN": self.fake.auth_token,
             "BENCH_TWILIO_NUMBER": SHOP_NUMBER, "BENCH_TWILIO_BASE_URL": self.fake.base_url,
+            "BENCH_OUR_RESPONSE_CHECK": "1" if self.our_response_check else "0",
         }
 
     def rasa_command(self) -> List[str]:
@@ -134,8 +137,9 @@ class StockStack:
 
 
 @contextmanager
-def stock_stack(project: Path, fake: FakeTwilio, data_dir: Path) -> Iterator[StockStack]:
-    stack = StockStack(project, data_dir, fake).start()
+def stock_stack(project: Path, fake: FakeTwilio, data_dir: Path, our_response_check: bool = False
+                ) -> Iterator[StockStack]:
+    stack = StockStack(project, data_dir, fake, our_response_check=our_response_check).start()
     try:
         yield stack
     finally:

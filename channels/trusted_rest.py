@@ -24,7 +24,8 @@ was down, the action server unreachable): it logs the error and sends what was c
 caller would take the message as taken. Here a turn that failed is a 503 that says to send the
 message again, so that a 200 means the message is in the conversation; and since every Rasa
 server loads this channel, it also makes the server's turns fail while the tracker store is down
-rather than go on with a blank conversation (``channels.tracker_store_outage``).
+rather than go on with a blank conversation (``channels.tracker_store_outage``), and it checks
+action server responses with a prepared validator (``channels.action_response_check``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, CodeSealer
 from actions.domain.sessions import Refused, RestResolver
 from actions.domain.turn import MAX_MESSAGE_CHARS
 from actions.json_input import BadJson, json_object
+from channels.action_response_check import check_action_responses_with_one_validator
 from channels.tracker_store_outage import fail_turns_while_the_tracker_store_is_down
 
 logger = logging.getLogger(__name__)
@@ -90,8 +92,9 @@ class TrustedRestInput(RestInput):
         webhook = super().blueprint(noting_failure)
 
         @webhook.listener("after_server_start")
-        async def no_blank_conversations(app: Any, _: Any) -> None:
+        async def rasa_server_started(app: Any, _: Any) -> None:
             fail_turns_while_the_tracker_store_is_down(getattr(app.ctx, "agent", None))
+            check_action_responses_with_one_validator()
 
         @webhook.middleware("response")
         async def failed_turns_are_503(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
