@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from actions.domain.outbound import CodeText
 from actions.domain.sessions import staff_of
+from actions.store.engines import read_session
 from actions.store.sql import publish
 from actions.domain.step_up import ChallengeStatus
 from actions.store.tables import ChallengeRow, DeliveryMessageRow, DeliveryRow, TicketMessageRow
@@ -99,7 +100,7 @@ class DeliveryQueue:
 
     def delivery_waiting(self, conversation_id: str) -> bool:
         """Something for the conversation itself (not a code bound for a phone) is still to go out."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             return session.exec(select(DeliveryRow.id).where(DeliveryRow.conversation_id == conversation_id)
                                 .where(DeliveryRow.channel.is_(None))  # type: ignore[union-attr]
                                 .where(DeliveryRow.status == "pending")).first() is not None
@@ -123,7 +124,7 @@ class DeliveryQueue:
         backlog never fills the round and holds up the others, and a code texted by SMS does not
         wait behind an agent's reply the web chat is retrying.
         """
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = list(session.exec(select(DeliveryRow).where(DeliveryRow.id.in_(_heads()))  # type: ignore[union-attr]
                                      .order_by(DeliveryRow.id)))  # type: ignore[arg-type]
         due = [Delivery(row.id, row.conversation_id, row.kind, json.loads(row.payload_json), row.message_id, row.attempts,
@@ -132,7 +133,7 @@ class DeliveryQueue:
 
     def next_try_at(self) -> Optional[datetime]:
         """When the soonest pending delivery that may go next (its conversation's oldest) is due; None: none waits."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             return session.exec(select(func.min(DeliveryRow.next_try_at))
                                 .where(DeliveryRow.id.in_(_heads()))).one()  # type: ignore[union-attr]
 
@@ -238,7 +239,7 @@ class DeliveryQueue:
         """Those of ``provider_ids`` some delivery already stands for: any message of a long text,
         not only its latest (two lookups by an index, however many deliveries there are)."""
         wanted = list(provider_ids)
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             latest = session.exec(select(DeliveryRow.provider_id)
                                   .where(DeliveryRow.provider_id.in_(wanted)))  # type: ignore[union-attr]
             parts = session.exec(select(DeliveryMessageRow.provider_id)
@@ -308,7 +309,7 @@ class DeliveryQueue:
         """Whether a queued code still confirms something: its challenge is active (not replaced by a
         newer code, used, locked or voided); for a person of the inbox, their approval code is, or the
         code proving the number they asked for."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             if staff_of(code.conversation_id) is not None:
                 return approval_code_wanted(session, code.challenge_id) or proof_code_wanted(session, code.challenge_id)
             row = session.get(ChallengeRow, code.challenge_id)
@@ -316,6 +317,6 @@ class DeliveryQueue:
 
     def person_phone(self, username: str) -> Optional[str]:
         """The phone on the profile of an active person of the inbox (E.164), if any: their texts go there."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(InboxUserRow, username)
             return row.phone if row is not None and row.active else None

@@ -20,6 +20,7 @@ from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
 from actions.domain.closed_search import ClosedQuery, Cursor
 from actions.domain.ticket import ACTIVE_STATUSES, CLOSED, Ticket
+from actions.store.engines import read_session
 from actions.store.records import approval_of, audit_row, ticket_of
 from actions.store.sql import publish
 from actions.store.ticket_lists import active_list, closed_page, index_if_closed
@@ -55,7 +56,7 @@ class InboxStore(DeliveryQueue):
     # -- tickets --------------------------------------------------------------------------------
 
     def ticket(self, ticket_id: str) -> Optional[Ticket]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(HandoffRow, ticket_id)
             return ticket_of(row) if row else None
 
@@ -63,17 +64,17 @@ class InboxStore(DeliveryQueue):
         """The active tickets in ``queues``, the longest waiting first; or the newest closed ones."""
         if not active:
             return self.closed_tickets(queues, ClosedQuery(limit=limit))[0]
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             return [ticket_of(row) for row in active_list(session, queues, limit)]
 
     def closed_tickets(self, queues: Iterable[str], query: ClosedQuery) -> Tuple[List[Ticket], Optional[Cursor]]:
         """A page of the closed tickets in ``queues`` that match ``query``, and where the next page starts."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows, after = closed_page(session, queues, query)
             return [ticket_of(row) for row in rows], after
 
     def active_tickets(self) -> List[Ticket]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(HandoffRow).where(HandoffRow.status.in_(list(ACTIVE_STATUSES))))  # type: ignore[attr-defined]
             return [ticket_of(row) for row in rows]
 
@@ -121,13 +122,13 @@ class InboxStore(DeliveryQueue):
             return message_id
 
     def messages(self, ticket_id: str) -> List[Message]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(TicketMessageRow).where(TicketMessageRow.ticket_id == ticket_id)
                                 .order_by(TicketMessageRow.id))  # type: ignore[arg-type]
             return [_message(row) for row in rows]
 
     def message(self, message_id: int) -> Optional[Message]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(TicketMessageRow, message_id)
             return _message(row) if row else None
 
@@ -136,7 +137,7 @@ class InboxStore(DeliveryQueue):
         result: Dict[str, Tuple[int, Optional[Message]]] = {}
         if not ticket_ids:
             return result
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(TicketMessageRow)
                                 .where(TicketMessageRow.ticket_id.in_(list(ticket_ids)))  # type: ignore[attr-defined]
                                 .where(TicketMessageRow.kind.in_(["customer", "agent"]))  # type: ignore[attr-defined]
@@ -151,7 +152,7 @@ class InboxStore(DeliveryQueue):
 
     def handled_by(self, conversation_id: str) -> Set[str]:
         """Everyone who had or answered this customer's conversation: they can't also approve for it."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             assignees = session.exec(select(HandoffRow.assignee).where(HandoffRow.conversation_id == conversation_id))
             authors = session.exec(select(TicketMessageRow.author).where(TicketMessageRow.conversation_id == conversation_id)
                                    .where(TicketMessageRow.kind == "agent"))
@@ -159,7 +160,7 @@ class InboxStore(DeliveryQueue):
 
     def approved_without_result(self, before: datetime) -> List[Approval]:
         """Approved before ``before`` but never run to a result: a crash between the two."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(ApprovalRow).where(ApprovalRow.status == "approved")
                                 .where(ApprovalRow.result.is_(None))  # type: ignore[union-attr]
                                 .where(ApprovalRow.decided_at < before))  # type: ignore[operator]
@@ -167,7 +168,7 @@ class InboxStore(DeliveryQueue):
 
     def approved_handbacks_untold(self, before: datetime) -> List[Ticket]:
         """Handed back as approved before ``before`` and the customer never told."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(HandoffRow).where(HandoffRow.status == CLOSED)
                                 .where(HandoffRow.outcome == "approved")
                                 .where(HandoffRow.customer_told == False)  # noqa: E712
@@ -175,7 +176,7 @@ class InboxStore(DeliveryQueue):
             return [ticket_of(row) for row in rows]
 
     def latest_ticket(self, conversation_id: str) -> Optional[Ticket]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
                                .order_by(HandoffRow.created_at.desc())).first()  # type: ignore[attr-defined]
             return ticket_of(row) if row else None
@@ -183,12 +184,12 @@ class InboxStore(DeliveryQueue):
     # -- approvals ------------------------------------------------------------------------------
 
     def approval(self, approval_id: str) -> Optional[Approval]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(ApprovalRow, approval_id)
             return approval_of(row) if row else None
 
     def approvals(self, pending: bool, limit: int = 200) -> List[Approval]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             query = select(ApprovalRow)
             if pending:
                 query = query.where(ApprovalRow.status == "pending").order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
@@ -198,7 +199,7 @@ class InboxStore(DeliveryQueue):
 
     def approvals_of_customer(self, customer_id: str) -> List[Approval]:
         """Every request of one customer, oldest first: what was asked and decided before."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             query = select(ApprovalRow).where(ApprovalRow.customer_id == customer_id).order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
             return [approval_of(row) for row in session.exec(query)]
 
@@ -245,7 +246,7 @@ class InboxStore(DeliveryQueue):
             return True
 
     def user(self, username: str) -> Optional[Tuple[User, str]]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(InboxUserRow, username)
             if row is None or not row.active:
                 return None
@@ -253,13 +254,13 @@ class InboxStore(DeliveryQueue):
 
     def user_by_phone(self, phone: str) -> Optional[User]:
         """The active person whose profile has this phone number (E.164), if any."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(select(InboxUserRow).where(InboxUserRow.phone == phone)
                                .where(InboxUserRow.active == True)).first()  # noqa: E712 - SQL, not Python
             return User(row.username, row.name, Role(row.role)) if row is not None else None
 
     def users(self) -> List[User]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(InboxUserRow).where(InboxUserRow.active == True)  # noqa: E712
                                 .order_by(InboxUserRow.username))  # type: ignore[arg-type]
             return [User(row.username, row.name, Role(row.role)) for row in rows]
@@ -272,7 +273,7 @@ class InboxStore(DeliveryQueue):
 
     def session(self, token_hash: str, now: datetime) -> Optional[Tuple[User, str]]:
         """The signed-in user and their CSRF token, if the session exists and has not expired."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(InboxSessionRow, token_hash)
             if row is None or row.expires_at <= now:
                 return None
@@ -311,11 +312,11 @@ class InboxStore(DeliveryQueue):
             session.commit()
 
     def last_event_id(self) -> int:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             return session.exec(select(func.max(InboxEventRow.id))).one() or 0  # type: ignore[arg-type]
 
     def events_after(self, last_id: int, limit: int = 500) -> List[FeedEvent]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(InboxEventRow).where(InboxEventRow.id > last_id)
                                 .order_by(InboxEventRow.id).limit(limit))  # type: ignore[arg-type]
             return [FeedEvent(row.id, row.subject, row.subject_id, row.change) for row in rows]  # type: ignore[arg-type]

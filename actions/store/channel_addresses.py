@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from actions.store.engines import read_session
 from actions.store.tables import ChannelAddressRow
 
 
@@ -62,26 +63,26 @@ class SqlChannelAddresses:
 
     def address(self, channel: str, address: str) -> Optional[ChannelAddress]:
         """What is known of ``address`` on ``channel``; None if it never wrote."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(ChannelAddressRow, (channel, address))
             return _of(row) if row is not None else None
 
     def latest_of(self, conversation_id: str) -> Optional[ChannelAddress]:
         """The address the conversation wrote from last, on any channel."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(select(ChannelAddressRow).where(ChannelAddressRow.conversation_id == conversation_id)
                                .order_by(ChannelAddressRow.last_inbound_at.desc())).first()  # type: ignore[attr-defined]
             return _of(row) if row is not None else None
 
     def channels_of(self, conversation_id: str) -> Set[str]:
         """The channels the conversation has written from (sms, whatsapp)."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             return set(session.exec(select(ChannelAddressRow.channel)
                                     .where(ChannelAddressRow.conversation_id == conversation_id)))
 
     def of_conversation(self, conversation_id: str, channel: str) -> Optional[ChannelAddress]:
         """The address the conversation last wrote from on ``channel``."""
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(select(ChannelAddressRow).where(ChannelAddressRow.conversation_id == conversation_id)
                                .where(ChannelAddressRow.channel == channel)
                                .order_by(ChannelAddressRow.last_inbound_at.desc())).first()  # type: ignore[attr-defined]

@@ -4,7 +4,9 @@ writers queue up instead of failing.
 pysqlite's own deferred BEGIN lets two writers both read, then one fails with "database
 is locked" when upgrading to a write lock (the busy timeout does not apply to that
 upgrade). Here SQLAlchemy emits the BEGIN, so writes can say ``BEGIN IMMEDIATE`` and take
-the lock up front; WAL lets readers carry on while a writer holds it.
+the lock up front; WAL lets readers carry on while a writer holds it. A session that only
+reads (a list page, the state a turn starts from) goes through ``reader(engine)`` and takes
+no lock at all, so it never queues behind another process's write.
 
 SQLAlchemy 1.4 gives a SQLite file no pool: every session would open the file and set it up
 again (a few milliseconds a turn, over many sessions). Connections are pooled here instead,
@@ -20,13 +22,15 @@ from typing import Any, Optional
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import QueuePool
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 from actions.store import commit_signals
 
 BUSY_TIMEOUT_SECONDS = 30.0
 #: Open SQLite connections an engine keeps between sessions (one per busy thread, roughly).
 SQLITE_POOL_SIZE = 8
+#: The execution option of sessions that only read (``reader``).
+READ_ONLY = "hitl_read_only"
 
 
 def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine:
@@ -57,10 +61,17 @@ def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = write_option is None or connection.get_execution_options().get(write_option, False)
+        options = connection.get_execution_options()
+        immediate = not options.get(READ_ONLY, False) and (write_option is None or options.get(write_option, False))
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def reader(engine: Engine) -> Engine:
+    """``engine`` for sessions that only read: on SQLite they take no write lock (a write through it
+    would fail with "database is locked" under contention, so never write through it)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def create_engine_for(url: str, write_option: Optional[str] = None) -> Engine:
@@ -72,3 +83,8 @@ def create_engine_for(url: str, write_option: Optional[str] = None) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         return create_sqlite_engine(url, write_option)
     return create_engine(url, pool_pre_ping=True)
+
+
+def read_session(engine: Engine) -> Session:
+    """A session that only reads (``reader``): on SQLite it never waits for another process's write."""
+    return Session(reader(engine))

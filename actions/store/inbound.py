@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from actions.domain.inbound import CLAIM_TIMEOUT, InboundMessage, Media
+from actions.store.engines import read_session
 from actions.store.tables import InboundMessageRow
 
 ACCEPTED, HANDLING, HANDLED, FAILED = "accepted", "handling", "handled", "failed"
@@ -87,7 +88,7 @@ class SqlInboundQueue:
         waiting = or_(InboundMessageRow.status == ACCEPTED,
                       and_(InboundMessageRow.status == HANDLING,
                            InboundMessageRow.claimed_at < now - CLAIM_TIMEOUT))  # type: ignore[operator]
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(select(InboundMessageRow.conversation_id).where(waiting).distinct())
             return tuple(rows)
 

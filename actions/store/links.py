@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from actions.domain.links import IdentityLink, LinkRequest, LinkStatus
+from actions.store.engines import read_session
 from actions.store.tables import IdentityLinkRow, LinkRequestRow
 
 
@@ -33,7 +34,7 @@ class SqlIdentityLinks:
             session.commit()
 
     def open_request(self, conversation_id: str) -> Optional[LinkRequest]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(
                 select(LinkRequestRow).where(LinkRequestRow.conversation_id == conversation_id)
                 .where(LinkRequestRow.status == LinkStatus.REQUESTED.value)
@@ -59,7 +60,7 @@ class SqlIdentityLinks:
             query = query.where(LinkRequestRow.customer_id == customer_id)
         if client is not None:
             query = query.where(LinkRequestRow.client == client)
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             return int(session.exec(query).one())
 
     def link(self, request_id: str, verified_at: datetime, proof: str) -> Optional[IdentityLink]:
@@ -84,7 +85,7 @@ class SqlIdentityLinks:
             return link
 
     def linked(self, conversation_id: str) -> Optional[IdentityLink]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(IdentityLinkRow, conversation_id)
             if row is None:
                 return None

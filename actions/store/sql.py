@@ -22,6 +22,7 @@ from actions.domain.policy import PRIORITIES
 from actions.domain.step_up import ChallengeStatus, OtpChallenge
 from actions.domain.stores import Draft, Stores
 from actions.domain.ticket import ACTIVE_STATUSES, OPEN, WITHDRAWN, Ticket
+from actions.store.engines import read_session
 from actions.store.links import SqlIdentityLinks
 from actions.store.outbound import SqlOutbound
 from actions.store.records import (
@@ -63,12 +64,12 @@ class SqlPendingStore:
             session.commit()
 
     def get(self, pending_id: str) -> Optional[PendingAction]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(PendingRow, pending_id)
             return _pending(row) if row else None
 
     def awaiting_customer(self, conversation_id: str) -> Optional[PendingAction]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(
                 select(PendingRow)
                 .where(PendingRow.conversation_id == conversation_id)
@@ -94,7 +95,7 @@ class SqlPendingStore:
             return connection.execute(statement).rowcount == 1
 
     def stuck_executing(self, conversation_id: str, claimed_before: datetime) -> Sequence[PendingAction]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(
                 select(PendingRow)
                 .where(PendingRow.conversation_id == conversation_id)
@@ -104,7 +105,7 @@ class SqlPendingStore:
             return [_pending(row) for row in rows]
 
     def finished_since(self, conversation_id: str, since: datetime) -> Optional[PendingAction]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(
                 select(PendingRow)
                 .where(PendingRow.conversation_id == conversation_id)
@@ -151,7 +152,7 @@ class SqlChallengeStore:
             session.commit()
 
     def current(self, pending_id: str) -> Optional[OtpChallenge]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(
                 select(ChallengeRow).where(ChallengeRow.pending_id == pending_id)
                 .order_by(ChallengeRow.send_number.desc(), ChallengeRow.issued_at.desc())  # type: ignore[attr-defined]
@@ -181,7 +182,7 @@ class SqlDraftStore:
         self.engine = engine
 
     def get(self, conversation_id: str) -> Optional[Draft]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(DraftRow, conversation_id)
             return Draft(row.request, json.loads(row.fields_json), row.missing) if row else None
 
@@ -210,7 +211,7 @@ class SqlAuditLog:
             session.commit()
 
     def entries(self, conversation_id: Optional[str] = None) -> Sequence[AuditEntry]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             query = select(AuditRow).order_by(AuditRow.id)  # type: ignore[arg-type]
             if conversation_id is not None:
                 query = query.where(AuditRow.conversation_id == conversation_id)
@@ -245,7 +246,7 @@ class SqlHandoffQueue:
             session.commit()
 
     def open_for(self, conversation_id: str) -> Optional[Ticket]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(
                 select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
                 .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
@@ -282,7 +283,7 @@ class SqlHandoffQueue:
                                      "message", then=reply_clock, channel=channel)
 
     def waiting_ahead(self, ticket: Ticket) -> int:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             return session.exec(
                 select(func.count()).select_from(HandoffRow).where(HandoffRow.queue == ticket.queue)
                 .where(HandoffRow.status == OPEN).where(HandoffRow.created_at < ticket.created_at)
@@ -325,7 +326,7 @@ class SqlHandoffQueue:
             return True
 
     def for_customer(self, customer_id: str) -> Sequence[Ticket]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(
                 select(HandoffRow).where(HandoffRow.customer_id == customer_id)
                 .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
@@ -344,13 +345,13 @@ class SqlApprovalQueue:
             session.commit()
 
     def for_pending(self, pending_id: str) -> Optional[Approval]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.exec(select(ApprovalRow).where(ApprovalRow.pending_id == pending_id)
                                .order_by(ApprovalRow.requested_at.desc())).first()  # type: ignore[attr-defined]
             return approval_of(row) if row else None
 
     def open_for_customer(self, customer_id: str) -> Sequence[Approval]:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             rows = session.exec(
                 select(ApprovalRow).where(ApprovalRow.customer_id == customer_id).where(ApprovalRow.status == "pending")
                 .order_by(ApprovalRow.requested_at)  # type: ignore[arg-type]
