@@ -153,31 +153,47 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         except BadWebhook as bad:
             logger.warning("%s webhook not taken: %s", self.name(), bad)
             return response.text(str(bad), status=400)
-        conversation_id = await self.conversation_of(address)
-        if isinstance(conversation_id, Refused):
-            logger.warning("%s webhook from an unusable number: %s", self.name(), conversation_id.reason)
-            return response.text(conversation_id.reason, status=400)
+        taken = await asyncio.to_thread(self.whose, address, message)
+        if isinstance(taken, Refused):
+            logger.warning("%s webhook from an unusable number: %s", self.name(), taken.reason)
+            return response.text(taken.reason, status=400)
+        message = taken
+        conversation_id = message.conversation_id
         staff = staff_of(conversation_id) is not None  # a person's phone messages are the inbox's to read, all
-        text = message.text if staff else await self.sealed_if_code(conversation_id, message)
-        message = InboundMessage(message.provider_id, self.name(), address, conversation_id, text,
-                                 self.parts.now(), message.media)
         own = await self.channels_own(message)
-        stored = await asyncio.to_thread(self.parts.queue.accept, message, own is not None and not staff)
+        stored = await asyncio.to_thread(self.accept, message, own is not None and not staff)
         if stored is None:  # delivered again: what the first delivery started is made sure of, once more
             logger.info("%s message %s delivered again: already accepted", self.name(), message.provider_id)
-        await asyncio.to_thread(self.parts.addresses.seen, self.name(), address, conversation_id, message.received_at)
         if own is not None and stored is not None:
             await self.at_once(message, own)
         elif own is None and not staff:
             self.drain_soon(conversation_id, on_new_message)
         return self.twiml()
 
-    async def sealed_if_code(self, conversation_id: str, message: InboundMessage) -> str:
+    def whose(self, address: str, message: InboundMessage) -> Union[InboundMessage, Refused]:
+        """The message as it is queued: in its conversation (``conversation_of``), stamped now, and
+        sealed if it answers a code prompt (``sealed_if_code``). One thread for the webhook's reads."""
+        conversation_id = self.conversation_of(address)
+        if isinstance(conversation_id, Refused):
+            return conversation_id
+        staff = staff_of(conversation_id) is not None  # a person's phone messages are the inbox's to read, all
+        text = message.text if staff else self.sealed_if_code(conversation_id, message)
+        return InboundMessage(message.provider_id, self.name(), address, conversation_id, text, self.parts.now(),
+                              message.media)
+
+    def accept(self, message: InboundMessage, handled: bool) -> Optional[int]:
+        """Store the message (None: it was delivered before), and note the number it came from: replies
+        go there, and WhatsApp's window opens."""
+        stored = self.parts.queue.accept(message, handled)
+        self.parts.addresses.seen(self.name(), message.address, message.conversation_id, message.received_at)
+        return stored
+
+    def sealed_if_code(self, conversation_id: str, message: InboundMessage) -> str:
         """The text to queue: a code answering the bot's prompt (with no attachment) is queued sealed,
         so neither the queue nor Rasa's tracker ever holds it (``actions.domain.sealed``)."""
         if self.parts.sealer is None or message.media:
             return message.text
-        ref = await asyncio.to_thread(self.parts.sealer.seal_if_code, conversation_id, message.text)
+        ref = self.parts.sealer.seal_if_code(conversation_id, message.text)
         return message.text if ref is None else sealed_text(ref)
 
     async def channels_own(self, message: InboundMessage) -> Optional[str]:
@@ -189,13 +205,13 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         """Do what ``channels_own`` said, once per message (a person's phone messages go on to the
         inbox as well)."""
 
-    async def conversation_of(self, address: str) -> Union[str, Refused]:
+    def conversation_of(self, address: str) -> Union[str, Refused]:
         """Whose message it is: a person of the inbox by the phone on their profile, else the
         customer (or visitor) the channel's identity resolver finds for the signed ``From``."""
-        username = await asyncio.to_thread(self.parts.staff, address)
+        username = self.parts.staff(address)
         if username is not None:
             return staff_key(username)
-        resolution = await asyncio.to_thread(self.parts.resolver.resolve, {"from": self.prefix + address})
+        resolution = self.parts.resolver.resolve({"from": self.prefix + address})
         return resolution if isinstance(resolution, Refused) else resolution.conversation_id
 
     async def status(self, request: Request) -> HTTPResponse:
