@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from bot.model import ROOT
-from bot.stack import BIN, Service, Stack, free_port
+from bot.stack import BIN, Service, Stack, free_port, stop_all, wait_until_ready
 from devtools.fake_twilio import FakeTwilio
 
 #: The shop's number on the fake Twilio; both sides text from it.
@@ -34,15 +33,6 @@ def restart_our_rasa(stack: Stack, action_url: str, timeout: float = 240.0) -> N
     stack.kill("rasa")
     stack.env = {**stack.env, "ACTION_ENDPOINT_URL": action_url}
     stack.restart("rasa", timeout)
-
-
-def _stop_process(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextmanager
@@ -113,7 +103,7 @@ class StockStack:
 
     def restart_rasa(self, action_url: str, timeout: float = 240.0) -> None:
         """Start ``rasa run`` again (the action server keeps running) with its action calls going to ``action_url``."""
-        _stop_process(self.processes.pop("rasa"))
+        stop_all({"rasa": self.processes.pop("rasa")})
         self.action_url = action_url
         self._spawn_rasa()
         self._wait(timeout, ("rasa",))
@@ -124,11 +114,11 @@ class StockStack:
 
     def _wait(self, timeout: float, names: tuple) -> None:
         health = {"actions": f"{self.actions_url}/health", "rasa": f"{self.rasa_url}/status?token={self.api_token}"}
-        Stack(data_dir=self.data_dir, model=self.project, processes=self.processes, quiet=True)._wait_until_ready(
-            timeout, [Service(name, [], health[name]) for name in names])
+        wait_until_ready(self.processes, [Service(name, [], health[name]) for name in names], timeout,
+                         self.data_dir / "logs")
 
     def stop(self) -> None:
-        Stack(data_dir=self.data_dir, model=self.project, processes=self.processes).stop()
+        stop_all(self.processes)
 
     def _spawn(self, name: str, command: List[str], env: Dict[str, str]) -> None:
         output = (self.data_dir / "logs" / f"{name}.log").open("ab")

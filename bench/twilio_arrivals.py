@@ -1,9 +1,9 @@
 """When each message reached the fake Twilio, to the millisecond, and a way to wait for the next one.
 
 The fake keeps messages with Twilio's own ``date_created`` (RFC 2822, whole seconds): too coarse
-for a latency. ``Arrivals`` wraps the in-process fake's store of messages (``add_message``, the
-one place every created message passes) so each is stamped with ``time.perf_counter()`` the moment
-the fake accepts it; waiters on an asyncio loop are woken through ``call_soon_threadsafe``.
+for a latency. ``Arrivals`` observes the in-process fake's messages (``FakeTwilio.on_message``) and
+stamps each with ``time.perf_counter()`` the moment the fake stores it; waiters on an asyncio loop
+are woken through ``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
@@ -30,14 +30,8 @@ class Arrivals:
         self._lock = threading.Lock()
         self._by_number: Dict[str, List[Arrival]] = defaultdict(list)
         self._waiters: Dict[str, List[Tuple[asyncio.AbstractEventLoop, asyncio.Future, int]]] = defaultdict(list)
-        state = fake._state  # the fake's message store: every created message passes through add_message
-        original = state.add_message
-
-        def stamped(resource: Dict[str, Any], params: Dict[str, List[str]]) -> None:
-            original(resource, params)
-            self._arrived(Arrival(resource.get("to", ""), resource.get("body", ""), time.perf_counter()))
-
-        state.add_message = stamped  # type: ignore[method-assign]
+        fake.on_message(lambda resource: self._arrived(Arrival(resource.get("to", ""), resource.get("body", ""),
+                                                               time.perf_counter())))
 
     def _arrived(self, arrival: Arrival) -> None:
         with self._lock:

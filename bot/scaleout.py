@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Dict, List
 
-from actions.settings import Settings, SettingsError
-from bot.model import ROOT, ensure_model
+from actions.settings import Settings
+from bot.model import ROOT
 from bot.nginx_conf import TEMP_KINDS, Fronts, nginx_conf
 from bot.scale_backends import Backends
-from bot.stack import Service, Stack, free_port, serve
+from bot.stack import Service, Stack, configured, free_port, serve, settings_or_none
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 ROLES = ("actions", "rasa", "inbox")
@@ -116,19 +116,12 @@ class ScaledStack(Stack):
         build_business(settings)
 
 def main() -> int:
-    try:
-        settings = Settings.from_env()
-    except SettingsError as problem:
-        print(f"not started: {problem}", file=sys.stderr)
+    settings = settings_or_none()
+    if settings is None:
         return 2
     data_dir = settings.data_dir / "scale-out"
     fake_twilio = settings.demo and settings.twilio is None
-    stack = ScaledStack(
-        data_dir=data_dir, model=ensure_model(log=data_dir / "logs" / "train.log"),
-        rasa_port=settings.rasa_port, actions_port=settings.actions_port, inbox_port=settings.inbox_port,
-        quiet=True, fake_twilio_port=settings.fake_twilio_port if fake_twilio else None,
-        **({"rest_token": settings.rest_token} if settings.rest_token else {}),
-    )
+    stack = configured(ScaledStack, settings, data_dir)
     print("starting nginx, 2 action servers, 2 Rasa servers and 2 inbox processes on PostgreSQL, Redis and RabbitMQ ...",
           flush=True)
     stack.start()

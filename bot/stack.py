@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Type, TypeVar
 
 from actions.settings import Settings, SettingsError
 from bot.model import ROOT, ensure_model
@@ -218,36 +218,48 @@ class Stack:
             return [m["text"] for m in json.loads(response.read()) if "text" in m]
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 15
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.processes.clear()
+        stop_all(self.processes)
 
     def _spawn(self, name: str, command: List[str], env: Mapping[str, str], logs: Path) -> None:
         output = None if not self.quiet else (logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
 
     def _wait_until_ready(self, timeout: float, services: Sequence[Service]) -> None:
-        checks = {service.name: service.health for service in services}
-        deadline = time.monotonic() + timeout
-        while checks:
-            for name, url in list(checks.items()):
-                process = self.processes[name]
-                if process.poll() is not None:
-                    hint = f" (see {self.data_dir / 'logs' / (name + '.log')})" if self.quiet else ""
-                    raise RuntimeError(f"the {name} server exited with code {process.returncode} during start-up{hint}")
-                if _answers(url):
-                    del checks[name]
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(checks)}")
-            time.sleep(0.5)
+        wait_until_ready(self.processes, services, timeout, self.data_dir / "logs" if self.quiet else None)
+
+
+def wait_until_ready(processes: Mapping[str, subprocess.Popen], services: Sequence[Service], timeout: float,
+                     logs: Optional[Path] = None) -> None:
+    """Wait until each service's health check answers; a server that exits meanwhile is an error
+    naming its log in ``logs``."""
+    checks = {service.name: service.health for service in services}
+    deadline = time.monotonic() + timeout
+    while checks:
+        for name, url in list(checks.items()):
+            process = processes[name]
+            if process.poll() is not None:
+                hint = f" (see {logs / (name + '.log')})" if logs else ""
+                raise RuntimeError(f"the {name} server exited with code {process.returncode} during start-up{hint}")
+            if _answers(url):
+                del checks[name]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(checks)}")
+        time.sleep(0.5)
+
+
+def stop_all(processes: Dict[str, subprocess.Popen], grace: float = 15.0) -> None:
+    """Ask every server to stop (SIGINT, as Ctrl-C would), kill those still running after ``grace`` s."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    processes.clear()
 
 
 def _answers(url: str) -> bool:
@@ -261,15 +273,23 @@ def _answers(url: str) -> bool:
         return False
 
 
-def main() -> int:
+S = TypeVar("S", bound=Stack)
+
+
+def settings_or_none() -> Optional[Settings]:
+    """The environment's settings for a launcher; None (having said why) if they are unusable."""
     try:
-        settings = Settings.from_env()
+        return Settings.from_env()
     except SettingsError as problem:
         print(f"not started: {problem}", file=sys.stderr)
-        return 2
-    data_dir = settings.data_dir
+        return None
+
+
+def configured(kind: Type[S], settings: Settings, data_dir: Path) -> S:
+    """The stack of ``kind`` as the settings say (ports, tokens, a fake Twilio for a demo without
+    Twilio), on ``data_dir``, with a model trained if the one on disk is stale."""
     fake_twilio = settings.demo and settings.twilio is None
-    stack = Stack(
+    return kind(
         data_dir=data_dir,
         model=ensure_model(log=data_dir / "logs" / "train.log"),
         rasa_port=settings.rasa_port,
@@ -280,6 +300,15 @@ def main() -> int:
         **({"rest_token": settings.rest_token} if settings.rest_token else {}),
         **({"actions_secret": settings.actions_secret} if settings.actions_secret_chosen else {}),
     )
+
+
+def main() -> int:
+    settings = settings_or_none()
+    if settings is None:
+        return 2
+    data_dir = settings.data_dir
+    fake_twilio = settings.demo and settings.twilio is None
+    stack = configured(Stack, settings, data_dir)
     if fake_twilio:
         sms_line = f"Demo phone (SMS and WhatsApp through a fake Twilio): {stack.fake_twilio_url}/phone"
     elif settings.twilio:

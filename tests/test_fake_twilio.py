@@ -70,6 +70,15 @@ def test_a_created_message_is_recorded_with_its_parameters(fake: FakeTwilio, cli
     assert fake.message(message.sid)["body"] == "Your code is 123456"
 
 
+def test_an_observer_sees_each_message_the_moment_it_is_created(fake: FakeTwilio, client: Client) -> None:
+    seen = []
+    fake.on_message(lambda resource: seen.append((resource["sid"], resource["to"], resource["body"])))
+
+    message = client.messages.create(to=CUSTOMER, from_=SHOP, body="Your refund is on its way")
+
+    assert seen == [(message.sid, CUSTOMER, "Your refund is on its way")]
+
+
 def test_a_message_can_be_fetched_and_listed_page_by_page(fake: FakeTwilio, client: Client) -> None:
     sids = [client.messages.create(to=CUSTOMER, from_=SHOP, body=f"n{i}").sid for i in range(3)]
     client.messages.create(to="+15557654321", from_=SHOP, body="someone else")

@@ -11,7 +11,7 @@ import copy
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from multidict import CIMultiDict, MultiDict
 
@@ -95,6 +95,8 @@ class FakeState:
         self._webhooks: list[SentWebhook] = []
         #: Seconds between a message's status steps when the fake advances them itself (demo mode).
         self.advance_every: Optional[float] = None
+        #: Called with each message resource as it is created (``FakeTwilio.on_message``).
+        self.message_observers: list[Callable[[dict[str, Any]], None]] = []
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, request: RecordedRequest) -> None:
@@ -152,6 +154,8 @@ class FakeState:
         with self._lock:
             self._messages[resource["sid"]] = resource
             self._params[resource["sid"]] = params
+        for observer in list(self.message_observers):
+            observer(resource)
 
     def remember_params(self, sid: str, params: dict[str, list[str]]) -> None:
         """What a call or participant was created with (the call itself lives in ``voice.VoiceEngine``)."""
