@@ -240,6 +240,7 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
     outbound, inbox = SqlOutbound(engine), InboxStore(engine)
     parts = TwilioParts(
         auth_token=settings.twilio.auth_token if settings.twilio else "",
+        previous_auth_token=settings.twilio.previous_auth_token if settings.twilio else None,
         public_url=settings.public_url,
         resolver=identity_resolvers(settings, engine).of(channel.name()),
         queue=SqlInboundQueue(engine),
@@ -272,6 +273,7 @@ def voice_input(credentials: Dict[str, Any], settings: Optional[Settings] = None
     outbound, calls, handoffs = SqlOutbound(engine), SqlVoiceCalls(engine), SqlHandoffQueue(engine)
     parts = VoiceParts(
         auth_token=settings.twilio.auth_token if settings.twilio else "",
+        previous_auth_token=settings.twilio.previous_auth_token if settings.twilio else None,
         public_url=settings.public_url,
         resolver=identity_resolvers(settings, engine).of("voice"),
         calls=calls,
@@ -321,7 +323,13 @@ def code_sealer(engine: Engine) -> CodeSealer:
     from actions.store.sql import SqlPendingStore
     from actions.store.voice import SqlSealedInputs
 
-    return CodeSealer(waits_for(SqlPendingStore(engine), SqlIdentityLinks(engine)), SqlSealedInputs(engine), _now)
+    pendings, links = SqlPendingStore(engine), SqlIdentityLinks(engine)
+
+    def prompted_since(conversation_id: str, since: datetime) -> bool:
+        return pendings.code_prompt_live_since(conversation_id, since) or links.code_prompt_live_since(
+            conversation_id, since)
+
+    return CodeSealer(waits_for(pendings, links), SqlSealedInputs(engine), _now, prompted_since)
 
 
 def waits_for(pendings: Any, links: Any) -> Callable[[str], Optional[str]]:

@@ -9,6 +9,7 @@ and end to end, where Rasa's tracker is read back (``tests/e2e``).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -70,6 +71,19 @@ def test_digits_in_a_conversation_that_waits_for_no_code_go_as_written(waits: Op
     sealed = MemorySealedInputs()
 
     assert CodeSealer(Waiting({JANE: waits}), sealed, lambda: START).seal_if_code(JANE, "482913") is None
+
+
+@pytest.mark.parametrize("minutes_ago, sealed", [(9, True), (11, False)])
+def test_a_code_sent_again_soon_after_its_prompt_ended_is_still_sealed(minutes_ago: int, sealed: bool) -> None:
+    prompts = {JANE: START - timedelta(minutes=minutes_ago)}  # when Jane's code prompt was last live
+
+    def prompted_since(conversation_id: str, since: datetime) -> bool:
+        return conversation_id in prompts and prompts[conversation_id] >= since
+
+    sealer = CodeSealer(Waiting({JANE: None}), MemorySealedInputs(), lambda: START, prompted_since)
+
+    assert (sealer.seal_if_code(JANE, "482913") is not None) is sealed
+    assert sealer.seal_if_code(JANE, "where is my order?") is None
 
 
 def test_a_message_that_is_no_code_costs_no_look_up() -> None:

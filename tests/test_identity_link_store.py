@@ -75,6 +75,15 @@ def test_requests_are_counted_by_the_client_they_came_from_whatever_chat_made_th
     assert stores.links.open_request(VISITOR).client is None
 
 
+def test_a_sign_in_code_prompt_counts_as_live_until_it_expires(stores: Stores) -> None:
+    stores.links.add_request(a_request("r1", at=NOW))  # live until NOW + 10 minutes
+    stores.links.move_request("r1", (LinkStatus.REQUESTED,), LinkStatus.LINKED)
+
+    assert stores.links.code_prompt_live_since(VISITOR, NOW + timedelta(minutes=10))
+    assert not stores.links.code_prompt_live_since(VISITOR, NOW + timedelta(minutes=11))
+    assert not stores.links.code_prompt_live_since("visitor-someone-else", NOW)
+
+
 def test_a_link_is_made_once_for_the_visitor_it_was_requested_by(stores: Stores) -> None:
     stores.links.add_request(a_request())
     assert stores.links.linked(VISITOR) is None

@@ -358,3 +358,13 @@ def test_the_newest_action_run_since_a_time_is_found_with_its_result(stores: Sto
     assert stores.pendings.finished_since(PHONE, NOW - timedelta(minutes=10)).id == "refused"  # still running: not yet
     assert stores.pendings.finished_since(PHONE, NOW + timedelta(minutes=5)) is None
 
+
+
+def test_a_step_up_code_prompt_counts_as_live_until_it_expires_whatever_became_of_it(stores: Stores) -> None:
+    stores.pendings.add(a_pending("asked", stage=Stage.OTP, outcome="otp"))  # expires NOW + 10 minutes
+    stores.pendings.add(a_pending("confirmed", conversation=OTHER_PHONE))  # a yes/no, never a code
+    stores.pendings.move("asked", (Stage.OTP,), Stage.DONE, "Cancelled.")
+
+    assert stores.pendings.code_prompt_live_since(PHONE, NOW + timedelta(minutes=10))
+    assert not stores.pendings.code_prompt_live_since(PHONE, NOW + timedelta(minutes=11))
+    assert not stores.pendings.code_prompt_live_since(OTHER_PHONE, NOW)

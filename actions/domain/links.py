@@ -111,6 +111,10 @@ class IdentityLinkStore(LinkedCustomers, Protocol):
         from this client (its :func:`client_digest`)."""
         ...
 
+    def code_prompt_live_since(self, conversation_id: str, since: datetime) -> bool:
+        """Whether this conversation asked for a sign-in code that was still live at ``since`` or later."""
+        ...
+
     def link(self, request_id: str, verified_at: datetime, proof: str) -> Optional[IdentityLink]:
         """Close the request as linked and record the link, in one step.
 

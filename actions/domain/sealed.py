@@ -22,6 +22,9 @@ from actions.domain.voice_calls import CODE
 
 #: A sealed value not taken within this long is gone: it was a code, and codes expire sooner.
 SEALED_FOR = timedelta(minutes=10)
+#: How long after a code prompt ended (answered, expired or cancelled) a message that looks like a
+#: code is still sealed: a customer sends the code again, or a slow network delivers it twice.
+REPLAYED_WITHIN = timedelta(minutes=10)
 #: The message Rasa records in place of a sealed code, and the metadata key of its reference.
 SEALED_CODE_MESSAGE = "/provide_otp"
 SEALED_KEY = "sealed"
@@ -74,19 +77,27 @@ def sealed_ref_in(text: str) -> Optional[str]:
 
 class CodeSealer:
     """A text channel's decision, made before anything records the message: a message that looks
-    like a code, in a conversation waiting for one (``expecting`` says ``CODE``), is sealed.
+    like a code, in a conversation waiting for one (``expecting`` says ``CODE``) or whose code prompt
+    was live less than ``REPLAYED_WITHIN`` ago (``prompted_since``), is sealed. A code sent again
+    once the step is over is worth nothing, but it is still a code: it is not written down either.
 
     The whole message is sealed, as the customer wrote it, so the assistant reads exactly what it
     read before ("my code is 482 913"); Rasa records only ``/provide_otp`` and the reference."""
 
     def __init__(self, expecting: Callable[[str], Optional[str]], sealed: SealedInputs,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime],
+                 prompted_since: Optional[Callable[[str, datetime], bool]] = None) -> None:
         self.expecting = expecting
         self.sealed = sealed
         self.now = now
+        #: Whether the conversation had a code prompt live at any time since the given moment.
+        self.prompted_since = prompted_since or (lambda conversation_id, since: False)
 
     def seal_if_code(self, conversation_id: str, text: str) -> Optional[str]:
         """The reference the message is sealed under, or None if it goes on as written."""
-        if not looks_like_code(text) or self.expecting(conversation_id) != CODE:
+        if not looks_like_code(text):
             return None
-        return self.sealed.seal(conversation_id, text, self.now())
+        now = self.now()
+        if self.expecting(conversation_id) != CODE and not self.prompted_since(conversation_id, now - REPLAYED_WITHIN):
+            return None
+        return self.sealed.seal(conversation_id, text, now)

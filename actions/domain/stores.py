@@ -45,6 +45,11 @@ class PendingStore(Protocol):
         """The newest action of this conversation run (done or refused) from a claim at or after ``since``."""
         ...
 
+    def code_prompt_live_since(self, conversation_id: str, since: datetime) -> bool:
+        """Whether an action of this conversation asked for a code that was still live at ``since`` or
+        later (``actions.domain.sealed``: a code sent again after the step is still sealed)."""
+        ...
+
     def add_unclear_reply(self, pending_id: str) -> int:
         """Count one more unclear answer; returns the new count."""
         ...

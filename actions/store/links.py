@@ -42,6 +42,14 @@ class SqlIdentityLinks:
             ).first()
             return _request(row) if row else None
 
+    def code_prompt_live_since(self, conversation_id: str, since: datetime) -> bool:
+        """Whether a sign-in code was asked for in the conversation and still live at ``since`` or later."""
+        with read_session(self.engine) as session:
+            return session.exec(
+                select(LinkRequestRow.id).where(LinkRequestRow.conversation_id == conversation_id)
+                .where(LinkRequestRow.expires_at >= since)  # type: ignore[operator]
+            ).first() is not None
+
     def move_request(self, request_id: str, from_statuses: Sequence[LinkStatus], to: LinkStatus) -> bool:
         statement = (
             update(LinkRequestRow).where(LinkRequestRow.id == request_id)

@@ -65,6 +65,11 @@ class MemoryPendingStore:
                     and p.stage in (Stage.DONE, Stage.FAILED) and p.claimed_at is not None and p.claimed_at >= since]
         return max(rows, key=lambda p: p.claimed_at, default=None)  # type: ignore[arg-type, return-value]
 
+    def code_prompt_live_since(self, conversation_id: str, since: datetime) -> bool:
+        with self._lock:
+            return any(p.conversation_id == conversation_id and p.outcome == "otp" and p.expires_at >= since
+                       for p in self._rows.values())
+
     def add_unclear_reply(self, pending_id: str) -> int:
         with self._lock:
             row = self._rows[pending_id]
@@ -222,6 +227,10 @@ class MemoryIdentityLinks:
                        and (conversation_id is None or r.conversation_id == conversation_id)
                        and (customer_id is None or r.customer_id == customer_id)
                        and (client is None or r.client == client))
+
+    def code_prompt_live_since(self, conversation_id: str, since: datetime) -> bool:
+        with self._lock:
+            return any(r.conversation_id == conversation_id and r.expires_at >= since for r in self._requests.values())
 
     def link(self, request_id: str, verified_at: datetime, proof: str) -> Optional[IdentityLink]:
         with self._lock:

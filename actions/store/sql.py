@@ -115,6 +115,15 @@ class SqlPendingStore:
             ).first()
             return _pending(row) if row else None
 
+    def code_prompt_live_since(self, conversation_id: str, since: datetime) -> bool:
+        """Whether an action of the conversation asked for a code (a step-up) that was still live at
+        ``since`` or later: its expiry is not before it."""
+        with read_session(self.engine) as session:
+            return session.exec(
+                select(PendingRow.id).where(PendingRow.conversation_id == conversation_id)
+                .where(PendingRow.outcome == "otp").where(PendingRow.expires_at >= since)  # type: ignore[operator]
+            ).first() is not None
+
     def add_unclear_reply(self, pending_id: str) -> int:
         with self.engine.begin() as connection:
             connection.execute(

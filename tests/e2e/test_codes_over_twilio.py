@@ -42,10 +42,14 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_tw
         yield started
 
 
-def bot_texts(stack: Stack, conversation_id: str) -> List[str]:
+def tracker_json(stack: Stack, conversation_id: str) -> str:
     url = f"{stack.rasa_url}/conversations/{conversation_id}/tracker?token={stack.api_token}"
     with urllib.request.urlopen(url, timeout=30) as response:
-        events = json.loads(response.read())["events"]
+        return response.read().decode()
+
+
+def bot_texts(stack: Stack, conversation_id: str) -> List[str]:
+    events = json.loads(tracker_json(stack, conversation_id))["events"]
     return [e.get("text") or "" for e in events if e["event"] == "bot"]
 
 
@@ -63,6 +67,10 @@ def test_a_code_texted_over_twilio_confirms_the_cancellation(stack: Stack, fake_
 
     assert "cancelled" in " ".join(stack.talk(SAM, code)).lower()
     business = SqlBusiness(f"sqlite:///{stack.data_dir / 'acme.db'}")
+    assert business.subscriptions("C002")[0].status == "cancelled"
+
+    assert stack.talk(SAM, f"my code is {code}") != []  # sent again once the step is over: answered, still sealed
+    assert code not in tracker_json(stack, SAMS_CONVERSATION)
     assert business.subscriptions("C002")[0].status == "cancelled"
 
 
