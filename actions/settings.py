@@ -39,6 +39,9 @@ class TwilioSettings:
     whatsapp_from: Optional[str] = None
     #: An approved template (ContentSid ``HX...``) for outside WhatsApp's 24-hour window.
     whatsapp_template_sid: Optional[str] = None
+    #: While the auth token is rotated: the token Twilio may still sign webhooks with (the primary,
+    #: until the new one is promoted in the console). Webhooks signed with either are taken.
+    previous_auth_token: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,7 @@ def _twilio(env: Mapping[str, str]) -> Optional[TwilioSettings]:
         base_url=env.get("TWILIO_BASE_URL") or None,
         whatsapp_from=whatsapp_from,
         whatsapp_template_sid=template,
+        previous_auth_token=env.get("TWILIO_AUTH_TOKEN_PREVIOUS") or None,
     )
 
 

@@ -33,7 +33,6 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 
 from actions.domain.phone_sessions import withheld
 from actions.domain.phones import NotAPhoneNumber, e164
@@ -43,7 +42,7 @@ from actions.domain.spoken import for_the_ear
 from actions.domain.spoken_digits import digits_from_speech
 from actions.domain.voice_calls import CODE, FINAL_STATUSES, OFFER, TRANSFER, WITH_BOT, YES_NO, VoiceCall, VoiceCalls
 from channels import voice_twiml as twiml
-from channels.twilio_signed import TwilioSigned
+from channels.twilio_signed import TwilioSigned, validators_for
 from channels.voice_output import SpokenLater
 from channels.voice_requests import (
     BadCall, bot_lines, call_sid_of, heard, is_call_sid, leg_of, masked, transfer_of, turn_number,
@@ -99,6 +98,8 @@ class VoiceParts:
     said_on_the_phone: Callable[[str, str], None]
     transfers: Optional["CallTransfers"] = None  # None without Twilio: nobody can be rung
     phone_region: str = "US"
+    #: The auth token being rotated out, whose signatures are still believed (``TWILIO_AUTH_TOKEN_PREVIOUS``).
+    previous_auth_token: Optional[str] = None
 
 
 class TwilioVoiceInput(TwilioSigned, InputChannel):
@@ -111,7 +112,7 @@ class TwilioVoiceInput(TwilioSigned, InputChannel):
     def __init__(self, parts: VoiceParts) -> None:
         self.parts = parts
         self.auth_token, self.public_url = parts.auth_token, parts.public_url
-        self.validator = RequestValidator(parts.auth_token)
+        self.validators = validators_for(parts.auth_token, parts.previous_auth_token)
 
     @classmethod
     def name(cls) -> Text:

@@ -36,14 +36,13 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 
 from actions.domain.attachments import attachment_line
 from actions.domain.inbound import STILL_HANDLING_EVERY, InboundMessage, InboundQueue, Media
 from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, CodeSealer, sealed_ref_in, sealed_text
 from actions.domain.sessions import Refused, Resolver, staff_key, staff_of
 from actions.json_input import storable_text_problem
-from channels.twilio_signed import BadWebhook, TwilioSigned
+from channels.twilio_signed import BadWebhook, TwilioSigned, validators_for
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +76,8 @@ class TwilioParts:
     stopped: Callable[[str], None]
     #: Seals a message answering a code prompt before it is queued (``actions.domain.sealed``).
     sealer: Optional[CodeSealer] = None
+    #: The auth token being rotated out, whose signatures are still believed (``TWILIO_AUTH_TOKEN_PREVIOUS``).
+    previous_auth_token: Optional[str] = None
 
 
 class TwilioWebhookInput(TwilioSigned, InputChannel):
@@ -94,7 +95,7 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
 
     def __init__(self, parts: TwilioParts) -> None:
         self.parts = parts
-        self.validator = RequestValidator(parts.auth_token)
+        self.validators = validators_for(parts.auth_token, parts.previous_auth_token)
         self.auth_token, self.public_url = parts.auth_token, parts.public_url
 
     @classmethod

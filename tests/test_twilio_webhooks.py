@@ -25,6 +25,7 @@ import pytest
 import requests
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from twilio.request_validator import RequestValidator
 
 from actions.acme.seed import seed_demo
 from actions.acme.sqlite_backend import SqlBusiness
@@ -42,6 +43,7 @@ from tests.support.waiting import eventually
 from tests.support.world import START
 
 ACCOUNT, TOKEN = "AC" + "1" * 32, "2" * 32
+PREVIOUS_TOKEN = "3" * 32  # the auth token being rotated out
 SHOP = "+15005550006"
 JANE, SAM, STRANGER = "+15550100001", "+15550100002", "+15550109999"
 
@@ -113,7 +115,7 @@ def channels_running(tmp_path: Path) -> Iterator[Channels]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {"HITL_DATA_DIR": str(data), "HITL_DATABASE_URL": database, "TWILIO_ACCOUNT_SID": ACCOUNT,
-           "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": SHOP, "TWILIO_WHATSAPP_FROM": f"whatsapp:{SHOP}",
+           "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_AUTH_TOKEN_PREVIOUS": PREVIOUS_TOKEN, "TWILIO_FROM_NUMBER": SHOP, "TWILIO_WHATSAPP_FROM": f"whatsapp:{SHOP}",
            "HITL_PUBLIC_URL": base, "HITL_DEMO": "0"}
     context = multiprocessing.get_context("spawn")
     turns, ready = context.Queue(), context.Event()
@@ -164,6 +166,18 @@ def test_an_unsigned_or_forged_webhook_is_refused_and_nothing_is_taken(running: 
     assert answer.status_code == 403 and why in answer.text
     running.no_more_turns()
     assert running.rows(f"SELECT * FROM inbound_messages WHERE provider_id = '{'SM' + 'f' * 32}'") == []
+
+
+def test_while_the_auth_token_is_rotated_a_webhook_signed_with_the_previous_one_is_taken(running: Channels) -> None:
+    url = f"{running.base}/webhooks/sms/webhook"
+    form = {"MessageSid": "SM" + "c" * 32, "AccountSid": ACCOUNT, "From": JANE, "To": SHOP, "Body": "hello again"}
+    signature = RequestValidator(PREVIOUS_TOKEN).compute_signature(url, form)
+
+    answer = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10)
+
+    assert answer.status_code == 200
+    [turn] = running.next_turns(1)
+    assert (turn["conversation"], turn["text"]) == ("customer-C001", "hello again")
 
 
 def test_a_webhook_tampered_with_after_signing_is_refused(running: Channels) -> None:
