@@ -101,7 +101,8 @@ class TurnRouting(HandingOver):
         if draft and draft.request == turn.request:
             # "the address is 5 Elm Road" reads as change_address as much as inform
             return notes + self._request(ctx, turn.request, draft)
-        self.s.drafts.clear(turn.conversation_id)
+        if draft:  # a new request: the half-told one is dropped (no write at all on most turns)
+            self.s.drafts.clear(turn.conversation_id)
         return notes + self._request(ctx, turn.request, None)
 
     # -- new requests -------------------------------------------------------------------------
