@@ -23,6 +23,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
@@ -68,6 +69,11 @@ def _canonical(params: Mapping[str, ParamValue]) -> str:
     return json.dumps(dict(params), sort_keys=True, separators=(",", ":"))
 
 
+#: The lookups of every turn, built once (SQLAlchemy builds a statement slower than SQLite runs it).
+_BY_PHONE = select(CustomerRow).where(CustomerRow.phone == bindparam("phone"))
+_BY_ID = select(CustomerRow).where(CustomerRow.id == bindparam("id"))
+
+
 class SqlBusiness:
     """The ``Business`` interface over SQLModel; safe to share between threads."""
 
@@ -102,12 +108,12 @@ class SqlBusiness:
     def find_customer_by_phone(self, phone: str) -> Optional[Customer]:
         number = e164(phone, self.phone_region)
         with self.session() as s:
-            row = s.exec(select(CustomerRow).where(CustomerRow.phone == number)).first()
+            row = s.exec(_BY_PHONE, params={"phone": number}).first()
             return customer_of(row) if row else None
 
     def get_customer(self, customer_id: str) -> Optional[Customer]:
         with self.session() as s:
-            row = s.get(CustomerRow, customer_id)
+            row = s.exec(_BY_ID, params={"id": customer_id}).first()
             return customer_of(row) if row else None
 
     def orders(self, customer_id: str) -> Sequence[Order]:

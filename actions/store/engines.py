@@ -31,6 +31,7 @@ BUSY_TIMEOUT_SECONDS = 30.0
 SQLITE_POOL_SIZE = 8
 #: The execution option of sessions that only read (``reader``).
 READ_ONLY = "hitl_read_only"
+_READER = "_hitl_reader"  # where an engine keeps its reader (a cycle the collector frees with the engine)
 
 
 def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine:
@@ -70,8 +71,12 @@ def create_sqlite_engine(url: str, write_option: Optional[str] = None) -> Engine
 
 def reader(engine: Engine) -> Engine:
     """``engine`` for sessions that only read: on SQLite they take no write lock (a write through it
-    would fail with "database is locked" under contention, so never write through it)."""
-    return engine.execution_options(**{READ_ONLY: True})
+    would fail with "database is locked" under contention, so never write through it). Made once per
+    engine: SQLAlchemy builds an option engine slowly, and every read asks for it."""
+    made = engine.__dict__.get(_READER)
+    if made is None:
+        made = engine.__dict__[_READER] = engine.execution_options(**{READ_ONLY: True})
+    return made
 
 
 def create_engine_for(url: str, write_option: Optional[str] = None) -> Engine:

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from sqlalchemy import func, or_, text, update
+from sqlalchemy import bindparam, func, insert, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -43,7 +43,30 @@ from actions.store.tables import (
     InboxEventRow,
     PendingRow,
     TicketMessageRow,
+    UtcDateTime,
 )
+
+
+#: Every turn's first reads, built once: a statement built per call (its ``IN`` list of literals
+#: above all) costs SQLAlchemy more than the query costs SQLite.
+_AWAITING_CUSTOMER = (
+    select(PendingRow).where(PendingRow.conversation_id == bindparam("conversation_id"))
+    .where(PendingRow.stage.in_([stage.value for stage in AWAITING_CUSTOMER]))  # type: ignore[attr-defined]
+    .order_by(PendingRow.created_at.desc())  # type: ignore[attr-defined]
+)
+_STUCK_EXECUTING = (
+    select(PendingRow).where(PendingRow.conversation_id == bindparam("conversation_id"))
+    .where(PendingRow.stage == Stage.EXECUTING.value)
+    .where(PendingRow.claimed_at < bindparam("claimed_before", type_=UtcDateTime()))  # type: ignore[operator]
+)
+_OPEN_TICKET = (
+    select(HandoffRow).where(HandoffRow.conversation_id == bindparam("conversation_id"))
+    .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
+    .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
+)
+
+
+_DRAFT = select(DraftRow).where(DraftRow.conversation_id == bindparam("conversation_id"))
 
 
 class SqlPendingStore:
@@ -70,12 +93,7 @@ class SqlPendingStore:
 
     def awaiting_customer(self, conversation_id: str) -> Optional[PendingAction]:
         with read_session(self.engine) as session:
-            row = session.exec(
-                select(PendingRow)
-                .where(PendingRow.conversation_id == conversation_id)
-                .where(PendingRow.stage.in_([stage.value for stage in AWAITING_CUSTOMER]))  # type: ignore[attr-defined]
-                .order_by(PendingRow.created_at.desc())  # type: ignore[attr-defined]
-            ).first()
+            row = session.exec(_AWAITING_CUSTOMER, params={"conversation_id": conversation_id}).first()
             return _pending(row) if row else None
 
     def move(self, pending_id: str, from_stages: Sequence[Stage], to: Stage, result_message: Optional[str] = None,
@@ -96,12 +114,8 @@ class SqlPendingStore:
 
     def stuck_executing(self, conversation_id: str, claimed_before: datetime) -> Sequence[PendingAction]:
         with read_session(self.engine) as session:
-            rows = session.exec(
-                select(PendingRow)
-                .where(PendingRow.conversation_id == conversation_id)
-                .where(PendingRow.stage == Stage.EXECUTING.value)
-                .where(PendingRow.claimed_at < claimed_before)  # type: ignore[operator]
-            )
+            rows = session.exec(_STUCK_EXECUTING, params={"conversation_id": conversation_id,
+                                                          "claimed_before": claimed_before})
             return [_pending(row) for row in rows]
 
     def finished_since(self, conversation_id: str, since: datetime) -> Optional[PendingAction]:
@@ -192,7 +206,7 @@ class SqlDraftStore:
 
     def get(self, conversation_id: str) -> Optional[Draft]:
         with read_session(self.engine) as session:
-            row = session.get(DraftRow, conversation_id)
+            row = session.exec(_DRAFT, params={"conversation_id": conversation_id}).first()
             return Draft(row.request, json.loads(row.fields_json), row.missing) if row else None
 
     def put(self, conversation_id: str, draft: Draft) -> None:
@@ -215,9 +229,13 @@ class SqlAuditLog:
         self.engine = engine
 
     def append(self, entry: AuditEntry) -> None:
-        with Session(self.engine) as session:
-            session.add(audit_row(entry))
-            session.commit()
+        """One INSERT in its own transaction (written without the ORM's unit of work: every turn
+        appends at least one entry)."""
+        row = audit_row(entry)
+        with self.engine.begin() as connection:
+            connection.execute(insert(AuditRow.__table__), {  # type: ignore[attr-defined]
+                column.name: getattr(row, column.name) for column in AuditRow.__table__.columns  # type: ignore[attr-defined]
+                if column.name != "id"})
 
     def entries(self, conversation_id: Optional[str] = None) -> Sequence[AuditEntry]:
         with read_session(self.engine) as session:
@@ -256,11 +274,7 @@ class SqlHandoffQueue:
 
     def open_for(self, conversation_id: str) -> Optional[Ticket]:
         with read_session(self.engine) as session:
-            row = session.exec(
-                select(HandoffRow).where(HandoffRow.conversation_id == conversation_id)
-                .where(HandoffRow.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
-                .order_by(HandoffRow.created_at)  # type: ignore[arg-type]
-            ).first()
+            row = session.exec(_OPEN_TICKET, params={"conversation_id": conversation_id}).first()
             return ticket_of(row) if row else None
 
     def take_untold(self, conversation_id: str) -> Optional[Ticket]:
