@@ -60,7 +60,7 @@ class Plan:
 
     @classmethod
     def full(cls, load_seconds: float) -> "Plan":
-        return cls(100, latency.LENGTHS, 20, 50, load_seconds, 100, 3, 20.0, inbox_scale.SIZES, inbox_scale.SAMPLES)
+        return cls(100, latency.LENGTHS, 50, 50, load_seconds, 100, 3, 20.0, inbox_scale.SIZES, inbox_scale.SAMPLES)
 
     @classmethod
     def quick(cls) -> "Plan":
