@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Tuple
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
 from actions.domain.search_terms import ticket_terms
@@ -99,6 +99,11 @@ def seed(engine: Engine, size: int, now: datetime, seed_value: int = 10) -> Seed
             connection.execute(insert(TicketMessageRow), messages)  # type: ignore[arg-type]
             if terms:
                 connection.execute(insert(TicketSearchTermRow), terms)  # type: ignore[arg-type]
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does a minute or so after a bulk load: without statistics the planner takes
+        # the new tables for empty and scans 250k messages for a page's unanswered counts (28 ms, not 0.3).
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
     return seeded
 
 
