@@ -228,16 +228,18 @@ def _customer_stopped(settings: Settings) -> Callable[[str], None]:
 def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[Settings] = None) -> Any:
     """An SMS or WhatsApp channel (``channels.twilio_webhooks``): webhooks signed with the Twilio auth
     token over the public URL, the sender resolved to a conversation, messages accepted in the shared
-    database and replies queued for the inbox's delivery worker."""
+    database, and replies queued as deliveries and sent at once (``handoff.replies_at_once``)."""
     from actions.store.channel_addresses import SqlChannelAddresses
     from actions.store.inbound import SqlInboundQueue
-    from actions.store.outbound import SqlOutbound
     from channels.twilio_webhooks import TwilioParts
+    from handoff.replies_at_once import RepliesAtOnce
     from handoff.store import InboxStore
 
     settings = settings or process_settings()
     engine = make_engine(settings.database_url)
-    outbound, inbox = SqlOutbound(engine), InboxStore(engine)
+    inbox = InboxStore(engine)
+    clock = SystemClock()
+    phones = build_phone_channels(settings, inbox, build_directory(settings), clock)
     parts = TwilioParts(
         auth_token=settings.twilio.auth_token if settings.twilio else "",
         previous_auth_token=settings.twilio.previous_auth_token if settings.twilio else None,
@@ -245,7 +247,7 @@ def twilio_input(channel: type, credentials: Dict[str, Any], settings: Optional[
         resolver=identity_resolvers(settings, engine).of(channel.name()),
         queue=SqlInboundQueue(engine),
         addresses=SqlChannelAddresses(engine),
-        outbox=lambda on, conversation_id, text: outbound.queue_reply(on, conversation_id, text, _now()),
+        reply=RepliesAtOnce(inbox, phones, clock),
         audit=_audit(engine),
         now=_now,
         reported=lambda sid, state, code, message, at: inbox.provider_reported(sid, state, code, at,

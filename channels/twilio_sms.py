@@ -38,7 +38,7 @@ class TwilioSmsInput(TwilioWebhookInput):
         addresses, detail = self.parts.addresses, {"address": f"***{message.address[-4:]}"}
         if what == "help":
             if staff_of(message.conversation_id) is None:  # a person of the inbox gets the inbox's own help
-                await asyncio.to_thread(self.parts.outbox, self.name(), message.conversation_id, HELP_TEXT)
+                await self.parts.reply(self.name(), message.conversation_id, HELP_TEXT)
             return
         stopping = what == "stop"
         await asyncio.to_thread(addresses.opt_out, self.name(), message.address,

@@ -14,9 +14,10 @@ process took them. So Twilio never waits for an action (it retries after 15 s), 
 delivery is never a second turn, and what was accepted survives a crash: a chat server
 handles what is waiting when it starts.
 
-The bot's replies are not sent from here: the output channel queues them for the delivery
-worker (``handoff.delivery``), which sends through Twilio's API with retries, splitting and
-delivery states, like every other message to a phone.
+The bot's replies go out as every message to a phone does, as deliveries (``handoff.delivery``):
+queued, sent through Twilio's API with splitting and delivery states, retried by the inbox's
+delivery worker. The turn's own process makes the first try as soon as a reply is queued
+(``handoff.replies_at_once``), unless something of the conversation waits before it.
 
 A message answering a code prompt is sealed before it is queued (``actions.domain.sealed``): the
 queue and Rasa's tracker hold ``/provide_otp`` and a reference, never the code.
@@ -64,7 +65,8 @@ class TwilioParts:
     resolver: Resolver
     queue: InboundQueue
     addresses: Any  # actions.store.channel_addresses.SqlChannelAddresses
-    outbox: Callable[[str, str, str], None]  # (channel, conversation, text): queue a reply for the delivery worker
+    #: (channel, conversation, text): the bot's reply, queued and sent (``handoff.replies_at_once``).
+    reply: Callable[[str, str, str], Awaitable[None]]
     audit: Callable[[str, str, Dict[str, Any]], None]
     now: Callable[[], datetime]
     #: Twilio's delivery report on a message the worker sent: (MessageSid, MessageStatus, ErrorCode,
@@ -106,8 +108,8 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """What the bot says outside a turn here (news after a hand-back or a decision, asked for
-        with this channel as the output channel) is queued for the delivery worker too."""
-        return QueuedReplies(self.name(), self.parts.outbox)
+        with this channel as the output channel) goes out as its replies do."""
+        return QueuedReplies(self.name(), self.parts.reply)
 
     # -- the webhook ---------------------------------------------------------------------------
 
@@ -289,7 +291,7 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         While it runs the message stays this process's (``still_handling``); if the server stops
         meanwhile, the message is given back so the next process takes it at once."""
         assert message.id is not None
-        replies = QueuedReplies(message.channel, self.parts.outbox)
+        replies = QueuedReplies(message.channel, self.parts.reply)
         metadata: Dict[str, Any] = {"provider_id": message.provider_id,
                                     "media": [{"url": m.url, "kind": m.kind} for m in message.media]}
         words, ref = self.words_of(message), sealed_ref_in(message.text)
@@ -339,11 +341,11 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
 
 
 class QueuedReplies(OutputChannel):
-    """The bot's replies to a phone: queued for the delivery worker, which sends them through Twilio."""
+    """The bot's replies to a phone: deliveries, queued and sent through Twilio one after another."""
 
-    def __init__(self, channel: str, outbox: Callable[[str, str, str], None]) -> None:
+    def __init__(self, channel: str, reply: Callable[[str, str, str], Awaitable[None]]) -> None:
         self.channel = channel
-        self.outbox = outbox
+        self.reply = reply
 
     @classmethod
     def name(cls) -> Text:
@@ -351,7 +353,7 @@ class QueuedReplies(OutputChannel):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         if text.strip():
-            await asyncio.to_thread(self.outbox, self.channel, recipient_id, text.strip())
+            await self.reply(self.channel, recipient_id, text.strip())
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         """A custom message as text: its words, or a status line ("You're next in the queue ...",

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Mapping, Optional
+from typing import Awaitable, Callable, Mapping, Optional
 
 from actions.domain.clock import Clock
 from actions.domain.messaging import DeliveryFailed, SmsSender
@@ -72,11 +73,61 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** attempts), MAX_BACKOFF)
 
 
+@dataclass
+class Attempt:
+    """One try at a delivery as it goes: how many tries its channel allows, and the channel it went by
+    (shown beside a person's words)."""
+
+    allowed: int = REPLY_ATTEMPTS  # until the customer's channel is known, which may say otherwise
+    by: Optional[str] = None
+
+
+class Outcomes:
+    """Makes one try at a delivery and records how it went: sent, refused for good, or pending again
+    after a backoff. The worker makes its tries through it, and so does the Rasa process that sends
+    a bot's reply to a phone itself (``handoff.replies_at_once``)."""
+
+    def __init__(self, store: InboxStore, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def attempt(self, item: Delivery, send: Callable[[Attempt], Awaitable[str]]) -> None:
+        attempt = Attempt()
+        try:
+            status = await send(attempt)
+        except (RasaRefused, DeliveryFailed) as refused:
+            if isinstance(refused, DeliveryFailed) and refused.retryable:
+                await self._failed(item, refused, attempt.allowed)
+                return
+            # a refusal the customer chose (STOP) or the channel's rules make is no fault of ours
+            log = logger.warning if isinstance(refused, DeliveryFailed) else logger.error
+            log("delivery %s (%s) to %s refused by %s, not retried: %s", item.id, item.kind,
+                item.conversation_id, "Rasa" if isinstance(refused, RasaRefused) else "its channel", refused)
+            await asyncio.to_thread(self.store.delivery_done, item, FAILED, str(refused), self.clock.now())
+            return
+        except Exception as exc:  # noqa: BLE001 - Rasa down or hung, or anything else: one failed attempt
+            await self._failed(item, exc, attempt.allowed)
+            return
+        await asyncio.to_thread(self.store.delivery_done, item, status, None, self.clock.now(),
+                                channel=attempt.by or None)
+
+    async def _failed(self, item: Delivery, exc: Exception, allowed: int) -> None:
+        now = self.clock.now()
+        gives_up = item.kind in ("say", "status") and item.attempts + 1 >= allowed
+        retry_at = None if gives_up else now + backoff(item.attempts)
+        expected = isinstance(exc, (RasaUnavailable, DeliveryFailed))
+        error = str(exc) if expected else f"the delivery failed ({type(exc).__name__}: {exc})"
+        logger.warning("delivery %s to %s not taken (%s)%s", item.id, item.conversation_id, error,
+                       "; giving up" if gives_up else "; will retry", exc_info=None if expected else exc)
+        await asyncio.to_thread(self.store.delivery_done, item, "failed", error, now, retry_at)
+
+
 class DeliveryWorker:
     def __init__(self, store: InboxStore, rasa: RasaConversations, clock: Clock, safety_net: float = SAFETY_NET,
                  channels: CustomerChannels | None = None, texts: Mapping[str, SmsSender] | None = None,
                  addresses: SqlChannelAddresses | None = None) -> None:
         self.store = store
+        self.outcomes = Outcomes(store, clock)
         self.rasa = rasa
         self.channels = channels or CustomerChannels.for_rasa(rasa)
         #: The senders of the channels that text a phone, by channel ("sms"): codes go by them.
@@ -122,55 +173,29 @@ class DeliveryWorker:
         if item.kind == "code":
             await self._text_code(item)
             return
-        attempts = REPLY_ATTEMPTS  # until the customer's channel is known, which may say otherwise
-        by: Optional[str] = None  # the channel it went by, shown beside a person's words
-        try:
-            if item.kind in ("say", "status"):
-                by = item.channel or await self.channels.where(item.conversation_id)
-                channel = self.channels.bound(by)
-                attempts = getattr(channel, "attempts", REPLY_ATTEMPTS)
-            if item.kind in ("say", "status") and isinstance(channel, PhoneChannel):
+        await self.outcomes.attempt(item, lambda attempt: self._send(item, attempt))
+
+    async def _send(self, item: Delivery, attempt: Attempt) -> str:
+        """Put ``item`` in front of the customer (or run the bot's news); the delivery's new status."""
+        if item.kind in ("say", "status"):
+            attempt.by = item.channel or await self.channels.where(item.conversation_id)
+            channel = self.channels.bound(attempt.by)
+            attempt.allowed = getattr(channel, "attempts", REPLY_ATTEMPTS)
+            if isinstance(channel, PhoneChannel):
                 words = (named(str(item.payload["text"]), item.payload) if item.kind == "say"
                          else str(item.payload["line"]))
-                status = await channel.deliver(item, words)
-            elif item.kind == "say":
-                status = await channel.send(item.conversation_id, str(item.payload["text"]),
-                                            {"source": "inbox", "agent": item.payload.get("agent"),
-                                             "agent_name": item.payload.get("agent_name"),
-                                             "message_id": delivery_message_id(item.id)})
-            elif item.kind == "status":
-                status = await channel.status(item.conversation_id, str(item.payload["line"]),
-                                              str(item.payload["status"]))
-            else:
-                # the bot's news goes where the customer is now (an open chat page first)
-                where = await self.channels.where(item.conversation_id)
-                await self.rasa.run_action(item.conversation_id, item.payload["action"],
-                                           output_channel=where if where in self.channels.channels else "latest")
-                status = "delivered"
-        except (RasaRefused, DeliveryFailed) as refused:
-            if isinstance(refused, DeliveryFailed) and refused.retryable:
-                await self._failed_attempt(item, refused, attempts)
-                return
-            # a refusal the customer chose (STOP) or the channel's rules make is no fault of ours
-            log = logger.warning if isinstance(refused, DeliveryFailed) else logger.error
-            log("delivery %s (%s) to %s refused by %s, not retried: %s", item.id, item.kind,
-                         item.conversation_id, "Rasa" if isinstance(refused, RasaRefused) else "its channel", refused)
-            await asyncio.to_thread(self.store.delivery_done, item, FAILED, str(refused), self.clock.now())
-            return
-        except Exception as exc:  # noqa: BLE001 - Rasa down or hung, or anything else: one failed attempt
-            await self._failed_attempt(item, exc, attempts)
-            return
-        await asyncio.to_thread(self.store.delivery_done, item, status, None, self.clock.now(), channel=by or None)
-
-    async def _failed_attempt(self, item: Delivery, exc: Exception, attempts: int) -> None:
-        now = self.clock.now()
-        gives_up = item.kind in ("say", "status") and item.attempts + 1 >= attempts
-        retry_at = None if gives_up else now + backoff(item.attempts)
-        expected = isinstance(exc, (RasaUnavailable, DeliveryFailed))
-        error = str(exc) if expected else f"the delivery failed ({type(exc).__name__}: {exc})"
-        logger.warning("delivery %s to %s not taken (%s)%s", item.id, item.conversation_id, error,
-                       "; giving up" if gives_up else "; will retry", exc_info=None if expected else exc)
-        await asyncio.to_thread(self.store.delivery_done, item, "failed", error, now, retry_at)
+                return await channel.deliver(item, words)
+            if item.kind == "say":
+                return await channel.send(item.conversation_id, str(item.payload["text"]),
+                                          {"source": "inbox", "agent": item.payload.get("agent"),
+                                           "agent_name": item.payload.get("agent_name"),
+                                           "message_id": delivery_message_id(item.id)})
+            return await channel.status(item.conversation_id, str(item.payload["line"]), str(item.payload["status"]))
+        # the bot's news goes where the customer is now (an open chat page first)
+        where = await self.channels.where(item.conversation_id)
+        await self.rasa.run_action(item.conversation_id, item.payload["action"],
+                                   output_channel=where if where in self.channels.channels else "latest")
+        return "delivered"
 
     async def _text_code(self, item: Delivery) -> None:
         now = self.clock.now()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Collection, Dict, List, Optional, Set, Tuple
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -115,6 +115,27 @@ class DeliveryQueue:
         with Session(self.engine) as session:
             self._enqueue(session, conversation_id, item, at, None)
             session.commit()
+
+    def enqueue_taken(self, conversation_id: str, item: Outgoing, at: datetime, lease: timedelta) -> Optional[Delivery]:
+        """Queue ``item`` already taken for ``lease`` by the caller, who sends it at once, if nothing of the
+        conversation waits before it on its channel; else queue it for the worker (None), behind what waits.
+
+        The row goes in claimed, so no worker takes it meanwhile; it is written with a plain INSERT, which
+        wakes no worker (there is nothing for one to do), and the release of one that must wait does.
+        """
+        with Session(self.engine) as session:
+            delivery_id = session.execute(insert(DeliveryRow).values(
+                conversation_id=conversation_id, kind=item.kind, channel=item.channel,
+                payload_json=json.dumps(item.payload), created_at=at, next_try_at=at + lease)).inserted_primary_key[0]
+            head = session.exec(select(func.min(DeliveryRow.id)).where(DeliveryRow.conversation_id == conversation_id)
+                                .where(DeliveryRow.channel == item.channel)  # type: ignore[arg-type]
+                                .where(DeliveryRow.status == "pending")).one()
+            if head != delivery_id:
+                session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(next_try_at=at))
+            session.commit()
+        if head != delivery_id:
+            return None
+        return Delivery(delivery_id, conversation_id, item.kind, item.payload, None, 0, item.channel)
 
     def due_deliveries(self, now: datetime, limit: int = 50) -> List[Delivery]:
         """Pending deliveries whose time has come, oldest first; one conversation's stay in order.

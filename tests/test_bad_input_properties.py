@@ -83,7 +83,7 @@ def _channel(kind: type) -> Any:
         raise AssertionError("read() must not touch the channel's stores")
 
     parts = TwilioParts(auth_token="t" * 32, public_url="http://127.0.0.1", resolver=unused, queue=unused,  # type: ignore[arg-type]
-                        addresses=unused, outbox=unused, audit=unused,
+                        addresses=unused, reply=unused, audit=unused,
                         now=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc), reported=unused, staff=unused,
                         stopped=unused)
     return kind(parts)

@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import aiohttp
 import pytest
@@ -107,6 +107,16 @@ class TwilioFailingOnce(TwilioMessages):
         return await super().send(text)
 
 
+def phone_channels(store: InboxStore, messages: TwilioMessages, clock: FrozenClock,
+                   template: Optional[str] = None) -> Dict[str, PhoneChannel]:
+    """SMS and WhatsApp through ``messages`` (the fake Twilio), from the shop's numbers."""
+    lines = [PhoneLine("sms", SHOP, f"{PUBLIC}/webhooks/sms/status"),
+             PhoneLine(WHATSAPP, WHATSAPP_SHOP, f"{PUBLIC}/webhooks/whatsapp/status", template)]
+    addresses = SqlChannelAddresses(store.engine)
+    return {line.name: PhoneChannel(line, messages, store, addresses, PhonesOnFile(), clock)  # type: ignore[arg-type]
+            for line in lines}
+
+
 def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "sms", times: int = 1, pages: int = 0,
            step: timedelta = timedelta(seconds=5), template: Optional[str] = None, timeout: float = 2.0,
            between: Optional[Callable[[], None]] = None, fails_after: Optional[int] = None) -> List[int]:
@@ -116,10 +126,7 @@ def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "
     messages = (TwilioMessages(fake.account_sid, fake.auth_token, fake.base_url, timeout=timeout)
                 if fails_after is None else TwilioFailingOnce(fake, fails_after, timeout))
     addresses = SqlChannelAddresses(engine)
-    lines = [PhoneLine("sms", SHOP, f"{PUBLIC}/webhooks/sms/status"),
-             PhoneLine(WHATSAPP, WHATSAPP_SHOP, f"{PUBLIC}/webhooks/whatsapp/status", template)]
-    phones = {line.name: PhoneChannel(line, messages, store, addresses, PhonesOnFile(), clock)  # type: ignore[arg-type]
-              for line in lines}
+    phones = phone_channels(store, messages, clock, template)
 
     async def scenario() -> List[int]:
         async with fake_rasa(RasaRecording(latest, pages)) as url, aiohttp.ClientSession() as client:
