@@ -29,7 +29,7 @@ import asyncio
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 
@@ -39,7 +39,7 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 
 from actions.domain.attachments import attachment_line
-from actions.domain.inbound import STILL_HANDLING_EVERY, InboundMessage, InboundQueue, Media
+from actions.domain.inbound import STILL_HANDLING_EVERY, Accepted, InboundMessage, InboundQueue, Media
 from actions.domain.sealed import SEALED_CODE_MESSAGE, SEALED_KEY, CodeSealer, sealed_ref_in, sealed_text
 from actions.domain.sessions import Refused, Resolver, staff_key, staff_of
 from actions.json_input import storable_text_problem
@@ -92,6 +92,7 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
     #: turn loop the WhatsApp one is running (each turn replies by its message's own channel).
     _draining: Set[str] = set()
     _again: Set[str] = set()  # a message came in while the conversation's loop was looking
+    _taken: Dict[str, InboundMessage] = {}  # a conversation's next message, taken as it was accepted
     _looking = False  # the process looks for waiting messages (``_look_again``)
     _tasks: Set[asyncio.Task] = set()
 
@@ -156,26 +157,38 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         except BadWebhook as bad:
             logger.warning("%s webhook not taken: %s", self.name(), bad)
             return response.text(str(bad), status=400)
-        taken = await asyncio.to_thread(self.whose, address, message)
+        own = await self.channels_own(message)
+        taken = await asyncio.to_thread(self.arrived, address, message, own is not None)
         if isinstance(taken, Refused):
             logger.warning("%s webhook from an unusable number: %s", self.name(), taken.reason)
             return response.text(taken.reason, status=400)
-        message = taken
+        message, accepted = taken
         conversation_id = message.conversation_id
         staff = staff_of(conversation_id) is not None  # a person's phone messages are the inbox's to read, all
-        own = await self.channels_own(message)
-        stored = await asyncio.to_thread(self.accept, message, own is not None and not staff)
-        if stored is None:  # delivered again: what the first delivery started is made sure of, once more
+        if accepted is None:  # delivered again: what the first delivery started is made sure of, once more
             logger.info("%s message %s delivered again: already accepted", self.name(), message.provider_id)
-        if own is not None and stored is not None:
+        if own is not None and accepted is not None:
             await self.at_once(message, own)
         elif own is None and not staff:
-            self.drain_soon(conversation_id, on_new_message)
+            taken_now = replace(message, id=accepted.id) if accepted is not None and accepted.taken else None
+            self.drain_soon(conversation_id, on_new_message, taken_now)
         return self.twiml()
+
+    def arrived(self, address: str, message: InboundMessage, channels_own: bool) -> Union[
+            Tuple[InboundMessage, Optional[Accepted]], Refused]:
+        """The webhook's reads and writes, in one worker thread: whose message it is (``whose``), and
+        its acceptance (None: it was delivered before). A message for the bot is taken at once
+        for this process's turn loop when nothing of its conversation waits before it."""
+        whose = self.whose(address, message)
+        if isinstance(whose, Refused):
+            return whose
+        staff = staff_of(whose.conversation_id) is not None
+        return whose, self.parts.queue.accept(whose, handled=channels_own and not staff,
+                                              take=not channels_own and not staff)
 
     def whose(self, address: str, message: InboundMessage) -> Union[InboundMessage, Refused]:
         """The message as it is queued: in its conversation (``conversation_of``), stamped now, and
-        sealed if it answers a code prompt (``sealed_if_code``). One thread for the webhook's reads."""
+        sealed if it answers a code prompt (``sealed_if_code``)."""
         conversation_id = self.conversation_of(address)
         if isinstance(conversation_id, Refused):
             return conversation_id
@@ -183,13 +196,6 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         text = message.text if staff else self.sealed_if_code(conversation_id, message)
         return InboundMessage(message.provider_id, self.name(), address, conversation_id, text, self.parts.now(),
                               message.media)
-
-    def accept(self, message: InboundMessage, handled: bool) -> Optional[int]:
-        """Store the message (None: it was delivered before), and note the number it came from: replies
-        go there, and WhatsApp's window opens."""
-        stored = self.parts.queue.accept(message, handled)
-        self.parts.addresses.seen(self.name(), message.address, message.conversation_id, message.received_at)
-        return stored
 
     def sealed_if_code(self, conversation_id: str, message: InboundMessage) -> str:
         """The text to queue: a code answering the bot's prompt (with no attachment) is queued sealed,
@@ -261,8 +267,12 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
 
     # -- the turns -----------------------------------------------------------------------------
 
-    def drain_soon(self, conversation_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Handle the conversation's waiting messages in the background, once per conversation at a time."""
+    def drain_soon(self, conversation_id: str, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                   taken: Optional[InboundMessage] = None) -> None:
+        """Handle the conversation's waiting messages in the background, once per conversation at a
+        time; ``taken``: its next message, already taken for this process, goes first."""
+        if taken is not None:
+            self._taken[conversation_id] = taken
         if conversation_id in self._draining:
             self._again.add(conversation_id)  # the running loop looks again before it stops
             return
@@ -275,7 +285,8 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
         try:
             while True:
                 self._again.discard(conversation_id)
-                message = await asyncio.to_thread(self.parts.queue.claim_next, conversation_id, self.parts.now())
+                message = self._taken.pop(conversation_id, None) or await asyncio.to_thread(
+                    self.parts.queue.claim_next, conversation_id, self.parts.now())
                 if message is None and conversation_id not in self._again:
                     return  # nothing came in while it looked: no message is left behind
                 if message is not None:
@@ -284,6 +295,16 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
             logger.exception("%s: handling %s's messages stopped", self.name(), conversation_id)
         finally:
             self._draining.discard(conversation_id)
+            left = self._taken.pop(conversation_id, None)
+            if left is not None:  # taken for a loop that stopped before its turn: given back, not lost
+                self._give_back(left)
+
+    def _give_back(self, message: InboundMessage) -> None:
+        assert message.id is not None
+        try:
+            self.parts.queue.release(message.id)
+        except Exception:  # noqa: BLE001 - the database is away: the message is taken again after CLAIM_TIMEOUT
+            logger.exception("%s: message %s could not be given back", self.name(), message.provider_id)
 
     async def _turn(self, message: InboundMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """One message's turn, replied to by the channel it came by.
@@ -302,7 +323,7 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
             await on_new_message(UserMessage(words, replies, message.conversation_id,
                                              input_channel=message.channel, metadata=metadata))
         except asyncio.CancelledError:
-            self.parts.queue.release(message.id)  # the server is stopping: not handled, not lost
+            self._give_back(message)  # the server is stopping: not handled, not lost
             raise
         except Exception as exc:  # noqa: BLE001 - one bad turn must not stop the conversation's next ones
             logger.exception("%s: the turn for %s failed", self.name(), message.provider_id)

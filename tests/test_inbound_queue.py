@@ -24,7 +24,7 @@ from actions.store.inbound import SqlInboundQueue
 from tests.support.databases import migrated_sqlite_url
 from tests.support.postgres import postgres_schema_url
 from tests.support.processes import race_processes
-from tests.support.race import race
+from tests.support.race import race, race_between
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 JANE, SAM = "customer-C001", "customer-C002"
@@ -212,3 +212,63 @@ def test_a_handled_message_keeps_no_words_but_a_failed_one_does(engine: Engine) 
     with engine.connect() as connection:
         kept = dict(connection.execute(text("SELECT provider_id, text FROM inbound_messages")).all())
     assert kept == {"SM1": "", "SM2": "why did this fail?"}
+
+
+# -- taken as it is accepted ----------------------------------------------------------------------
+
+
+def test_a_message_with_nothing_before_it_is_taken_as_it_is_accepted(engine: Engine) -> None:
+    queue = SqlInboundQueue(engine)
+
+    accepted = queue.accept(message("SM1"), take=True)
+
+    assert accepted is not None and accepted.taken
+    assert queue.claim_next(JANE, NOW) is None  # it is this process's now
+    assert queue.waiting_conversations(NOW) == ()
+    assert queue.waiting_conversations(NOW + CLAIM_TIMEOUT * 2) == (JANE,)  # a process that died on it loses it
+
+
+def test_a_message_behind_an_unfinished_one_is_accepted_but_not_taken(engine: Engine) -> None:
+    queue = SqlInboundQueue(engine)
+    first = queue.accept(message("SM1"), take=True)
+    second = queue.accept(message("SM2", text="and another thing"), take=True)
+    sams = queue.accept(message("SM3", conversation=SAM), take=True)
+
+    assert first is not None and first.taken
+    assert second is not None and not second.taken
+    assert sams is not None and sams.taken  # another conversation is not held up
+    queue.done(first.id, NOW)
+    after = queue.claim_next(JANE, NOW)
+    assert after is not None and after.text == "and another thing"
+
+
+def test_a_twin_delivery_is_neither_accepted_nor_taken(engine: Engine) -> None:
+    queue = SqlInboundQueue(engine)
+    queue.accept(message("SM1"))
+
+    assert queue.accept(message("SM1"), take=True) is None
+    taken = queue.claim_next(JANE, NOW)
+    assert taken is not None and taken.provider_id == "SM1"
+
+
+def test_of_messages_racing_in_for_one_conversation_only_the_first_is_taken(engine: Engine) -> None:
+    queue = SqlInboundQueue(engine)
+
+    accepted = race_between(*[lambda n=n: queue.accept(message(f"SM{n}", text=f"message {n}"), take=True)
+                              for n in range(6)])
+
+    taken = [a for a in accepted if a is not None and a.taken]
+    assert len(taken) == 1
+    assert taken[0].id == min(a.id for a in accepted if a is not None)  # the oldest: the order holds
+
+
+def test_accepting_a_message_notes_the_number_it_came_from(engine: Engine) -> None:
+    queue, addresses = SqlInboundQueue(engine), SqlChannelAddresses(engine)
+
+    queue.accept(message("SM1", at=NOW))
+    queue.accept(InboundMessage("SM2", "sms", "+15550100001", JANE, "late twin", NOW - timedelta(minutes=5)))
+
+    known = addresses.address("sms", "+15550100001")
+    assert known is not None and known.last_inbound_at == NOW  # a message that arrived late doesn't go back
+    assert addresses.of_conversation(JANE, "sms") == known
+    assert addresses.address("whatsapp", "+15550100001") is None

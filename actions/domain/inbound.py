@@ -47,10 +47,24 @@ class InboundMessage:
     id: Optional[int] = None  # the order of arrival, once stored
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A message stored: its id (the order of arrival), and whether it was taken at once for the
+    caller's turn loop (``take``)."""
+
+    id: int
+    taken: bool = False
+
+
 class InboundQueue(Protocol):
-    def accept(self, message: InboundMessage, handled: bool = False) -> Optional[int]:
-        """Store the message (``handled``: the channel deals with it itself, there is no turn to
-        run); its id, or None if a message with its provider id was accepted already."""
+    def accept(self, message: InboundMessage, handled: bool = False, take: bool = False) -> Optional[Accepted]:
+        """Store the message, and note the number it came from (replies go there, and WhatsApp's
+        window opens); None if a message with its provider id was accepted already.
+
+        ``handled``: the channel deals with it itself, there is no turn to run. ``take``: take it
+        for this process in the same transaction, as ``claim_next`` would, if nothing of its
+        conversation is still to handle before it (the common case: the turn starts without
+        another round trip to the database)."""
         ...
 
     def claim_next(self, conversation_id: str, now: datetime) -> Optional[InboundMessage]:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional, Set
 
-from sqlalchemy import update
+from sqlalchemy import case, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from actions.store.engines import read_session
@@ -29,6 +30,21 @@ def _of(row: ChannelAddressRow) -> ChannelAddress:
     return ChannelAddress(row.channel, row.address, row.last_inbound_at, row.opted_out_at)
 
 
+def note_sender(session: Session, channel: str, address: str, conversation_id: str, at: datetime) -> None:
+    """Note in ``session``'s transaction that ``address`` wrote at ``at`` for ``conversation_id``
+    (``SqlChannelAddresses.seen``; the inbound queue notes it as it accepts the message). One
+    upsert, so two first messages from a new number at once both get in, and a late twin never
+    moves the last message back."""
+    table = ChannelAddressRow.__table__  # type: ignore[attr-defined]
+    upsert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table).values(
+        channel=channel, address=address, conversation_id=conversation_id, last_inbound_at=at)
+    later = upsert.excluded.last_inbound_at > table.c.last_inbound_at
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.address],
+        set_={"conversation_id": upsert.excluded.conversation_id,
+              "last_inbound_at": case((later, upsert.excluded.last_inbound_at), else_=table.c.last_inbound_at)}))
+
+
 class SqlChannelAddresses:
     """Which conversation a phone address belongs to, when it last wrote, and whether it opted out."""
 
@@ -38,17 +54,8 @@ class SqlChannelAddresses:
     def seen(self, channel: str, address: str, conversation_id: str, at: datetime) -> None:
         """The customer wrote from ``address``: replies may go there, and WhatsApp's window opens."""
         with Session(self.engine) as session:
-            row = session.get(ChannelAddressRow, (channel, address))
-            if row is None:
-                session.add(ChannelAddressRow(channel=channel, address=address, conversation_id=conversation_id,
-                                              last_inbound_at=at))
-            else:
-                row.conversation_id, row.last_inbound_at = conversation_id, max(row.last_inbound_at, at)
-                session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:  # a twin delivery stored it first: it says the same
-                session.rollback()
+            note_sender(session, channel, address, conversation_id, at)
+            session.commit()
 
     def opted_out(self, channel: str, address: str) -> bool:
         known = self.address(channel, address)
