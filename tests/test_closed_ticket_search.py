@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from actions.domain.audit import AuditEntry
 from actions.domain.closed_search import ClosedQuery, Cursor
@@ -21,6 +22,7 @@ from actions.domain.search_terms import customer_terms, reference_terms, word_te
 from actions.domain.ticket import Ticket
 from actions.store import migrate
 from actions.store.sql import SqlHandoffQueue
+from actions.store.ticket_lists import rarest_first
 from handoff.domain import tickets as ticket_rules
 from handoff.domain.people import Role, User
 from handoff.store import InboxStore
@@ -222,3 +224,29 @@ def test_tickets_closed_before_the_search_existed_are_indexed_by_the_migration(s
 
     assert found(store, terms=word_terms("kettle")) == ["old"]
     assert found(store, terms=reference_terms("1002") | customer_terms("Jane")) == ["old"]
+
+
+def test_tickets_closed_before_names_were_paired_get_their_pairs_from_the_migration(store: InboxStore,
+                                                                                     engine: Engine) -> None:
+    closed(store, opened(engine, "janes"), hours(1))
+    closed(store, opened(engine, "joses", customer=JOSE, conversation="+15550100002"), hours(2))
+    migrate.downgrade(engine, "0012")  # as closed by a version that indexed each word alone
+    assert found(store, terms=customer_terms("Jane Doe")) == []
+    assert found(store, terms=customer_terms("jane")) == ["janes"]
+
+    migrate.upgrade(engine)
+
+    assert found(store, terms=customer_terms("Jane Doe")) == ["janes"]
+    assert found(store, terms=customer_terms("alvarez jose")) == ["joses"]
+    assert found(store, terms=customer_terms("C002 Alvarez")) == ["joses"]
+
+
+def test_the_rarest_term_walks_its_index_whatever_its_length(store: InboxStore, engine: Engine) -> None:
+    for n in range(4):
+        closed(store, opened(engine, f"t{n}", summary="a replacement tent" if n == 0 else "a replacement"), hours(n))
+
+    with Session(engine) as session:
+        assert rarest_first(session, word_terms("replacement tent")) == ["w:tent", "w:replacement"]
+        # a pair is on no more tickets than either of its words: it leads without counting
+        assert rarest_first(session, customer_terms("Jane Doe"))[0] == "c:doe+jane"
+    assert found(store, terms=word_terms("replacement tent")) == ["t0"]

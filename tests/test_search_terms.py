@@ -21,7 +21,8 @@ def test_a_phone_number_is_its_digits_however_it_is_written_and_a_short_number_i
 
 
 def test_what_is_typed_in_each_box_becomes_terms_of_its_own_kind() -> None:
-    assert customer_terms("Jane  Doe") == {"c:jane", "c:doe"}
+    assert customer_terms("Jane  Doe") == customer_terms("doe jane") == {"c:jane", "c:doe", "c:doe+jane"}
+    assert customer_terms("Jane Ann Doe") == {"c:jane", "c:ann", "c:doe", "c:ann+jane"}  # the two longest words
     assert customer_terms("+1 555 010 0001") == {"c:15550100001"}
     assert reference_terms("#1003") == reference_terms("1003") == {"r:1003"}
     assert word_terms("Refund, refund please") == {"w:refund", "w:please"}
@@ -37,6 +38,14 @@ def test_janes_closed_ticket_carries_her_name_phone_ref_order_and_words() -> Non
     assert {"c:c001", "c:jane", "c:doe", "c:15550100001", "c:15557770123", "r:4f0c1a2b",
             "r:4f0c1a2b9d8e4c1b8a7f0123456789ab", "r:1003", "w:charged", "w:twice", "w:kettle",
             "w:refunded"} <= terms
+    assert {"c:doe+jane", "c:c001+jane", "c:c001+doe"} <= terms  # her words in pairs, as a search may ask
+
+
+def test_every_name_search_finds_the_customer_by_the_pair_it_asks_for() -> None:
+    terms = ticket_terms("t1", "customer-C001", {"customer": {"id": "C001", "name": "Mary Ann de la Cruz"}}, [])
+
+    for typed in ("Mary Cruz", "cruz ann", "Ann de la", "C001 Cruz", "mary ann de la cruz"):
+        assert customer_terms(typed) <= terms, typed
 
 
 def test_a_cursor_handed_out_comes_back_as_the_same_position_and_anything_else_is_refused() -> None:

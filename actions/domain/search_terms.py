@@ -1,8 +1,8 @@
 """The words a closed ticket can be found by, and the same words made from what a person types.
 
 A closed ticket is indexed once, when it closes, as a set of short terms, each tagged with what
-it names: ``c:`` the customer (their id, each word of their name, the digits of a phone number
-the inbox shows for them), ``r:`` a reference (the ticket's ref and id, an order number on the
+it names: ``c:`` the customer (their id, each word of their name and each pair of those words,
+the digits of a phone number the inbox shows for them), ``r:`` a reference (the ticket's ref and id, an order number on the
 ticket), ``w:`` a word of the ticket's summary, the conversation before the handoff and the
 messages after it. A search is a few such terms that must all be there. Plain B-tree lookups of
 whole terms work the same on SQLite and PostgreSQL, and cost the same at 10k tickets as at 100k.
@@ -24,6 +24,10 @@ MAX_WORD = 40
 MAX_REFERENCE = 64
 #: A phone number has at least this many digits; fewer is a customer id or a word.
 MIN_PHONE_DIGITS = 7
+#: Joins two words of a customer in one term (never in a word itself).
+PAIRED = "+"
+#: A customer's words (id, then name) paired with one another, at most: a name is a few words.
+MAX_PAIRED = 12
 _WORD = re.compile(r"[0-9a-z]+")
 _PHONE_CHARACTERS = re.compile(r"^[+\d\s().-]+$")
 
@@ -48,11 +52,34 @@ def phone_digits(text: str) -> Optional[str]:
 
 
 def customer_terms(text: str) -> Set[str]:
-    """A customer as typed in the search box: a phone number, or their id or name (every word must match)."""
+    """A customer as typed in the search box: a phone number, or their id or name (every word must match).
+
+    Two words or more also give the pair of the two longest: a first name and a last name are each
+    common, the two together rare, and the pair is one index range to read instead of every
+    ticket of one name checked for the other."""
     digits = phone_digits(text)
     if digits is not None:
         return {CUSTOMER + digits}
-    return {CUSTOMER + word for word in words(text)}
+    found = words(text)
+    longest = sorted(found, key=lambda word: (-len(word), word))[:2]
+    return {CUSTOMER + word for word in found} | ({_pair(*longest)} if len(longest) == 2 else set())
+
+
+def customer_words(evidence: Mapping[str, Any]) -> List[str]:
+    """The words of the customer a ticket's evidence names: their id, then their name."""
+    customer = evidence.get("customer") or {}
+    return words(f"{customer.get('id') or ''} {customer.get('name') or ''}")
+
+
+def customer_pairs(evidence: Mapping[str, Any]) -> Set[str]:
+    """Each pair of the customer's words (``customer_terms`` asks for one when two words are typed)."""
+    named = customer_words(evidence)[:MAX_PAIRED]
+    return {_pair(one, other) for n, one in enumerate(named) for other in named[n + 1:]}
+
+
+def _pair(one: str, other: str) -> str:
+    """The term of two words of one customer, in either order ("c:jane+smith")."""
+    return CUSTOMER + PAIRED.join(sorted((one, other)))
 
 
 def reference_terms(text: str) -> Set[str]:
@@ -75,8 +102,7 @@ def ticket_terms(ticket_id: str, conversation_id: str, evidence: Mapping[str, An
     """
     terms = reference_terms(ticket_id) | reference_terms(ticket_id[:8])
     customer = evidence.get("customer") or {}
-    for value in (customer.get("id"), customer.get("name")):
-        terms |= {CUSTOMER + word for word in words(str(value or ""))}
+    terms |= {CUSTOMER + word for word in customer_words(evidence)} | customer_pairs(evidence)
     for phone in (customer.get("phone"), conversation_id, *addresses):
         digits = phone_digits(str(phone or ""))
         if digits is not None:

@@ -16,19 +16,24 @@ and PostgreSQL alike.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, delete, exists, insert, or_, union_all
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, union_all
 from sqlmodel import Session, select
 
 from actions.domain.closed_search import ClosedQuery, Cursor
-from actions.domain.search_terms import ticket_terms
+from actions.domain.search_terms import PAIRED, ticket_terms
 from actions.domain.ticket import ACTIVE_STATUSES, CLOSED
 from actions.store.tables import ChannelAddressRow, HandoffRow, TicketMessageRow, TicketSearchTermRow
 
 #: The tables as plain SQLAlchemy Core: building a statement from them costs a fraction of the ORM's.
 TICKETS = HandoffRow.__table__  # type: ignore[attr-defined]
 TERMS = TicketSearchTermRow.__table__  # type: ignore[attr-defined]
+#: A search's terms are counted up to this many tickets each, to pick the rarest (``rarest_first``).
+PROBE = 10000
+#: The rows of a page's tickets.
+_BY_IDS = select(TICKETS).where(TICKETS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def index_if_closed(session: Session, ticket_id: str) -> None:
@@ -48,69 +53,125 @@ def index_if_closed(session: Session, ticket_id: str) -> None:
 
 def active_list(session: Session, queues: Iterable[str], limit: int) -> List[Any]:
     """The ``limit`` longest-waiting active tickets in ``queues``, oldest first (rows of ``handoff_requests``)."""
-    runs = [select(TICKETS.c.created_at, TICKETS.c.id).where(TICKETS.c.status == status, TICKETS.c.queue == queue)
-            .order_by(TICKETS.c.created_at).limit(limit) for status in ACTIVE_STATUSES for queue in sorted(set(queues))]
-    return _rows(session, sorted(_positions(session, runs))[:limit])
+    seen = sorted(set(queues))
+    if not seen:
+        return []
+    params: Dict[str, Any] = {f"queue_{n}": queue for n, queue in enumerate(seen)}
+    return _rows(session, sorted(session.execute(_active_runs(len(seen)), {**params, "limit": limit}).all())[:limit])
+
+
+@lru_cache(maxsize=64)
+def _active_runs(queues: int) -> Any:
+    """The (time, id) of the first ``limit`` active tickets of each status in each of ``queues`` queues,
+    oldest first, in one statement built once per number of queues (``_closed_runs`` says why)."""
+    return _union([select(TICKETS.c.created_at, TICKETS.c.id)
+                   .where(TICKETS.c.status == status, TICKETS.c.queue == bindparam(f"queue_{n}"))
+                   .order_by(TICKETS.c.created_at).limit(bindparam("limit"))
+                   for status in ACTIVE_STATUSES for n in range(queues)])
+
+
+def _union(runs: Sequence[Any]) -> Any:
+    """The runs' rows in one statement: one round trip however many queues."""
+    return runs[0] if len(runs) == 1 else union_all(*(select(run.subquery()) for run in runs))
 
 
 def closed_page(session: Session, queues: Iterable[str], query: ClosedQuery) -> Tuple[List[Any], Optional[Cursor]]:
     """One page of the closed tickets in ``queues`` matching ``query`` (rows of ``handoff_requests``), and
     the cursor of the next page (None: this is the last)."""
-    found = sorted(_positions(session, [_in_queue(queue, query) for queue in sorted(set(queues))]), reverse=True)
+    seen = sorted(set(queues))
+    if not seen:
+        return [], None
+    terms = rarest_first(session, query.terms)
+    bounds = (query.closed_from is not None, query.closed_before is not None, query.after is not None)
+    params: Dict[str, Any] = {"limit": query.limit + 1, "closed_from": query.closed_from,
+                              "closed_before": query.closed_before,
+                              "after_at": query.after.closed_at if query.after else None,
+                              "after_id": query.after.ticket_id if query.after else None}
+    params.update({f"queue_{n}": queue for n, queue in enumerate(seen)})
+    params.update({f"term_{n}": term for n, term in enumerate(terms)})
+    found = sorted(session.execute(_closed_runs(len(seen), len(terms), bounds),
+                                   {name: value for name, value in params.items() if value is not None}).all(),
+                   reverse=True)
     page = found[:query.limit]
     return _rows(session, page), Cursor(*page[-1]) if len(found) > query.limit else None
 
 
-def _positions(session: Session, runs: Sequence[Any]) -> List[Tuple[Any, str]]:
-    """The (time, id) of every run's tickets, read in one statement: one round trip however many queues."""
-    if not runs:
-        return []
-    statement = runs[0] if len(runs) == 1 else union_all(*(select(run.subquery()) for run in runs))
-    return [(at, ticket_id) for at, ticket_id in session.execute(statement)]
+def rarest_first(session: Session, terms: Iterable[str]) -> List[str]:
+    """``terms``, the one on the fewest tickets first.
+
+    The first term's index range is walked and each ticket on it is checked for the others, so a
+    search costs about as many index entries as there are tickets carrying its rarest term before a
+    page is full: a rare item with a common word reads a few dozen, not the thousands of the word.
+    A pair of a customer's words is never on more tickets than either word, so it leads without
+    counting; other terms are counted, up to ``PROBE`` tickets each, in one statement (then the
+    longest leads: a longer word is usually the rarer one)."""
+    ordered = sorted(terms, key=lambda term: (-len(term), term))
+    paired = [term for term in ordered if PAIRED in term]
+    if paired:
+        return paired + [term for term in ordered if term not in paired]
+    if len(ordered) < 2:
+        return ordered
+    counts = session.execute(_probe(len(ordered)), {f"term_{n}": term for n, term in enumerate(ordered)}).one()
+    return [term for _, _, term in sorted(zip(counts, range(len(ordered)), ordered))]
+
+
+@lru_cache(maxsize=None)
+def _probe(terms: int) -> Any:
+    """How many tickets carry each of ``terms`` terms (``term_0`` ...), up to ``PROBE``: one statement, built once."""
+    return select(*(select(func.count()).select_from(
+        select(TERMS.c.ticket_id).where(TERMS.c.term == bindparam(f"term_{n}")).limit(PROBE).subquery())
+        .scalar_subquery() for n in range(terms)))
+
+
+@lru_cache(maxsize=256)
+def _closed_runs(queues: int, terms: int, bounds: Tuple[bool, bool, bool]) -> Any:
+    """The (time, id) of the first ``limit`` matches in each of ``queues`` queues, newest first, in one
+    statement: one index range per queue, read in order. Built once per shape (how many queues and
+    terms, which bounds), and run with the values as parameters: building and keying a statement
+    like this costs more than the database takes to answer it."""
+    return _union([_in_queue(bindparam(f"queue_{n}"), terms, bounds) for n in range(queues)])
 
 
 def _rows(session: Session, positions: Sequence[Tuple[Any, str]]) -> List[Any]:
     """The rows of the tickets at ``positions``, in that order (plain rows: no ORM objects to build)."""
     if not positions:
         return []
-    rows = {row.id: row for row in session.execute(
-        select(TICKETS).where(TICKETS.c.id.in_([ticket_id for _, ticket_id in positions])))}
+    rows = {row.id: row for row in session.execute(_BY_IDS, {"ids": [ticket_id for _, ticket_id in positions]})}
     return [rows[ticket_id] for _, ticket_id in positions]
 
 
-def _in_queue(queue: str, query: ClosedQuery) -> Any:
-    """The first ``limit + 1`` matches in one queue, newest first: one index range, read in order."""
-    if not query.terms:
+def _in_queue(queue: Any, terms: int, bounds: Tuple[bool, bool, bool]) -> Any:
+    """The first ``limit`` matches in one queue, newest first: one index range, read in order."""
+    if not terms:
         at, ticket_id = TICKETS.c.closed_at, TICKETS.c.id
         where: List[Any] = [TICKETS.c.status == CLOSED, TICKETS.c.queue == queue]
     else:
-        # the longest term walks its index range; a longer word is usually the rarer one
-        lead, *others = sorted(query.terms, key=lambda term: (-len(term), term))
-        found = TERMS.alias("found")
+        found = TERMS.alias("found")  # the rarest term (``term_0``) walks its index range
         at, ticket_id = found.c.closed_at, found.c.ticket_id
-        where = [found.c.term == lead, found.c.queue == queue, *_all_of(ticket_id, others)]
-    where += _window(at, ticket_id, query)
-    return select(at, ticket_id).where(*where).order_by(at.desc(), ticket_id.desc()).limit(query.limit + 1)
+        where = [found.c.term == bindparam("term_0"), found.c.queue == queue, *_all_of(ticket_id, terms)]
+    where += _window(at, ticket_id, bounds)
+    return select(at, ticket_id).where(*where).order_by(at.desc(), ticket_id.desc()).limit(bindparam("limit"))
 
 
-def _all_of(ticket_id: Any, terms: Sequence[str]) -> List[Any]:
-    """The ticket carries each other term too: one primary-key lookup each."""
+def _all_of(ticket_id: Any, terms: int) -> List[Any]:
+    """The ticket carries each other term (``term_1`` ...) too: one primary-key lookup each."""
     checks = []
-    for n, term in enumerate(terms):
+    for n in range(1, terms):
         other = TERMS.alias(f"also_{n}")
-        checks.append(exists().where(other.c.ticket_id == ticket_id, other.c.term == term))
+        checks.append(exists().where(other.c.ticket_id == ticket_id, other.c.term == bindparam(f"term_{n}")))
     return checks
 
 
-def _window(at: Any, ticket_id: Any, query: ClosedQuery) -> List[Any]:
+def _window(at: Any, ticket_id: Any, bounds: Tuple[bool, bool, bool]) -> List[Any]:
     """The dates asked for, and after the cursor: bounds on the index range, not filters after it."""
-    bounds = []
-    if query.closed_from is not None:
-        bounds.append(at >= query.closed_from)
-    if query.closed_before is not None:
-        bounds.append(at < query.closed_before)
-    if query.after is not None:
-        bounds.append(at <= query.after.closed_at)
-        bounds.append(or_(at < query.after.closed_at, and_(at == query.after.closed_at,
-                                                           ticket_id < query.after.ticket_id)))
-    return bounds
+    closed_from, closed_before, after = bounds
+    found = []
+    if closed_from:
+        found.append(at >= bindparam("closed_from"))
+    if closed_before:
+        found.append(at < bindparam("closed_before"))
+    if after:
+        found.append(at <= bindparam("after_at"))
+        found.append(or_(at < bindparam("after_at"), and_(at == bindparam("after_at"),
+                                                          ticket_id < bindparam("after_id"))))
+    return found
