@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, union
 from sqlmodel import Session, select
 
 from actions.domain.closed_search import ClosedQuery, Cursor
-from actions.domain.search_terms import PAIRED, ticket_terms
+from actions.domain.search_terms import CUSTOMER, PAIRED, ticket_terms
 from actions.domain.ticket import ACTIVE_STATUSES, CLOSED
 from actions.store.tables import ChannelAddressRow, HandoffRow, TicketMessageRow, TicketSearchTermRow
 
@@ -103,12 +103,14 @@ def rarest_first(session: Session, terms: Iterable[str]) -> List[str]:
     search costs about as many index entries as there are tickets carrying its rarest term before a
     page is full: a rare item with a common word reads a few dozen, not the thousands of the word.
     A pair of a customer's words is never on more tickets than either word, so it leads without
-    counting; other terms are counted, up to ``PROBE`` tickets each, in one statement (then the
-    longest leads: a longer word is usually the rarer one)."""
+    counting, and its two words are not checked again (a ticket has the pair only with both);
+    other terms are counted, up to ``PROBE`` tickets each, in one statement (then the longest
+    leads: a longer word is usually the rarer one)."""
     ordered = sorted(terms, key=lambda term: (-len(term), term))
     paired = [term for term in ordered if PAIRED in term]
     if paired:
-        return paired + [term for term in ordered if term not in paired]
+        implied = {CUSTOMER + word for term in paired for word in term[len(CUSTOMER):].split(PAIRED)}
+        return paired + [term for term in ordered if term not in paired and term not in implied]
     if len(ordered) < 2:
         return ordered
     counts = session.execute(_probe(len(ordered)), {f"term_{n}": term for n, term in enumerate(ordered)}).one()
