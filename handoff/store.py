@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -20,7 +20,7 @@ from actions.domain.approval import Approval
 from actions.domain.audit import AuditEntry
 from actions.domain.closed_search import ClosedQuery, Cursor
 from actions.domain.ticket import ACTIVE_STATUSES, CLOSED, Ticket
-from actions.store.engines import read_session
+from actions.store.engines import read_session, reader
 from actions.store.records import approval_of, audit_row, ticket_of
 from actions.store.sql import publish
 from actions.store.ticket_lists import active_list, closed_page, index_if_closed
@@ -37,6 +37,19 @@ from handoff.delivery_queue import DeliveryQueue, Outgoing
 from handoff.phone_codes import void_for
 from handoff.tables import InboxSessionRow, InboxUserRow
 
+_SESSIONS, _USERS = InboxSessionRow.__table__, InboxUserRow.__table__  # type: ignore[attr-defined]
+#: A session's person and CSRF token, by the hash of its cookie (``session``).
+_SIGNED_IN = (select(_SESSIONS.c.csrf_token, _SESSIONS.c.expires_at, _USERS.c.username, _USERS.c.name, _USERS.c.role)
+              .join_from(_SESSIONS, _USERS, _SESSIONS.c.username == _USERS.c.username)
+              .where(_SESSIONS.c.token_hash == bindparam("token_hash"), _USERS.c.active == True))  # noqa: E712
+#: Who spoke on each of some tickets, in order: (ticket, message id, customer | agent).
+_SAID = (select(TicketMessageRow.ticket_id, TicketMessageRow.id, TicketMessageRow.kind)
+         .where(TicketMessageRow.ticket_id.in_(bindparam("tickets", expanding=True)))  # type: ignore[attr-defined]
+         .where(TicketMessageRow.kind.in_(["customer", "agent"]))  # type: ignore[attr-defined]
+         .order_by(TicketMessageRow.id))  # type: ignore[arg-type]
+#: Some messages in full, as plain rows.
+_MESSAGES = select(TicketMessageRow.__table__).where(  # type: ignore[attr-defined]
+    TicketMessageRow.__table__.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
 _TICKET_FIELDS = ("queue", "status", "assignee", "claimed_at", "queued_at", "last_agent_at", "reminded_for",
                   "overdue_for", "closed_at", "outcome", "resolution")
 
@@ -133,22 +146,25 @@ class InboxStore(DeliveryQueue):
             return _message(row) if row else None
 
     def unanswered(self, ticket_ids: Sequence[str]) -> Dict[str, Tuple[int, Optional[Message]]]:
-        """Per ticket: customer messages since the last agent reply, and the latest customer message."""
-        result: Dict[str, Tuple[int, Optional[Message]]] = {}
+        """Per ticket: customer messages since the last agent reply, and the latest customer message.
+
+        A list page asks this of up to 200 tickets: their messages are read as three plain columns,
+        and only each ticket's latest customer message in full (building every message as an ORM
+        object cost the queue list half its time)."""
         if not ticket_ids:
-            return result
+            return {}
+        counts: Dict[str, int] = {}
+        latest: Dict[str, int] = {}
         with read_session(self.engine) as session:
-            rows = session.exec(select(TicketMessageRow)
-                                .where(TicketMessageRow.ticket_id.in_(list(ticket_ids)))  # type: ignore[attr-defined]
-                                .where(TicketMessageRow.kind.in_(["customer", "agent"]))  # type: ignore[attr-defined]
-                                .order_by(TicketMessageRow.id))  # type: ignore[arg-type]
-            for row in rows:
-                count, latest = result.get(row.ticket_id, (0, None))
-                if row.kind == "agent":
-                    result[row.ticket_id] = (0, latest)
+            for ticket_id, message_id, kind in session.execute(_SAID, {"tickets": list(ticket_ids)}):
+                if kind == "agent":
+                    counts[ticket_id] = 0
                 else:
-                    result[row.ticket_id] = (count + 1, _message(row))
-        return result
+                    counts[ticket_id] = counts.get(ticket_id, 0) + 1
+                    latest[ticket_id] = message_id
+            messages = {row.id: _message(row) for row in session.execute(_MESSAGES, {"ids": list(latest.values())})}
+        return {ticket_id: (count, messages.get(latest[ticket_id]) if ticket_id in latest else None)
+                for ticket_id, count in counts.items()}
 
     def handled_by(self, conversation_id: str) -> Set[str]:
         """Everyone who had or answered this customer's conversation: they can't also approve for it."""
@@ -272,14 +288,13 @@ class InboxStore(DeliveryQueue):
             session.commit()
 
     def session(self, token_hash: str, now: datetime) -> Optional[Tuple[User, str]]:
-        """The signed-in user and their CSRF token, if the session exists and has not expired."""
-        with read_session(self.engine) as session:
-            row = session.get(InboxSessionRow, token_hash)
-            if row is None or row.expires_at <= now:
-                return None
-            username, csrf = row.username, row.csrf_token
-        found = self.user(username)  # after the first session closed: SQLite writers lock per connection
-        return (found[0], csrf) if found else None
+        """The signed-in user and their CSRF token, if the session exists, has not expired and its person
+        is still active. Every request asks, so it is one prebuilt read on a plain connection."""
+        with reader(self.engine).connect() as connection:
+            row = connection.execute(_SIGNED_IN, {"token_hash": token_hash}).first()
+        if row is None or row.expires_at <= now:
+            return None
+        return User(row.username, row.name, Role(row.role)), row.csrf_token
 
     def close_session(self, token_hash: str) -> None:
         with Session(self.engine) as session:
@@ -331,6 +346,7 @@ class InboxStore(DeliveryQueue):
         return row.id
 
 
-def _message(row: TicketMessageRow) -> Message:
+def _message(row: Any) -> Message:
+    """A message of a ticket, from its ORM row or a plain row alike."""
     assert row.id is not None
     return Message(row.id, row.ticket_id, row.at, row.kind, row.author, row.text, row.delivery, row.error, row.channel)

@@ -57,7 +57,8 @@ def active_list(session: Session, queues: Iterable[str], limit: int) -> List[Any
     if not seen:
         return []
     params: Dict[str, Any] = {f"queue_{n}": queue for n, queue in enumerate(seen)}
-    return _rows(session, sorted(session.execute(_active_runs(len(seen)), {**params, "limit": limit}).all())[:limit])
+    runs = session.execute(_active_runs(len(seen)), {**params, "limit": limit})
+    return _rows(session, sorted((at, ticket_id) for at, ticket_id in runs)[:limit])  # tuples sort in C, rows don't
 
 
 @lru_cache(maxsize=64)
@@ -89,9 +90,9 @@ def closed_page(session: Session, queues: Iterable[str], query: ClosedQuery) -> 
                               "after_id": query.after.ticket_id if query.after else None}
     params.update({f"queue_{n}": queue for n, queue in enumerate(seen)})
     params.update({f"term_{n}": term for n, term in enumerate(terms)})
-    found = sorted(session.execute(_closed_runs(len(seen), len(terms), bounds),
-                                   {name: value for name, value in params.items() if value is not None}).all(),
-                   reverse=True)
+    runs = session.execute(_closed_runs(len(seen), len(terms), bounds),
+                           {name: value for name, value in params.items() if value is not None})
+    found = sorted(((at, ticket_id) for at, ticket_id in runs), reverse=True)
     page = found[:query.limit]
     return _rows(session, page), Cursor(*page[-1]) if len(found) > query.limit else None
 
