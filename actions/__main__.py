@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from actions import rasa_actions
+    from actions.heap import settle_startup_heap
     from actions.server import create_action_app, serve
 
     try:
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"action server not started: {exc}", file=sys.stderr)
         return 2
 
+    settle_startup_heap()
     serve(app, args.host or settings.actions_host, args.port)
     return 0
 

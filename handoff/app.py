@@ -26,6 +26,7 @@ from aiohttp import web
 from actions.acme.seed import DEMO_CUSTOMERS
 from actions.domain.outbound import SMS
 from actions.domain.sessions import customer_key
+from actions.heap import settle_startup_heap
 from actions.settings import Settings
 from bot.composition import build_inbox, build_phone_channels, build_sms, call_transfers, session_tokens
 from channels.webchat.page import add_webchat_routes
@@ -179,6 +180,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     loops = [asyncio.create_task(worker.run(listeners[0])),
              asyncio.create_task(follow_feed(app, last_seen, listeners[1])),
              asyncio.create_task(phone_approvals.run(listeners[2]))]
+    settle_startup_heap()
     try:
         yield
     finally:
