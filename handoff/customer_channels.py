@@ -22,6 +22,7 @@ to an SMS) goes by that one (``bound``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Dict, Mapping, Optional, Protocol, Union
 
 from actions.domain.waiting import status_message
@@ -115,13 +116,28 @@ class CustomerChannels:
     async def where(self, conversation_id: str) -> str:
         """Where the customer is now: the phone they texted from last, if they did; else a web chat
         page they have open; else the channel they used last. (A chat tab left open on a laptop
-        must not swallow the replies to someone who has since texted from their phone.)"""
+        must not swallow the replies to someone who has since texted from their phone.)
+
+        Rasa knows no channel for a conversation whose first message is still being answered (its
+        tracker is stored at the end of the turn); then the phone it texted from is ours to read
+        (``channel_addresses``), so an agent who claims it meanwhile reaches the customer's phone."""
         latest = await self.rasa.latest_channel(conversation_id) or ""
         if isinstance(self.channels.get(latest), PhoneChannel):
             return latest
         if WEB_CHAT in self.channels and await self.rasa.open_pages(conversation_id) > 0:
             return WEB_CHAT
+        if not latest:
+            return await self._phone_written_from(conversation_id) or latest
         return latest
+
+    async def _phone_written_from(self, conversation_id: str) -> Optional[str]:
+        """The phone channel the conversation last wrote on, if it has one set up here."""
+        phone = next((c for c in self.channels.values() if isinstance(c, PhoneChannel)), None)
+        if phone is None:
+            return None
+        known = await asyncio.to_thread(phone.addresses.latest_of, conversation_id)
+        return known.channel if known is not None and isinstance(self.channels.get(known.channel), PhoneChannel) \
+            else None
 
     def bound(self, name: str) -> AnyChannel:
         """The channel a delivery bound to ``name`` goes by (one nobody registered is only recorded)."""

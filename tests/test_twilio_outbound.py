@@ -117,7 +117,7 @@ def phone_channels(store: InboxStore, messages: TwilioMessages, clock: FrozenClo
             for line in lines}
 
 
-def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: str = "sms", times: int = 1, pages: int = 0,
+def rounds(engine: Engine, fake: FakeTwilio, clock: FrozenClock, latest: Optional[str] = "sms", times: int = 1, pages: int = 0,
            step: timedelta = timedelta(seconds=5), template: Optional[str] = None, timeout: float = 2.0,
            between: Optional[Callable[[], None]] = None, fails_after: Optional[int] = None) -> List[int]:
     """``times`` rounds of the delivery worker with SMS and WhatsApp through the fake Twilio (which
@@ -470,6 +470,17 @@ def test_a_chat_tab_left_open_does_not_take_the_reply_to_someone_who_has_since_t
     rounds(engine, fake, clock, latest="sms", pages=1)  # her laptop still has the help page open
 
     assert [m["to"] for m in fake.messages] == [PHONES[JANE]]
+
+
+def test_a_reply_to_someone_whose_first_text_is_still_being_answered_goes_to_their_phone(
+        engine: Engine, fake: FakeTwilio, clock: FrozenClock) -> None:
+    ali_replies_to_jane(engine)  # Ali claimed Jane's ticket while the bot was still answering her first text
+    wrote_from(engine, WHATSAPP, PHONES[JANE], JANE, START)
+
+    rounds(engine, fake, clock, latest=None)  # Rasa stores her tracker only at the end of that turn
+
+    assert [m["to"] for m in fake.messages] == [f"whatsapp:{PHONES[JANE]}"]
+    assert rows(engine)[0].status == "sent"
 
 
 @pytest.mark.parametrize(("channel", "to"), [("sms", OTHER_PHONE), (WHATSAPP, f"whatsapp:{OTHER_PHONE}")])
