@@ -40,7 +40,7 @@ NOTES = {
         "the next section sets ours against stock given the same change. Stock: `action_hello` (rasa-sdk, one "
         "message). REST: ours with its bearer token and a customer "
         "on file. Web chat: socket.io (long-polling clients on both sides). SMS: a signed Twilio webhook; ours "
-        "answers it at once and our delivery worker sends the reply through the fake Twilio; stock's twilio "
+        "answers it at once, runs the turn and sends the reply through the fake Twilio as a queued delivery (`handoff.replies_at_once`); stock's twilio "
         "channel runs the turn inside the webhook and sends through the same fake (its twilio client redirected "
         "by the baseline's sitecustomize). Time = webhook POST -> the reply recorded at the fake Twilio. "
         "p99 is nearest-rank: with fewer than 100 samples it is the slowest one."),
