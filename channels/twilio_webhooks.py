@@ -142,6 +142,9 @@ class TwilioWebhookInput(TwilioSigned, InputChannel):
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            # taken as accepted, for a loop cancelled before it began: given back, not left to time out
+            for conversation_id in list(self._taken):
+                await asyncio.to_thread(self._give_back, self._taken.pop(conversation_id))
 
         return hooks
 
