@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from actions.domain.closed_search import BadCursor, ClosedQuery, Cursor
-from actions.domain.search_terms import customer_terms, phone_digits, reference_terms, ticket_terms, word_terms, words
+from actions.domain.search_terms import (customer_terms, implied_terms, phone_digits, reference_terms, ticket_terms,
+                                         word_terms, words)
 
 
 def test_words_ignore_case_accents_punctuation_and_repeats() -> None:
@@ -62,3 +63,8 @@ def test_a_query_refuses_an_empty_or_oversized_page() -> None:
     for limit in (0, 201):
         with pytest.raises(ValueError):
             ClosedQuery(limit=limit)
+
+
+def test_a_pair_stands_for_its_two_words_and_nothing_else_does() -> None:
+    assert implied_terms("c:doe+jane") == {"c:doe", "c:jane"}
+    assert implied_terms("c:jane") == implied_terms("w:refund") == implied_terms("r:1003") == set()

@@ -77,6 +77,14 @@ def customer_pairs(evidence: Mapping[str, Any]) -> Set[str]:
     return {_pair(one, other) for n, one in enumerate(named) for other in named[n + 1:]}
 
 
+def implied_terms(term: str) -> Set[str]:
+    """The word terms a pair term stands for ("c:doe+jane" -> {"c:doe", "c:jane"}); none for any
+    other term. A ticket carries a pair only with both of its words."""
+    if not term.startswith(CUSTOMER) or PAIRED not in term:
+        return set()
+    return {CUSTOMER + word for word in term[len(CUSTOMER):].split(PAIRED)}
+
+
 def _pair(one: str, other: str) -> str:
     """The term of two words of one customer, in either order ("c:jane+smith")."""
     return CUSTOMER + PAIRED.join(sorted((one, other)))

@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, union
 from sqlmodel import Session, select
 
 from actions.domain.closed_search import ClosedQuery, Cursor
-from actions.domain.search_terms import CUSTOMER, PAIRED, ticket_terms
+from actions.domain.search_terms import implied_terms, ticket_terms
 from actions.domain.ticket import ACTIVE_STATUSES, CLOSED
 from actions.store.tables import ChannelAddressRow, HandoffRow, TicketMessageRow, TicketSearchTermRow
 
@@ -108,9 +108,9 @@ def rarest_first(session: Session, terms: Iterable[str]) -> List[str]:
     other terms are counted, up to ``PROBE`` tickets each, in one statement (then the longest
     leads: a longer word is usually the rarer one)."""
     ordered = sorted(terms, key=lambda term: (-len(term), term))
-    paired = [term for term in ordered if PAIRED in term]
+    paired = [term for term in ordered if implied_terms(term)]
     if paired:
-        implied = {CUSTOMER + word for term in paired for word in term[len(CUSTOMER):].split(PAIRED)}
+        implied = set().union(*(implied_terms(term) for term in paired))
         return paired + [term for term in ordered if term not in paired and term not in implied]
     if len(ordered) < 2:
         return ordered
